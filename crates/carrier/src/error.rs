@@ -1,0 +1,319 @@
+//! The classified error every carrier plugin returns, and the field-level validation errors
+//! that both the domain parsers and the plugins produce.
+//!
+//! The classification is what callers act on: `Validation` and `Rejected` are the merchant's to
+//! fix, `RateLimited` and `Unavailable` are safe to retry, `OutcomeUnknown` must be retried with
+//! the *same* idempotency key (the carrier may have created the label), `Unauthenticated` needs new
+//! credentials and `Protocol` is a carrier reply we could not understand.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One problem with one input field. `field` is a dotted path into the request or account
+/// (`from_address.zip5`, `details.permit_zip`, `parcel.length_in`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every field-level problem found in one input, collected rather than stopping at the first so
+/// a merchant can fix a form in one pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ValidationErrors(Vec<FieldError>);
+
+impl ValidationErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(vec![FieldError::new(field, message)])
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.0.extend(other.0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// Whether any error names exactly this field.
+    pub fn names(&self, field: &str) -> bool {
+        self.0.iter().any(|error| error.field == field)
+    }
+
+    /// Records the outcome of one field's parse, keeping the value when it parsed.
+    pub fn collect<T>(&mut self, result: Result<T, ValidationErrors>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(errors) => {
+                self.extend(errors);
+                None
+            }
+        }
+    }
+
+    /// `Ok(value)` when nothing was recorded, otherwise every recorded error.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
+        if self.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+impl From<FieldError> for ValidationErrors {
+    fn from(error: FieldError) -> Self {
+        Self(vec![error])
+    }
+}
+
+impl IntoIterator for ValidationErrors {
+    type Item = FieldError;
+    type IntoIter = std::vec::IntoIter<FieldError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// One message from a carrier's error reply, kept verbatim (its code and text) so the merchant
+/// sees what the carrier said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CarrierMessage {
+    pub code: String,
+    pub message: String,
+    /// The request field the carrier blamed, in the carrier's own naming.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// How a caller should react to a [`CarrierError`]; stable names for logs, metrics and the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Validation,
+    Unauthenticated,
+    Rejected,
+    RateLimited,
+    Unavailable,
+    OutcomeUnknown,
+    Protocol,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "validation",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::OutcomeUnknown => "outcome_unknown",
+            ErrorKind::Protocol => "protocol",
+        }
+    }
+}
+
+/// A carrier call that did not produce a label, classified. Messages never contain secrets or
+/// URLs with credentials: plugins build them from redacted parts only.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CarrierError {
+    /// The input is wrong before anything was sent; each error names its field.
+    #[error("invalid request: {0}")]
+    Validation(ValidationErrors),
+
+    /// The carrier refused our credentials (expired, revoked or wrong).
+    #[error("{carrier}: not authenticated: {message}")]
+    Unauthenticated {
+        carrier: &'static str,
+        message: String,
+    },
+
+    /// The carrier understood the request and said no; its own codes and texts are kept.
+    #[error("{carrier} rejected the request: {}", summary(.messages))]
+    Rejected {
+        carrier: &'static str,
+        /// HTTP status or protocol-level status of the reply, when there was one.
+        status: Option<u16>,
+        messages: Vec<CarrierMessage>,
+    },
+
+    /// Too many requests; retry after the given delay when the carrier said one.
+    #[error("{carrier}: rate limited")]
+    RateLimited {
+        carrier: &'static str,
+        retry_after: Option<Duration>,
+    },
+
+    /// The carrier could not be reached or failed before acting; safe to retry.
+    #[error("{carrier}: unavailable: {message}")]
+    Unavailable {
+        carrier: &'static str,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+
+    /// The request may have reached the carrier and we do not know what it did. Retry only with
+    /// the same idempotency key.
+    #[error("{carrier}: outcome unknown: {message}")]
+    OutcomeUnknown {
+        carrier: &'static str,
+        message: String,
+    },
+
+    /// The carrier replied with something we could not understand.
+    #[error("{carrier}: malformed reply: {message}")]
+    Protocol {
+        carrier: &'static str,
+        message: String,
+    },
+}
+
+fn summary(messages: &[CarrierMessage]) -> String {
+    if messages.is_empty() {
+        return "no reason given".to_owned();
+    }
+    messages
+        .iter()
+        .map(|m| format!("{} {}", m.code, m.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl CarrierError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CarrierError::Validation(_) => ErrorKind::Validation,
+            CarrierError::Unauthenticated { .. } => ErrorKind::Unauthenticated,
+            CarrierError::Rejected { .. } => ErrorKind::Rejected,
+            CarrierError::RateLimited { .. } => ErrorKind::RateLimited,
+            CarrierError::Unavailable { .. } => ErrorKind::Unavailable,
+            CarrierError::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
+            CarrierError::Protocol { .. } => ErrorKind::Protocol,
+        }
+    }
+
+    /// Whether sending the same request again (with the same idempotency key) is the right move.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::OutcomeUnknown
+        )
+    }
+
+    /// The carrier's requested delay before a retry, when it gave one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CarrierError::RateLimited { retry_after, .. }
+            | CarrierError::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Shorthand for a validation error on one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CarrierError::Validation(ValidationErrors::single(field, message))
+    }
+}
+
+impl From<ValidationErrors> for CarrierError {
+    fn from(errors: ValidationErrors) -> Self {
+        CarrierError::Validation(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_and_ambiguous_failures_are_retryable() {
+        let rejected = CarrierError::Rejected {
+            carrier: "usps",
+            status: Some(400),
+            messages: vec![],
+        };
+        let unknown = CarrierError::OutcomeUnknown {
+            carrier: "usps",
+            message: "timeout".into(),
+        };
+        assert!(!rejected.is_retryable());
+        assert!(unknown.is_retryable());
+        assert!(!CarrierError::invalid("parcel.weight_oz", "must be positive").is_retryable());
+    }
+
+    #[test]
+    fn rejection_display_keeps_the_carriers_code_and_text() {
+        let error = CarrierError::Rejected {
+            carrier: "usps",
+            status: Some(400),
+            messages: vec![CarrierMessage {
+                code: "160304".into(),
+                message: "not enrolled in USPS Ship Returns".into(),
+                field: None,
+            }],
+        };
+        assert_eq!(
+            error.to_string(),
+            "usps rejected the request: 160304 not enrolled in USPS Ship Returns"
+        );
+    }
+
+    #[test]
+    fn validation_errors_collect_every_field() {
+        let mut errors = ValidationErrors::new();
+        errors.push("a", "bad");
+        errors.push("b.c", "worse");
+        assert!(errors.names("b.c"));
+        assert_eq!(errors.to_string(), "a: bad; b.c: worse");
+        assert!(errors.finish(|| ()).is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! Backhaul's carrier core.
+//!
+//! One object-safe [`Carrier`] trait that every carrier plugin implements (the way
+//! `object_store::ObjectStore` fronts many storage backends), the carrier-neutral domain types
+//! it speaks (addresses, parcels, services, label formats, money, tracking numbers, return
+//! labels), one classified [`CarrierError`], a [`CarrierRegistry`] of plugins by id, a shared
+//! [`TokenCache`] abstraction and, behind the `conformance` feature, the test suite every plugin
+//! runs against its carrier or simulator.
+//!
+//! Nothing here names a carrier: the server, the account service and the CLI work only through
+//! these types, so adding a carrier is adding a crate.
+
+pub mod account;
+pub mod address;
+pub mod error;
+pub mod label;
+pub mod money;
+pub mod oauth;
+pub mod parcel;
+pub mod registry;
+pub mod request;
+pub mod token;
+pub mod tracking;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+pub use crate::account::{
+    AccountContext, AccountDetails, AccountInput, Credentials, CredentialsInput, ValidatedAccount,
+};
+pub use crate::address::{Address, AddressInput, Email, Phone, State, Zip4, Zip5};
+pub use crate::error::{CarrierError, CarrierMessage, ErrorKind, FieldError, ValidationErrors};
+pub use crate::label::{
+    Document, LabelAddress, LabelFormat, ReceiptOption, ReturnLabel, ServiceCode, ServiceInfo,
+    Warning,
+};
+pub use crate::money::{Currency, Money};
+pub use crate::oauth::{AccountPrefill, OAuthConnection, OAuthOnboarding};
+pub use crate::parcel::{Dimensions, Parcel, ParcelInput};
+pub use crate::registry::CarrierRegistry;
+pub use crate::request::{IdempotencyKey, Notify, NotifyInput, ReturnLabelInput, ReturnLabelRequest};
+pub use crate::token::{CachedToken, MemoryTokenCache, TokenCache, TokenFetch, TokenKey};
+pub use crate::tracking::TrackingNumber;
+
+/// What a carrier (or one of a carrier's accounts) can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Service codes this account can buy.
+    pub services: Vec<&'static str>,
+    pub label_formats: Vec<LabelFormat>,
+    /// Whether a mailing receipt can be requested.
+    pub receipts: bool,
+    /// Whether the carrier itself deduplicates label purchases by an idempotency key, so a
+    /// resend after an ambiguous failure cannot buy a second label.
+    pub idempotent_create: bool,
+    /// Whether bought return labels can be cancelled (USPS: no, they are pay-on-use).
+    pub cancellable: bool,
+    /// Whether merchants connect this carrier by OAuth consent.
+    pub oauth_onboarding: bool,
+}
+
+impl Capabilities {
+    pub fn offers(&self, service: &ServiceCode) -> bool {
+        self.services.contains(&service.as_str())
+    }
+}
+
+/// One carrier plugin. Object safe: the registry holds `Arc<dyn Carrier>`.
+///
+/// A plugin owns everything carrier-specific: which details and credentials an account needs
+/// (and which of them are secret), how the neutral request maps onto the carrier's wire
+/// protocol, and how the carrier's replies and failures map onto [`ReturnLabel`] and
+/// [`CarrierError`].
+#[async_trait]
+pub trait Carrier: fmt::Debug + Send + Sync + 'static {
+    /// A stable lower-case id (`usps`), used in URLs, storage and the API.
+    fn id(&self) -> &'static str;
+
+    /// The carrier's name for people (`USPS`).
+    fn name(&self) -> &'static str;
+
+    /// Every service code the carrier accepts.
+    fn services(&self) -> &'static [ServiceInfo];
+
+    /// What the carrier can do in general (`None`) or for one account's details.
+    fn capabilities(&self, details: Option<&AccountDetails>) -> Capabilities;
+
+    /// Validates and normalizes an account: named field errors for the merchant, secrets moved
+    /// into the credentials, masked copies left in the details.
+    fn validate_account(&self, input: AccountInput<'_>) -> Result<ValidatedAccount, ValidationErrors>;
+
+    /// Buys one return label with the selected account. `idempotency_key` is the client's key
+    /// for this purchase: a plugin whose carrier supports it derives the carrier-side key from
+    /// it, so sending the same request again returns the same label.
+    async fn create_return_label(
+        &self,
+        account: AccountContext<'_>,
+        request: &ReturnLabelRequest,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<ReturnLabel, CarrierError>;
+
+    /// The OAuth onboarding hooks, for carriers connected by consent.
+    fn oauth(&self) -> Option<&dyn OAuthOnboarding> {
+        None
+    }
+}
+
+/// Conveniences over [`Carrier`] that need no carrier of their own.
+pub trait CarrierExt: Carrier {
+    /// Whether an account with `details` can buy `service`.
+    fn supports_service(&self, details: &AccountDetails, service: &ServiceCode) -> bool {
+        self.capabilities(Some(details)).offers(service)
+    }
+
+    /// The service info for a code, if the carrier knows it.
+    fn service_info(&self, service: &ServiceCode) -> Option<&'static ServiceInfo> {
+        self.services()
+            .iter()
+            .find(|info| info.code == service.as_str())
+    }
+}
+
+impl<T: Carrier + ?Sized> CarrierExt for T {}

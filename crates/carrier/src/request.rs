@@ -1,0 +1,254 @@
+//! The carrier-neutral return-label request and the idempotency key that travels with it.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::address::{Address, AddressInput, Email};
+use crate::error::ValidationErrors;
+use crate::label::{LabelFormat, ReceiptOption, ServiceCode};
+use crate::parcel::{Parcel, ParcelInput};
+
+/// Who is told about the label by email, as the client sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyInput {
+    pub sender_name: Option<String>,
+    pub sender_email: Option<String>,
+    pub recipient_name: Option<String>,
+    pub recipient_email: Option<String>,
+}
+
+/// Validated email notification settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notify {
+    pub sender_name: Option<String>,
+    pub sender_email: Option<Email>,
+    pub recipient_name: Option<String>,
+    pub recipient_email: Option<Email>,
+}
+
+/// A return-label request as the client sends it (the carrier-neutral part of
+/// `POST /v1/return-labels`). Every field is optional here so that what is missing is reported
+/// by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLabelInput {
+    pub service: Option<String>,
+    pub from_address: Option<AddressInput>,
+    pub parcel: Option<ParcelInput>,
+    pub label_format: Option<String>,
+    pub receipt: Option<String>,
+    pub reference: Option<String>,
+    pub notify: Option<NotifyInput>,
+    /// The day the parcel will be handed to the carrier; today when absent.
+    pub ship_date: Option<NaiveDate>,
+}
+
+/// The most characters a reference may have before any carrier's own limit applies.
+pub const MAX_REFERENCE_LEN: usize = 64;
+
+/// A validated, carrier-neutral return-label request. The destination is the selected
+/// account's return address, which the carrier plugin owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLabelRequest {
+    pub service: ServiceCode,
+    /// Where the customer sends the parcel back from.
+    pub from_address: Address,
+    pub parcel: Parcel,
+    pub label_format: LabelFormat,
+    pub receipt: ReceiptOption,
+    pub reference: Option<String>,
+    pub notify: Notify,
+    pub ship_date: Option<NaiveDate>,
+}
+
+fn optional_text(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+impl ReturnLabelRequest {
+    pub fn parse(input: &ReturnLabelInput) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let service = match input.service.as_deref() {
+            Some(raw) => errors.collect(ServiceCode::parse("service", raw)),
+            None => {
+                errors.push("service", "is required");
+                None
+            }
+        };
+        let from_address = match &input.from_address {
+            Some(address) => errors.collect(Address::parse("from_address", address)),
+            None => {
+                errors.push("from_address", "is required");
+                None
+            }
+        };
+        let parcel = match &input.parcel {
+            Some(parcel) => errors.collect(Parcel::parse("parcel", parcel)),
+            None => {
+                errors.push("parcel", "is required");
+                None
+            }
+        };
+        let label_format = match input.label_format.as_deref() {
+            Some(raw) => errors.collect(LabelFormat::parse("label_format", raw)),
+            None => Some(LabelFormat::Pdf),
+        };
+        let receipt = match input.receipt.as_deref() {
+            Some(raw) => errors.collect(ReceiptOption::parse("receipt", raw)),
+            None => Some(ReceiptOption::None),
+        };
+        let reference = optional_text(&input.reference);
+        if let Some(reference) = &reference {
+            if reference.chars().count() > MAX_REFERENCE_LEN {
+                errors.push(
+                    "reference",
+                    format!("must be at most {MAX_REFERENCE_LEN} characters"),
+                );
+            }
+        }
+        let notify_input = input.notify.clone().unwrap_or_default();
+        let email = |field: &str, value: &Option<String>, errors: &mut ValidationErrors| {
+            optional_text(value).and_then(|raw| errors.collect(Email::parse(field, &raw)))
+        };
+        let notify = Notify {
+            sender_name: optional_text(&notify_input.sender_name),
+            sender_email: email("notify.sender_email", &notify_input.sender_email, &mut errors),
+            recipient_name: optional_text(&notify_input.recipient_name),
+            recipient_email: email(
+                "notify.recipient_email",
+                &notify_input.recipient_email,
+                &mut errors,
+            ),
+        };
+        match (service, from_address, parcel, label_format, receipt) {
+            (Some(service), Some(from_address), Some(parcel), Some(label_format), Some(receipt))
+                if errors.is_empty() =>
+            {
+                Ok(ReturnLabelRequest {
+                    service,
+                    from_address,
+                    parcel,
+                    label_format,
+                    receipt,
+                    reference,
+                    notify,
+                    ship_date: input.ship_date,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The client's idempotency key for one label purchase (1 to 255 printable characters). A
+/// carrier derives its own key from it so a resend after an ambiguous failure cannot buy a
+/// second label.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationErrors> {
+        let valid = !raw.is_empty()
+            && raw.len() <= 255
+            && raw.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationErrors::single(
+                field,
+                "must be 1 to 255 printable ASCII characters",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdempotencyKey({:?})", self.0)
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(value: IdempotencyKey) -> Self {
+        value.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = ValidationErrors;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse("idempotency_key", &value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> ReturnLabelInput {
+        serde_json::from_value(serde_json::json!({
+            "service": "usps_ground_advantage_return",
+            "from_address": {"first_name": "Jane", "last_name": "Doe", "street1": "1100 Wyoming St",
+                             "street2": "Ste 150", "city": "Saint Louis", "state": "MO", "zip5": "63118"},
+            "parcel": {"weight_oz": 24, "length_in": 10, "width_in": 7, "height_in": 4},
+            "reference": "RMA-1001"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_api_example_parses_with_defaults() {
+        let request = ReturnLabelRequest::parse(&example()).unwrap();
+        assert_eq!(request.label_format, LabelFormat::Pdf);
+        assert_eq!(request.receipt, ReceiptOption::None);
+        assert_eq!(request.reference.as_deref(), Some("RMA-1001"));
+    }
+
+    #[test]
+    fn missing_parts_are_each_named() {
+        let errors = ReturnLabelRequest::parse(&ReturnLabelInput::default()).unwrap_err();
+        for field in ["service", "from_address", "parcel"] {
+            assert!(errors.names(field), "{field}");
+        }
+    }
+
+    #[test]
+    fn nested_errors_carry_their_full_path() {
+        let mut input = example();
+        input.notify = Some(NotifyInput {
+            recipient_email: Some("nope".into()),
+            ..NotifyInput::default()
+        });
+        input.label_format = Some("GIF".into());
+        let errors = ReturnLabelRequest::parse(&input).unwrap_err();
+        assert!(errors.names("notify.recipient_email"));
+        assert!(errors.names("label_format"));
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        assert!(IdempotencyKey::parse("k", "order-1001-return").is_ok());
+        assert!(IdempotencyKey::parse("k", "").is_err());
+        assert!(IdempotencyKey::parse("k", &"x".repeat(256)).is_err());
+        assert!(IdempotencyKey::parse("k", "tab\there").is_err());
+    }
+}
