@@ -190,7 +190,11 @@ impl fmt::Debug for Credentials {
             .field("public", &self.public)
             .field(
                 "secrets",
-                &self.secrets.keys().map(|k| (k, "[REDACTED]")).collect::<BTreeMap<_, _>>(),
+                &self
+                    .secrets
+                    .keys()
+                    .map(|k| (k, "[REDACTED]"))
+                    .collect::<BTreeMap<_, _>>(),
             )
             .finish()
     }
@@ -294,7 +298,10 @@ mod tests {
     fn credentials_input_reads_a_json_object_of_strings() {
         let input: CredentialsInput =
             serde_json::from_str(r#"{"client_id":"a","client_secret":"b"}"#).unwrap();
-        assert_eq!(input.keys().collect::<Vec<_>>(), ["client_id", "client_secret"]);
+        assert_eq!(
+            input.keys().collect::<Vec<_>>(),
+            ["client_id", "client_secret"]
+        );
         assert!(serde_json::from_str::<CredentialsInput>(r#"{"x": 1}"#).is_err());
     }
 }

@@ -218,7 +218,12 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn text(path: &str, field: &str, value: &Option<String>, errors: &mut ValidationErrors) -> Option<String> {
+fn text(
+    path: &str,
+    field: &str,
+    value: &Option<String>,
+    errors: &mut ValidationErrors,
+) -> Option<String> {
     let value = present(value)?;
     if value.chars().any(char::is_control) {
         errors.push(join(path, field), "must not contain control characters");
@@ -235,7 +240,11 @@ impl Address {
         let last_name = text(path, "last_name", &input.last_name, &mut errors);
         let firm = text(path, "firm", &input.firm, &mut errors);
         if firm.is_none() && (first_name.is_none() || last_name.is_none()) {
-            let missing = if first_name.is_none() { "first_name" } else { "last_name" };
+            let missing = if first_name.is_none() {
+                "first_name"
+            } else {
+                "last_name"
+            };
             errors.push(
                 join(path, missing),
                 "first and last name, or a firm name, are required",
@@ -380,7 +389,10 @@ mod tests {
 
     #[test]
     fn phone_punctuation_is_removed() {
-        assert_eq!(Phone::parse("p", "(314) 555-0100").unwrap().as_str(), "3145550100");
+        assert_eq!(
+            Phone::parse("p", "(314) 555-0100").unwrap().as_str(),
+            "3145550100"
+        );
         assert!(Phone::parse("p", "call me").is_err());
     }
 

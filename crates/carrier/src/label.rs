@@ -140,8 +140,9 @@ impl LabelFormat {
             LabelFormat::Pdf => bytes.starts_with(b"%PDF-"),
             LabelFormat::Png => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
             LabelFormat::Tif => bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*"),
-            LabelFormat::Zpl => String::from_utf8_lossy(&bytes[..bytes.len().min(4096)])
-                .contains("^XA"),
+            LabelFormat::Zpl => {
+                String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("^XA")
+            }
         }
     }
 }
@@ -251,7 +252,11 @@ mod tests {
         assert!(!LabelFormat::Pdf.matches(b"\x89PNG\r\n\x1a\n"));
         assert!(LabelFormat::Zpl.matches(b"^FX comment ^FS\n^XA^FO50,50^XZ"));
         assert_eq!(LabelFormat::parse("f", "tiff").unwrap(), LabelFormat::Tif);
-        assert!(LabelFormat::parse("label_format", "GIF").unwrap_err().names("label_format"));
+        assert!(
+            LabelFormat::parse("label_format", "GIF")
+                .unwrap_err()
+                .names("label_format")
+        );
     }
 
     #[test]

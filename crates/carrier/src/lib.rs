@@ -43,7 +43,9 @@ pub use crate::money::{Currency, Money};
 pub use crate::oauth::{AccountPrefill, OAuthConnection, OAuthOnboarding};
 pub use crate::parcel::{Dimensions, Parcel, ParcelInput};
 pub use crate::registry::CarrierRegistry;
-pub use crate::request::{IdempotencyKey, Notify, NotifyInput, ReturnLabelInput, ReturnLabelRequest};
+pub use crate::request::{
+    IdempotencyKey, Notify, NotifyInput, ReturnLabelInput, ReturnLabelRequest,
+};
 pub use crate::token::{CachedToken, MemoryTokenCache, TokenCache, TokenFetch, TokenKey};
 pub use crate::tracking::TrackingNumber;
 
@@ -92,7 +94,10 @@ pub trait Carrier: fmt::Debug + Send + Sync + 'static {
 
     /// Validates and normalizes an account: named field errors for the merchant, secrets moved
     /// into the credentials, masked copies left in the details.
-    fn validate_account(&self, input: AccountInput<'_>) -> Result<ValidatedAccount, ValidationErrors>;
+    fn validate_account(
+        &self,
+        input: AccountInput<'_>,
+    ) -> Result<ValidatedAccount, ValidationErrors>;
 
     /// Buys one return label with the selected account. `idempotency_key` is the client's key
     /// for this purchase: a plugin whose carrier supports it derives the carrier-side key from

@@ -141,11 +141,34 @@ mod tests {
 
     #[test]
     fn amounts_parse_to_exact_cents() {
-        assert_eq!(Money::parse("p", "8.44", Currency::Usd).unwrap().minor_units(), 844);
-        assert_eq!(Money::parse("p", "8.4", Currency::Usd).unwrap().minor_units(), 840);
-        assert_eq!(Money::parse("p", "8", Currency::Usd).unwrap().minor_units(), 800);
-        assert_eq!(Money::parse("p", "0.070", Currency::Usd).unwrap().minor_units(), 7);
-        assert_eq!(Money::parse("p", "-0.50", Currency::Usd).unwrap().minor_units(), -50);
+        assert_eq!(
+            Money::parse("p", "8.44", Currency::Usd)
+                .unwrap()
+                .minor_units(),
+            844
+        );
+        assert_eq!(
+            Money::parse("p", "8.4", Currency::Usd)
+                .unwrap()
+                .minor_units(),
+            840
+        );
+        assert_eq!(
+            Money::parse("p", "8", Currency::Usd).unwrap().minor_units(),
+            800
+        );
+        assert_eq!(
+            Money::parse("p", "0.070", Currency::Usd)
+                .unwrap()
+                .minor_units(),
+            7
+        );
+        assert_eq!(
+            Money::parse("p", "-0.50", Currency::Usd)
+                .unwrap()
+                .minor_units(),
+            -50
+        );
     }
 
     #[test]

@@ -96,7 +96,11 @@ impl Parcel {
             );
         }
         let dimensions = match sides {
-            [(_, Some(length_in)), (_, Some(width_in)), (_, Some(height_in))] => Some(Dimensions {
+            [
+                (_, Some(length_in)),
+                (_, Some(width_in)),
+                (_, Some(height_in)),
+            ] => Some(Dimensions {
                 length_in,
                 width_in,
                 height_in,

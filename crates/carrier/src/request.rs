@@ -119,7 +119,11 @@ impl ReturnLabelRequest {
         };
         let notify = Notify {
             sender_name: optional_text(&notify_input.sender_name),
-            sender_email: email("notify.sender_email", &notify_input.sender_email, &mut errors),
+            sender_email: email(
+                "notify.sender_email",
+                &notify_input.sender_email,
+                &mut errors,
+            ),
             recipient_name: optional_text(&notify_input.recipient_name),
             recipient_email: email(
                 "notify.recipient_email",
@@ -128,20 +132,22 @@ impl ReturnLabelRequest {
             ),
         };
         match (service, from_address, parcel, label_format, receipt) {
-            (Some(service), Some(from_address), Some(parcel), Some(label_format), Some(receipt))
-                if errors.is_empty() =>
-            {
-                Ok(ReturnLabelRequest {
-                    service,
-                    from_address,
-                    parcel,
-                    label_format,
-                    receipt,
-                    reference,
-                    notify,
-                    ship_date: input.ship_date,
-                })
-            }
+            (
+                Some(service),
+                Some(from_address),
+                Some(parcel),
+                Some(label_format),
+                Some(receipt),
+            ) if errors.is_empty() => Ok(ReturnLabelRequest {
+                service,
+                from_address,
+                parcel,
+                label_format,
+                receipt,
+                reference,
+                notify,
+                ship_date: input.ship_date,
+            }),
             _ => Err(errors),
         }
     }

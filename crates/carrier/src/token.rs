@@ -193,7 +193,9 @@ mod tests {
                     tokio::task::yield_now().await;
                     Ok(token("t1", chrono::Duration::hours(8)))
                 });
-                cache.get_or_fetch(&key, Duration::from_secs(60), fetch).await
+                cache
+                    .get_or_fetch(&key, Duration::from_secs(60), fetch)
+                    .await
             }));
         }
         for task in tasks {
@@ -208,16 +210,20 @@ mod tests {
         let cache = MemoryTokenCache::new();
         let key = TokenKey::new("k");
         let first = cache
-            .get_or_fetch(&key, Duration::from_secs(300), Box::pin(async {
-                Ok(token("old", chrono::Duration::seconds(200)))
-            }))
+            .get_or_fetch(
+                &key,
+                Duration::from_secs(300),
+                Box::pin(async { Ok(token("old", chrono::Duration::seconds(200))) }),
+            )
             .await
             .unwrap();
         assert_eq!(first.value.expose_secret(), "old");
         let second = cache
-            .get_or_fetch(&key, Duration::from_secs(300), Box::pin(async {
-                Ok(token("new", chrono::Duration::hours(8)))
-            }))
+            .get_or_fetch(
+                &key,
+                Duration::from_secs(300),
+                Box::pin(async { Ok(token("new", chrono::Duration::hours(8))) }),
+            )
             .await
             .unwrap();
         assert_eq!(second.value.expose_secret(), "new");
@@ -228,20 +234,32 @@ mod tests {
         let cache = MemoryTokenCache::new();
         let key = TokenKey::new("k");
         let fresh = || Box::pin(async { Ok(token("current", chrono::Duration::hours(8))) });
-        cache.get_or_fetch(&key, Duration::ZERO, fresh()).await.unwrap();
+        cache
+            .get_or_fetch(&key, Duration::ZERO, fresh())
+            .await
+            .unwrap();
         cache.invalidate(&key, &SecretString::from("older")).await;
         let kept = cache
-            .get_or_fetch(&key, Duration::ZERO, Box::pin(async {
-                Err(CarrierError::Protocol { carrier: "t", message: "must not fetch".into() })
-            }))
+            .get_or_fetch(
+                &key,
+                Duration::ZERO,
+                Box::pin(async {
+                    Err(CarrierError::Protocol {
+                        carrier: "t",
+                        message: "must not fetch".into(),
+                    })
+                }),
+            )
             .await
             .unwrap();
         assert_eq!(kept.value.expose_secret(), "current");
         cache.invalidate(&key, &SecretString::from("current")).await;
         let refetched = cache
-            .get_or_fetch(&key, Duration::ZERO, Box::pin(async {
-                Ok(token("next", chrono::Duration::hours(8)))
-            }))
+            .get_or_fetch(
+                &key,
+                Duration::ZERO,
+                Box::pin(async { Ok(token("next", chrono::Duration::hours(8))) }),
+            )
             .await
             .unwrap();
         assert_eq!(refetched.value.expose_secret(), "next");

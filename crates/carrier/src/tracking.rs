@@ -78,7 +78,10 @@ impl TrackingNumber {
     pub fn other(field: &str, raw: &str) -> Result<Self, ValidationErrors> {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.len() > 64 {
-            return Err(ValidationErrors::single(field, "must be 1 to 64 characters"));
+            return Err(ValidationErrors::single(
+                field,
+                "must be 1 to 64 characters",
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }

@@ -1,0 +1,348 @@
+//! The conformance suite every carrier plugin runs against its carrier or simulator, after
+//! `object_store`'s `integration.rs`: one function per behaviour the platform relies on, and
+//! [`run_all`] to run them in order. A plugin's test implements [`Fixture`] and calls
+//! `carrier::conformance::run_all(&fixture).await`.
+//!
+//! Compiled only with the `conformance` feature (plugins enable it for their tests).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+
+use crate::{
+    AccountContext, AccountInput, Carrier, CarrierError, CredentialsInput, ErrorKind,
+    IdempotencyKey, LabelFormat, ReturnLabel, ReturnLabelInput, ReturnLabelRequest, ServiceCode,
+    ValidatedAccount,
+};
+
+/// What a plugin's test gives the suite.
+#[async_trait]
+pub trait Fixture: Send + Sync {
+    /// The plugin under test, configured against its carrier or simulator.
+    fn carrier(&self) -> Arc<dyn Carrier>;
+
+    /// Details and credentials of an account that can buy every service the plugin offers.
+    fn account(&self) -> (serde_json::Value, CredentialsInput);
+
+    /// Details and well-formed credentials that the carrier refuses (a wrong secret).
+    fn refused_account(&self) -> (serde_json::Value, CredentialsInput);
+
+    /// A request the carrier accepts, for `service`.
+    fn request(&self, service: &str) -> ReturnLabelInput;
+
+    /// How many labels the carrier has issued so far (the simulator's ledger).
+    async fn labels_issued(&self) -> usize;
+}
+
+/// Runs every conformance check.
+pub async fn run_all(fixture: &dyn Fixture) {
+    describes_itself(fixture);
+    validates_accounts(fixture);
+    keeps_secrets_out_of_details_and_debug(fixture);
+    creates_a_label_for_every_service(fixture).await;
+    creates_a_label_in_every_format(fixture).await;
+    resending_with_the_same_key_returns_the_same_label(fixture).await;
+    distinct_keys_buy_distinct_labels(fixture).await;
+    unknown_service_is_refused_before_sending(fixture).await;
+    invalid_parcel_is_refused_before_sending(fixture).await;
+    refused_credentials_are_unauthenticated(fixture).await;
+}
+
+fn validated(fixture: &dyn Fixture) -> ValidatedAccount {
+    let (details, credentials) = fixture.account();
+    fixture
+        .carrier()
+        .validate_account(AccountInput {
+            details: &details,
+            credentials: Some(&credentials),
+            current: None,
+        })
+        .unwrap_or_else(|errors| panic!("the fixture's account must validate: {errors}"))
+}
+
+fn unique_key(label: &str) -> IdempotencyKey {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    IdempotencyKey::parse("key", &format!("conformance-{label}-{nanos}-{n}")).unwrap()
+}
+
+async fn buy(
+    fixture: &dyn Fixture,
+    account: &ValidatedAccount,
+    input: &ReturnLabelInput,
+    key: &IdempotencyKey,
+) -> Result<ReturnLabel, CarrierError> {
+    let request = ReturnLabelRequest::parse(input)
+        .unwrap_or_else(|errors| panic!("the fixture's request must parse: {errors}"));
+    fixture
+        .carrier()
+        .create_return_label(
+            AccountContext {
+                id: "sa_conformance",
+                details: &account.details,
+                credentials: &account.credentials,
+            },
+            &request,
+            key,
+        )
+        .await
+}
+
+/// The plugin names itself and its services consistently.
+pub fn describes_itself(fixture: &dyn Fixture) {
+    let carrier = fixture.carrier();
+    let id = carrier.id();
+    assert!(
+        !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+        "carrier id must be lower-case alphanumeric: {id:?}"
+    );
+    assert!(!carrier.name().is_empty());
+    let services = carrier.services();
+    assert!(
+        !services.is_empty(),
+        "a carrier offers at least one service"
+    );
+    let mut codes: Vec<_> = services.iter().map(|s| s.code).collect();
+    for code in &codes {
+        ServiceCode::parse("service", code).expect("service codes must parse");
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), services.len(), "service codes are unique");
+    let capabilities = carrier.capabilities(None);
+    assert!(!capabilities.label_formats.is_empty());
+    for offered in &capabilities.services {
+        assert!(
+            codes.contains(offered),
+            "capability lists unknown service {offered}"
+        );
+    }
+}
+
+/// A complete account validates; an empty one is refused with errors naming their fields.
+pub fn validates_accounts(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    assert!(
+        !account.needs_authorization,
+        "the fixture's account is ready to use"
+    );
+    let empty = serde_json::json!({});
+    let errors = fixture
+        .carrier()
+        .validate_account(AccountInput {
+            details: &empty,
+            credentials: Some(&CredentialsInput::new()),
+            current: None,
+        })
+        .expect_err("empty details must be refused");
+    assert!(!errors.is_empty());
+    for error in errors.errors() {
+        assert!(
+            error.field.starts_with("details.") || error.field.starts_with("credentials."),
+            "field paths are rooted at details or credentials: {}",
+            error.field
+        );
+    }
+}
+
+/// No secret from the credentials ends up in the stored details or in any `Debug` output.
+pub fn keeps_secrets_out_of_details_and_debug(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let details = serde_json::to_string(&account.details).unwrap();
+    let printed = format!("{account:?}");
+    let secret_names: Vec<String> = account
+        .credentials
+        .secret_names()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        !secret_names.is_empty(),
+        "the fixture's account has secrets"
+    );
+    for name in secret_names {
+        let value = account
+            .credentials
+            .secret(&name)
+            .unwrap()
+            .expose_secret()
+            .to_owned();
+        assert!(
+            !details.contains(&value),
+            "secret {name} leaked into details"
+        );
+        assert!(!printed.contains(&value), "secret {name} leaked into Debug");
+    }
+}
+
+fn assert_label(label: &ReturnLabel, service: &str, format: LabelFormat) {
+    assert_eq!(label.service.as_str(), service);
+    assert!(!label.tracking_number.as_str().is_empty());
+    assert!(label.postage.minor_units() > 0, "postage is positive");
+    let document = label.label.as_ref().expect("a label image is returned");
+    assert_eq!(document.format, format);
+    assert!(
+        format.matches(&document.bytes),
+        "the {format:?} label bytes are a real {format:?} document"
+    );
+}
+
+/// Every service the account offers yields a label.
+pub async fn creates_a_label_for_every_service(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let services = fixture
+        .carrier()
+        .capabilities(Some(&account.details))
+        .services;
+    for service in services {
+        let input = fixture.request(service);
+        let label = buy(fixture, &account, &input, &unique_key(service))
+            .await
+            .unwrap_or_else(|error| panic!("{service}: {error}"));
+        assert_label(&label, service, LabelFormat::Pdf);
+    }
+}
+
+/// Every label format the carrier claims comes back as a real document of that format.
+pub async fn creates_a_label_in_every_format(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let capabilities = fixture.carrier().capabilities(Some(&account.details));
+    let service = capabilities.services[0];
+    for format in capabilities.label_formats {
+        let mut input = fixture.request(service);
+        input.label_format = Some(format.as_str().to_owned());
+        let label = buy(fixture, &account, &input, &unique_key("format"))
+            .await
+            .unwrap_or_else(|error| panic!("{format:?}: {error}"));
+        assert_label(&label, service, format);
+    }
+}
+
+/// With carrier-side idempotency, sending the same purchase twice buys one label.
+pub async fn resending_with_the_same_key_returns_the_same_label(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let capabilities = fixture.carrier().capabilities(Some(&account.details));
+    if !capabilities.idempotent_create {
+        return;
+    }
+    let input = fixture.request(capabilities.services[0]);
+    let key = unique_key("resend");
+    let before = fixture.labels_issued().await;
+    let first = buy(fixture, &account, &input, &key).await.unwrap();
+    let second = buy(fixture, &account, &input, &key).await.unwrap();
+    assert_eq!(first.tracking_number, second.tracking_number);
+    assert_eq!(
+        fixture.labels_issued().await,
+        before + 1,
+        "one label, not two"
+    );
+}
+
+/// Two purchases with different keys are two labels.
+pub async fn distinct_keys_buy_distinct_labels(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let service = fixture
+        .carrier()
+        .capabilities(Some(&account.details))
+        .services[0];
+    let input = fixture.request(service);
+    let first = buy(fixture, &account, &input, &unique_key("a"))
+        .await
+        .unwrap();
+    let second = buy(fixture, &account, &input, &unique_key("b"))
+        .await
+        .unwrap();
+    assert_ne!(first.tracking_number, second.tracking_number);
+}
+
+async fn assert_refused_before_sending(
+    fixture: &dyn Fixture,
+    input: &ReturnLabelInput,
+    field: &str,
+) {
+    let account = validated(fixture);
+    let before = fixture.labels_issued().await;
+    let error = buy(fixture, &account, input, &unique_key("invalid"))
+        .await
+        .expect_err("the request must be refused");
+    match &error {
+        CarrierError::Validation(errors) => {
+            assert!(
+                errors.names(field),
+                "expected an error on {field}, got {errors}"
+            )
+        }
+        other => panic!("expected a validation error on {field}, got {other:?}"),
+    }
+    assert_eq!(fixture.labels_issued().await, before, "nothing was bought");
+}
+
+/// A service the carrier does not know is a validation error on `service`.
+pub async fn unknown_service_is_refused_before_sending(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let service = fixture
+        .carrier()
+        .capabilities(Some(&account.details))
+        .services[0];
+    let mut input = fixture.request(service);
+    input.service = Some("no_such_service".to_owned());
+    assert_refused_before_sending(fixture, &input, "service").await;
+}
+
+/// A parcel no carrier carries (a tonne) is refused on `parcel.weight_oz` before sending.
+pub async fn invalid_parcel_is_refused_before_sending(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let service = fixture
+        .carrier()
+        .capabilities(Some(&account.details))
+        .services[0];
+    let mut input = fixture.request(service);
+    let mut parcel = input.parcel.clone().unwrap_or_default();
+    parcel.weight_oz = Some(rust_decimal::Decimal::from(35_274));
+    input.parcel = Some(parcel);
+    assert_refused_before_sending(fixture, &input, "parcel.weight_oz").await;
+}
+
+/// Credentials the carrier refuses produce `Unauthenticated`, and the error shows no secret.
+pub async fn refused_credentials_are_unauthenticated(fixture: &dyn Fixture) {
+    let (details, credentials) = fixture.refused_account();
+    let account = fixture
+        .carrier()
+        .validate_account(AccountInput {
+            details: &details,
+            credentials: Some(&credentials),
+            current: None,
+        })
+        .unwrap_or_else(|errors| panic!("the refused account is well-formed: {errors}"));
+    let service = fixture
+        .carrier()
+        .capabilities(Some(&account.details))
+        .services[0];
+    let error = buy(
+        fixture,
+        &account,
+        &fixture.request(service),
+        &unique_key("refused"),
+    )
+    .await
+    .expect_err("the carrier must refuse these credentials");
+    assert_eq!(error.kind(), ErrorKind::Unauthenticated, "{error:?}");
+    let printed = format!("{error} {error:?}");
+    for name in account.credentials.secret_names() {
+        let value = account.credentials.secret(name).unwrap().expose_secret();
+        assert!(
+            !printed.contains(value),
+            "secret {name} leaked into the error"
+        );
+    }
+}
