@@ -1,0 +1,3 @@
+//! The shipper-account vault: merchants' carrier accounts and credentials, encrypted at rest.
+
+pub mod vault;
