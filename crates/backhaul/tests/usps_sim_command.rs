@@ -1,6 +1,8 @@
 //! `backhaul usps-sim` as an operator runs it: a real process, configured from `config/`,
 //! answering the USPS v3 routes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
