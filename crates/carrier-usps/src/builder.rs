@@ -1,0 +1,273 @@
+//! [`UspsBuilder`]: everything a [`UspsCarrier`] needs before its first call — the v3 host, the
+//! platform's own USPS app (for "Login with USPS" and `platform_app` accounts), the shared token
+//! cache, timeouts, retries and the label reply format.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carrier::{MemoryTokenCache, TokenCache};
+use secrecy::SecretString;
+use url::Url;
+
+use crate::UspsCarrier;
+use crate::client::HttpClient;
+
+/// The production v3 host.
+pub const PRODUCTION_URL: &str = "https://apis.usps.com";
+/// The v3 test environment (TEM): production credentials, watermarked, unbilled labels.
+pub const TEST_ENVIRONMENT_URL: &str = "https://apis-tem.usps.com";
+
+/// How USPS should format a return-label reply (the `Accept` header of the label POST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyFormat {
+    /// `application/vnd.usps.labels+json`: one JSON document with Base64 images embedded.
+    #[default]
+    VendorJson,
+    /// `multipart/form-data` (the USPS default): a `returnLabelMetadata` JSON part and Base64
+    /// `returnLabelImage` / `returnReceiptImage` parts.
+    Multipart,
+}
+
+/// Retries for calls the protocol makes safe to repeat (see [`crate::client`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The first backoff ceiling; doubled per attempt, with full jitter.
+    pub initial_backoff: Duration,
+    /// The largest backoff ceiling.
+    pub max_backoff: Duration,
+    /// A `Retry-After` longer than this is not waited out: the caller gets `RateLimited` or
+    /// `Unavailable` with the delay instead.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(3),
+            max_retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The platform's own USPS app: used for the OAuth consent ("Login with USPS") and for the
+/// token grants of `platform_app` accounts. `Debug` redacts the secret.
+#[derive(Clone)]
+pub struct PlatformApp {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: SecretString,
+    pub(crate) redirect_uri: String,
+    pub(crate) authorize_url: Option<String>,
+    pub(crate) scopes: Vec<String>,
+}
+
+/// The OAuth scopes a return-label integration needs.
+pub const DEFAULT_SCOPES: &[&str] = &["payments", "labels"];
+
+impl PlatformApp {
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret,
+            redirect_uri: redirect_uri.into(),
+            authorize_url: None,
+            scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// Where "Login with USPS" sends the browser; default `{base_url}/oauth2/v3/authorize`.
+    pub fn with_authorize_url(mut self, url: impl Into<String>) -> Self {
+        self.authorize_url = Some(url.into());
+        self
+    }
+
+    /// The scopes requested at consent; default `payments labels`.
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl fmt::Debug for PlatformApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformApp")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("authorize_url", &self.authorize_url)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// Why a [`UspsBuilder`] could not build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("invalid USPS base URL: {0}")]
+    BaseUrl(String),
+    #[error("invalid OAuth {field} URL: {message}")]
+    OAuthUrl {
+        field: &'static str,
+        message: String,
+    },
+    #[error("the platform app needs a client id")]
+    MissingClientId,
+    #[error("could not build the HTTP client: {0}")]
+    Http(String),
+}
+
+/// Builds a [`UspsCarrier`].
+#[derive(Debug, Clone)]
+pub struct UspsBuilder {
+    base_url: String,
+    platform_app: Option<PlatformApp>,
+    token_cache: Option<Arc<dyn TokenCache>>,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    retry: RetryConfig,
+    reply_format: ReplyFormat,
+}
+
+impl Default for UspsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UspsBuilder {
+    pub fn new() -> Self {
+        Self {
+            base_url: PRODUCTION_URL.to_owned(),
+            platform_app: None,
+            token_cache: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryConfig::default(),
+            reply_format: ReplyFormat::default(),
+        }
+    }
+
+    /// The v3 host (default [`PRODUCTION_URL`]; [`TEST_ENVIRONMENT_URL`]; a simulator's URL).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    pub fn with_platform_app(mut self, app: PlatformApp) -> Self {
+        self.platform_app = Some(app);
+        self
+    }
+
+    /// The cache shared by every instance (default: a per-process [`MemoryTokenCache`]).
+    pub fn with_token_cache(mut self, cache: Arc<dyn TokenCache>) -> Self {
+        self.token_cache = Some(cache);
+        self
+    }
+
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The whole-exchange timeout of one HTTP request.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn with_reply_format(mut self, format: ReplyFormat) -> Self {
+        self.reply_format = format;
+        self
+    }
+
+    pub fn build(self) -> Result<UspsCarrier, BuildError> {
+        let trimmed = self.base_url.trim_end_matches('/');
+        let base_url = Url::parse(trimmed).map_err(|e| BuildError::BaseUrl(e.to_string()))?;
+        if !matches!(base_url.scheme(), "http" | "https")
+            || base_url.host_str().is_none()
+            || base_url.query().is_some()
+            || !base_url.username().is_empty()
+        {
+            return Err(BuildError::BaseUrl(
+                "must be an http(s) URL with a host and no query or user info".to_owned(),
+            ));
+        }
+        let platform_app = match self.platform_app {
+            Some(app) => {
+                if app.client_id.trim().is_empty() {
+                    return Err(BuildError::MissingClientId);
+                }
+                Url::parse(&app.redirect_uri).map_err(|e| BuildError::OAuthUrl {
+                    field: "redirect",
+                    message: e.to_string(),
+                })?;
+                let authorize = app
+                    .authorize_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{trimmed}/oauth2/v3/authorize"));
+                let authorize_url = Url::parse(&authorize).map_err(|e| BuildError::OAuthUrl {
+                    field: "authorize",
+                    message: e.to_string(),
+                })?;
+                Some((app, authorize_url))
+            }
+            None => None,
+        };
+        let http = HttpClient::new(self.connect_timeout, self.request_timeout, self.retry)
+            .map_err(|e| BuildError::Http(e.without_url().to_string()))?;
+        let cache = self
+            .token_cache
+            .unwrap_or_else(|| Arc::new(MemoryTokenCache::new()));
+        Ok(UspsCarrier::from_parts(
+            trimmed.to_owned(),
+            http,
+            cache,
+            platform_app,
+            self.reply_format,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_url_with_a_query_is_refused() {
+        let error = UspsBuilder::new()
+            .with_base_url("https://apis.usps.com?x=1")
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, BuildError::BaseUrl(_)));
+    }
+
+    #[test]
+    fn the_platform_app_debug_hides_its_secret() {
+        let app = PlatformApp::new(
+            "app-id",
+            SecretString::from("sentinel-app-secret"),
+            "https://backhaul.example/v1/usps/oauth/callback",
+        );
+        let printed = format!("{app:?}");
+        assert!(!printed.contains("sentinel-app-secret"));
+        let carrier = UspsBuilder::new().with_platform_app(app).build().unwrap();
+        assert!(!format!("{carrier:?}").contains("sentinel-app-secret"));
+    }
+}

@@ -1,0 +1,360 @@
+//! The reply to `POST /labels/v3/return-label`: `ReturnLabelVendorResponse`
+//! (`application/vnd.usps.labels+json`, images embedded in Base64) or
+//! `ReturnLabelMultiPartResponse` (`multipart/form-data`: a `returnLabelMetadata` JSON part and
+//! `returnLabelImage` / `returnReceiptImage` parts whose contents "are always Base64 encoded",
+//! whatever their `Content-Transfer-Encoding` says).
+//!
+//! Whatever went wrong while reading a successful reply, the label was bought: the caller
+//! turns these errors into `OutcomeUnknown`, and a resend with the same idempotency key returns
+//! the label.
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use bytes::Bytes;
+use carrier::{Currency, Document, LabelAddress, LabelFormat, Money, TrackingNumber, Warning};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::address::ReturnedLabelAddress;
+use crate::error::{Error, Operation};
+
+/// `ReturnLabelMetadata`, plus the embedded images of `ReturnLabelVendorResponse`.
+#[derive(Deserialize)]
+struct ReturnLabelVendorResponse {
+    #[serde(rename = "labelAddress")]
+    label_address: Option<ReturnedLabelAddress>,
+    #[serde(rename = "routingInformation")]
+    routing_information: Option<String>,
+    #[serde(rename = "trackingNumber")]
+    tracking_number: Option<String>,
+    /// Kept as its JSON text so the amount never passes through `f64`.
+    postage: Option<Box<RawValue>>,
+    zone: Option<serde_json::Value>,
+    #[serde(rename = "returnLabelImage")]
+    return_label_image: Option<String>,
+    #[serde(rename = "returnReceiptImage")]
+    return_receipt_image: Option<String>,
+}
+
+/// What a label reply says, in domain types.
+#[derive(Debug)]
+pub(crate) struct LabelReply {
+    pub(crate) tracking_number: TrackingNumber,
+    pub(crate) routing_code: Option<String>,
+    pub(crate) postage: Money,
+    pub(crate) zone: Option<String>,
+    pub(crate) to_address: Option<LabelAddress>,
+    pub(crate) label: Document,
+    pub(crate) receipt: Option<Document>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+fn malformed(message: impl Into<String>) -> Error {
+    Error::malformed(Operation::ReturnLabel, message)
+}
+
+/// Base64 as USPS sends it: standard alphabet, padding optional, line breaks ignored.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+fn decode_image(part: &str, encoded: &[u8], format: LabelFormat) -> Result<Document, Error> {
+    let compact: Vec<u8> = encoded
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let bytes = BASE64
+        .decode(&compact)
+        .map_err(|error| malformed(format!("{part} is not Base64: {error}")))?;
+    if !format.matches(&bytes) {
+        return Err(malformed(format!(
+            "{part} is not a {} document",
+            format.as_str()
+        )));
+    }
+    Ok(Document {
+        format,
+        bytes: Bytes::from(bytes),
+    })
+}
+
+fn parse_metadata(bytes: &[u8]) -> Result<ReturnLabelVendorResponse, Error> {
+    serde_json::from_slice(bytes).map_err(|error| {
+        malformed(format!(
+            "label metadata: {}",
+            super::describe_json_error(&error)
+        ))
+    })
+}
+
+/// Turns the metadata and the image parts into a [`LabelReply`].
+fn assemble(
+    metadata: ReturnLabelVendorResponse,
+    label_image: Option<&[u8]>,
+    receipt_image: Option<&[u8]>,
+    format: LabelFormat,
+) -> Result<LabelReply, Error> {
+    let mut warnings = Vec::new();
+    let raw_tracking = metadata
+        .tracking_number
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| malformed("no trackingNumber"))?;
+    let tracking_number = match TrackingNumber::parse_impb("trackingNumber", &raw_tracking) {
+        Ok(tracking) => tracking,
+        Err(problem) => {
+            // The label was bought and USPS will scan what it printed: keep the number.
+            tracing::warn!(tracking_number = %raw_tracking, %problem, "USPS returned a tracking number that is not a valid IMpb");
+            warnings.push(Warning::new(
+                "tracking_number_unverified",
+                Some("tracking_number"),
+                format!(
+                    "USPS returned a tracking number that failed IMpb verification ({problem})"
+                ),
+            ));
+            TrackingNumber::other("trackingNumber", &raw_tracking)
+                .map_err(|_| malformed("trackingNumber is not a tracking number"))?
+        }
+    };
+    let postage = match metadata.postage {
+        Some(raw) => Money::parse("postage", raw.get(), Currency::Usd)
+            .map_err(|_| malformed("postage is not an amount in cents"))?,
+        None => return Err(malformed("no postage")),
+    };
+    let zone = match metadata.zone {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(zone)) => Some(zone),
+        Some(serde_json::Value::Number(zone)) => Some(zone.to_string()),
+        Some(_) => return Err(malformed("zone is not a string")),
+    };
+    let label_image = label_image.ok_or_else(|| malformed("no returnLabelImage"))?;
+    let label = decode_image("returnLabelImage", label_image, format)?;
+    let receipt = receipt_image
+        .map(|image| decode_image("returnReceiptImage", image, format))
+        .transpose()?;
+    Ok(LabelReply {
+        tracking_number,
+        routing_code: metadata
+            .routing_information
+            .filter(|r| !r.trim().is_empty()),
+        postage,
+        zone,
+        to_address: metadata
+            .label_address
+            .map(ReturnedLabelAddress::into_label_address),
+        label,
+        receipt,
+        warnings,
+    })
+}
+
+/// Parses a `ReturnLabelVendorResponse` body.
+pub(crate) fn parse_vendor(body: &[u8], format: LabelFormat) -> Result<LabelReply, Error> {
+    let mut metadata = parse_metadata(body)?;
+    let label = metadata.return_label_image.take();
+    let receipt = metadata.return_receipt_image.take();
+    assemble(
+        metadata,
+        label.as_deref().map(str::as_bytes),
+        receipt.as_deref().map(str::as_bytes),
+        format,
+    )
+}
+
+/// Parses a `ReturnLabelMultiPartResponse` body with the `boundary` of its content type.
+pub(crate) async fn parse_multipart(
+    content_type: &str,
+    body: Bytes,
+    format: LabelFormat,
+) -> Result<LabelReply, Error> {
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|error| malformed(format!("multipart content type: {error}")))?;
+    let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut metadata = None;
+    let mut label = None;
+    let mut receipt = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return Err(malformed(format!("multipart body: {error}"))),
+        };
+        let name = field.name().map(str::to_owned);
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|error| malformed(format!("multipart part: {error}")))?;
+        match name.as_deref() {
+            Some("returnLabelMetadata") => metadata = Some(parse_metadata(&bytes)?),
+            Some("returnLabelImage") => label = Some(bytes),
+            Some("returnReceiptImage") => receipt = Some(bytes),
+            // labelBrokerQR and parts a later API version adds are not ours to read.
+            _ => {}
+        }
+    }
+    let metadata = metadata.ok_or_else(|| malformed("no returnLabelMetadata part"))?;
+    assemble(metadata, label.as_deref(), receipt.as_deref(), format)
+}
+
+/// Parses a successful reply, by its content type.
+pub(crate) async fn parse(
+    content_type: &str,
+    body: Bytes,
+    format: LabelFormat,
+) -> Result<LabelReply, Error> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence.starts_with("multipart/") {
+        parse_multipart(content_type, body, format).await
+    } else if essence == "application/vnd.usps.labels+json" || essence == "application/json" {
+        parse_vendor(&body, format)
+    } else {
+        Err(malformed(format!(
+            "unexpected content type {essence:?} for a return label"
+        )))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use serde_json::json;
+
+    pub(crate) const PDF: &[u8] = b"%PDF-1.4\n% test label\n%%EOF\n";
+    pub(crate) const TRACKING: &str = "9302012345600000007248";
+
+    pub(crate) fn vendor_json(tracking: &str, postage: &str) -> Vec<u8> {
+        format!(
+            r#"{{"labelAddress": {{"firm": "BACKHAUL DEMO RETURNS CO", "streetAddress": "4120 BINGHAM AVE",
+                 "city": "SAINT LOUIS", "state": "MO", "ZIPCode": "63116", "ZIPPlus4": "2520"}},
+               "routingInformation": "420631162520", "trackingNumber": "{tracking}", "postage": {postage},
+               "zone": "01", "SKU": "DUXP0RXXXC01010", "returnLabelImage": "{image}",
+               "returnReceiptImage": "{image}"}}"#,
+            image = STANDARD.encode(PDF)
+        )
+        .into_bytes()
+    }
+
+    pub(crate) fn multipart(boundary: &str, tracking: &str) -> Vec<u8> {
+        let metadata = json!({"labelAddress": {"firm": "BACKHAUL DEMO RETURNS CO", "streetAddress": "4120 BINGHAM AVE",
+            "city": "SAINT LOUIS", "state": "MO", "ZIPCode": "63116", "ZIPPlus4": "2520"},
+            "routingInformation": "420631162520", "trackingNumber": tracking, "zone": "01"});
+        let mut metadata = metadata.to_string();
+        // The postage as USPS writes it: a JSON number.
+        metadata.insert_str(metadata.len() - 1, r#","postage":8.44"#);
+        let image = STANDARD.encode(PDF);
+        // Base64 with line breaks, as MIME bodies often are.
+        let (first, second) = image.split_at(image.len() / 2);
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"returnLabelMetadata\"\r\nContent-Type: application/json\r\n\r\n{metadata}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"returnLabelImage\"; filename=\"label.pdf\"\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: binary\r\n\r\n{first}\r\n{second}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"returnReceiptImage\"; filename=\"receipt.pdf\"\r\nContent-Type: application/pdf\r\n\r\n{image}\r\n\
+             --{boundary}--\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_vendor_reply_becomes_a_label() {
+        let reply = parse_vendor(&vendor_json(TRACKING, "8.44"), LabelFormat::Pdf).unwrap();
+        assert_eq!(reply.tracking_number.as_str(), TRACKING);
+        assert_eq!(reply.routing_code.as_deref(), Some("420631162520"));
+        assert_eq!(reply.postage, Money::usd_cents(844));
+        assert_eq!(reply.zone.as_deref(), Some("01"));
+        assert_eq!(reply.label.bytes.as_ref(), PDF);
+        assert_eq!(reply.receipt.unwrap().bytes.as_ref(), PDF);
+        let to = reply.to_address.unwrap();
+        assert_eq!(to.zip4.as_deref(), Some("2520"));
+        assert_eq!(to.street1.as_deref(), Some("4120 BINGHAM AVE"));
+        assert!(reply.warnings.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_multipart_reply_becomes_the_same_label() {
+        let body = Bytes::from(multipart("XkxytuhvSSXDz-aV1q2YverB", TRACKING));
+        let reply = parse(
+            "multipart/form-data; boundary=XkxytuhvSSXDz-aV1q2YverB",
+            body,
+            LabelFormat::Pdf,
+        )
+        .await
+        .unwrap();
+        let vendor = parse_vendor(&vendor_json(TRACKING, "8.44"), LabelFormat::Pdf).unwrap();
+        assert_eq!(reply.tracking_number, vendor.tracking_number);
+        assert_eq!(reply.routing_code, vendor.routing_code);
+        assert_eq!(reply.postage, vendor.postage);
+        assert_eq!(reply.zone, vendor.zone);
+        assert_eq!(reply.to_address, vendor.to_address);
+        assert_eq!(reply.label, vendor.label);
+        assert_eq!(reply.receipt, vendor.receipt);
+    }
+
+    #[test]
+    fn postage_keeps_its_decimal_text() {
+        // 0.07 has no exact binary form; read as text it is exactly 7 cents.
+        let reply = parse_vendor(&vendor_json(TRACKING, "0.07"), LabelFormat::Pdf).unwrap();
+        assert_eq!(reply.postage, Money::usd_cents(7));
+        let reply = parse_vendor(&vendor_json(TRACKING, "12"), LabelFormat::Pdf).unwrap();
+        assert_eq!(reply.postage, Money::usd_cents(1200));
+    }
+
+    #[test]
+    fn a_bad_check_digit_keeps_the_label_with_a_warning() {
+        let reply = parse_vendor(
+            &vendor_json("9302012345600000007249", "8.44"),
+            LabelFormat::Pdf,
+        )
+        .unwrap();
+        assert_eq!(reply.tracking_number.as_str(), "9302012345600000007249");
+        assert_eq!(reply.warnings[0].code, "tracking_number_unverified");
+    }
+
+    #[test]
+    fn an_image_of_the_wrong_format_is_malformed() {
+        let error = parse_vendor(&vendor_json(TRACKING, "8.44"), LabelFormat::Png).unwrap_err();
+        assert!(matches!(error, Error::Malformed { .. }));
+    }
+
+    #[test]
+    fn a_truncated_vendor_reply_is_outcome_unknown() {
+        let body = vendor_json(TRACKING, "8.44");
+        let error: carrier::CarrierError = parse_vendor(&body[..body.len() / 2], LabelFormat::Pdf)
+            .unwrap_err()
+            .into();
+        assert_eq!(error.kind(), carrier::ErrorKind::OutcomeUnknown);
+    }
+
+    #[test]
+    fn a_reply_without_tracking_number_is_malformed() {
+        let body = br#"{"postage": 1.0, "returnLabelImage": "JVBERi0="}"#;
+        assert!(parse_vendor(body, LabelFormat::Pdf).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_truncated_multipart_reply_is_malformed() {
+        let body = multipart("b0undary", TRACKING);
+        let error = parse(
+            "multipart/form-data; boundary=b0undary",
+            Bytes::from(body[..body.len() / 2].to_vec()),
+            LabelFormat::Pdf,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(error, Error::Malformed { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_unexpected_content_type_is_malformed() {
+        let error = parse("text/html", Bytes::from_static(b"<html>"), LabelFormat::Pdf)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Malformed { .. }));
+    }
+}
