@@ -137,13 +137,14 @@ pub(crate) enum RenderError {
 /// A drawing operation, in points, origin top-left.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Op {
-    /// Text whose top edge is at `y`.
+    /// Text whose top edge is at `y`, to be shrunk when wider than `max_width`.
     Text {
         x: f32,
         y: f32,
         size: f32,
         bold: bool,
         text: String,
+        max_width: f32,
     },
     /// A filled black rectangle.
     Fill {
@@ -174,6 +175,9 @@ pub(crate) struct Layout {
     pub(crate) comment: String,
 }
 
+/// Right edge of the text area on the 288 pt wide designs.
+const TEXT_RIGHT: f32 = 280.0;
+
 fn text(x: f32, y: f32, size: f32, bold: bool, value: impl Into<String>) -> Op {
     Op::Text {
         x,
@@ -181,7 +185,15 @@ fn text(x: f32, y: f32, size: f32, bold: bool, value: impl Into<String>) -> Op {
         size,
         bold,
         text: value.into(),
+        max_width: TEXT_RIGHT - x,
     }
+}
+
+/// The font size at which `text` fits in `max_width`, given the font's average advance as a
+/// fraction of the size (Helvetica about 0.6, the bitmap font 0.75).
+pub(crate) fn fitted_size(size: f32, text: &str, max_width: f32, advance: f32) -> f32 {
+    let characters = text.chars().count().max(1) as f32;
+    size.min(max_width / (characters * advance))
 }
 
 fn fill(x: f32, y: f32, width: f32, height: f32) -> Op {
@@ -362,12 +374,14 @@ fn scale_op(op: &Op, scale: f32, dx: f32, dy: f32) -> Op {
             size,
             bold,
             text,
+            max_width,
         } => Op::Text {
             x: x * scale + dx,
             y: y * scale + dy,
             size: size * scale,
             bold: *bold,
             text: text.clone(),
+            max_width: max_width * scale,
         },
         Op::Fill {
             x,

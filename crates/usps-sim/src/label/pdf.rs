@@ -48,8 +48,10 @@ fn content_stream(layout: &Layout) -> String {
                 size,
                 bold,
                 text,
+                max_width,
             } => {
                 let font = if *bold { "F2" } else { "F1" };
+                let size = &super::fitted_size(*size, text, *max_width, 0.6);
                 let baseline = layout.height - y - size * 0.8;
                 let _ = writeln!(
                     stream,
@@ -127,7 +129,7 @@ pub(crate) fn render(layouts: &[Layout]) -> Vec<u8> {
     let xref_offset = pdf.len();
     let mut xref = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for offset in &offsets {
-        let _ = write!(xref, "{offset:010} 00000 n \n");
+        let _ = writeln!(xref, "{offset:010} 00000 n ");
     }
     let _ = write!(
         xref,
@@ -147,7 +149,17 @@ pub(crate) mod tests {
     /// Follows `startxref` to the table and checks that every in-use entry points at
     /// `N 0 obj`; returns the number of objects.
     pub(crate) fn check_xref(pdf: &[u8]) -> usize {
-        let text = String::from_utf8_lossy(pdf);
+        // One character per byte, so string offsets are byte offsets.
+        let text: String = pdf
+            .iter()
+            .map(|byte| {
+                if byte.is_ascii() {
+                    char::from(*byte)
+                } else {
+                    '?'
+                }
+            })
+            .collect();
         assert!(text.starts_with("%PDF-1.4\n"));
         assert!(text.ends_with("%%EOF\n"));
         let start = text.rfind("startxref\n").unwrap() + "startxref\n".len();
@@ -185,7 +197,7 @@ pub(crate) mod tests {
         let text = String::from_utf8_lossy(&image.bytes);
         assert!(text.contains("(USPS GROUND ADVANTAGE RETURN) Tj"));
         assert!(text.contains("(9202 1904 1289 3600 0000 18) Tj"));
-        assert!(text.contains("(RMA \\(42\\)"));
+        assert!(text.contains("(REF: RMA \\(42\\)) Tj"));
     }
 
     #[test]

@@ -117,9 +117,16 @@ pub(crate) fn rasterize(layouts: &[Layout]) -> Canvas {
                     canvas.fill(left, top, (right - left).max(1), (bottom - top).max(1));
                 }
                 Op::Text {
-                    x, y, size, text, ..
+                    x,
+                    y,
+                    size,
+                    text,
+                    max_width,
+                    ..
                 } => {
-                    let unit = round(size * scale / 8.0).max(1);
+                    // The bitmap font advances 6 units a glyph: 0.75 of an 8-unit size.
+                    let size = super::fitted_size(*size, text, *max_width, 0.75);
+                    let unit = ((size * scale / 8.0).floor() as i64).max(1);
                     canvas.text(round(x * scale), round((y + offset) * scale), unit, text);
                 }
                 Op::Barcode {

@@ -72,7 +72,9 @@ pub(crate) fn render(layouts: &[Layout]) -> Vec<u8> {
                     size,
                     bold,
                     text,
+                    max_width,
                 } => {
+                    let size = &super::fitted_size(*size, text, *max_width, 0.6);
                     let weight = if *bold { " font-weight=\"bold\"" } else { "" };
                     let _ = writeln!(
                         svg,

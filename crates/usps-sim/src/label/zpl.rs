@@ -53,9 +53,14 @@ pub(crate) fn render(layouts: &[Layout], dpi: u32, comments: bool) -> Vec<u8> {
                     );
                 }
                 Op::Text {
-                    x, y, size, text, ..
+                    x,
+                    y,
+                    size,
+                    text,
+                    max_width,
+                    ..
                 } => {
-                    let height = dots(*size).max(10);
+                    let height = dots(super::fitted_size(*size, text, *max_width, 0.55)).max(10);
                     let _ = writeln!(
                         zpl,
                         "^FO{},{}^A0N,{height},{}^FD{}^FS",

@@ -166,25 +166,29 @@ fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
 fn trusted_request<'a>(
     state: &'a State,
     pairs: &mut Vec<(String, String)>,
-) -> Result<(&'a AppConfig, AuthorizationRequest), Response> {
+) -> Result<(&'a AppConfig, AuthorizationRequest), Box<Response>> {
     let client_id = take(pairs, "client_id")
-        .ok_or_else(|| error_page(StatusCode::BAD_REQUEST, "client_id is required"))?;
+        .ok_or_else(|| Box::new(error_page(StatusCode::BAD_REQUEST, "client_id is required")))?;
     let app = state.config.app(&client_id).ok_or_else(|| {
-        error_page(
+        Box::new(error_page(
             StatusCode::BAD_REQUEST,
             &format!("client_id {client_id} is not a registered application"),
-        )
+        ))
     })?;
-    let redirect_uri = take(pairs, "redirect_uri")
-        .ok_or_else(|| error_page(StatusCode::BAD_REQUEST, "redirect_uri is required"))?;
+    let redirect_uri = take(pairs, "redirect_uri").ok_or_else(|| {
+        Box::new(error_page(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri is required",
+        ))
+    })?;
     if !app.accepts_redirect(&redirect_uri) {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             StatusCode::BAD_REQUEST,
             &format!(
                 "redirect_uri {redirect_uri} does not match the redirect URI registered for {}",
                 app.name
             ),
-        ));
+        )));
     }
     let request = AuthorizationRequest {
         client_id,
@@ -197,24 +201,24 @@ fn trusted_request<'a>(
 }
 
 /// Checks what may be reported back by redirect: response type and scope.
-fn check_request(app: &AppConfig, request: &AuthorizationRequest) -> Result<(), Response> {
+fn check_request(app: &AppConfig, request: &AuthorizationRequest) -> Result<(), Box<Response>> {
     if request.response_type != "code" {
-        return Err(redirect_error(
+        return Err(Box::new(redirect_error(
             request,
             "unsupported_response_type",
             "response_type must be code",
-        ));
+        )));
     }
     if let Some(scope) = &request.scope {
         if let Some(outside) = scope
             .split_whitespace()
             .find(|part| !app.scopes.iter().any(|allowed| allowed == part))
         {
-            return Err(redirect_error(
+            return Err(Box::new(redirect_error(
                 request,
                 "invalid_scope",
                 &format!("Scope {outside} is not granted to this client"),
-            ));
+            )));
         }
     }
     Ok(())
@@ -231,7 +235,7 @@ pub(crate) async fn show(
     };
     let (app, request) = match trusted_request(&state, &mut pairs) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     if !pairs.is_empty() {
         let names: Vec<&str> = pairs.iter().map(|(key, _)| key.as_str()).collect();
@@ -242,7 +246,7 @@ pub(crate) async fn show(
         );
     }
     if let Err(response) = check_request(app, &request) {
-        return response;
+        return *response;
     }
     consent_page(app, &request, None)
 }
@@ -255,7 +259,7 @@ pub(crate) async fn decide(Extract(state): Extract<Arc<State>>, body: Bytes) -> 
     };
     let (app, request) = match trusted_request(&state, &mut pairs) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let username = take(&mut pairs, "username").unwrap_or_default();
     let password = take(&mut pairs, "password").unwrap_or_default();
@@ -270,7 +274,7 @@ pub(crate) async fn decide(Extract(state): Extract<Arc<State>>, body: Bytes) -> 
         );
     }
     if let Err(response) = check_request(app, &request) {
-        return response;
+        return *response;
     }
     match decision.as_deref() {
         Some("deny") => {

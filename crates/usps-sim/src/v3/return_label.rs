@@ -322,7 +322,7 @@ fn mixed_dimensions(request: &Value) -> Option<ErrorDetail> {
         .iter()
         .filter_map(|key| number(package, key))
         .collect();
-    let zero = sizes.iter().any(|size| *size == 0.0);
+    let zero = sizes.contains(&0.0);
     let positive = sizes.iter().any(|size| *size > 0.0);
     (zero && positive).then(|| {
         ErrorDetail::new(
