@@ -131,6 +131,9 @@ impl UspsCarrier {
         loop {
             let access = self.auth.access_token(account).await?;
             let payment = self.auth.payment_token(account, &access).await?;
+            // A 401 on the payment call renews an own_app token inside the cache: use the
+            // current one (a cache hit) rather than the one it replaced.
+            let access = self.auth.access_token(account).await?;
             match self.post_label(&access.token, &payment, label, key).await {
                 Err(error) if error.is_unauthorized() => {
                     // Nothing was bought: a 401 is answered before the label is made. Drop

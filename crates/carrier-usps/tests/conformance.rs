@@ -1,0 +1,50 @@
+//! The carrier conformance suite (`carrier::conformance::run_all`) against the USPS simulator.
+
+mod support;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use carrier::conformance::{Fixture, run_all};
+use carrier::{Carrier, CredentialsInput, ReturnLabelInput};
+use usps_sim::{RunningSimulator, demo};
+
+struct UspsFixture {
+    simulator: RunningSimulator,
+    carrier: Arc<dyn Carrier>,
+}
+
+#[async_trait]
+impl Fixture for UspsFixture {
+    fn carrier(&self) -> Arc<dyn Carrier> {
+        self.carrier.clone()
+    }
+
+    fn account(&self) -> (serde_json::Value, CredentialsInput) {
+        (support::eps_details(), support::own_app())
+    }
+
+    fn refused_account(&self) -> (serde_json::Value, CredentialsInput) {
+        let credentials = CredentialsInput::new()
+            .with("mode", "own_app")
+            .with("client_id", demo::CLIENT_ID)
+            .with("client_secret", "not-the-demo-secret");
+        (support::eps_details(), credentials)
+    }
+
+    fn request(&self, service: &str) -> ReturnLabelInput {
+        support::input(service)
+    }
+
+    async fn labels_issued(&self) -> usize {
+        self.simulator.simulator.ledger().len()
+    }
+}
+
+#[tokio::test]
+async fn the_usps_plugin_passes_the_carrier_conformance_suite() {
+    let simulator = support::simulator().await;
+    let carrier = Arc::new(support::carrier(&simulator.base_url));
+    let fixture = UspsFixture { simulator, carrier };
+    run_all(&fixture).await;
+}
