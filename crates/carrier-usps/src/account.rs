@@ -125,9 +125,17 @@ impl UspsAccount {
     /// Parses the selected account. Details stored by [`validate`] always parse; an account
     /// stored by an older version that no longer does gets field errors on `details.*`.
     pub(crate) fn from_context(context: &AccountContext<'_>) -> Result<Self, CarrierError> {
+        let credentials = context.credentials;
+        if credentials.mode() == MODE_PLATFORM_APP
+            && credentials.secret(field::ACCESS_TOKEN).is_none()
+        {
+            return Err(CarrierError::Unauthenticated {
+                carrier: crate::error::CARRIER,
+                message: "the account is not connected with USPS yet (Login with USPS)".to_owned(),
+            });
+        }
         let mut errors = ValidationErrors::new();
         let details = parse_details(context.details.as_map(), &mut errors);
-        let credentials = context.credentials;
         let auth = parse_auth(credentials, &mut errors);
         let (Some(details), Some(auth)) = (details, auth) else {
             return Err(CarrierError::Validation(errors));

@@ -1,5 +1,7 @@
 //! The carrier conformance suite (`carrier::conformance::run_all`) against the USPS simulator.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::Arc;

@@ -2,6 +2,8 @@
 //! 401, every injected fault classified, idempotent resends, USPS rejections, and both reply
 //! formats.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::Arc;

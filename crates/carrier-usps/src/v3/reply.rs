@@ -306,6 +306,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[tracing_test::traced_test]
+    fn a_bad_check_digit_is_logged_at_warn() {
+        parse_vendor(
+            &vendor_json("9302012345600000007249", "8.44"),
+            LabelFormat::Pdf,
+        )
+        .unwrap();
+        assert!(logs_contain("WARN"));
+        assert!(logs_contain("not a valid IMpb"));
+    }
+
+    #[test]
     fn a_bad_check_digit_keeps_the_label_with_a_warning() {
         let reply = parse_vendor(
             &vendor_json("9302012345600000007249", "8.44"),

@@ -1,7 +1,7 @@
 //! Shared helpers for the integration tests: a simulator, a carrier pointed at it, the demo
 //! account and requests.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
