@@ -1,0 +1,11 @@
+//! The simulator driven over real HTTP, the way a USPS client sees it.
+
+// Helpers outside #[test] functions unwrap too: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod consent;
+mod fault;
+mod oauth;
+mod payment;
+mod return_label;
