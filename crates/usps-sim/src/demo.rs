@@ -1,4 +1,4 @@
-//! The demo data: the simulator's default [`SimConfig`](crate::SimConfig), as constants that
+//! The demo data: the simulator's default [`SimConfig`], as constants that
 //! tests elsewhere in the workspace refer to.
 //!
 //! | business | CRID | MIDs (label / manifest / returns) | EPS | permit | Ship Returns |

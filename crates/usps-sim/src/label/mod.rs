@@ -136,7 +136,7 @@ pub(crate) enum RenderError {
 
 /// A drawing operation, in points, origin top-left.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Op {
+pub(crate) enum Element {
     /// Text whose top edge is at `y`, to be shrunk when wider than `max_width`.
     Text {
         x: f32,
@@ -170,7 +170,7 @@ pub(crate) enum Op {
 pub(crate) struct Layout {
     pub(crate) width: f32,
     pub(crate) height: f32,
-    pub(crate) ops: Vec<Op>,
+    pub(crate) elements: Vec<Element>,
     /// Section comments for ZPL (`^FX`), when requested.
     pub(crate) comment: String,
 }
@@ -178,8 +178,8 @@ pub(crate) struct Layout {
 /// Right edge of the text area on the 288 pt wide designs.
 const TEXT_RIGHT: f32 = 280.0;
 
-fn text(x: f32, y: f32, size: f32, bold: bool, value: impl Into<String>) -> Op {
-    Op::Text {
+fn text(x: f32, y: f32, size: f32, bold: bool, value: impl Into<String>) -> Element {
+    Element::Text {
         x,
         y,
         size,
@@ -196,8 +196,8 @@ pub(crate) fn fitted_size(size: f32, text: &str, max_width: f32, advance: f32) -
     size.min(max_width / (characters * advance))
 }
 
-fn fill(x: f32, y: f32, width: f32, height: f32) -> Op {
-    Op::Fill {
+fn fill(x: f32, y: f32, width: f32, height: f32) -> Element {
+    Element::Fill {
         x,
         y,
         width,
@@ -205,11 +205,11 @@ fn fill(x: f32, y: f32, width: f32, height: f32) -> Op {
     }
 }
 
-fn frame(ops: &mut Vec<Op>, x: f32, y: f32, width: f32, height: f32, thickness: f32) {
-    ops.push(fill(x, y, width, thickness));
-    ops.push(fill(x, y + height - thickness, width, thickness));
-    ops.push(fill(x, y, thickness, height));
-    ops.push(fill(x + width - thickness, y, thickness, height));
+fn frame(elements: &mut Vec<Element>, x: f32, y: f32, width: f32, height: f32, thickness: f32) {
+    elements.push(fill(x, y, width, thickness));
+    elements.push(fill(x, y + height - thickness, width, thickness));
+    elements.push(fill(x, y, thickness, height));
+    elements.push(fill(x + width - thickness, y, thickness, height));
 }
 
 /// The tracking number in groups of four, as printed under the barcode.
@@ -227,52 +227,52 @@ fn label_layout(content: &LabelContent) -> Result<Layout, RenderError> {
     let modules = barcode::impb_modules(&content.routing_zip, &content.tracking_number)
         .ok_or(RenderError::Barcode)?;
     let (width, height) = (288.0, 432.0);
-    let mut ops = Vec::new();
-    frame(&mut ops, 4.0, 4.0, 280.0, 424.0, 1.0);
-    frame(&mut ops, 10.0, 10.0, 62.0, 62.0, 3.0);
-    ops.push(text(25.0, 17.0, 48.0, true, content.service_mark.clone()));
-    ops.push(text(82.0, 12.0, 8.0, true, "US POSTAGE AND FEES PAID"));
-    ops.push(text(
+    let mut elements = Vec::new();
+    frame(&mut elements, 4.0, 4.0, 280.0, 424.0, 1.0);
+    frame(&mut elements, 10.0, 10.0, 62.0, 62.0, 3.0);
+    elements.push(text(25.0, 17.0, 48.0, true, content.service_mark.clone()));
+    elements.push(text(82.0, 12.0, 8.0, true, "US POSTAGE AND FEES PAID"));
+    elements.push(text(
         82.0,
         24.0,
         8.0,
         false,
         "USPS SHIP RETURNS - SIMULATOR",
     ));
-    ops.push(text(82.0, 36.0, 8.0, false, content.mailing_date.clone()));
-    ops.push(text(
+    elements.push(text(82.0, 36.0, 8.0, false, content.mailing_date.clone()));
+    elements.push(text(
         82.0,
         48.0,
         8.0,
         false,
         format!("ZONE {}  {}", content.zone, content.weight),
     ));
-    ops.push(text(
+    elements.push(text(
         82.0,
         60.0,
         7.0,
         true,
         "SIMULATED LABEL - NOT FOR MAILING",
     ));
-    ops.push(fill(4.0, 78.0, 280.0, 2.0));
-    ops.push(text(12.0, 85.0, 12.0, true, content.title.clone()));
-    ops.push(fill(4.0, 102.0, 280.0, 2.0));
+    elements.push(fill(4.0, 78.0, 280.0, 2.0));
+    elements.push(text(12.0, 85.0, 12.0, true, content.title.clone()));
+    elements.push(fill(4.0, 102.0, 280.0, 2.0));
     let mut y = 110.0;
     for line in &content.from_lines {
-        ops.push(text(12.0, y, 8.0, false, line.clone()));
+        elements.push(text(12.0, y, 8.0, false, line.clone()));
         y += 10.0;
     }
-    ops.push(text(12.0, 172.0, 8.0, true, "SHIP TO:"));
+    elements.push(text(12.0, 172.0, 8.0, true, "SHIP TO:"));
     let mut y = 184.0;
     for line in &content.to_lines {
-        ops.push(text(40.0, y, 11.0, true, line.clone()));
+        elements.push(text(40.0, y, 11.0, true, line.clone()));
         y += 14.0;
     }
-    ops.push(fill(4.0, 262.0, 280.0, 3.0));
-    ops.push(text(66.0, 270.0, 10.0, true, "USPS TRACKING # USPS Ship"));
+    elements.push(fill(4.0, 262.0, 280.0, 3.0));
+    elements.push(text(66.0, 270.0, 10.0, true, "USPS TRACKING # USPS Ship"));
     let module = 1.0;
     let barcode_width = modules.len() as f32 * module;
-    ops.push(Op::Barcode {
+    elements.push(Element::Barcode {
         x: (width - barcode_width) / 2.0,
         y: 286.0,
         module,
@@ -281,20 +281,20 @@ fn label_layout(content: &LabelContent) -> Result<Layout, RenderError> {
         zip: content.routing_zip.clone(),
         tracking_number: content.tracking_number.clone(),
     });
-    ops.push(text(
+    elements.push(text(
         62.0,
         360.0,
         10.0,
         true,
         grouped(&content.tracking_number),
     ));
-    ops.push(fill(4.0, 378.0, 280.0, 3.0));
+    elements.push(fill(4.0, 378.0, 280.0, 3.0));
     let mut y = 386.0;
     for reference in content.references.iter().take(2) {
-        ops.push(text(12.0, y, 8.0, false, format!("REF: {reference}")));
+        elements.push(text(12.0, y, 8.0, false, format!("REF: {reference}")));
         y += 10.0;
     }
-    ops.push(text(
+    elements.push(text(
         12.0,
         414.0,
         6.0,
@@ -304,32 +304,32 @@ fn label_layout(content: &LabelContent) -> Result<Layout, RenderError> {
     Ok(Layout {
         width,
         height,
-        ops,
+        elements,
         comment: "Start of label".to_owned(),
     })
 }
 
 /// The receipt design (4×3 in).
 fn receipt_layout(content: &LabelContent) -> Layout {
-    let mut ops = Vec::new();
-    frame(&mut ops, 4.0, 4.0, 280.0, 208.0, 1.0);
-    ops.push(text(12.0, 12.0, 12.0, true, "USPS RETURN LABEL RECEIPT"));
-    ops.push(text(
+    let mut elements = Vec::new();
+    frame(&mut elements, 4.0, 4.0, 280.0, 208.0, 1.0);
+    elements.push(text(12.0, 12.0, 12.0, true, "USPS RETURN LABEL RECEIPT"));
+    elements.push(text(
         12.0,
         32.0,
         9.0,
         false,
         format!("TRACKING #: {}", grouped(&content.tracking_number)),
     ));
-    ops.push(text(12.0, 46.0, 9.0, false, content.title.clone()));
-    ops.push(text(
+    elements.push(text(12.0, 46.0, 9.0, false, content.title.clone()));
+    elements.push(text(
         12.0,
         60.0,
         9.0,
         false,
         format!("MAILING DATE: {}", content.mailing_date),
     ));
-    ops.push(text(
+    elements.push(text(
         12.0,
         74.0,
         9.0,
@@ -339,19 +339,19 @@ fn receipt_layout(content: &LabelContent) -> Layout {
             content.postage, content.zone, content.weight
         ),
     ));
-    ops.push(text(12.0, 92.0, 8.0, true, "FROM:"));
+    elements.push(text(12.0, 92.0, 8.0, true, "FROM:"));
     let mut y = 104.0;
     for line in content.from_lines.iter().take(4) {
-        ops.push(text(12.0, y, 8.0, false, line.clone()));
+        elements.push(text(12.0, y, 8.0, false, line.clone()));
         y += 10.0;
     }
-    ops.push(text(150.0, 92.0, 8.0, true, "TO:"));
+    elements.push(text(150.0, 92.0, 8.0, true, "TO:"));
     let mut y = 104.0;
     for line in content.to_lines.iter().take(4) {
-        ops.push(text(150.0, y, 8.0, false, line.clone()));
+        elements.push(text(150.0, y, 8.0, false, line.clone()));
         y += 10.0;
     }
-    ops.push(text(
+    elements.push(text(
         12.0,
         196.0,
         6.0,
@@ -361,40 +361,40 @@ fn receipt_layout(content: &LabelContent) -> Layout {
     Layout {
         width: 288.0,
         height: 216.0,
-        ops,
+        elements,
         comment: "Start of receipt".to_owned(),
     }
 }
 
-fn scale_op(op: &Op, scale: f32, dx: f32, dy: f32) -> Op {
-    match op {
-        Op::Text {
+fn scale_element(element: &Element, scale: f32, shift_x: f32, shift_y: f32) -> Element {
+    match element {
+        Element::Text {
             x,
             y,
             size,
             bold,
             text,
             max_width,
-        } => Op::Text {
-            x: x * scale + dx,
-            y: y * scale + dy,
+        } => Element::Text {
+            x: x * scale + shift_x,
+            y: y * scale + shift_y,
             size: size * scale,
             bold: *bold,
             text: text.clone(),
             max_width: max_width * scale,
         },
-        Op::Fill {
+        Element::Fill {
             x,
             y,
             width,
             height,
-        } => Op::Fill {
-            x: x * scale + dx,
-            y: y * scale + dy,
+        } => Element::Fill {
+            x: x * scale + shift_x,
+            y: y * scale + shift_y,
             width: width * scale,
             height: height * scale,
         },
-        Op::Barcode {
+        Element::Barcode {
             x,
             y,
             module,
@@ -402,9 +402,9 @@ fn scale_op(op: &Op, scale: f32, dx: f32, dy: f32) -> Op {
             modules,
             zip,
             tracking_number,
-        } => Op::Barcode {
-            x: x * scale + dx,
-            y: y * scale + dy,
+        } => Element::Barcode {
+            x: x * scale + shift_x,
+            y: y * scale + shift_y,
             module: module * scale,
             height: height * scale,
             modules: modules.clone(),
@@ -424,15 +424,15 @@ impl Layout {
                 ..self
             };
         }
-        let dx = (size.width - self.width * scale) / 2.0;
-        let dy = (size.height - self.height * scale) / 2.0;
+        let shift_x = (size.width - self.width * scale) / 2.0;
+        let shift_y = (size.height - self.height * scale) / 2.0;
         Self {
             width: size.width,
             height: size.height,
-            ops: self
-                .ops
+            elements: self
+                .elements
                 .iter()
-                .map(|op| scale_op(op, scale, dx, dy))
+                .map(|element| scale_element(element, scale, shift_x, shift_y))
                 .collect(),
             comment: self.comment,
         }
@@ -441,8 +441,12 @@ impl Layout {
     /// `self` with `below` stacked under it on one taller page.
     fn stack(mut self, below: Layout) -> Self {
         let offset = self.height;
-        self.ops
-            .extend(below.ops.iter().map(|op| scale_op(op, 1.0, 0.0, offset)));
+        self.elements.extend(
+            below
+                .elements
+                .iter()
+                .map(|element| scale_element(element, 1.0, 0.0, offset)),
+        );
         self.height += below.height;
         self
     }
@@ -560,13 +564,13 @@ pub mod tests {
             .unwrap()
             .fit(PageSize::of_label_type("4X5LABEL"));
         assert_eq!(layout.height, 360.0);
-        for op in &layout.ops {
-            if let Op::Fill {
+        for element in &layout.elements {
+            if let Element::Fill {
                 x,
                 y,
                 width,
                 height,
-            } = op
+            } = element
             {
                 assert!(*x >= 0.0 && x + width <= 288.01 && *y >= 0.0 && y + height <= 360.01);
             }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Layout, Op};
+use super::{Element, Layout};
 
 /// Escapes a PDF literal string; characters outside printable ASCII print as `?`.
 fn literal(text: &str) -> String {
@@ -34,15 +34,15 @@ fn rectangle(stream: &mut String, page_height: f32, x: f32, y: f32, width: f32, 
 
 fn content_stream(layout: &Layout) -> String {
     let mut stream = String::from("0 g\n");
-    for op in &layout.ops {
-        match op {
-            Op::Fill {
+    for element in &layout.elements {
+        match element {
+            Element::Fill {
                 x,
                 y,
                 width,
                 height,
             } => rectangle(&mut stream, layout.height, *x, *y, *width, *height),
-            Op::Text {
+            Element::Text {
                 x,
                 y,
                 size,
@@ -59,7 +59,7 @@ fn content_stream(layout: &Layout) -> String {
                     literal(text)
                 );
             }
-            Op::Barcode {
+            Element::Barcode {
                 x,
                 y,
                 module,

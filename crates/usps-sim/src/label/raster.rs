@@ -1,10 +1,10 @@
 //! Raster labels at 203 dpi (a thermal printer's resolution), black and white:
 //! PNG (1-bit grayscale, with `tEXt` title and tracking number and a `pHYs` resolution) and
 //! TIFF (baseline bilevel, uncompressed, little-endian, one strip; TIFF 6.0 section 3).
-//! Text is drawn with the 5×7 bitmap font in [`super::font`].
+//! Text is drawn with a built-in 5×7 bitmap font.
 
 use super::font;
-use super::{Layout, Op, RenderError};
+use super::{Element, Layout, RenderError};
 
 /// Dots per inch of the raster formats.
 pub(crate) const DPI: f32 = 203.0;
@@ -102,9 +102,9 @@ pub(crate) fn rasterize(layouts: &[Layout]) -> Canvas {
     );
     let mut offset = 0.0;
     for layout in layouts {
-        for op in &layout.ops {
-            match op {
-                Op::Fill {
+        for element in &layout.elements {
+            match element {
+                Element::Fill {
                     x,
                     y,
                     width,
@@ -116,7 +116,7 @@ pub(crate) fn rasterize(layouts: &[Layout]) -> Canvas {
                     let bottom = round((y + offset + height) * scale);
                     canvas.fill(left, top, (right - left).max(1), (bottom - top).max(1));
                 }
-                Op::Text {
+                Element::Text {
                     x,
                     y,
                     size,
@@ -129,7 +129,7 @@ pub(crate) fn rasterize(layouts: &[Layout]) -> Canvas {
                     let unit = ((size * scale / 8.0).floor() as i64).max(1);
                     canvas.text(round(x * scale), round((y + offset) * scale), unit, text);
                 }
-                Op::Barcode {
+                Element::Barcode {
                     x,
                     y,
                     module,
@@ -166,9 +166,9 @@ pub(crate) fn render_png(layouts: &[Layout]) -> Result<Vec<u8>, RenderError> {
     let canvas = rasterize(layouts);
     let tracking = layouts
         .iter()
-        .flat_map(|layout| &layout.ops)
-        .find_map(|op| match op {
-            Op::Barcode {
+        .flat_map(|layout| &layout.elements)
+        .find_map(|element| match element {
+            Element::Barcode {
                 tracking_number, ..
             } => Some(tracking_number.clone()),
             _ => None,

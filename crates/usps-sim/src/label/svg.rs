@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Layout, Op};
+use super::{Element, Layout};
 
 fn escape_xml(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -49,9 +49,9 @@ pub(crate) fn render(layouts: &[Layout]) -> Vec<u8> {
     );
     let mut offset = 0.0;
     for layout in layouts {
-        for op in &layout.ops {
-            match op {
-                Op::Fill {
+        for element in &layout.elements {
+            match element {
+                Element::Fill {
                     x,
                     y,
                     width,
@@ -66,7 +66,7 @@ pub(crate) fn render(layouts: &[Layout]) -> Vec<u8> {
                         number(*height)
                     );
                 }
-                Op::Text {
+                Element::Text {
                     x,
                     y,
                     size,
@@ -85,7 +85,7 @@ pub(crate) fn render(layouts: &[Layout]) -> Vec<u8> {
                         escape_xml(text)
                     );
                 }
-                Op::Barcode {
+                Element::Barcode {
                     x,
                     y,
                     module,

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Layout, Op};
+use super::{Element, Layout};
 
 /// ZPL field data cannot carry the command prefixes `^` and `~`.
 fn field(text: &str) -> String {
@@ -35,9 +35,9 @@ pub(crate) fn render(layouts: &[Layout], dpi: u32, comments: bool) -> Vec<u8> {
             dots(layout.width),
             dots(layout.height)
         );
-        for op in &layout.ops {
-            match op {
-                Op::Fill {
+        for element in &layout.elements {
+            match element {
+                Element::Fill {
                     x,
                     y,
                     width,
@@ -52,7 +52,7 @@ pub(crate) fn render(layouts: &[Layout], dpi: u32, comments: bool) -> Vec<u8> {
                         width.min(height)
                     );
                 }
-                Op::Text {
+                Element::Text {
                     x,
                     y,
                     size,
@@ -70,7 +70,7 @@ pub(crate) fn render(layouts: &[Layout], dpi: u32, comments: bool) -> Vec<u8> {
                         field(text)
                     );
                 }
-                Op::Barcode {
+                Element::Barcode {
                     x,
                     y,
                     module,

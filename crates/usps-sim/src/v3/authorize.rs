@@ -4,7 +4,7 @@
 //! USPS's real `/authorize` is a POST that needs the Customer Registration sign-in cookie; the
 //! simulator stands in for the whole USPS customer-onboarding experience with one plain HTML
 //! page (no JavaScript): sign-in (username, password), the consent checkbox
-//! "I authorize <app> to access my USPS business account", and Approve / Deny buttons.
+//! "I authorize &lt;app&gt; to access my USPS business account", and Approve / Deny buttons.
 //!
 //! `GET /oauth2/v3/authorize?client_id=…&redirect_uri=…&response_type=code&scope=…&state=…`
 //! validates the client and the redirect URI first; when either is wrong it shows an HTML error

@@ -36,7 +36,7 @@
 //!
 //! # Label
 //! Tracking number: a valid IMpb from the payment token's LABEL_OWNER MID and the service type
-//! code of [`crate::rate::ReturnService`] (`92…` for 9-digit MIDs, `93…` for 6-digit ones).
+//! code of the [`rate`] module (`92…` for 9-digit MIDs, `93…` for 6-digit ones).
 //! Routing: `420` + `toAddress.ZIPCode`. Postage, zone, SKU and fees: [`crate::rate`], from
 //! `packageDescription.inductionZIPCode` (else `fromAddress.ZIPCode`) to `toAddress.ZIPCode`.
 //! `mailingDate`: the processing time plus two hours (as the spec describes), RFC 3339 UTC.
