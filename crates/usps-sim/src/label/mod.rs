@@ -288,6 +288,13 @@ fn label_layout(content: &LabelContent) -> Result<Layout, RenderError> {
         true,
         grouped(&content.tracking_number),
     ));
+    elements.push(text(
+        12.0,
+        364.0,
+        7.0,
+        false,
+        format!("420 {}", content.routing_zip),
+    ));
     elements.push(fill(4.0, 378.0, 280.0, 3.0));
     let mut y = 386.0;
     for reference in content.references.iter().take(2) {
@@ -584,6 +591,10 @@ pub mod tests {
         let image = render_label(&content(), &options).unwrap();
         let svg = String::from_utf8(image.bytes).unwrap();
         assert!(svg.contains("USPS RETURN LABEL RECEIPT"));
+        assert!(
+            svg.contains(">420 63116</text>"),
+            "the routing code is printed"
+        );
         assert!(svg.contains("viewBox=\"0 0 288 648\""));
     }
 }

@@ -6,6 +6,7 @@
 mod common;
 mod consent;
 mod fault;
+mod logging;
 mod oauth;
 mod payment;
 mod return_label;
