@@ -423,6 +423,22 @@ mod tests {
     }
 
     #[test]
+    fn json_config_file_loads_back_to_the_same_config() {
+        let path =
+            std::env::temp_dir().join(format!("usps-sim-config-{}.json", std::process::id()));
+        std::fs::write(&path, serde_json::to_string(&SimConfig::default()).unwrap()).unwrap();
+        let loaded = SimConfig::load(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(loaded.unwrap(), SimConfig::default());
+    }
+
+    #[test]
+    fn missing_config_file_is_a_read_error() {
+        let error = SimConfig::load("/nonexistent/usps-sim.toml").unwrap_err();
+        assert!(matches!(error, ConfigError::Read { .. }));
+    }
+
+    #[test]
     fn misspelt_config_key_is_rejected() {
         let text = "[[apps]]\nclient_id = \"a\"\nclient_secret = \"b\"\nname = \"A\"\nredirect_uri = \"x\"\n";
         assert!(SimConfig::from_toml_str(text).is_err());

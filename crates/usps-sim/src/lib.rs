@@ -22,6 +22,13 @@
 //! moved forward ([`Simulator::advance_clock`]) to expire tokens and codes without sleeping.
 //! Logs go through `tracing` and never carry secrets or tokens.
 //!
+//! Deliberately not simulated (each refused with a clear error where a request asks for it):
+//! XML bodies and `application/vnd.usps.labels+xml` replies; `JPG`, `GIF`, `EPL300DPI` and
+//! `LABEL_BROKER` images; label branding images; the PC Postage flow and OMAS accounts; real
+//! address validation (ZIP+4 lookup, ZIP Code–state consistency, deliverability); printing
+//! customs forms (they are validated, not drawn); outbound labels, cancel, edit and reprint
+//! endpoints; real USPS prices, commitments and delivery dates.
+//!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {
 //! let running = usps_sim::Simulator::new(usps_sim::SimConfig::default()).spawn().await?;
