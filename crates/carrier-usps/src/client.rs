@@ -76,9 +76,8 @@ impl HttpClient {
         loop {
             let request = build(&self.inner)
                 .build()
-                .map_err(|error| Error::Interrupted {
+                .map_err(|error| Error::Unsendable {
                     operation,
-                    url: error.url().map(redact).unwrap_or_default(),
                     message: describe(error),
                 })?;
             let url = redact(request.url());
@@ -172,6 +171,14 @@ impl HttpClient {
         }
         Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
     }
+}
+
+/// A header value that is never logged or shown (`HeaderValue::set_sensitive`); `None` when the
+/// value cannot be a header (the request is then not sent).
+pub(crate) fn sensitive_header(value: &str) -> Option<reqwest::header::HeaderValue> {
+    let mut header = reqwest::header::HeaderValue::from_str(value).ok()?;
+    header.set_sensitive(true);
+    Some(header)
 }
 
 /// A URL as it may appear in messages and logs: scheme, host, port and path only — no user

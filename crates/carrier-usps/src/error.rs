@@ -16,6 +16,7 @@
 //! | HTTP 401, OAuth `invalid_client`/`invalid_grant`/`unauthorized_client` | `Unauthenticated` | `Unauthenticated` |
 //! | other HTTP 4xx (USPS codes kept)          | `Rejected`               | `Rejected`       |
 //! | malformed or undecodable success reply    | `Protocol`               | `OutcomeUnknown` |
+//! | request not buildable (a token that is no header value) | `Protocol`  | `Protocol`       |
 //!
 //! Messages are built from redacted parts only: URLs lose their query, user info and fragment,
 //! and [`scrub`] removes any secret a carrier echoed back (USPS error 100001 repeats the EPS
@@ -101,6 +102,14 @@ pub(crate) enum Error {
     /// A reply we could not understand.
     #[error("{operation}: malformed reply: {message}")]
     Malformed {
+        operation: Operation,
+        message: String,
+    },
+
+    /// The request could not be built (a token USPS issued is not a valid header value); it
+    /// was not sent.
+    #[error("{operation}: request not sent: {message}")]
+    Unsendable {
         operation: Operation,
         message: String,
     },
@@ -232,6 +241,10 @@ impl From<Error> for CarrierError {
                     }
                 }
             }
+            Error::Unsendable { .. } => CarrierError::Protocol {
+                carrier: CARRIER,
+                message,
+            },
             Error::Unauthenticated(_) => CarrierError::Unauthenticated {
                 carrier: CARRIER,
                 message,
@@ -426,6 +439,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_unsendable_label_request_is_a_protocol_error_not_an_unknown_outcome() {
+        let error: CarrierError = Error::Unsendable {
+            operation: Operation::ReturnLabel,
+            message: "bad header".into(),
+        }
+        .into();
+        assert_eq!(error.kind(), ErrorKind::Protocol);
     }
 
     #[test]

@@ -53,7 +53,8 @@ use crate::error::{Error, Operation, scrub};
 
 /// The namespace of our `X-Idempotency-Key` UUIDs: the UUID v5 of the URL
 /// `https://backhaul.dev/carrier-usps/v3/return-label` in the RFC 9562 URL namespace
-/// (`afa549c6-c190-5de2-863f-026d34a8cc73`). Fixed forever: changing it would let a resend buy a second label.
+/// (`afa549c6-c190-5de2-863f-026d34a8cc73`). Fixed forever: changing it would let a resend buy a
+/// second label.
 pub const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0xafa549c6_c190_5de2_863f_026d34a8cc73);
 
 /// The `X-Idempotency-Key` for a purchase: a UUID v5 under [`IDEMPOTENCY_NAMESPACE`] of
@@ -168,6 +169,14 @@ impl UspsCarrier {
             ReplyFormat::Multipart => "multipart/form-data",
         };
         let key = key.to_string();
+        let payment_header =
+            client::sensitive_header(payment_token.expose_secret()).ok_or_else(|| {
+                Error::Unsendable {
+                    operation: Operation::ReturnLabel,
+                    message: "the payment authorization token is not a valid header value"
+                        .to_owned(),
+                }
+            })?;
         let reply = self
             .auth
             .http()
@@ -175,10 +184,7 @@ impl UspsCarrier {
                 client
                     .post(&url)
                     .bearer_auth(access_token.expose_secret())
-                    .header(
-                        "X-Payment-Authorization-Token",
-                        payment_token.expose_secret(),
-                    )
+                    .header("X-Payment-Authorization-Token", payment_header.clone())
                     .header("X-Idempotency-Key", &key)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .header(reqwest::header::ACCEPT, accept)
