@@ -1,6 +1,7 @@
 //! The simulator's test data: registered apps, consent-page users and the business accounts
 //! (CRIDs with their MIDs, EPS accounts and permits) that the Payments and Labels APIs check
-//! requests against.
+//! requests against, and the Web Tools users of the `USPSReturnsLabel` XML API with their
+//! configured destination (retailer) addresses.
 //!
 //! [`SimConfig::default`] is the demo data of [`crate::demo`]. A config can be loaded from a
 //! TOML or JSON file ([`SimConfig::load`]); a missing section is empty (not the demo data) and
@@ -26,6 +27,15 @@
 //! mids = [{ mid = "900000001", role = "label" }, { mid = "900000002", role = "manifest" }]
 //! eps_accounts = [{ number = "1000000001", active = true }]
 //! permits = [{ number = "4242", zip = "10001" }]
+//!
+//! [[webtools_users]]
+//! user_id = "123ABCD456"
+//! password = "webtools-password"  # omit for a user whose requests carry USERID only
+//! crid = "11112222"
+//! mid = "900000003"
+//! option = "manifesting"          # non_manifesting | manifesting | efulfillment
+//! live_labels = true              # false: USPSReturnsLabelCertify only
+//! retailer = { attention = "Returns Dept", firm = "Alice Returns LLC", street_address = "1 Main St", city = "Springfield", state = "IL", zip_code = "62701", zip_plus4 = "1234" }
 //! ```
 
 use std::fmt;
@@ -51,6 +61,89 @@ pub struct SimConfig {
     /// Value of `issuer` in token responses.
     #[serde(default = "default_issuer")]
     pub issuer: String,
+    /// Web Tools users of the `USPSReturnsLabel` XML API (`/ShippingAPI.dll`).
+    #[serde(default)]
+    pub webtools_users: Vec<WebToolsUserConfig>,
+}
+
+/// A USPS Web Tools user enrolled in USPS Returns: the credentials of the request's `USERID`
+/// and `PASSWORD` attributes, the Mailer ID printed in its labels' IMpb barcodes, and the
+/// destination (retailer) address configured at onboarding, which every label is addressed to
+/// (except eFulfillment labels, which name theirs in the request). `Debug` redacts the user ID
+/// and the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebToolsUserConfig {
+    /// The Web Tools user ID (`USERID`).
+    pub user_id: String,
+    /// The Web Tools password (`PASSWORD`). `None`: the user's requests must not carry a
+    /// `PASSWORD` attribute (the Returns Label guides' requests carry `USERID` only).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The Customer Registration ID of the business, recorded in the ledger.
+    pub crid: String,
+    /// The 6- or 9-digit Mailer ID printed in the IMpb tracking numbers.
+    pub mid: String,
+    /// The configuration chosen at onboarding (Returns Label guide v1.5, section 2.1).
+    pub option: ReturnsOption,
+    /// Whether the user may call `API=USPSReturnsLabel` (billed labels); every user may call
+    /// `API=USPSReturnsLabelCertify` (sample labels).
+    #[serde(default = "default_true")]
+    pub live_labels: bool,
+    /// The configured delivery destination of the user's return labels.
+    pub retailer: RetailerAddressConfig,
+}
+
+impl fmt::Debug for WebToolsUserConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebToolsUserConfig")
+            .field("user_id", &"[redacted]")
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("crid", &self.crid)
+            .field("mid", &self.mid)
+            .field("option", &self.option)
+            .field("live_labels", &self.live_labels)
+            .field("retailer", &self.retailer)
+            .finish()
+    }
+}
+
+/// The USPS Returns configuration options of a Web Tools user (Returns Label guide v1.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnsOption {
+    /// Labels to the one configured destination; Signature Confirmation only (no insurance).
+    NonManifesting,
+    /// Labels to the configured destination; Signature Confirmation and insurance.
+    Manifesting,
+    /// Labels to a destination named in each request (`ReturnsPostageType` 5 and the
+    /// `Retailer*` tags are required); Signature Confirmation and insurance.
+    Efulfillment,
+}
+
+/// A configured delivery destination ("Delivery Destination Company / Address / City / State /
+/// Zip Code" in the guides), returned in the reply's `To*` (v1.2) or `Retailer*` (v1.5) tags.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetailerAddressConfig {
+    /// Attention line (`RetailerATTN`), if any.
+    #[serde(default)]
+    pub attention: Option<String>,
+    /// Company (`ToFirm` / `RetailerFirm`), 1 to 50 characters.
+    pub firm: String,
+    /// Primary street address (`ToAddress2` / `RetailerAddress2`).
+    pub street_address: String,
+    /// Secondary unit, e.g. `STE 100` (`ToAddress1` / `RetailerAddress1`); empty when none.
+    #[serde(default)]
+    pub secondary_address: String,
+    /// City.
+    pub city: String,
+    /// Two-letter state.
+    pub state: String,
+    /// 5-digit ZIP Code.
+    pub zip_code: String,
+    /// 4-digit ZIP+4 add-on (the replies' `ToZip4` / `RetailerZip4` are required).
+    pub zip_plus4: String,
 }
 
 /// A registered OAuth client application. `Debug` redacts the secret.
@@ -222,6 +315,10 @@ fn default_issuer() -> String {
     demo::ISSUER.to_owned()
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn default_scopes() -> Vec<String> {
     demo::SCOPES.split(' ').map(str::to_owned).collect()
 }
@@ -314,7 +411,29 @@ impl SimConfig {
                 )));
             }
         }
+        let mut user_ids = std::collections::HashSet::new();
+        for (index, user) in self.webtools_users.iter().enumerate() {
+            // Messages name users by position: a user ID is a credential.
+            let problem = check_webtools_user(user);
+            if let Some(problem) = problem {
+                return Err(ConfigError::Inconsistent(format!(
+                    "webtools_users[{index}]: {problem}"
+                )));
+            }
+            if !user_ids.insert(user.user_id.as_str()) {
+                return Err(ConfigError::Inconsistent(format!(
+                    "webtools_users[{index}]: the user ID is listed twice"
+                )));
+            }
+        }
         Ok(self)
+    }
+
+    /// The Web Tools user with `user_id` (case-sensitive).
+    pub fn webtools_user(&self, user_id: &str) -> Option<&WebToolsUserConfig> {
+        self.webtools_users
+            .iter()
+            .find(|user| user.user_id == user_id)
     }
 
     /// The app registered under `client_id`.
@@ -330,6 +449,41 @@ impl SimConfig {
     /// The consent-page user named `username`.
     pub fn user(&self, username: &str) -> Option<&UserConfig> {
         self.users.iter().find(|user| user.username == username)
+    }
+}
+
+fn all_digits(text: &str, lengths: &[usize]) -> bool {
+    lengths.contains(&text.len()) && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// What is wrong with a Web Tools user, if anything.
+fn check_webtools_user(user: &WebToolsUserConfig) -> Option<&'static str> {
+    let retailer = &user.retailer;
+    let length = |text: &str| text.chars().count();
+    if user.user_id.trim().is_empty() {
+        Some("user_id is empty")
+    } else if !all_digits(&user.mid, &[6, 9]) {
+        Some("mid is not 6 or 9 digits")
+    } else if !(1..=50).contains(&length(&retailer.firm)) {
+        Some("retailer.firm must be 1 to 50 characters")
+    } else if !(1..=50).contains(&length(&retailer.street_address))
+        || length(&retailer.secondary_address) > 50
+    {
+        Some("retailer.street_address must be 1 to 50 characters, secondary_address at most 50")
+    } else if retailer
+        .attention
+        .as_deref()
+        .is_some_and(|line| length(line) > 50)
+    {
+        Some("retailer.attention is longer than 50 characters")
+    } else if !(1..=28).contains(&length(&retailer.city)) {
+        Some("retailer.city must be 1 to 28 characters")
+    } else if retailer.state.len() != 2 {
+        Some("retailer.state is not two letters")
+    } else if !all_digits(&retailer.zip_code, &[5]) || !all_digits(&retailer.zip_plus4, &[4]) {
+        Some("retailer.zip_code must be 5 digits and zip_plus4 4 digits")
+    } else {
+        None
     }
 }
 
@@ -389,6 +543,49 @@ mod tests {
         assert!(!shown.contains(demo::CLIENT_SECRET));
         assert!(!shown.contains(&format!("\"{}\"", demo::PASSWORD)));
         assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn debug_output_redacts_webtools_user_ids_and_passwords() {
+        let shown = format!("{:?}", SimConfig::default());
+        assert!(!shown.contains(demo::WEBTOOLS_USER_ID));
+        assert!(!shown.contains(demo::WEBTOOLS_PASSWORD));
+        assert!(!shown.contains(demo::WEBTOOLS_CERTIFY_USER_ID));
+    }
+
+    #[test]
+    fn webtools_user_with_a_malformed_mid_is_rejected_without_naming_the_user() {
+        let mut config = SimConfig::default();
+        config.webtools_users[0].mid = "12345".to_owned();
+        let error = config.check().unwrap_err().to_string();
+        assert!(error.contains("webtools_users[0]: mid"), "{error}");
+        assert!(!error.contains(demo::WEBTOOLS_USER_ID));
+    }
+
+    #[test]
+    fn webtools_user_listed_twice_is_rejected() {
+        let mut config = SimConfig::default();
+        let twin = config.webtools_users[0].clone();
+        config.webtools_users.push(twin);
+        assert!(config.check().is_err());
+    }
+
+    #[test]
+    fn toml_webtools_user_loads_with_live_labels_by_default() {
+        let text = r#"
+            [[webtools_users]]
+            user_id = "123ABCD456"
+            crid = "11112222"
+            mid = "900000003"
+            option = "non_manifesting"
+            retailer = { firm = "Alice Returns LLC", street_address = "1 Main St", city = "Springfield", state = "IL", zip_code = "62701", zip_plus4 = "1234" }
+        "#;
+        let config = SimConfig::from_toml_str(text).unwrap();
+        let user = config.webtools_user("123ABCD456").unwrap();
+        assert!(user.live_labels);
+        assert_eq!(user.password, None);
+        assert_eq!(user.option, ReturnsOption::NonManifesting);
+        assert_eq!(user.retailer.secondary_address, "");
     }
 
     #[test]

@@ -8,10 +8,20 @@
 //! | Small Parcel Shop (user `small` / `password`) | [`SMALL_CRID`] | [`SMALL_MID`] / [`SMALL_MANIFEST_MID`] (6 digits) | [`SMALL_EPS_ACCOUNT`] active | — | enrolled |
 //!
 //! The one app, [`CLIENT_ID`], redirects to [`REDIRECT_URI`] and to any loopback URI.
+//!
+//! Web Tools users of the `USPSReturnsLabel` XML API (`/ShippingAPI.dll`):
+//!
+//! | USERID | PASSWORD | CRID / MID | option | API | destination (retailer) |
+//! |---|---|---|---|---|---|
+//! | [`WEBTOOLS_USER_ID`] | [`WEBTOOLS_PASSWORD`] | [`CRID`] / [`RETURNS_MID`] | manifesting | `USPSReturnsLabel` and `…Certify` | the demo return address ([`RETURN_ADDRESS_FIRM`] … [`RETURN_ADDRESS_ZIP4`], attention [`RETURN_ADDRESS_ATTENTION`]) |
+//! | [`WEBTOOLS_CERTIFY_USER_ID`] | [`WEBTOOLS_PASSWORD`] | [`SMALL_CRID`] / [`SMALL_MID`] | non-manifesting | `USPSReturnsLabelCertify` only | Small Parcel Shop, 200 E Main St, Lexington KY 40507-1316 |
+//! | [`WEBTOOLS_SAMPLE_USER_ID`] (the guides' `XXXXXXXXXX`) | none: `USERID` only, as in the guides' samples | [`WEBTOOLS_SAMPLE_CRID`] / [`WEBTOOLS_SAMPLE_MID`] | manifesting | both | the guides' sample reply: [`WEBTOOLS_SAMPLE_FIRM`], 12000 CHERRY HILL RD, Silver Spring MD [`WEBTOOLS_SAMPLE_ZIP`]-1985 |
+//!
+//! The sample user makes the Returns Label guides' request samples work verbatim.
 
 use crate::config::{
-    AppConfig, CridConfig, EpsAccountConfig, MidConfig, MidRole, PermitConfig, SimConfig,
-    UserConfig,
+    AppConfig, CridConfig, EpsAccountConfig, MidConfig, MidRole, PermitConfig,
+    RetailerAddressConfig, ReturnsOption, SimConfig, UserConfig, WebToolsUserConfig,
 };
 
 /// The demo app's client id (Consumer Key).
@@ -61,6 +71,28 @@ pub const RETURN_ADDRESS_CITY: &str = "St. Louis";
 pub const RETURN_ADDRESS_STATE: &str = "MO";
 /// ZIP Code of the demo return address.
 pub const RETURN_ADDRESS_ZIP: &str = "63116";
+/// ZIP+4 add-on of the demo return address (Web Tools replies carry it).
+pub const RETURN_ADDRESS_ZIP4: &str = "1311";
+/// Attention line of the demo return address in Web Tools replies.
+pub const RETURN_ADDRESS_ATTENTION: &str = "Returns Department";
+
+/// The main Web Tools user ID (`USERID`): [`CRID`]'s returns, labels to the demo return address.
+pub const WEBTOOLS_USER_ID: &str = "641BACKH4321";
+/// The Web Tools password (`PASSWORD`) of [`WEBTOOLS_USER_ID`] and [`WEBTOOLS_CERTIFY_USER_ID`].
+pub const WEBTOOLS_PASSWORD: &str = "webtools-password";
+/// A Web Tools user ID that may only call `USPSReturnsLabelCertify`
+/// (`USPSReturnsLabel` answers an API authorization failure).
+pub const WEBTOOLS_CERTIFY_USER_ID: &str = "641BACKH4322";
+/// The `USERID` of the Returns Label guides' request samples; it has no password.
+pub const WEBTOOLS_SAMPLE_USER_ID: &str = "XXXXXXXXXX";
+/// CRID of [`WEBTOOLS_SAMPLE_USER_ID`].
+pub const WEBTOOLS_SAMPLE_CRID: &str = "20260464";
+/// 6-digit MID of [`WEBTOOLS_SAMPLE_USER_ID`], the one in the guides' sample barcode.
+pub const WEBTOOLS_SAMPLE_MID: &str = "123456";
+/// Destination company of [`WEBTOOLS_SAMPLE_USER_ID`], as in the guides' sample reply.
+pub const WEBTOOLS_SAMPLE_FIRM: &str = "Delivery Destination Company";
+/// Destination ZIP Code of [`WEBTOOLS_SAMPLE_USER_ID`], as in the guides' sample reply.
+pub const WEBTOOLS_SAMPLE_ZIP: &str = "20904";
 
 /// A CRID that is not enrolled in USPS Ship Returns (return labels fail with 160304).
 pub const UNENROLLED_CRID: &str = "71234567";
@@ -105,6 +137,90 @@ fn user(username: &str, business_name: &str, crid: &str) -> UserConfig {
         business_name: business_name.to_owned(),
         crids: vec![crid.to_owned()],
     }
+}
+
+struct Destination<'a> {
+    attention: Option<&'a str>,
+    firm: &'a str,
+    street_address: &'a str,
+    city: &'a str,
+    state: &'a str,
+    zip_code: &'a str,
+    zip_plus4: &'a str,
+}
+
+impl Destination<'_> {
+    fn config(&self) -> RetailerAddressConfig {
+        RetailerAddressConfig {
+            attention: self.attention.map(str::to_owned),
+            firm: self.firm.to_owned(),
+            street_address: self.street_address.to_owned(),
+            secondary_address: String::new(),
+            city: self.city.to_owned(),
+            state: self.state.to_owned(),
+            zip_code: self.zip_code.to_owned(),
+            zip_plus4: self.zip_plus4.to_owned(),
+        }
+    }
+}
+
+fn webtools_users() -> Vec<WebToolsUserConfig> {
+    vec![
+        WebToolsUserConfig {
+            user_id: WEBTOOLS_USER_ID.to_owned(),
+            password: Some(WEBTOOLS_PASSWORD.to_owned()),
+            crid: CRID.to_owned(),
+            mid: RETURNS_MID.to_owned(),
+            option: ReturnsOption::Manifesting,
+            live_labels: true,
+            retailer: Destination {
+                attention: Some(RETURN_ADDRESS_ATTENTION),
+                firm: RETURN_ADDRESS_FIRM,
+                street_address: RETURN_ADDRESS_STREET,
+                city: RETURN_ADDRESS_CITY,
+                state: RETURN_ADDRESS_STATE,
+                zip_code: RETURN_ADDRESS_ZIP,
+                zip_plus4: RETURN_ADDRESS_ZIP4,
+            }
+            .config(),
+        },
+        WebToolsUserConfig {
+            user_id: WEBTOOLS_CERTIFY_USER_ID.to_owned(),
+            password: Some(WEBTOOLS_PASSWORD.to_owned()),
+            crid: SMALL_CRID.to_owned(),
+            mid: SMALL_MID.to_owned(),
+            option: ReturnsOption::NonManifesting,
+            live_labels: false,
+            retailer: Destination {
+                attention: None,
+                firm: "Small Parcel Shop",
+                street_address: "200 E Main St",
+                city: "Lexington",
+                state: "KY",
+                zip_code: "40507",
+                zip_plus4: "1316",
+            }
+            .config(),
+        },
+        WebToolsUserConfig {
+            user_id: WEBTOOLS_SAMPLE_USER_ID.to_owned(),
+            password: None,
+            crid: WEBTOOLS_SAMPLE_CRID.to_owned(),
+            mid: WEBTOOLS_SAMPLE_MID.to_owned(),
+            option: ReturnsOption::Manifesting,
+            live_labels: true,
+            retailer: Destination {
+                attention: None,
+                firm: WEBTOOLS_SAMPLE_FIRM,
+                street_address: "12000 CHERRY HILL RD",
+                city: "Silver Spring",
+                state: "MD",
+                zip_code: WEBTOOLS_SAMPLE_ZIP,
+                zip_plus4: "1985",
+            }
+            .config(),
+        },
+    ]
 }
 
 /// The demo [`SimConfig`]; the same as `SimConfig::default()`.
@@ -160,5 +276,6 @@ pub fn config() -> SimConfig {
             },
         ],
         issuer: ISSUER.to_owned(),
+        webtools_users: webtools_users(),
     }
 }

@@ -12,13 +12,15 @@
 //! {"route": "return-label", "fault": {"kind": "reset_after_commit"}}
 //! {"route": "return-label", "fault": {"kind": "malformed"}}
 //! {"route": "return-label", "fault": {"kind": "expired_token"}}
+//! {"route": "webtools", "fault": {"kind": "malformed"}, "times": 1}
 //! ```
 //!
 //! What each fault does:
 //! - `latency`: waits `ms` milliseconds, then handles the request normally.
 //! - `status`: answers `status` (400–599) with the route's error body (ErrorMessage for the
 //!   v3 APIs, StandardErrorResponse for the token and revoke endpoints, an HTML page for the
-//!   consent page) without handling the request; 503 also carries `Retry-After: 1`.
+//!   consent page, an `<Error>` document for Web Tools) without handling the request; 503 also
+//!   carries `Retry-After: 1`.
 //! - `rate_limit`: answers 429 with `Retry-After: <retry_after_s>` and the route's error body.
 //! - `reset_after_commit`: handles the request (a label is issued and recorded in the ledger
 //!   and the idempotency store), then sends the status line and headers with a body that fails
@@ -27,7 +29,12 @@
 //!   and content type with the body cut to half its length.
 //! - `expired_token`: only fires on routes that take a bearer access token (userinfo,
 //!   payment-authorization, return-label); the presented token is revoked in the simulator's
-//!   state and the route answers 401 as for an expired token.
+//!   state and the route answers 401 as for an expired token. Web Tools has no tokens (its
+//!   `USERID` and `PASSWORD` do not expire), so a rule naming `webtools` is refused and `"*"`
+//!   rules skip it.
+//!
+//! Web Tools answers refusals with an `<Error>` document and status 200; such responses are
+//! counted as errors all the same.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,7 +50,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::{Counters, route};
 use crate::state::State;
-use crate::v3;
+use crate::{v3, webtools};
 
 /// A rule that makes matching requests misbehave.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,6 +161,8 @@ pub(crate) enum Flavor {
     Html,
     /// v3 ErrorMessage with this `apiVersion`.
     V3(v3::error::ApiVersion),
+    /// The Web Tools `<Error>` document (`webtools`).
+    WebTools,
 }
 
 impl Flavor {
@@ -163,6 +172,7 @@ impl Flavor {
             route::AUTHORIZE => Self::Html,
             route::USERINFO => Self::V3(v3::error::ApiVersion::OAuth),
             route::PAYMENT_AUTHORIZATION => Self::V3(v3::error::ApiVersion::Payments),
+            route::WEBTOOLS => Self::WebTools,
             _ => Self::V3(v3::error::ApiVersion::Labels),
         }
     }
@@ -244,7 +254,9 @@ pub(crate) async fn observe(
             }
             match flavor {
                 Flavor::V3(api) => v3::error::ApiError::expired_access_token(api).into_response(),
-                Flavor::OAuth | Flavor::Html => error_response(flavor, StatusCode::UNAUTHORIZED),
+                Flavor::OAuth | Flavor::Html | Flavor::WebTools => {
+                    error_response(flavor, StatusCode::UNAUTHORIZED)
+                }
             }
         }
         Some(Fault::ResetAfterCommit) => {
@@ -268,7 +280,11 @@ pub(crate) async fn observe(
             Response::from_parts(parts, Body::from(truncated))
         }
     };
-    let ok = response.status().as_u16() < 400;
+    let refused = response
+        .extensions()
+        .get::<webtools::error::ErrorDocument>()
+        .is_some();
+    let ok = response.status().as_u16() < 400 && !refused;
     Counters::record(&mut state.counters().routes, route_name, ok);
     response
 }
@@ -287,5 +303,8 @@ fn error_response(flavor: Flavor, status: StatusCode) -> Response {
                 description,
             ))
             .into_response(),
+        Flavor::WebTools => {
+            webtools::error::WebToolsError::fault(status, description).into_response()
+        }
     }
 }

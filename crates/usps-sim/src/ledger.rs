@@ -1,8 +1,8 @@
 //! What the simulator did: the ledger of issued labels and the per-route call counters.
 //!
 //! Both are protocol-agnostic so that every wire protocol the simulator speaks (the v3 REST
-//! APIs now, the Web Tools `ShippingAPI.dll` XML API later) records into the same books. Routes
-//! are named by the constants in [`route`].
+//! APIs and the Web Tools `ShippingAPI.dll` XML API) records into the same books. Routes are
+//! named by the constants in [`route`].
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,9 @@ pub mod route {
     pub const PAYMENT_AUTHORIZATION: &str = "payment-authorization";
     /// `POST /labels/v3/return-label`.
     pub const RETURN_LABEL: &str = "return-label";
+    /// `GET` and `POST /ShippingAPI.dll` (Web Tools `USPSReturnsLabel` and
+    /// `USPSReturnsLabelCertify`).
+    pub const WEBTOOLS: &str = "webtools";
 
     /// Every route, for validating fault rules.
     pub const ALL: &[&str] = &[
@@ -32,6 +35,7 @@ pub mod route {
         USERINFO,
         PAYMENT_AUTHORIZATION,
         RETURN_LABEL,
+        WEBTOOLS,
     ];
 }
 
@@ -46,15 +50,15 @@ pub struct LedgerEntry {
     pub crid: String,
     /// The MID in the tracking number.
     pub mid: String,
-    /// The mail class as requested.
+    /// The mail class as requested (v3 `mailClass`, Web Tools `ServiceType`).
     pub mail_class: String,
     /// Postage in cents (money is never a float).
     pub postage_cents: u64,
-    /// The idempotency key the label was created with, if any.
+    /// The idempotency key the label was created with, if any (v3 only).
     pub idempotency_key: Option<String>,
     /// When the label was issued (simulator clock, UTC).
     pub created_at: DateTime<Utc>,
-    /// Which API issued it: `"v3"` (later also `"webtools"`).
+    /// Which API issued it: `"v3"` or `"webtools"`.
     pub api: String,
 }
 
@@ -63,9 +67,10 @@ pub struct LedgerEntry {
 pub struct RouteCount {
     /// Requests received.
     pub calls: u64,
-    /// Responses with a status below 400.
+    /// Responses with a status below 400, except Web Tools `<Error>` documents.
     pub ok: u64,
-    /// Responses with a status of 400 or more (including injected faults).
+    /// Responses with a status of 400 or more (including injected faults), and Web Tools
+    /// `<Error>` documents, which USPS sends with status 200.
     pub error: u64,
 }
 

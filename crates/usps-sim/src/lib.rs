@@ -55,10 +55,11 @@ pub mod ledger;
 pub mod rate;
 mod state;
 pub mod v3;
+pub mod webtools;
 
 pub use crate::config::{
     AppConfig, ConfigError, CridConfig, EpsAccountConfig, MidConfig, MidRole, PermitConfig,
-    SimConfig, UserConfig,
+    RetailerAddressConfig, ReturnsOption, SimConfig, UserConfig, WebToolsUserConfig,
 };
 pub use crate::fault::{Fault, FaultRule, FaultRuleError};
 pub use crate::ledger::{Counters, LedgerEntry, RouteCount, route};
@@ -143,6 +144,13 @@ impl Simulator {
             .route(
                 "/labels/v3/return-label",
                 observed(route::RETURN_LABEL, post(v3::return_label::return_label)),
+            )
+            .route(
+                "/ShippingAPI.dll",
+                observed(
+                    route::WEBTOOLS,
+                    get(webtools::shipping_api_get).post(webtools::shipping_api_post),
+                ),
             )
             .route("/__sim/ledger", get(admin::ledger))
             .route("/__sim/counters", get(admin::counters))
