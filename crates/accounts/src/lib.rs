@@ -1,3 +1,26 @@
-//! The shipper-account vault: merchants' carrier accounts and credentials, encrypted at rest.
+//! The shipper-account vault: merchants' carrier accounts and credentials in Postgres,
+//! encrypted at rest ([`vault`]), one selected per label request ([`selection`]), tenants and
+//! API keys ([`tenant`]), and every credential and every use of it audited ([`audit`]).
+//!
+//! Tenant isolation is built twice: every function takes a [`TenantId`], and Postgres
+//! row-level security (FORCE'd on every tenant table) scopes each transaction to one tenant
+//! while the service connects as a role that owns nothing and cannot bypass it ([`db`]).
 
+pub mod account;
+pub mod audit;
+pub mod db;
+pub mod id;
+pub mod selection;
+pub mod tenant;
 pub mod vault;
+
+pub use crate::account::{
+    AccountChanges, AccountError, AccountService, AccountStatus, Context, NewAccount, Rotation,
+    Selector, ShipperAccount, Tags, UsableAccount,
+};
+pub use crate::audit::{Action, Actor, AuditEvent, Verification};
+pub use crate::db::{APP_ROLE, Database, MIGRATOR};
+pub use crate::id::{AccountId, ApiKeyId, LabelId, TenantId};
+pub use crate::selection::SelectedBy;
+pub use crate::tenant::{NewApiKey, Principal, Tenant};
+pub use crate::vault::{MasterKeyring, VaultError};

@@ -1,0 +1,119 @@
+//! Shared setup for the vault's tests: the service as the application role on a fresh
+//! database, with the real USPS plugin for validation (no carrier is called).
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use accounts::audit::Actor;
+use accounts::{
+    AccountService, Context, Database, MasterKeyring, NewAccount, ShipperAccount, TenantId,
+};
+use base64::Engine as _;
+use carrier::{CarrierRegistry, CredentialsInput};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// A value that must never be found in plaintext anywhere it is stored or logged.
+pub const SENTINEL: &str = "SENTINEL-c0ffee-9d41-never-in-plaintext";
+/// An EPS account number that is just as secret.
+pub const SENTINEL_EPS: &str = "7700446688";
+
+pub fn key(byte: u8) -> String {
+    base64::engine::general_purpose::STANDARD.encode([byte; 32])
+}
+
+pub fn keyring(spec: &str) -> Arc<MasterKeyring> {
+    Arc::new(MasterKeyring::parse(&SecretString::from(spec.to_owned())).unwrap())
+}
+
+pub fn registry() -> CarrierRegistry {
+    let usps = carrier_usps::UspsBuilder::new()
+        .with_base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    CarrierRegistry::new().register(Arc::new(usps))
+}
+
+pub async fn app(owner: &PgPool) -> Database {
+    Database::connect_as_app(&owner.connect_options(), None, 16)
+        .await
+        .unwrap()
+}
+
+pub struct Vault {
+    pub db: Database,
+    pub service: AccountService,
+    pub actor: Actor,
+}
+
+pub async fn vault(owner: &PgPool) -> Vault {
+    vault_with_keys(owner, &format!("k1:{}", key(1))).await
+}
+
+pub async fn vault_with_keys(owner: &PgPool, keys: &str) -> Vault {
+    let db = app(owner).await;
+    let service = AccountService::new(db.clone(), keyring(keys), registry());
+    Vault {
+        db,
+        service,
+        actor: Actor::System,
+    }
+}
+
+impl Vault {
+    pub async fn tenant(&self, name: &str) -> TenantId {
+        let (tenant, _key) = accounts::tenant::create_tenant(&self.db, &self.actor, name)
+            .await
+            .unwrap();
+        tenant.id
+    }
+
+    pub fn context<'a>(&'a self, tenant: &'a TenantId) -> Context<'a> {
+        Context {
+            tenant,
+            actor: &self.actor,
+            request_id: Some("req_test"),
+        }
+    }
+
+    pub async fn create(&self, tenant: &TenantId, account: NewAccount) -> ShipperAccount {
+        self.service
+            .create(self.context(tenant), account)
+            .await
+            .unwrap()
+    }
+}
+
+pub fn return_address() -> Value {
+    json!({"firm": "Acme Returns", "street1": "4120 Bingham Ave", "city": "St. Louis",
+           "state": "MO", "zip5": "63116"})
+}
+
+pub fn eps_details() -> Value {
+    json!({
+        "api": "v3", "crid": "56982563", "mid": "904128936", "manifest_mid": "904128937",
+        "returns_mid": "904128938", "account_type": "EPS", "eps_account_number": SENTINEL_EPS,
+        "return_address": return_address(),
+    })
+}
+
+pub fn own_app() -> CredentialsInput {
+    CredentialsInput::new()
+        .with("mode", "own_app")
+        .with("client_id", "acme-app")
+        .with("client_secret", SENTINEL)
+}
+
+pub fn usps_account(name: &str) -> NewAccount {
+    NewAccount {
+        carrier: "usps".into(),
+        name: name.into(),
+        details: eps_details(),
+        credentials: own_app(),
+        is_default: false,
+        priority: 0,
+        tags: Default::default(),
+    }
+}
