@@ -181,7 +181,7 @@ pub(crate) fn check_children(
     let mut index = 0;
     let mut count = 0;
     let mut previous: Option<&str> = None;
-    for child in &parent.children {
+    for (offset, child) in parent.children.iter().enumerate() {
         let name = child.name.as_str();
         let position = if index < tags.len()
             && tags[index].accepts(name)
@@ -195,7 +195,22 @@ pub(crate) fn check_children(
                 .iter()
                 .find(|tag| tag.occurs == Occurs::Required)
             {
-                return Err(missing_element(context, parent_name, missing));
+                // A required tag that comes later among the siblings is out of order, not
+                // missing.
+                let later_sibling = parent.children[offset + 1..]
+                    .iter()
+                    .any(|sibling| missing.accepts(&sibling.name));
+                return Err(if later_sibling {
+                    context.error(
+                        number::ELEMENT_ORDER,
+                        format!(
+                            "The element '{parent_name}' has invalid child element '{name}': tags must follow the documented order, and {} comes before {name}.",
+                            missing.name
+                        ),
+                    )
+                } else {
+                    missing_element(context, parent_name, missing)
+                });
             }
             index = later;
             count = 1;
@@ -221,8 +236,7 @@ pub(crate) fn check_children(
                 context.error(
                     number::ELEMENT_ORDER,
                     format!(
-                        "The element '{parent_name}' has invalid child element '{name}' after '{after}': tags must follow the documented order, and {name} comes before {}.",
-                        tags[index].name
+                        "The element '{parent_name}' has invalid child element '{name}' after '{after}': tags must follow the documented order, and {name} comes before {after}.",
                     ),
                 )
             });
@@ -356,11 +370,14 @@ fn check_value(
             if lengths.contains(&value.len()) && value.bytes().all(|byte| byte.is_ascii_digit()) {
                 Ok(())
             } else {
-                let counts: Vec<String> = lengths.iter().map(usize::to_string).collect();
-                Err(invalid(format!(
-                    "'{value}' must be {} digits",
-                    counts.join(" or ")
-                )))
+                let counts = match lengths {
+                    [1] => "one digit".to_owned(),
+                    _ => {
+                        let counts: Vec<String> = lengths.iter().map(usize::to_string).collect();
+                        format!("{} digits", counts.join(" or "))
+                    }
+                };
+                Err(invalid(format!("'{value}' must be {counts}")))
             }
         }
         Format::TwoWordCharacters => {

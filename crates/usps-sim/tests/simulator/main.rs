@@ -10,3 +10,4 @@ mod logging;
 mod oauth;
 mod payment;
 mod return_label;
+mod webtools;
