@@ -1,10 +1,24 @@
 //! USPS shipper accounts: the details form of AfterShip's "Connect USPS" article (CRID, MID,
 //! account type, Manifest MID, Returns MID, EPS account number or permit number + permit ZIP)
-//! plus the return address the v3 `/return-label` call needs as its `toAddress`, and the two
-//! credential modes of the public API (`own_app`, `platform_app`).
+//! plus what each wire protocol needs, chosen by `details.api`, and the three credential modes
+//! of the public API (`own_app`, `platform_app`, `webtools`).
+//!
+//! | `details.api` | credentials | also in the details |
+//! |---|---|---|
+//! | `v3` (default) | `own_app` (`client_id` + secret `client_secret`) or `platform_app` (OAuth consent) | `return_address` (required: the v3 `toAddress`) |
+//! | `webtools` | `webtools` (secrets `user_id` + `password`) | `test_mode` (optional, default `false`: labels from `USPSReturnsLabelCertify`) |
+//!
+//! A Web Tools account carries the same CRID / MID / account type form as a v3 account (the
+//! account service is carrier-agnostic and merchants fill in one form), but no return address:
+//! USPSReturnsLabel prints the delivery destination USPS configured for the Web Tools user ID
+//! during onboarding and reports it back in the reply's `To*` (v1.2) / `Retailer*` (v1.5) tags.
+//! Of the form, Web Tools uses only the MID (sent as v1.5 `MailOwnerMID`); the CRID, the account
+//! type and the EPS account or permit are validated and kept so that the account can move to v3
+//! (USPS bills Web Tools returns to the EPS account set up at onboarding, not per request).
 //!
 //! The EPS account number pays for postage, so it is a secret: it moves into the credentials and
-//! the details keep only its masked form (`******4321`).
+//! the details keep only its masked form (`******4321`). The Web Tools user ID and password are
+//! secrets too: they appear only in the credentials, never in the details.
 
 use std::fmt;
 
@@ -31,13 +45,44 @@ const DETAIL_FIELDS: &[&str] = &[
     "permit_number",
     "permit_zip",
     "return_address",
+    "test_mode",
 ];
 
 /// Credential fields a client may send.
-const CREDENTIAL_FIELDS: &[&str] = &["mode", "client_id", "client_secret"];
+const CREDENTIAL_FIELDS: &[&str] = &["mode", "client_id", "client_secret", "user_id", "password"];
 
 pub(crate) const MODE_OWN_APP: &str = "own_app";
 pub(crate) const MODE_PLATFORM_APP: &str = "platform_app";
+pub(crate) const MODE_WEBTOOLS: &str = "webtools";
+
+pub(crate) const API_V3: &str = "v3";
+pub(crate) const API_WEBTOOLS: &str = "webtools";
+
+/// The USPS wire protocol an account speaks (`details.api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// The USPS APIs v3 (OAuth, Payments, Labels): the default.
+    V3,
+    /// The Web Tools `USPSReturnsLabel` XML API.
+    WebTools,
+}
+
+impl Api {
+    /// The API of stored (validated) details: `webtools` when they say so, else v3.
+    pub(crate) fn of(details: &carrier::AccountDetails) -> Self {
+        match details.str("api") {
+            Some(API_WEBTOOLS) => Api::WebTools,
+            _ => Api::V3,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Api::V3 => API_V3,
+            Api::WebTools => API_WEBTOOLS,
+        }
+    }
+}
 
 /// Credential names (secrets and public fields) this plugin stores.
 pub(crate) mod field {
@@ -48,6 +93,8 @@ pub(crate) mod field {
     pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
     pub(crate) const ACCESS_TOKEN_EXPIRES_AT: &str = "access_token_expires_at";
     pub(crate) const REFRESH_TOKEN_EXPIRES_AT: &str = "refresh_token_expires_at";
+    pub(crate) const USER_ID: &str = "user_id";
+    pub(crate) const PASSWORD: &str = "password";
 }
 
 /// Who pays for the labels.
@@ -121,7 +168,42 @@ pub(crate) struct UspsAccount {
     pub(crate) auth: Auth,
 }
 
-impl UspsAccount {
+/// The Web Tools user ID and password: the `USERID` and `PASSWORD` attributes of the request
+/// document, exposed only where that document is written. `Debug` prints neither.
+#[derive(Clone)]
+pub(crate) struct WebToolsCredentials {
+    pub(crate) user_id: SecretString,
+    pub(crate) password: SecretString,
+}
+
+impl fmt::Debug for WebToolsCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebToolsCredentials")
+            .field("user_id", &"[REDACTED]")
+            .field("password", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// A stored Web Tools account, parsed for one call.
+#[derive(Debug, Clone)]
+pub(crate) struct WebToolsAccount {
+    pub(crate) id: String,
+    /// Sent as `MailOwnerMID`.
+    pub(crate) mid: String,
+    /// Labels come from `USPSReturnsLabelCertify` (samples that cannot be mailed).
+    pub(crate) test_mode: bool,
+    pub(crate) credentials: WebToolsCredentials,
+}
+
+/// A stored account of either API, parsed for one call.
+#[derive(Debug, Clone)]
+pub(crate) enum Account {
+    V3(Box<UspsAccount>),
+    WebTools(WebToolsAccount),
+}
+
+impl Account {
     /// Parses the selected account. Details stored by [`validate`] always parse; an account
     /// stored by an older version that no longer does gets field errors on `details.*`.
     pub(crate) fn from_context(context: &AccountContext<'_>) -> Result<Self, CarrierError> {
@@ -136,34 +218,103 @@ impl UspsAccount {
         }
         let mut errors = ValidationErrors::new();
         let details = parse_details(context.details.as_map(), &mut errors);
-        let auth = parse_auth(credentials, &mut errors);
-        let (Some(details), Some(auth)) = (details, auth) else {
-            return Err(CarrierError::Validation(errors));
-        };
-        let payer = match details.payment {
-            PaymentDetails::Eps(_) => match credentials.secret(field::EPS_ACCOUNT_NUMBER) {
-                Some(number) => Payer::Eps {
-                    account_number: number.clone(),
-                },
-                None => {
+        let api = details.as_ref().map(|details| details.api);
+        match api {
+            Some(Api::WebTools) => {
+                let webtools = parse_webtools_credentials(credentials, &mut errors);
+                let (Some(details), Some(webtools)) = (details, webtools) else {
+                    return Err(CarrierError::Validation(errors));
+                };
+                Ok(Account::WebTools(WebToolsAccount {
+                    id: context.id.to_owned(),
+                    mid: details.mid,
+                    test_mode: details.test_mode,
+                    credentials: webtools,
+                }))
+            }
+            Some(Api::V3) | None => {
+                let auth = parse_auth(credentials, &mut errors);
+                let (Some(details), Some(auth)) = (details, auth) else {
+                    return Err(CarrierError::Validation(errors));
+                };
+                let payer = match details.payment {
+                    PaymentDetails::Eps(_) => match credentials.secret(field::EPS_ACCOUNT_NUMBER) {
+                        Some(number) => Payer::Eps {
+                            account_number: number.clone(),
+                        },
+                        None => {
+                            return Err(CarrierError::invalid(
+                                "details.eps_account_number",
+                                "is not stored with the credentials; enter the EPS account number again",
+                            ));
+                        }
+                    },
+                    PaymentDetails::Permit { number, zip } => Payer::Permit { number, zip },
+                };
+                let Some(return_address) = details.return_address else {
                     return Err(CarrierError::invalid(
-                        "details.eps_account_number",
-                        "is not stored with the credentials; enter the EPS account number again",
+                        "details.return_address",
+                        "is required: USPS v3 return labels are addressed to it",
                     ));
-                }
-            },
-            PaymentDetails::Permit { number, zip } => Payer::Permit { number, zip },
-        };
-        Ok(Self {
-            id: context.id.to_owned(),
-            crid: details.crid,
-            mid: details.mid,
-            manifest_mid: details.manifest_mid,
-            returns_mid: details.returns_mid,
-            payer,
-            return_address: details.return_address,
-            auth,
-        })
+                };
+                Ok(Account::V3(Box::new(UspsAccount {
+                    id: context.id.to_owned(),
+                    crid: details.crid,
+                    mid: details.mid,
+                    manifest_mid: details.manifest_mid,
+                    returns_mid: details.returns_mid,
+                    payer,
+                    return_address,
+                    auth,
+                })))
+            }
+        }
+    }
+}
+
+impl UspsAccount {
+    /// Parses a selected v3 account (see [`Account::from_context`]).
+    pub(crate) fn from_context(context: &AccountContext<'_>) -> Result<Self, CarrierError> {
+        match Account::from_context(context)? {
+            Account::V3(account) => Ok(*account),
+            Account::WebTools(_) => Err(CarrierError::invalid(
+                "details.api",
+                "is webtools; this needs a v3 account",
+            )),
+        }
+    }
+}
+
+/// The Web Tools credentials of a stored account.
+fn parse_webtools_credentials(
+    credentials: &Credentials,
+    errors: &mut ValidationErrors,
+) -> Option<WebToolsCredentials> {
+    if credentials.mode() != MODE_WEBTOOLS {
+        errors.push(
+            "credentials.mode",
+            format!(
+                "{:?} is not usable with a Web Tools account (details.api = \"webtools\"); use webtools credentials",
+                credentials.mode()
+            ),
+        );
+        return None;
+    }
+    match (
+        credentials.secret(field::USER_ID),
+        credentials.secret(field::PASSWORD),
+    ) {
+        (Some(user_id), Some(password)) => Some(WebToolsCredentials {
+            user_id: user_id.clone(),
+            password: password.clone(),
+        }),
+        _ => {
+            errors.push(
+                "credentials.user_id",
+                "webtools credentials need user_id and password",
+            );
+            None
+        }
     }
 }
 
@@ -233,12 +384,16 @@ enum EpsInput {
 }
 
 struct Details {
+    api: Api,
     crid: String,
     mid: String,
     manifest_mid: Option<String>,
     returns_mid: Option<String>,
     payment: PaymentDetails,
-    return_address: Address,
+    /// Required for v3; never present for Web Tools.
+    return_address: Option<Address>,
+    /// Web Tools only: use `USPSReturnsLabelCertify`.
+    test_mode: bool,
 }
 
 /// An optional string detail: absent, `null` and `""` all mean "none".
@@ -277,13 +432,27 @@ fn parse_details(map: &Map<String, Value>, errors: &mut ValidationErrors) -> Opt
             errors.push(format!("details.{key}"), "is not a USPS account detail");
         }
     }
-    match optional_detail(map, "api", errors).as_deref() {
-        None | Some("v3") => {}
-        Some("webtools") => errors.push(
-            "details.api",
-            "Web Tools accounts are not supported yet; use \"v3\" (the USPS APIs)",
-        ),
-        Some(_) => errors.push("details.api", "must be \"v3\" or \"webtools\""),
+    let api = match optional_detail(map, "api", errors).as_deref() {
+        None | Some(API_V3) => Some(Api::V3),
+        Some(API_WEBTOOLS) => Some(Api::WebTools),
+        Some(_) => {
+            errors.push("details.api", "must be \"v3\" or \"webtools\"");
+            None
+        }
+    };
+    let test_mode = match map.get("test_mode") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(test_mode)) => *test_mode,
+        Some(_) => {
+            errors.push("details.test_mode", "must be true or false");
+            false
+        }
+    };
+    if test_mode && api == Some(Api::V3) {
+        errors.push(
+            "details.test_mode",
+            "is only for Web Tools accounts (USPSReturnsLabelCertify); v3 test labels come from the test environment host",
+        );
     }
     let crid = required_detail(map, "crid", errors).map(str::to_owned);
     if let Some(crid) = &crid {
@@ -371,16 +540,32 @@ fn parse_details(map: &Map<String, Value>, errors: &mut ValidationErrors) -> Opt
         }
         None => None,
     };
-    let return_address = parse_return_address(map.get("return_address"), errors);
-    match (crid, mid, payment, return_address) {
-        (Some(crid), Some(mid), Some(payment), Some(return_address)) if errors.len() == before => {
+    let return_address = match api {
+        Some(Api::V3) => parse_return_address(map.get("return_address"), errors),
+        Some(Api::WebTools) => {
+            if !matches!(map.get("return_address"), None | Some(Value::Null)) {
+                errors.push(
+                    "details.return_address",
+                    "is not used by Web Tools accounts: USPS prints the delivery destination configured for the Web Tools user ID",
+                );
+            }
+            None
+        }
+        None => None,
+    };
+    match (api, crid, mid, payment) {
+        (Some(api), Some(crid), Some(mid), Some(payment))
+            if errors.len() == before && (api == Api::WebTools || return_address.is_some()) =>
+        {
             Some(Details {
+                api,
                 crid,
                 mid,
                 manifest_mid,
                 returns_mid,
                 payment,
                 return_address,
+                test_mode,
             })
         }
         _ => None,
@@ -438,7 +623,8 @@ pub(crate) fn validate(input: AccountInput<'_>) -> Result<ValidatedAccount, Vali
         }
     };
     let details = parse_details(map, &mut errors);
-    let credentials = validate_credentials(input.credentials, input.current, &mut errors);
+    let api = requested_api(map);
+    let credentials = validate_credentials(input.credentials, input.current, api, &mut errors);
 
     // The EPS number: a new one from the details, else the stored one.
     let current_eps = input
@@ -504,11 +690,8 @@ pub(crate) fn validate(input: AccountInput<'_>) -> Result<ValidatedAccount, Vali
         None => credentials,
     };
     let optional = |value: &Option<String>| value.clone().map(Value::String).unwrap_or(Value::Null);
-    let return_address = serde_json::to_value(details.return_address.to_input())
-        .map(without_nulls)
-        .unwrap_or(Value::Null);
     let mut out = Map::new();
-    out.insert("api".into(), Value::String("v3".into()));
+    out.insert("api".into(), Value::String(details.api.as_str().into()));
     out.insert("crid".into(), Value::String(details.crid));
     out.insert("mid".into(), Value::String(details.mid));
     out.insert("manifest_mid".into(), optional(&details.manifest_mid));
@@ -520,7 +703,19 @@ pub(crate) fn validate(input: AccountInput<'_>) -> Result<ValidatedAccount, Vali
     );
     out.insert("permit_number".into(), permit_number);
     out.insert("permit_zip".into(), permit_zip);
-    out.insert("return_address".into(), return_address);
+    match details.api {
+        Api::V3 => {
+            let return_address = details
+                .return_address
+                .and_then(|address| serde_json::to_value(address.to_input()).ok())
+                .map(without_nulls)
+                .unwrap_or(Value::Null);
+            out.insert("return_address".into(), return_address);
+        }
+        Api::WebTools => {
+            out.insert("test_mode".into(), Value::Bool(details.test_mode));
+        }
+    }
     Ok(ValidatedAccount {
         details: carrier::AccountDetails::new(out),
         credentials,
@@ -536,11 +731,26 @@ fn input_text(input: Option<&CredentialsInput>, key: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// Validates the credentials; `Some((credentials, needs_authorization))` when they are usable.
-/// The EPS account number is added by the caller.
+/// The API the details ask for, when they name a known one (errors are reported by
+/// [`parse_details`]).
+fn requested_api(map: &Map<String, Value>) -> Option<Api> {
+    match map.get("api") {
+        None | Some(Value::Null) => Some(Api::V3),
+        Some(Value::String(api)) => match api.trim() {
+            "" | API_V3 => Some(Api::V3),
+            API_WEBTOOLS => Some(Api::WebTools),
+            _ => None,
+        },
+        Some(_) => None,
+    }
+}
+
+/// Validates the credentials for an account speaking `api`; `Some((credentials,
+/// needs_authorization))` when they are usable. The EPS account number is added by the caller.
 fn validate_credentials(
     input: Option<&CredentialsInput>,
     current: Option<&Credentials>,
+    api: Option<Api>,
     errors: &mut ValidationErrors,
 ) -> Option<(Credentials, bool)> {
     let before = errors.len();
@@ -556,16 +766,59 @@ fn validate_credentials(
         .and_then(|input| input.get(field::CLIENT_SECRET))
         .filter(|secret| !secret.expose_secret().trim().is_empty())
         .cloned();
+    let user_id = input
+        .and_then(|input| input.get(field::USER_ID))
+        .filter(|secret| !secret.expose_secret().trim().is_empty())
+        .cloned();
+    let password = input
+        .and_then(|input| input.get(field::PASSWORD))
+        .filter(|secret| !secret.expose_secret().is_empty())
+        .cloned();
+    // Stored credentials of the other API's kind do not carry over when `details.api` changes.
+    let current = current.filter(|current| {
+        (current.mode() == MODE_WEBTOOLS) == (api == Some(Api::WebTools)) || api.is_none()
+    });
     let current_mode = current.map(Credentials::mode);
     let mode = match input_text(input, "mode") {
         Some(mode) => mode,
         None => match current_mode {
             Some(mode) => mode.to_owned(),
+            None if api == Some(Api::WebTools) => MODE_WEBTOOLS.to_owned(),
             None if client_id.is_some() || client_secret.is_some() => MODE_OWN_APP.to_owned(),
             None => MODE_PLATFORM_APP.to_owned(),
         },
     };
     let same_mode = current_mode == Some(mode.as_str());
+    match (api, mode.as_str()) {
+        (Some(Api::WebTools), MODE_OWN_APP | MODE_PLATFORM_APP) => {
+            errors.push(
+                "credentials.mode",
+                "must be webtools for a Web Tools account (details.api = \"webtools\")",
+            );
+            return None;
+        }
+        (Some(Api::V3), MODE_WEBTOOLS) => {
+            errors.push(
+                "credentials.mode",
+                "webtools credentials need a Web Tools account (details.api = \"webtools\")",
+            );
+            return None;
+        }
+        _ => {}
+    }
+    if mode != MODE_WEBTOOLS {
+        for (key, present) in [
+            (field::USER_ID, user_id.is_some()),
+            (field::PASSWORD, password.is_some()),
+        ] {
+            if present {
+                errors.push(
+                    format!("credentials.{key}"),
+                    "is only used with webtools credentials",
+                );
+            }
+        }
+    }
     let result = match mode.as_str() {
         MODE_OWN_APP => {
             let current_id = current
@@ -639,19 +892,88 @@ fn validate_credentials(
             }
             Some((credentials, !authorized))
         }
-        "webtools" => {
-            errors.push(
-                "credentials.mode",
-                "Web Tools credentials are not supported yet; use own_app or platform_app",
+        MODE_WEBTOOLS => {
+            for (key, present) in [
+                (field::CLIENT_ID, client_id.is_some()),
+                (field::CLIENT_SECRET, client_secret.is_some()),
+            ] {
+                if present {
+                    errors.push(
+                        format!("credentials.{key}"),
+                        "is not used with webtools credentials (user_id and password)",
+                    );
+                }
+            }
+            let current_user = current
+                .filter(|_| same_mode)
+                .and_then(|c| c.secret(field::USER_ID));
+            let current_password = current
+                .filter(|_| same_mode)
+                .and_then(|c| c.secret(field::PASSWORD));
+            let user_changed = matches!(
+                (&user_id, current_user),
+                (Some(new), Some(old)) if new.expose_secret().trim() != old.expose_secret()
             );
-            None
+            let user_id = user_id
+                .map(|user| SecretString::from(user.expose_secret().trim().to_owned()))
+                .or_else(|| current_user.cloned());
+            let password = match password {
+                Some(password) => Some(password),
+                None if user_changed => None,
+                None => current_password.cloned(),
+            };
+            match &user_id {
+                None => errors.push("credentials.user_id", "is required for webtools"),
+                Some(user) if !is_webtools_user_id(user.expose_secret()) => errors.push(
+                    "credentials.user_id",
+                    "must be a Web Tools user ID: up to 64 letters, digits, '.', '-', '_' or ':'",
+                ),
+                Some(_) => {}
+            }
+            match &password {
+                None if user_changed => {
+                    errors.push("credentials.password", "is required when user_id changes")
+                }
+                None => errors.push("credentials.password", "is required for webtools"),
+                Some(password)
+                    if password.expose_secret().chars().count() > 128
+                        || password.expose_secret().chars().any(char::is_control) =>
+                {
+                    errors.push(
+                        "credentials.password",
+                        "must be at most 128 characters without control characters",
+                    )
+                }
+                Some(_) => {}
+            }
+            match (user_id, password) {
+                (Some(user_id), Some(password)) => Some((
+                    Credentials::new(MODE_WEBTOOLS)
+                        .with_secret(field::USER_ID, user_id)
+                        .with_secret(field::PASSWORD, password),
+                    false,
+                )),
+                _ => None,
+            }
         }
         _ => {
-            errors.push("credentials.mode", "must be own_app or platform_app");
+            errors.push(
+                "credentials.mode",
+                "must be own_app, platform_app or webtools",
+            );
             None
         }
     };
     if errors.len() == before { result } else { None }
+}
+
+/// A Web Tools `USERID`: an XML NMTOKEN as USPS issues them (`123ABCD456`).
+fn is_webtools_user_id(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':'))
 }
 
 #[cfg(test)]
@@ -711,15 +1033,6 @@ mod tests {
         );
         assert!(!account.needs_authorization);
         assert!(!format!("{account:?}").contains("sentinel-client-secret"));
-    }
-
-    #[test]
-    fn webtools_api_is_refused_on_details_api() {
-        let mut details = eps_details();
-        details["api"] = json!("webtools");
-        let errors = errors_of(details);
-        assert!(errors.names("details.api"), "{errors}");
-        assert!(errors.to_string().contains("not supported yet"));
     }
 
     #[test]
@@ -965,11 +1278,265 @@ mod tests {
         assert!(errors.names("credentials.client_secret"));
     }
 
+    fn webtools_details() -> Value {
+        json!({
+            "api": "webtools", "crid": "56982563", "mid": "904128936", "account_type": "EPS",
+            "eps_account_number": "1000004321"
+        })
+    }
+
+    fn webtools() -> CredentialsInput {
+        CredentialsInput::new()
+            .with("mode", "webtools")
+            .with("user_id", "SENTINELUSER1")
+            .with("password", "sentinel-password")
+    }
+
+    fn webtools_errors(details: Value, credentials: &CredentialsInput) -> ValidationErrors {
+        validate_with(&details, Some(credentials), None).unwrap_err()
+    }
+
     #[test]
-    fn webtools_credentials_are_refused_for_now() {
-        let credentials = CredentialsInput::new().with("mode", "webtools");
+    fn a_complete_webtools_account_validates_without_a_return_address() {
+        let account = validate_with(&webtools_details(), Some(&webtools()), None).unwrap();
+        assert_eq!(account.details.str("api"), Some("webtools"));
+        assert_eq!(account.details.get("test_mode"), Some(&json!(false)));
+        assert!(account.details.get("return_address").is_none());
+        assert_eq!(account.credentials.mode(), "webtools");
+        assert!(!account.needs_authorization);
+        for (name, value) in [
+            (field::USER_ID, "SENTINELUSER1"),
+            (field::PASSWORD, "sentinel-password"),
+        ] {
+            assert_eq!(
+                account.credentials.secret(name).unwrap().expose_secret(),
+                value
+            );
+        }
+        assert!(account.credentials.public_fields().is_empty());
+        let printed = format!(
+            "{account:?} {}",
+            serde_json::to_string(&account.details).unwrap()
+        );
+        assert!(
+            !printed.contains("SENTINELUSER1") && !printed.contains("sentinel-password"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn a_webtools_account_needs_the_same_form_as_v3() {
+        let errors = webtools_errors(json!({"api": "webtools"}), &webtools());
+        for field in ["details.crid", "details.mid", "details.account_type"] {
+            assert!(errors.names(field), "{field}: {errors}");
+        }
+        assert!(!errors.names("details.return_address"), "{errors}");
+        let mut details = webtools_details();
+        details["mid"] = json!("1234567");
+        assert!(webtools_errors(details, &webtools()).names("details.mid"));
+    }
+
+    #[test]
+    fn a_webtools_account_refuses_a_return_address() {
+        let mut details = webtools_details();
+        details["return_address"] = eps_details()["return_address"].clone();
+        let errors = webtools_errors(details, &webtools());
+        assert!(errors.names("details.return_address"), "{errors}");
+        assert!(
+            errors
+                .to_string()
+                .contains("configured for the Web Tools user ID")
+        );
+    }
+
+    #[test]
+    fn test_mode_is_kept_for_webtools_accounts() {
+        let mut details = webtools_details();
+        details["test_mode"] = json!(true);
+        let account = validate_with(&details, Some(&webtools()), None).unwrap();
+        assert_eq!(account.details.get("test_mode"), Some(&json!(true)));
+    }
+
+    #[test]
+    fn test_mode_is_refused_for_v3_accounts() {
+        let mut details = eps_details();
+        details["test_mode"] = json!(true);
+        assert!(errors_of(details).names("details.test_mode"));
+    }
+
+    #[test]
+    fn test_mode_must_be_a_boolean() {
+        let mut details = webtools_details();
+        details["test_mode"] = json!("yes");
+        assert!(webtools_errors(details, &webtools()).names("details.test_mode"));
+    }
+
+    #[test]
+    fn webtools_credentials_need_user_id_and_password() {
+        let errors = webtools_errors(
+            webtools_details(),
+            &CredentialsInput::new().with("mode", "webtools"),
+        );
+        assert!(errors.names("credentials.user_id"), "{errors}");
+        assert!(errors.names("credentials.password"), "{errors}");
+    }
+
+    #[test]
+    fn a_webtools_account_without_a_mode_expects_webtools_credentials() {
+        let credentials = CredentialsInput::new()
+            .with("user_id", "SENTINELUSER1")
+            .with("password", "sentinel-password");
+        let account = validate_with(&webtools_details(), Some(&credentials), None).unwrap();
+        assert_eq!(account.credentials.mode(), "webtools");
+    }
+
+    #[test]
+    fn a_webtools_account_with_own_app_credentials_is_a_mode_error() {
+        let errors = webtools_errors(webtools_details(), &own_app());
+        assert!(errors.names("credentials.mode"), "{errors}");
+        assert!(errors.to_string().contains("must be webtools"));
+    }
+
+    #[test]
+    fn a_v3_account_with_webtools_credentials_is_a_mode_error() {
+        let errors = validate_with(&eps_details(), Some(&webtools()), None).unwrap_err();
+        assert!(errors.names("credentials.mode"), "{errors}");
+    }
+
+    #[test]
+    fn webtools_credentials_refuse_app_secrets() {
+        let credentials = webtools().with("client_secret", "x");
+        let errors = webtools_errors(webtools_details(), &credentials);
+        assert!(errors.names("credentials.client_secret"), "{errors}");
+    }
+
+    #[test]
+    fn own_app_credentials_refuse_a_user_id_and_password() {
+        let credentials = own_app().with("user_id", "U").with("password", "p");
         let errors = validate_with(&eps_details(), Some(&credentials), None).unwrap_err();
-        assert!(errors.names("credentials.mode"));
+        assert!(errors.names("credentials.user_id"), "{errors}");
+        assert!(errors.names("credentials.password"), "{errors}");
+    }
+
+    #[test]
+    fn a_user_id_that_is_no_token_is_refused_without_repeating_it() {
+        let credentials = webtools().with("user_id", "sentinel user");
+        let errors = webtools_errors(webtools_details(), &credentials);
+        assert!(errors.names("credentials.user_id"), "{errors}");
+        assert!(!errors.to_string().contains("sentinel"), "{errors}");
+    }
+
+    #[test]
+    fn webtools_updates_keep_secrets_the_client_did_not_resend() {
+        let first = validate_with(&webtools_details(), Some(&webtools()), None).unwrap();
+        let mut details = webtools_details();
+        details["eps_account_number"] = json!("******4321");
+        let second = validate_with(&details, None, Some(&first.credentials)).unwrap();
+        for name in [field::USER_ID, field::PASSWORD, field::EPS_ACCOUNT_NUMBER] {
+            assert_eq!(
+                second.credentials.secret(name).unwrap().expose_secret(),
+                first.credentials.secret(name).unwrap().expose_secret()
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_user_id_needs_a_new_password() {
+        let first = validate_with(&webtools_details(), Some(&webtools()), None).unwrap();
+        let credentials = CredentialsInput::new().with("user_id", "OTHERUSER2");
+        let errors = validate_with(
+            &webtools_details(),
+            Some(&credentials),
+            Some(&first.credentials),
+        )
+        .unwrap_err();
+        assert!(errors.names("credentials.password"), "{errors}");
+    }
+
+    #[test]
+    fn a_password_alone_rotates_the_password() {
+        let first = validate_with(&webtools_details(), Some(&webtools()), None).unwrap();
+        let credentials = CredentialsInput::new().with("password", "sentinel-rotated");
+        let second = validate_with(
+            &webtools_details(),
+            Some(&credentials),
+            Some(&first.credentials),
+        )
+        .unwrap();
+        assert_eq!(
+            second
+                .credentials
+                .secret(field::PASSWORD)
+                .unwrap()
+                .expose_secret(),
+            "sentinel-rotated"
+        );
+        assert_eq!(
+            second
+                .credentials
+                .secret(field::USER_ID)
+                .unwrap()
+                .expose_secret(),
+            "SENTINELUSER1"
+        );
+    }
+
+    #[test]
+    fn moving_a_v3_account_to_webtools_needs_webtools_credentials() {
+        let first = validate_with(&eps_details(), Some(&own_app()), None).unwrap();
+        let mut details = webtools_details();
+        details["eps_account_number"] = json!("******4321");
+        let errors = validate_with(&details, None, Some(&first.credentials)).unwrap_err();
+        assert!(errors.names("credentials.user_id"), "{errors}");
+    }
+
+    #[test]
+    fn stored_webtools_accounts_parse_for_a_call() {
+        let mut details = webtools_details();
+        details["test_mode"] = json!(true);
+        let account = validate_with(&details, Some(&webtools()), None).unwrap();
+        let parsed = Account::from_context(&AccountContext {
+            id: "sa_wt",
+            details: &account.details,
+            credentials: &account.credentials,
+        })
+        .unwrap();
+        let Account::WebTools(parsed) = parsed else {
+            panic!("a Web Tools account")
+        };
+        assert_eq!(parsed.mid, "904128936");
+        assert!(parsed.test_mode);
+        let printed = format!("{parsed:?}");
+        assert!(
+            !printed.contains("SENTINELUSER1") && !printed.contains("sentinel-password"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn a_stored_webtools_account_with_v3_credentials_cannot_be_used() {
+        let account = validate_with(&webtools_details(), Some(&webtools()), None).unwrap();
+        let credentials = Credentials::new("own_app")
+            .with_public(field::CLIENT_ID, "app")
+            .with_secret(field::CLIENT_SECRET, SecretString::from("s"));
+        let error = Account::from_context(&AccountContext {
+            id: "sa_wt",
+            details: &account.details,
+            credentials: &credentials,
+        })
+        .unwrap_err();
+        match error {
+            CarrierError::Validation(errors) => assert!(errors.names("credentials.mode")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_api_of_stored_details_is_read() {
+        let v3 = validate_with(&eps_details(), Some(&own_app()), None).unwrap();
+        let webtools = validate_with(&webtools_details(), Some(&webtools()), None).unwrap();
+        assert_eq!(Api::of(&v3.details), Api::V3);
+        assert_eq!(Api::of(&webtools.details), Api::WebTools);
     }
 
     #[test]

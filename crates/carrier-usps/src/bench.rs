@@ -1,13 +1,16 @@
-//! Entry points for the criterion bench (`benches/v3.rs`): the pure, CPU-bound halves of a label
-//! purchase — building the `ReturnLabelRequest` body and reading a reply — without the network.
-//! Not a stable API; domain types in, domain types out, so no wire type leaves the crate.
+//! Entry points for the criterion benches (`benches/v3.rs`, `benches/webtools.rs`): the pure,
+//! CPU-bound halves of a label purchase — building the request body and reading a reply —
+//! without the network. Not a stable API; domain types in, domain types out, so no wire type
+//! leaves the crate.
 
 use base64::Engine;
 use bytes::Bytes;
 use carrier::{AccountContext, CarrierError, LabelFormat, ReturnLabelRequest, TrackingNumber};
+use chrono::NaiveDate;
+use secrecy::SecretString;
 
-use crate::account::UspsAccount;
-use crate::v3;
+use crate::account::{Account, UspsAccount};
+use crate::{v3, webtools};
 
 /// The JSON body of the return-label POST for `request` with `account`.
 pub fn return_label_body(
@@ -76,4 +79,50 @@ pub fn sample_multipart_reply(label: &[u8]) -> (String, Vec<u8>) {
         format!("multipart/form-data; boundary={boundary}"),
         body.into_bytes(),
     )
+}
+
+/// The `XML` form field of a Web Tools purchase for `request` with the Web Tools `account`:
+/// mapped, checked against the tag tables and written, credentials included (hence a secret).
+pub fn webtools_request_xml(
+    account: AccountContext<'_>,
+    request: &ReturnLabelRequest,
+    today: NaiveDate,
+) -> Result<SecretString, CarrierError> {
+    let Account::WebTools(account) = Account::from_context(&account)? else {
+        return Err(CarrierError::invalid("details.api", "must be webtools"));
+    };
+    let prepared = webtools::label::prepare(&account, request, today)?;
+    Ok(prepared.request.to_xml(prepared.api, &account.credentials))
+}
+
+/// Reads a `USPSReturnsLabelResponse` body and decodes its images.
+pub fn parse_webtools_reply(
+    body: &[u8],
+    format: LabelFormat,
+) -> Result<TrackingNumber, CarrierError> {
+    let reply = webtools::reply::parse(body)?;
+    reply.documents(format)?;
+    Ok(reply.tracking_number)
+}
+
+/// A v1.5 `USPSReturnsLabelResponse` carrying `label` (a PDF) as the label and receipt image.
+pub fn sample_webtools_reply(label: &[u8]) -> Vec<u8> {
+    let image = base64::engine::general_purpose::STANDARD.encode(label);
+    let tracking = TrackingNumber::impb("021", "904128938", 123)
+        .map(|tracking| tracking.as_str().to_owned())
+        .unwrap_or_default();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<USPSReturnsLabelResponse>\
+         <BarcodeNumber>42063116{tracking}</BarcodeNumber>\
+         <LabelImage>{image}</LabelImage><ReceiptImage>{image}</ReceiptImage>\
+         <RetailerATTN>Returns Department</RetailerATTN><RetailerFirm>Backhaul Demo Returns Co.</RetailerFirm>\
+         <RetailerAddress1/><RetailerAddress2>4120 Bingham Ave</RetailerAddress2>\
+         <RetailerCity>St. Louis</RetailerCity><RetailerState>MO</RetailerState>\
+         <RetailerZip5>63116</RetailerZip5><RetailerZip4>1311</RetailerZip4><RDC>0066</RDC>\
+         <Postage>8.44</Postage><ExtraServices><ExtraService><ServiceID>156</ServiceID>\
+         <ServiceName>Signature Confirmation Electronic</ServiceName><Price>2.65</Price>\
+         </ExtraService></ExtraServices><Zone>01</Zone><CarrierRoute>C012</CarrierRoute>\
+         </USPSReturnsLabelResponse>"
+    )
+    .into_bytes()
 }

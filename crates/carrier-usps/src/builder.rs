@@ -1,6 +1,6 @@
 //! [`UspsBuilder`]: everything a [`UspsCarrier`] needs before its first call — the v3 host, the
-//! platform's own USPS app (for "Login with USPS" and `platform_app` accounts), the shared token
-//! cache, timeouts, retries and the label reply format.
+//! Web Tools endpoint, the platform's own USPS app (for "Login with USPS" and `platform_app`
+//! accounts), the shared token cache, timeouts, retries and the label reply format.
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,6 +17,10 @@ use crate::client::HttpClient;
 pub const PRODUCTION_URL: &str = "https://apis.usps.com";
 /// The v3 test environment (TEM): production credentials, watermarked, unbilled labels.
 pub const TEST_ENVIRONMENT_URL: &str = "https://apis-tem.usps.com";
+/// The Web Tools endpoint of the USPSReturnsLabel API guide's "API Signature" (the secure host:
+/// the request carries addresses). Test labels use the same endpoint with
+/// `API=USPSReturnsLabelCertify`.
+pub const WEBTOOLS_URL: &str = "https://secure.shippingapis.com/ShippingAPI.dll";
 
 /// How USPS should format a return-label reply (the `Accept` header of the label POST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,6 +121,8 @@ impl fmt::Debug for PlatformApp {
 pub enum BuildError {
     #[error("invalid USPS base URL: {0}")]
     BaseUrl(String),
+    #[error("invalid USPS Web Tools URL: {0}")]
+    WebToolsUrl(String),
     #[error("invalid OAuth {field} URL: {message}")]
     OAuthUrl {
         field: &'static str,
@@ -132,6 +138,7 @@ pub enum BuildError {
 #[derive(Debug, Clone)]
 pub struct UspsBuilder {
     base_url: String,
+    webtools_url: String,
     platform_app: Option<PlatformApp>,
     token_cache: Option<Arc<dyn TokenCache>>,
     connect_timeout: Duration,
@@ -150,6 +157,7 @@ impl UspsBuilder {
     pub fn new() -> Self {
         Self {
             base_url: PRODUCTION_URL.to_owned(),
+            webtools_url: WEBTOOLS_URL.to_owned(),
             platform_app: None,
             token_cache: None,
             connect_timeout: Duration::from_secs(5),
@@ -162,6 +170,13 @@ impl UspsBuilder {
     /// The v3 host (default [`PRODUCTION_URL`]; [`TEST_ENVIRONMENT_URL`]; a simulator's URL).
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = base_url.into();
+        self
+    }
+
+    /// The Web Tools `ShippingAPI.dll` endpoint (default [`WEBTOOLS_URL`]; a simulator's
+    /// `…/ShippingAPI.dll`). Configuration key `BACKHAUL__USPS__WEBTOOLS_URL`.
+    pub fn with_webtools_url(mut self, url: impl Into<String>) -> Self {
+        self.webtools_url = url.into();
         self
     }
 
@@ -199,16 +214,9 @@ impl UspsBuilder {
 
     pub fn build(self) -> Result<UspsCarrier, BuildError> {
         let trimmed = self.base_url.trim_end_matches('/');
-        let base_url = Url::parse(trimmed).map_err(|e| BuildError::BaseUrl(e.to_string()))?;
-        if !matches!(base_url.scheme(), "http" | "https")
-            || base_url.host_str().is_none()
-            || base_url.query().is_some()
-            || !base_url.username().is_empty()
-        {
-            return Err(BuildError::BaseUrl(
-                "must be an http(s) URL with a host and no query or user info".to_owned(),
-            ));
-        }
+        check_endpoint(trimmed).map_err(BuildError::BaseUrl)?;
+        let webtools_url = self.webtools_url.trim().to_owned();
+        check_endpoint(&webtools_url).map_err(BuildError::WebToolsUrl)?;
         let platform_app = match self.platform_app {
             Some(app) => {
                 if app.client_id.trim().is_empty() {
@@ -237,6 +245,7 @@ impl UspsBuilder {
             .unwrap_or_else(|| Arc::new(MemoryTokenCache::new()));
         Ok(UspsCarrier::from_parts(
             trimmed.to_owned(),
+            webtools_url,
             http,
             cache,
             platform_app,
@@ -245,9 +254,48 @@ impl UspsBuilder {
     }
 }
 
+/// An endpoint we may send secrets to: http(s), a host, no query, fragment or user info.
+fn check_endpoint(url: &str) -> Result<(), String> {
+    let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err("must be an http(s) URL with a host and no query or user info".to_owned());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_webtools_url_defaults_to_the_secure_production_endpoint() {
+        let carrier = UspsBuilder::new().build().unwrap();
+        assert_eq!(
+            carrier.webtools_url(),
+            "https://secure.shippingapis.com/ShippingAPI.dll"
+        );
+    }
+
+    #[test]
+    fn a_webtools_url_with_a_query_or_user_info_is_refused() {
+        for url in [
+            "https://secure.shippingapis.com/ShippingAPI.dll?API=USPSReturnsLabel",
+            "https://user:pw@secure.shippingapis.com/ShippingAPI.dll",
+            "ftp://secure.shippingapis.com/ShippingAPI.dll",
+        ] {
+            let error = UspsBuilder::new()
+                .with_webtools_url(url)
+                .build()
+                .unwrap_err();
+            assert!(matches!(error, BuildError::WebToolsUrl(_)), "{url}");
+        }
+    }
 
     #[test]
     fn a_base_url_with_a_query_is_refused() {

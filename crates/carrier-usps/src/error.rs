@@ -18,9 +18,22 @@
 //! | malformed or undecodable success reply    | `Protocol`               | `OutcomeUnknown` |
 //! | request not buildable (a token that is no header value) | `Protocol`  | `Protocol`       |
 //!
+//! The Web Tools `USPSReturnsLabel` call is classified the same way (it is the "return label"
+//! column), plus its `<Error>` documents, which arrive with HTTP 200 (see
+//! [`crate::webtools::error`]):
+//!
+//! | Web Tools failure | return label |
+//! |---|---|
+//! | `<Error>` at the root or nested: authorization failure (`80040B1A` …) | `Unauthenticated` |
+//! | `<Error>` at the root or nested: anything else | `Rejected` (`Number`, `Description`, tag from `Source`) |
+//! | malformed XML, or a reply without `BarcodeNumber`, `Postage` or a decodable `LabelImage` | `OutcomeUnknown` |
+//!
+//! Web Tools has no idempotency key, so the plugin never resends a label request that may have
+//! been sent: only connect errors are retried.
+//!
 //! Messages are built from redacted parts only: URLs lose their query, user info and fragment,
 //! and [`scrub`] removes any secret a carrier echoed back (USPS error 100001 repeats the EPS
-//! account number).
+//! account number; a Web Tools error may quote the user ID).
 
 use std::fmt;
 use std::time::Duration;
@@ -37,13 +50,18 @@ pub(crate) enum Operation {
     PaymentAuthorization,
     ReturnLabel,
     UserInfo,
+    /// The Web Tools `USPSReturnsLabel` (or `USPSReturnsLabelCertify`) call.
+    WebToolsReturnLabel,
 }
 
 impl Operation {
-    /// Whether a request that reached USPS may have bought something. Only the label purchase
-    /// does; the token, payment-authorization and userinfo calls change nothing we pay for.
+    /// Whether a request that reached USPS may have bought something. Only the label purchases
+    /// do; the token, payment-authorization and userinfo calls change nothing we pay for.
     pub(crate) fn creates(self) -> bool {
-        matches!(self, Operation::ReturnLabel)
+        matches!(
+            self,
+            Operation::ReturnLabel | Operation::WebToolsReturnLabel
+        )
     }
 }
 
@@ -54,6 +72,7 @@ impl fmt::Display for Operation {
             Operation::PaymentAuthorization => "payment authorization",
             Operation::ReturnLabel => "return label",
             Operation::UserInfo => "userinfo",
+            Operation::WebToolsReturnLabel => "Web Tools USPSReturnsLabel",
         })
     }
 }
@@ -117,6 +136,20 @@ pub(crate) enum Error {
     /// No usable credentials (an expired platform token, tokens missing).
     #[error("{0}")]
     Unauthenticated(String),
+
+    /// Web Tools answered with `<Error>` documents: the request was refused.
+    #[error("{operation}: USPS Web Tools error{}", summary(.messages))]
+    WebTools {
+        operation: Operation,
+        messages: Vec<CarrierMessage>,
+    },
+
+    /// Web Tools answered with an `<Error>` refusing the user ID or password.
+    #[error("{operation}: USPS Web Tools refused the user ID or password{}", summary(.messages))]
+    WebToolsAuthorization {
+        operation: Operation,
+        messages: Vec<CarrierMessage>,
+    },
 }
 
 fn summary(messages: &[CarrierMessage]) -> String {
@@ -245,25 +278,37 @@ impl From<Error> for CarrierError {
                 carrier: CARRIER,
                 message,
             },
-            Error::Unauthenticated(_) => CarrierError::Unauthenticated {
+            Error::Unauthenticated(_) | Error::WebToolsAuthorization { .. } => {
+                CarrierError::Unauthenticated {
+                    carrier: CARRIER,
+                    message,
+                }
+            }
+            // An `<Error>` comes with HTTP 200: there is no status to report.
+            Error::WebTools { messages, .. } => CarrierError::Rejected {
                 carrier: CARRIER,
-                message,
+                status: None,
+                messages,
             },
         }
     }
 }
 
-/// Replaces every occurrence of each `(secret, replacement)` pair in the error's texts. Secrets
-/// shorter than four characters are left alone (they would match innocent text).
+/// Replaces every occurrence of each `(secret, replacement)` pair in `text`. Secrets shorter
+/// than four characters are left alone (they would match innocent text).
+pub(crate) fn scrub_text(text: &str, secrets: &[(&str, String)]) -> String {
+    secrets
+        .iter()
+        .filter(|(secret, _)| secret.len() >= 4)
+        .fold(text.to_owned(), |text, (secret, replacement)| {
+            text.replace(secret, replacement)
+        })
+}
+
+/// Replaces every occurrence of each `(secret, replacement)` pair in the error's texts (see
+/// [`scrub_text`]).
 pub(crate) fn scrub(error: CarrierError, secrets: &[(&str, String)]) -> CarrierError {
-    let clean = |text: String| {
-        secrets
-            .iter()
-            .filter(|(secret, _)| secret.len() >= 4)
-            .fold(text, |text, (secret, replacement)| {
-                text.replace(secret, replacement)
-            })
-    };
+    let clean = |text: String| scrub_text(&text, secrets);
     match error {
         CarrierError::Unauthenticated { carrier, message } => CarrierError::Unauthenticated {
             carrier,

@@ -1,18 +1,39 @@
 //! Backhaul's USPS carrier plugin: return labels through the **USPS APIs v3** — OAuth 2.0 API
 //! 3.0.5 (`oauth2.yaml`), Payments API 3.1.20 (`payments.yaml`) and Labels API 3.9.13
 //! (`domestic-labels.yaml`, `POST /return-label`), the production path since USPS shut Web
-//! Tools down on 2026-01-25.
+//! Tools down on 2026-01-25 — and through the **Web Tools `USPSReturnsLabel` XML API** (User
+//! Guide v1.2 with the v1.5 additions), exactly to its spec, for accounts whose details say
+//! `"api": "webtools"`.
 //!
 //! Layout (the same file set as every carrier crate): [`builder`] configures a [`UspsCarrier`];
-//! `account` validates shipper accounts; `credential` gets and caches OAuth and payment
-//! authorization tokens; `client` is the one retrying, redacting HTTP client; `error` classifies
-//! failures into [`carrier::CarrierError`]; `oauth` implements "Login with USPS"; `v3/` holds the
-//! wire protocol. The Web Tools XML protocol will live beside it in `webtools/`.
+//! `account` validates shipper accounts of both APIs; `credential` gets and caches OAuth and
+//! payment authorization tokens; `client` is the one retrying, redacting HTTP client; `error`
+//! classifies failures into [`carrier::CarrierError`]; `oauth` implements "Login with USPS";
+//! `v3/` and `webtools/` hold the two wire protocols.
+//!
+//! ## v3
 //!
 //! One label purchase is: an access token (cached), a payment authorization token (cached), then
 //! the label POST with `X-Payment-Authorization-Token` and an `X-Idempotency-Key` derived from
 //! the client's idempotency key (see [`idempotency_key`]), so a resend after an ambiguous failure
 //! returns the same label instead of buying a second one.
+//!
+//! ## Web Tools
+//!
+//! One label purchase is one form POST to the Web Tools endpoint
+//! ([`UspsBuilder::with_webtools_url`]): `API=USPSReturnsLabel` (or `USPSReturnsLabelCertify`
+//! for accounts with `details.test_mode`) and `XML=<USPSReturnsLabelRequest USERID=… PASSWORD=…>`.
+//! The user ID and password are secrets: they travel only in the POST body, never in a URL, a
+//! log line (the logged document says `[REDACTED]`), an error or a `Debug` output. Web Tools
+//! offers ground, priority and first class returns — not Priority Mail Express — as PDF, TIF or
+//! (v1.5) ZPL labels; see [`Carrier::capabilities`].
+//!
+//! Web Tools has no idempotency key, so [`Capabilities::idempotent_create`] is `false` for Web
+//! Tools accounts. USPS returns labels are pay-on-use: postage is charged only when the label is
+//! scanned, so a duplicate made by resending after an ambiguous failure costs nothing unless it
+//! is mailed. The plugin itself never resends once the request may have been sent: a connect
+//! error (provably not sent) is retried; a timeout, a reset or a malformed reply after sending is
+//! `OutcomeUnknown`, and whether to resend is the server's decision.
 
 pub mod builder;
 
@@ -22,6 +43,7 @@ mod credential;
 mod error;
 mod oauth;
 mod v3;
+mod webtools;
 
 #[doc(hidden)]
 pub mod bench;
@@ -42,14 +64,14 @@ use uuid::Uuid;
 
 pub use crate::builder::{
     BuildError, DEFAULT_SCOPES, PRODUCTION_URL, PlatformApp, ReplyFormat, RetryConfig,
-    TEST_ENVIRONMENT_URL, UspsBuilder,
+    TEST_ENVIRONMENT_URL, UspsBuilder, WEBTOOLS_URL,
 };
 pub use crate::oauth::UspsOAuth;
 
-use crate::account::{Auth, Payer, UspsAccount};
+use crate::account::{Account, Api, Auth, Payer, UspsAccount, WebToolsAccount};
 use crate::client::HttpClient;
 use crate::credential::Authenticator;
-use crate::error::{Error, Operation, scrub};
+use crate::error::{Error, Operation, scrub, scrub_text};
 
 /// The namespace of our `X-Idempotency-Key` UUIDs: the UUID v5 of the URL
 /// `https://backhaul.dev/carrier-usps/v3/return-label` in the RFC 9562 URL namespace
@@ -72,6 +94,7 @@ pub fn idempotency_key(crid: &str, key: &IdempotencyKey) -> Uuid {
 /// The USPS carrier plugin (id `usps`).
 pub struct UspsCarrier {
     base_url: String,
+    webtools_url: String,
     auth: Authenticator,
     reply_format: ReplyFormat,
     onboarding: Option<UspsOAuth>,
@@ -81,6 +104,7 @@ impl fmt::Debug for UspsCarrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UspsCarrier")
             .field("base_url", &self.base_url)
+            .field("webtools_url", &self.webtools_url)
             .field("reply_format", &self.reply_format)
             .field("onboarding", &self.onboarding)
             .finish()
@@ -95,6 +119,7 @@ impl UspsCarrier {
 
     pub(crate) fn from_parts(
         base_url: String,
+        webtools_url: String,
         http: HttpClient,
         cache: Arc<dyn TokenCache>,
         platform_app: Option<(PlatformApp, Url)>,
@@ -106,6 +131,7 @@ impl UspsCarrier {
             .map(|(app, authorize_url)| UspsOAuth::new(auth.clone(), app, authorize_url));
         Self {
             base_url,
+            webtools_url,
             auth,
             reply_format,
             onboarding,
@@ -115,6 +141,11 @@ impl UspsCarrier {
     /// The v3 base URL this carrier calls.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The Web Tools endpoint this carrier calls.
+    pub fn webtools_url(&self) -> &str {
+        &self.webtools_url
     }
 
     /// The OAuth onboarding hooks, when a platform app is configured.
@@ -199,6 +230,141 @@ impl UspsCarrier {
     }
 }
 
+impl UspsCarrier {
+    async fn create_v3_label(
+        &self,
+        account: &UspsAccount,
+        request: &ReturnLabelRequest,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<ReturnLabel, CarrierError> {
+        let prepared = v3::label::prepare(account, request)?;
+        let key = crate::idempotency_key(&account.crid, idempotency_key);
+        let reply = self
+            .buy(account, &prepared, key)
+            .await
+            .map_err(|error| scrub(error, &secrets(account)))?;
+        let mut warnings = prepared.warnings;
+        warnings.extend(reply.warnings);
+        Ok(ReturnLabel {
+            tracking_number: reply.tracking_number,
+            routing_code: reply.routing_code,
+            postage: reply.postage,
+            zone: reply.zone,
+            service: request.service.clone(),
+            carrier_service: prepared.mail_class.to_owned(),
+            to_address: reply.to_address,
+            label: Some(reply.label),
+            receipt: reply.receipt,
+            warnings,
+            carrier_idempotency_key: Some(key.to_string()),
+            created_at: Utc::now(),
+        })
+    }
+
+    async fn create_webtools_label(
+        &self,
+        account: &WebToolsAccount,
+        request: &ReturnLabelRequest,
+    ) -> Result<ReturnLabel, CarrierError> {
+        let prepared = webtools::label::prepare(account, request, Utc::now().date_naive())?;
+        let secrets = webtools_secrets(account);
+        let reply = self
+            .post_returns_label(account, &prepared)
+            .await
+            .map_err(|error| scrub(error.into(), &secrets))?;
+        if let Some(message) = &reply.log_message {
+            // "whenever this tag is encountered, the message is written to the console log".
+            let message = scrub_text(message, &secrets);
+            tracing::info!(account = %account.id, log_message = %message, "USPS Web Tools LogMessage");
+        }
+        let (label, receipt) = reply
+            .documents(prepared.format)
+            .map_err(|error| scrub(error.into(), &secrets))?;
+        let mut warnings = prepared.warnings;
+        warnings.extend(reply.warnings.iter().cloned());
+        if receipt.is_none() && prepared.receipt == carrier::ReceiptOption::SeparatePage {
+            warnings.push(carrier::Warning::new(
+                "receipt_not_returned",
+                Some("receipt"),
+                "USPS Web Tools returned no separate receipt (ReceiptImage) for this label",
+            ));
+        }
+        // What the reply says beyond the ReturnLabel: for operators, never for the merchant.
+        tracing::debug!(
+            account = %account.id,
+            api = prepared.api,
+            tracking_number = %reply.tracking_number,
+            postage = %reply.postage,
+            extra_services = ?reply.extra_services,
+            dimensional_weight = ?reply.dimensional_weight,
+            postnet = reply.postnet.as_deref().unwrap_or(""),
+            rdc = reply.rdc.as_deref().unwrap_or(""),
+            carrier_route = reply.carrier_route.as_deref().unwrap_or(""),
+            retailer_attn = reply.retailer_attn.as_deref().unwrap_or(""),
+            "USPS Web Tools returns label created"
+        );
+        Ok(ReturnLabel {
+            tracking_number: reply.tracking_number.clone(),
+            routing_code: reply.routing_code.clone(),
+            postage: reply.total_postage(),
+            zone: reply.zone.clone(),
+            service: request.service.clone(),
+            carrier_service: prepared.service_type.to_owned(),
+            to_address: Some(reply.to_address.clone()),
+            label: Some(label),
+            receipt,
+            warnings,
+            // Web Tools has no idempotency key.
+            carrier_idempotency_key: None,
+            created_at: Utc::now(),
+        })
+    }
+
+    /// Sends one `USPSReturnsLabelRequest` as a form POST body. Only a connect failure is
+    /// retried (by the client): anything after sending may have made a label.
+    async fn post_returns_label(
+        &self,
+        account: &WebToolsAccount,
+        prepared: &webtools::label::PreparedLabel,
+    ) -> Result<webtools::reply::ReturnsLabelReply, Error> {
+        let operation = Operation::WebToolsReturnLabel;
+        tracing::trace!(
+            account = %account.id,
+            api = prepared.api,
+            xml = %prepared.request.to_redacted_xml(prepared.api),
+            "USPS Web Tools request"
+        );
+        let xml = prepared.request.to_xml(prepared.api, &account.credentials);
+        let reply = self
+            .auth
+            .http()
+            .send(operation, |client| {
+                client
+                    .post(&self.webtools_url)
+                    .form(&[("API", prepared.api), ("XML", xml.expose_secret())])
+            })
+            .await?;
+        if !reply.status.is_success() {
+            return Err(webtools::error::from_status(operation, &reply));
+        }
+        webtools::reply::parse(&reply.body)
+    }
+}
+
+/// The Web Tools user ID and password, which must never appear in an error or a log line.
+fn webtools_secrets(account: &WebToolsAccount) -> Vec<(&str, String)> {
+    vec![
+        (
+            account.credentials.user_id.expose_secret(),
+            "[REDACTED]".to_owned(),
+        ),
+        (
+            account.credentials.password.expose_secret(),
+            "[REDACTED]".to_owned(),
+        ),
+    ]
+}
+
 /// Secrets of an account that must never appear in an error, with what replaces them.
 fn secrets(account: &UspsAccount) -> Vec<(&str, String)> {
     let mut secrets = Vec::new();
@@ -237,7 +403,23 @@ impl Carrier for UspsCarrier {
         INFOS.as_slice()
     }
 
-    fn capabilities(&self, _details: Option<&AccountDetails>) -> Capabilities {
+    /// For a Web Tools account (`details.api = "webtools"`): ground, priority and first class
+    /// returns (no Priority Mail Express), PDF, TIF and ZPL labels (v1.5 `ImageType`), receipts,
+    /// and no carrier-side idempotency. Otherwise (v3, or no account): everything.
+    fn capabilities(&self, details: Option<&AccountDetails>) -> Capabilities {
+        if details.map(Api::of) == Some(Api::WebTools) {
+            return Capabilities {
+                services: webtools::label::SERVICE_TYPES
+                    .iter()
+                    .map(|(code, _)| *code)
+                    .collect(),
+                label_formats: webtools::label::LABEL_FORMATS.to_vec(),
+                receipts: true,
+                idempotent_create: false,
+                cancellable: false,
+                oauth_onboarding: false,
+            };
+        }
         // Every v3 account can buy every return service (USPS checks Ship Returns enrollment
         // per label owner, which the details cannot tell us).
         Capabilities {
@@ -266,29 +448,14 @@ impl Carrier for UspsCarrier {
         request: &ReturnLabelRequest,
         idempotency_key: &IdempotencyKey,
     ) -> Result<ReturnLabel, CarrierError> {
-        let account = UspsAccount::from_context(&account)?;
-        let prepared = v3::label::prepare(&account, request)?;
-        let key = crate::idempotency_key(&account.crid, idempotency_key);
-        let reply = self
-            .buy(&account, &prepared, key)
-            .await
-            .map_err(|error| scrub(error, &secrets(&account)))?;
-        let mut warnings = prepared.warnings;
-        warnings.extend(reply.warnings);
-        Ok(ReturnLabel {
-            tracking_number: reply.tracking_number,
-            routing_code: reply.routing_code,
-            postage: reply.postage,
-            zone: reply.zone,
-            service: request.service.clone(),
-            carrier_service: prepared.mail_class.to_owned(),
-            to_address: reply.to_address,
-            label: Some(reply.label),
-            receipt: reply.receipt,
-            warnings,
-            carrier_idempotency_key: Some(key.to_string()),
-            created_at: Utc::now(),
-        })
+        match Account::from_context(&account)? {
+            Account::V3(account) => {
+                self.create_v3_label(&account, request, idempotency_key)
+                    .await
+            }
+            // Web Tools has no idempotency key: the client's key stays with the server.
+            Account::WebTools(account) => self.create_webtools_label(&account, request).await,
+        }
     }
 
     fn oauth(&self) -> Option<&dyn OAuthOnboarding> {
