@@ -1,10 +1,13 @@
 //! A strict simulator of the USPS APIs v3 — OAuth 2.0 (oauth2.yaml 3.0.5), Payments
 //! (payments.yaml 3.1.20) and the Labels API's `POST /return-label` (domestic-labels.yaml
 //! 3.9.13) — validated from the official OpenAPI specs and USPS's error inventory, not from
-//! any client. A request that real USPS would refuse is refused here too, with the inventory's
-//! code where one exists.
+//! any client, and of the Web Tools `USPSReturnsLabel` XML API (Returns Label guides v1.2 and
+//! v1.5, Web Tools developer guide v4.5), checked against the guides' tag tables. A request
+//! that real USPS would refuse is refused here too, with the inventory's code (v3) or an
+//! `<Error>` document (Web Tools) where one exists.
 //!
-//! The simulator's root stands for `https://apis.usps.com`:
+//! The simulator's root stands for `https://apis.usps.com` and, for Web Tools,
+//! `https://secure.shippingapis.com`:
 //!
 //! | route | module |
 //! |---|---|
@@ -13,21 +16,34 @@
 //! | `GET /oauth2/v3/userinfo` (simulator extension) | [`v3::userinfo`] |
 //! | `POST /payments/v3/payment-authorization` | [`v3::payment`] |
 //! | `POST /labels/v3/return-label` | [`v3::return_label`] |
+//! | `GET /ShippingAPI.dll?API=…&XML=…`, `POST /ShippingAPI.dll` (form `API`, `XML`): `API=USPSReturnsLabel` and `API=USPSReturnsLabelCertify` | [`webtools`] |
 //! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults` | [`admin`] |
 //!
-//! Test data comes from [`SimConfig`] (default: [`demo`]). Every label issued is recorded in
-//! the [`ledger`](Simulator::ledger); calls are [counted](Simulator::counters); faults are
-//! injected at runtime with [`FaultRule`]s ([`fault`]). Ledger, counters and faults are
-//! protocol-agnostic so that the Web Tools XML API can share them. The simulator clock can be
-//! moved forward ([`Simulator::advance_clock`]) to expire tokens and codes without sleeping.
-//! Logs go through `tracing` and never carry secrets or tokens.
+//! Test data comes from [`SimConfig`] (default: [`demo`]), Web Tools users and their
+//! destination addresses included. Every label issued, by either protocol, is recorded in
+//! the [`ledger`](Simulator::ledger) (`api` `"v3"` or `"webtools"`); calls are
+//! [counted](Simulator::counters) per route (Web Tools: `"webtools"`; its `<Error>` documents
+//! count as errors though sent with status 200); faults are injected at runtime with
+//! [`FaultRule`]s ([`fault`]) on any route. The simulator clock can be moved forward
+//! ([`Simulator::advance_clock`]) to expire tokens and codes without sleeping. Logs go through
+//! `tracing` and never carry secrets, tokens, Web Tools user IDs or passwords.
 //!
 //! Deliberately not simulated (each refused with a clear error where a request asks for it):
-//! XML bodies and `application/vnd.usps.labels+xml` replies; `JPG`, `GIF`, `EPL300DPI` and
-//! `LABEL_BROKER` images; label branding images; the PC Postage flow and OMAS accounts; real
-//! address validation (ZIP+4 lookup, ZIP Code–state consistency, deliverability); printing
-//! customs forms (they are validated, not drawn); outbound labels, cancel, edit and reprint
-//! endpoints; real USPS prices, commitments and delivery dates.
+//! XML bodies and `application/vnd.usps.labels+xml` replies of the v3 APIs; `JPG`, `GIF`,
+//! `EPL300DPI` and `LABEL_BROKER` images; label branding images; the PC Postage flow and OMAS
+//! accounts; real address validation (ZIP+4 lookup, ZIP Code–state consistency,
+//! deliverability; Web Tools' `AllowNonCleansedOriginAddr` is accepted and changes nothing);
+//! printing customs forms (they are validated, not drawn); outbound labels, cancel, edit and
+//! reprint endpoints; real USPS prices, commitments and delivery dates. For Web Tools: any API
+//! but `USPSReturnsLabel` and `USPSReturnsLabelCertify` (refused as USPS refuses unknown
+//! APIs), the old `/ShippingAPITest.dll` test server, USPS Tracking emails (the email tags are
+//! validated, nothing is sent), the Shipping Services File of manifesting accounts
+//! (`MailOwnerMID` is validated, not used), CCITT Group 4 compression of TIF images (they are
+//! uncompressed bilevel TIFFs), 8.5×11 in pages for `6X4PAGE` and separate receipts (the
+//! label is 4×6 with the receipt below it, a separate receipt its own 4×3 in image),
+//! `Machinable` in pricing, real `RDC`, `CarrierRoute` and delivery points, ISO-8859-1
+//! request decoding (parameters are read as UTF-8) and USPS's local time for `ShipDate` (the
+//! simulator's UTC date).
 //!
 //! ```no_run
 //! # async fn example() -> std::io::Result<()> {

@@ -4,7 +4,7 @@
 //! Well-formedness is quick-xml's (matching end tags, quoted and unique attributes, legal
 //! references), plus: exactly one root element, no text outside it, no `DOCTYPE` (nothing to
 //! expand). Comments, processing instructions and the XML declaration are skipped. Text is
-//! kept as written (references resolved, CDATA included); [`Element::value`] collapses its
+//! kept as written (references resolved, CDATA included); `Element::value` collapses its
 //! whitespace.
 
 use quick_xml::XmlVersion;

@@ -24,9 +24,9 @@ use crate::state::State;
 
 pub mod error;
 
-pub(crate) mod document;
-pub(crate) mod returns_label;
-pub(crate) mod schema;
+pub mod document;
+pub mod returns_label;
+pub mod schema;
 
 use self::error::WebToolsError;
 use self::returns_label::Api;

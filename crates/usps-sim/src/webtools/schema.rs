@@ -6,7 +6,7 @@
 //! A table is a sequence: each tag may appear only after the tags listed before it, a required
 //! tag must be present (even when its value may be empty, like `<CustomerAddress1/>`), and an
 //! optional tag may be left out. Values have their whitespace collapsed before they are checked
-//! (see [`Element::value`]). An empty value stands for "not given" unless the tag's
+//! (`Element::value`). An empty value stands for "not given" unless the tag's
 //! `minLength` is 1 or more, in which case it is a missing value.
 
 use chrono::{Duration, NaiveDate};

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use usps_sim::{SimConfig, Simulator, demo};
 
 use crate::common::{Harness, eps_parties, label_body};
+use crate::webtools::request;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -98,5 +99,42 @@ async fn a_full_flow_logs_no_secret_password_or_token() {
         code.as_str(),
     ] {
         assert!(!logs.contains(secret), "a secret or token was logged");
+    }
+}
+
+#[tokio::test]
+async fn a_web_tools_flow_logs_no_user_id_or_password() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let harness = Harness::start_with(SimConfig::default()).await;
+    let (_, issued) = harness.webtools_post("USPSReturnsLabel", &request()).await;
+    assert_eq!(issued.root, "USPSReturnsLabelResponse");
+    let wrong_password = request().replace(demo::WEBTOOLS_PASSWORD, "not-the-password");
+    harness
+        .webtools_post("USPSReturnsLabel", &wrong_password)
+        .await;
+    let certify = request().replace("USPSReturnsLabelRequest", "USPSReturnsLabelCertifyRequest");
+    harness
+        .webtools_post("USPSReturnsLabelCertify", &certify)
+        .await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("Web Tools return label issued"),
+        "the flow was logged"
+    );
+    assert!(logs.contains("Web Tools request refused"));
+    for secret in [
+        demo::WEBTOOLS_USER_ID,
+        demo::WEBTOOLS_PASSWORD,
+        "not-the-password",
+    ] {
+        assert!(!logs.contains(secret), "a Web Tools credential was logged");
     }
 }

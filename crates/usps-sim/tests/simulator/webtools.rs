@@ -62,8 +62,8 @@ fn v1_5_samples() -> Vec<String> {
 
 /// A reply read back: its root and every element as (path below the root, text), in order.
 #[derive(Debug)]
-struct Reply {
-    root: String,
+pub(crate) struct Reply {
+    pub(crate) root: String,
     fields: Vec<(String, String)>,
 }
 
@@ -155,7 +155,7 @@ impl Reply {
 }
 
 impl Harness {
-    async fn start_with(config: SimConfig) -> Self {
+    pub(crate) async fn start_with(config: SimConfig) -> Self {
         Self {
             running: Simulator::new(config).spawn().await.unwrap(),
             http: reqwest::Client::new(),
@@ -163,7 +163,7 @@ impl Harness {
     }
 
     /// `POST /ShippingAPI.dll` with the form `API` and `XML`.
-    async fn webtools_post(&self, api: &str, xml: &str) -> (StatusCode, Reply) {
+    pub(crate) async fn webtools_post(&self, api: &str, xml: &str) -> (StatusCode, Reply) {
         let response = self
             .http
             .post(self.url("/ShippingAPI.dll"))
@@ -208,7 +208,7 @@ async fn read(response: reqwest::Response) -> (StatusCode, Reply) {
 }
 
 /// A valid v1.5 request of the main demo Web Tools user.
-fn request() -> String {
+pub(crate) fn request() -> String {
     format!(
         r#"<USPSReturnsLabelRequest USERID="{user}" PASSWORD="{password}">
 <Option/>
