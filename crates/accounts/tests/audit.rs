@@ -1,0 +1,259 @@
+//! The audit trail: every credential change and use recorded, append-only, and a tampered
+//! event found at its exact id.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use accounts::audit::{self, EventFilter};
+use accounts::{AccountChanges, Selector};
+use carrier::{CredentialsInput, ServiceCode};
+use sqlx::PgPool;
+use support::{SENTINEL, SENTINEL_EPS, usps_account, vault};
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn every_credential_change_and_use_is_audited_in_order(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.create(&tenant, usps_account("East")).await;
+    let context = vault.context(&tenant);
+    let rotated = CredentialsInput::new()
+        .with("mode", "own_app")
+        .with("client_id", "acme-app")
+        .with("client_secret", "a-new-secret");
+    vault
+        .service
+        .update(
+            context,
+            account.id.as_str(),
+            AccountChanges {
+                credentials: Some(rotated),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let service = ServiceCode::parse("service", "usps_ground_advantage_return").unwrap();
+    vault
+        .service
+        .select_for_use(
+            context,
+            Selector {
+                carrier: "usps",
+                service: &service,
+                account_id: None,
+                tags: None,
+            },
+        )
+        .await
+        .unwrap();
+    vault
+        .service
+        .disable(context, account.id.as_str())
+        .await
+        .unwrap();
+
+    let events = audit::list(
+        &vault.db,
+        &EventFilter {
+            target: Some(account.id.to_string()),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let actions: Vec<&str> = events.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "account.created",
+            "account.credentials_rotated",
+            "account.credentials_used",
+            "account.disabled"
+        ]
+    );
+    for event in &events {
+        assert_eq!(event.request_id.as_deref(), Some("req_test"));
+        assert_eq!(event.actor, "system");
+    }
+    let rotation = &events[2];
+    assert_eq!(
+        rotation.summary["fingerprint"],
+        events[1].summary["fingerprint"]
+    );
+    assert_ne!(
+        rotation.summary["fingerprint"],
+        rotation.summary["previous_fingerprint"]
+    );
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn audit_summaries_name_credentials_by_fingerprint_only(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.create(&tenant, usps_account("East")).await;
+    vault
+        .service
+        .open_for_use(vault.context(&tenant), account.id.as_str())
+        .await
+        .unwrap();
+    let events = audit::list(
+        &vault.db,
+        &EventFilter {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(!text.contains(SENTINEL) && !text.contains(SENTINEL_EPS));
+    assert!(text.contains(&account.credentials.fingerprint));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_application_role_cannot_change_or_remove_events(owner: PgPool) {
+    let vault = vault(&owner).await;
+    vault.tenant("Acme").await;
+    let mut tx = vault.db.admin().await.unwrap();
+    let update = sqlx::query("UPDATE audit_events SET actor = 'someone else'")
+        .execute(&mut *tx)
+        .await;
+    assert!(
+        update
+            .unwrap_err()
+            .to_string()
+            .contains("permission denied")
+    );
+    drop(tx);
+    let mut tx = vault.db.admin().await.unwrap();
+    let delete = sqlx::query("DELETE FROM audit_events")
+        .execute(&mut *tx)
+        .await;
+    assert!(
+        delete
+            .unwrap_err()
+            .to_string()
+            .contains("permission denied")
+    );
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_trigger_refuses_changes_even_from_a_superuser(owner: PgPool) {
+    let vault = vault(&owner).await;
+    vault.tenant("Acme").await;
+    for statement in [
+        "UPDATE audit_events SET actor = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let error = sqlx::query(statement).execute(&owner).await.unwrap_err();
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
+    }
+}
+
+async fn tamper(owner: &PgPool, statement: &'static str, id: i64) {
+    let mut tx = owner.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(statement)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn busy_tenant(vault: &support::Vault) -> Vec<i64> {
+    let tenant = vault.tenant("Acme").await;
+    for name in ["East", "West", "North"] {
+        let account = vault.create(&tenant, usps_account(name)).await;
+        vault
+            .service
+            .open_for_use(vault.context(&tenant), account.id.as_str())
+            .await
+            .unwrap();
+    }
+    let mut ids: Vec<i64> = audit::list(
+        &vault.db,
+        &EventFilter {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|event| event.id)
+    .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn an_intact_trail_verifies(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let ids = busy_tenant(&vault).await;
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(report.ok);
+    assert_eq!(report.checked, ids.len() as u64);
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn an_edited_event_is_reported_at_its_exact_id(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let ids = busy_tenant(&vault).await;
+    let edited = ids[4];
+    tamper(
+        &owner,
+        "UPDATE audit_events SET summary = '{\"fingerprint\": \"forged\"}' WHERE id = $1",
+        edited,
+    )
+    .await;
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_id, Some(edited));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_removed_event_is_reported_at_the_event_after_it(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let ids = busy_tenant(&vault).await;
+    tamper(&owner, "DELETE FROM audit_events WHERE id = $1", ids[3]).await;
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert_eq!(report.first_bad_id, Some(ids[4]));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn concurrent_writers_keep_one_linear_chain(owner: PgPool) {
+    let vault = std::sync::Arc::new(vault(&owner).await);
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.create(&tenant, usps_account("East")).await;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (vault, tenant, id) = (vault.clone(), tenant.clone(), account.id.clone());
+        tasks.push(tokio::spawn(async move {
+            vault
+                .service
+                .open_for_use(vault.context(&tenant), id.as_str())
+                .await
+                .unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let report = audit::verify(&vault.db, Some(&tenant)).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, 1 + 1 + 1 + 16); // tenant, key, account, 16 uses
+}
