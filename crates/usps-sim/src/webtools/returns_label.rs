@@ -928,7 +928,7 @@ fn issue(
         .get(..3)
         .and_then(|zip3| zip3.parse::<u32>().ok());
     let zip4 = destination.zip_plus4.parse::<u32>().unwrap_or_default();
-    let reply = Reply {
+    let reply = USPSReturnsLabelResponse {
         barcode_number: format!("420{}{tracking_number}", destination.zip_code),
         images,
         destination,
@@ -961,8 +961,8 @@ struct Images {
     receipt: Option<String>,
 }
 
-/// What the reply says.
-struct Reply {
+/// The reply, `USPSReturnsLabelResponse` (or its certify twin), before it is written.
+struct USPSReturnsLabelResponse {
     barcode_number: String,
     images: Images,
     destination: Destination,
@@ -984,7 +984,7 @@ fn element(out: &mut String, name: &str, value: &str) {
     }
 }
 
-impl Reply {
+impl USPSReturnsLabelResponse {
     fn to_xml(&self, api: Api, guide: Guide) -> String {
         let root = api.response_root();
         let mut out = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root}>");
