@@ -12,6 +12,7 @@ pub mod db;
 pub mod id;
 pub mod selection;
 pub mod tenant;
+pub mod token_cache;
 pub mod vault;
 
 pub use crate::account::{
@@ -23,4 +24,5 @@ pub use crate::db::{APP_ROLE, Database, MIGRATOR};
 pub use crate::id::{AccountId, ApiKeyId, LabelId, TenantId};
 pub use crate::selection::SelectedBy;
 pub use crate::tenant::{NewApiKey, Principal, Tenant};
+pub use crate::token_cache::PgTokenCache;
 pub use crate::vault::{MasterKeyring, VaultError};
