@@ -523,4 +523,40 @@ mod tests {
         assert!(!capabilities.oauth_onboarding);
         assert!(carrier.oauth().is_none());
     }
+
+    fn details(api: &str) -> AccountDetails {
+        let mut map = serde_json::Map::new();
+        map.insert("api".into(), serde_json::Value::String(api.into()));
+        AccountDetails::new(map)
+    }
+
+    #[test]
+    fn a_webtools_account_offers_no_express_no_png_and_no_idempotency() {
+        let carrier = UspsBuilder::new().build().unwrap();
+        let capabilities = carrier.capabilities(Some(&details("webtools")));
+        assert_eq!(
+            capabilities.services,
+            vec![
+                "usps_ground_advantage_return",
+                "usps_priority_mail_return",
+                "usps_first_class_package_return"
+            ]
+        );
+        assert_eq!(
+            capabilities.label_formats,
+            vec![LabelFormat::Pdf, LabelFormat::Tif, LabelFormat::Zpl]
+        );
+        assert!(capabilities.receipts);
+        assert!(!capabilities.idempotent_create && !capabilities.cancellable);
+        assert!(!capabilities.oauth_onboarding);
+    }
+
+    #[test]
+    fn a_v3_account_keeps_every_capability() {
+        let carrier = UspsBuilder::new().build().unwrap();
+        assert_eq!(
+            carrier.capabilities(Some(&details("v3"))),
+            carrier.capabilities(None)
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! The carrier conformance suite (`carrier::conformance::run_all`) against the USPS simulator.
+//! The carrier conformance suite (`carrier::conformance::run_all`) against the USPS simulator,
+//! once with a v3 account and once with a Web Tools account.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -48,5 +49,48 @@ async fn the_usps_plugin_passes_the_carrier_conformance_suite() {
     let simulator = support::simulator().await;
     let carrier = Arc::new(support::carrier(&simulator.base_url));
     let fixture = UspsFixture { simulator, carrier };
+    run_all(&fixture).await;
+}
+
+/// A Web Tools account (`details.api = "webtools"`, the demo Web Tools user).
+struct WebToolsFixture {
+    simulator: RunningSimulator,
+    carrier: Arc<dyn Carrier>,
+}
+
+#[async_trait]
+impl Fixture for WebToolsFixture {
+    fn carrier(&self) -> Arc<dyn Carrier> {
+        self.carrier.clone()
+    }
+
+    fn account(&self) -> (serde_json::Value, CredentialsInput) {
+        (
+            support::webtools_details(),
+            support::webtools_demo_credentials(),
+        )
+    }
+
+    fn refused_account(&self) -> (serde_json::Value, CredentialsInput) {
+        (
+            support::webtools_details(),
+            support::webtools_credentials(demo::WEBTOOLS_USER_ID, "not-the-demo-password"),
+        )
+    }
+
+    fn request(&self, service: &str) -> ReturnLabelInput {
+        support::input(service)
+    }
+
+    async fn labels_issued(&self) -> usize {
+        self.simulator.simulator.ledger().len()
+    }
+}
+
+#[tokio::test]
+async fn the_usps_plugin_passes_the_carrier_conformance_suite_with_a_webtools_account() {
+    let simulator = support::simulator().await;
+    let carrier = Arc::new(support::webtools_carrier(&simulator.base_url));
+    let fixture = WebToolsFixture { simulator, carrier };
     run_all(&fixture).await;
 }

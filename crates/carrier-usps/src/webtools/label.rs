@@ -178,9 +178,13 @@ pub(crate) fn prepare(
         sides[0].1 = dimensions.length_in;
         sides[1].1 = dimensions.width_in;
         sides[2].1 = dimensions.height_in;
-        if let Some(longest) = (1..3).find(|&i| sides[i].1 > sides[0].1.max(sides[3 - i].1)) {
-            sides[..=longest].rotate_right(1);
-        }
+        let longest = (1..3).fold(
+            0,
+            |best, i| {
+                if sides[i].1 > sides[best].1 { i } else { best }
+            },
+        );
+        sides[..=longest].rotate_right(1);
     }
     let names = FieldNames {
         length: sides[0].0,
@@ -980,6 +984,22 @@ pub(crate) mod tests {
                 wire.height.as_deref()
             ),
             (Some("9"), Some("7"), Some("5"))
+        );
+    }
+
+    #[test]
+    fn a_length_shorter_than_two_equal_sides_is_reordered() {
+        let mut value = input();
+        value["parcel"] =
+            json!({"weight_oz": 24, "length_in": 0.1, "width_in": 18.3, "height_in": 18.3});
+        let wire = wire(value);
+        assert_eq!(
+            (
+                wire.length.as_deref(),
+                wire.width.as_deref(),
+                wire.height.as_deref()
+            ),
+            (Some("18.3"), Some("0.1"), Some("18.3"))
         );
     }
 

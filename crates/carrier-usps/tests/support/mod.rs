@@ -159,3 +159,54 @@ pub fn fault(route: &str, fault: Fault) -> FaultRule {
         probability: None,
     }
 }
+
+/// The simulator's Web Tools endpoint.
+pub fn webtools_url(base_url: &str) -> String {
+    format!("{base_url}/ShippingAPI.dll")
+}
+
+/// A carrier whose v3 base URL and Web Tools endpoint are the simulator's.
+pub fn webtools_carrier(base_url: &str) -> UspsCarrier {
+    builder(base_url)
+        .with_webtools_url(webtools_url(base_url))
+        .build()
+        .expect("the carrier builds")
+}
+
+/// The demo business as a Web Tools account (no return address: USPS prints the destination
+/// configured for the user ID).
+pub fn webtools_details() -> Value {
+    json!({
+        "api": "webtools",
+        "crid": demo::CRID,
+        "mid": demo::MID,
+        "manifest_mid": demo::MANIFEST_MID,
+        "returns_mid": demo::RETURNS_MID,
+        "account_type": "EPS",
+        "eps_account_number": demo::EPS_ACCOUNT,
+    })
+}
+
+/// The demo business as a Web Tools account in test mode (`USPSReturnsLabelCertify`).
+pub fn webtools_test_details() -> Value {
+    let mut details = webtools_details();
+    details["test_mode"] = json!(true);
+    details
+}
+
+/// Web Tools credentials.
+pub fn webtools_credentials(user_id: &str, password: &str) -> CredentialsInput {
+    CredentialsInput::new()
+        .with("mode", "webtools")
+        .with("user_id", user_id)
+        .with("password", password)
+}
+
+/// The demo Web Tools user.
+pub fn webtools_demo_credentials() -> CredentialsInput {
+    webtools_credentials(demo::WEBTOOLS_USER_ID, demo::WEBTOOLS_PASSWORD)
+}
+
+pub fn webtools_account(carrier: &UspsCarrier) -> ValidatedAccount {
+    validate(carrier, &webtools_details(), &webtools_demo_credentials())
+}
