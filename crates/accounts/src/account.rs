@@ -139,6 +139,9 @@ pub struct ShipperAccount {
     pub tags: Tags,
     pub details: Value,
     pub credentials: CredentialsSummary,
+    /// What the carrier offered at sign-in (accounts connected by OAuth), for the details form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onboarding: Option<Value>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -149,7 +152,7 @@ macro_rules! account_columns {
     () => {
         "id, tenant_id, carrier, name, status, is_default, priority, tags, details, \
          credentials_mode, credentials_public, credential_fingerprint, credentials_updated_at, \
-         last_used_at, created_at, updated_at"
+         last_used_at, created_at, updated_at, onboarding"
     };
 }
 
@@ -179,6 +182,7 @@ impl ShipperAccount {
                 fingerprint: row.try_get("credential_fingerprint")?,
                 updated_at: row.try_get("credentials_updated_at")?,
             },
+            onboarding: row.try_get("onboarding")?,
             last_used_at: row.try_get("last_used_at")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,

@@ -24,5 +24,5 @@ pub use crate::db::{APP_ROLE, Database, MIGRATOR};
 pub use crate::id::{AccountId, ApiKeyId, LabelId, TenantId};
 pub use crate::selection::SelectedBy;
 pub use crate::tenant::{NewApiKey, Principal, Tenant};
-pub use crate::token_cache::PgTokenCache;
+pub use crate::token_cache::{PgTokenCache, TokenCacheStats};
 pub use crate::vault::{MasterKeyring, VaultError};

@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,6 +28,22 @@ pub struct PgTokenCache {
     db: Database,
     keyring: Arc<MasterKeyring>,
     local: MemoryTokenCache,
+    lookups: AtomicU64,
+    fetches: AtomicU64,
+}
+
+/// How the cache has served this process: lookups, and how many of them called the carrier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCacheStats {
+    pub lookups: u64,
+    pub fetches: u64,
+}
+
+impl TokenCacheStats {
+    /// Lookups answered without a token call.
+    pub fn hits(&self) -> u64 {
+        self.lookups.saturating_sub(self.fetches)
+    }
 }
 
 impl fmt::Debug for PgTokenCache {
@@ -51,6 +68,15 @@ impl PgTokenCache {
             db,
             keyring,
             local: MemoryTokenCache::new(),
+            lookups: AtomicU64::new(0),
+            fetches: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> TokenCacheStats {
+        TokenCacheStats {
+            lookups: self.lookups.load(Ordering::Relaxed),
+            fetches: self.fetches.load(Ordering::Relaxed),
         }
     }
 
@@ -164,6 +190,7 @@ impl PgTokenCache {
                 return Ok(token);
             }
         }
+        self.fetches.fetch_add(1, Ordering::Relaxed);
         let token = fetch.await?;
         self.write(&mut tx, key, &token).await?;
         tx.commit().await.map_err(unavailable)?;
@@ -179,6 +206,7 @@ impl TokenCache for PgTokenCache {
         margin: Duration,
         fetch: TokenFetch<'_>,
     ) -> Result<CachedToken, CarrierError> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         self.local
             .get_or_fetch(key, margin, Box::pin(self.shared(key, margin, fetch)))
             .await

@@ -1,0 +1,268 @@
+//! The one error shape of the API (API.md), for every route:
+//! `{"error": {"code", "message", "request_id", "details": [...]}}`.
+//!
+//! 5xx bodies are opaque: the cause is logged once, with the request id, and never sent.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carrier::{CarrierError, CarrierMessage, ValidationErrors};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::request_id;
+
+/// Every error the API answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or invalid API key")]
+    Unauthenticated,
+    #[error("this key cannot use this route")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid request")]
+    Validation(ValidationErrors),
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyKeyInUse,
+    #[error("{0}")]
+    NoEligibleAccount(String),
+    #[error("{carrier} refused the request")]
+    CarrierRejected {
+        carrier: String,
+        messages: Vec<CarrierMessage>,
+    },
+    #[error("{message}")]
+    CarrierUnavailable {
+        /// 503, or 504 when the carrier may have acted (a timeout after sending).
+        status: StatusCode,
+        message: String,
+        retry_after: Duration,
+    },
+    #[error("the service is temporarily unavailable")]
+    ServiceUnavailable { retry_after: Duration },
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// One entry of `details`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// The request field (dotted path), when the error is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The carrier's own code, for carrier rejections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// The error object.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// The error envelope every failed request returns.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Validation(_)
+            | ApiError::IdempotencyKeyReused
+            | ApiError::NoEligibleAccount(_)
+            | ApiError::CarrierRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::CarrierUnavailable { status, .. } => *status,
+            ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyKeyInUse => "idempotency_key_in_use",
+            ApiError::NoEligibleAccount(_) => "no_eligible_account",
+            ApiError::CarrierRejected { .. } => "carrier_rejected",
+            ApiError::CarrierUnavailable { .. } => "carrier_unavailable",
+            ApiError::ServiceUnavailable { .. } => "service_unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn details(&self) -> Vec<ErrorDetail> {
+        match self {
+            ApiError::Validation(errors) => errors
+                .errors()
+                .iter()
+                .map(|error| ErrorDetail {
+                    field: Some(error.field.clone()),
+                    code: None,
+                    message: error.message.clone(),
+                })
+                .collect(),
+            ApiError::CarrierRejected { messages, .. } => messages
+                .iter()
+                .map(|message| ErrorDetail {
+                    field: message.field.clone(),
+                    code: Some(message.code.clone()),
+                    message: message.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::CarrierUnavailable { retry_after, .. }
+            | ApiError::ServiceUnavailable { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// A validation error on one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(ValidationErrors::single(field, message))
+    }
+
+    /// The JSON body of this error for the current request.
+    pub fn body(&self) -> Value {
+        let message = match self {
+            ApiError::Validation(errors) if errors.len() == 1 => errors.to_string(),
+            ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
+            other => other.to_string(),
+        };
+        json!(ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code().to_owned(),
+                message,
+                request_id: request_id::current(),
+                details: self.details(),
+            }
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(request_id = %request_id::current(), %cause, "request failed");
+        }
+        let mut response = (status, Json(self.body())).into_response();
+        if let Some(retry_after) = self.retry_after() {
+            let seconds = retry_after.as_secs().max(1);
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+/// Database failures: connection trouble is a 503 the client may retry; anything else is ours.
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => ApiError::ServiceUnavailable {
+                retry_after: Duration::from_secs(2),
+            },
+            _ => ApiError::Internal(format!("database: {error}")),
+        }
+    }
+}
+
+impl From<accounts::AccountError> for ApiError {
+    fn from(error: accounts::AccountError) -> Self {
+        use accounts::AccountError;
+        match error {
+            AccountError::Validation(errors) => ApiError::Validation(errors),
+            AccountError::NotFound => ApiError::NotFound,
+            AccountError::NoEligibleAccount(reason) => ApiError::NoEligibleAccount(reason),
+            AccountError::Database(error) => error.into(),
+            AccountError::Vault(error) => ApiError::Internal(format!("vault: {error}")),
+            AccountError::CorruptCredentials(error) => {
+                ApiError::Internal(format!("stored credentials: {error}"))
+            }
+        }
+    }
+}
+
+/// How a carrier failure is answered. Retryable failures become 503 (or 504 when the carrier
+/// may have acted) with `Retry-After`; the carrier's refusals keep its codes.
+pub fn from_carrier(carrier: &str, error: CarrierError) -> ApiError {
+    let retry_after = error
+        .retry_after()
+        .unwrap_or(Duration::from_secs(2))
+        .max(Duration::from_secs(1));
+    match error {
+        CarrierError::Validation(errors) => ApiError::Validation(errors),
+        CarrierError::Rejected { messages, .. } => ApiError::CarrierRejected {
+            carrier: carrier.to_owned(),
+            messages,
+        },
+        CarrierError::Unauthenticated { message, .. } => ApiError::CarrierRejected {
+            carrier: carrier.to_owned(),
+            messages: vec![CarrierMessage {
+                code: "unauthenticated".to_owned(),
+                message: format!("the carrier refused the account's credentials: {message}"),
+                field: Some("credentials".to_owned()),
+            }],
+        },
+        CarrierError::OutcomeUnknown { .. } => ApiError::CarrierUnavailable {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            message: format!(
+                "{carrier} did not confirm the label; retry with the same Idempotency-Key"
+            ),
+            retry_after,
+        },
+        CarrierError::RateLimited { .. } => ApiError::CarrierUnavailable {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("{carrier} is rate limiting requests; retry later"),
+            retry_after,
+        },
+        CarrierError::Unavailable { .. } | CarrierError::Protocol { .. } => {
+            ApiError::CarrierUnavailable {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: format!("{carrier} is unavailable; retry later"),
+                retry_after,
+            }
+        }
+    }
+}

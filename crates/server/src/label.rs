@@ -1,0 +1,678 @@
+//! Buying a return label exactly once per `Idempotency-Key` (Stripe's semantics, built in
+//! Brandur Leach's atomic phases).
+//!
+//! 1. The key is recorded with a SHA-256 of the request before anything else. The same key
+//!    with the same body returns the stored response (no carrier call); with another body it is
+//!    422 `idempotency_key_reused`; while the first request still runs it is 409
+//!    `idempotency_key_in_use` (the row is locked for [`LOCK`]).
+//! 2. The account is selected and its credentials opened (audited), and the phase becomes
+//!    `carrier_called` with the account and the carrier-side key — committed *before* the
+//!    carrier is called, so a crash or an ambiguous failure can be resumed.
+//! 3. The carrier is called outside any transaction, with a carrier idempotency key derived from
+//!    (tenant, key): a resend after an ambiguous failure returns the same label (USPS v3
+//!    `X-Idempotency-Key`).
+//! 4. The label, its bytes, the stored response and the audit event are written in one
+//!    transaction.
+//!
+//! Outcomes: a carrier refusal is final and stored (same answer on every retry). When the
+//! carrier may have acted (timeout, reset, 5xx after sending) the key stays `outcome_unknown`
+//! and the answer is 504 with `Retry-After`; a retry resumes with the same account and the same
+//! carrier key. When nothing reached the carrier (unreachable, 503, rate limited) the key is
+//! released and the answer is 503 with `Retry-After`.
+//!
+//! Web Tools has no carrier-side idempotency: a retry after an unknown outcome sends the request
+//! again and may create a second label at USPS. That label is never returned to anyone, and
+//! USPS returns labels are pay-on-use (postage is charged only when a label is scanned), so an
+//! unused duplicate costs nothing. The alternative — refusing to ever complete the purchase —
+//! would leave the customer without a label.
+
+use std::time::Duration;
+
+use accounts::audit::{self, Action, NewEvent};
+use accounts::{Context, LabelId, SelectedBy, Selector, Tags, TenantId, UsableAccount};
+use axum::http::StatusCode;
+use carrier::{
+    AccountContext, CarrierError, IdempotencyKey, ReturnLabel, ReturnLabelInput,
+    ReturnLabelRequest, ValidationErrors,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::auth::TenantKey;
+use crate::error::{self, ApiError};
+use crate::request_id;
+use crate::state::AppState;
+
+/// How long a running purchase holds its key before another request may resume it.
+pub const LOCK: Duration = Duration::from_secs(60);
+
+/// `account_selector` of the request.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSelector {
+    /// Every tag the account must carry, e.g. `{"location": "east"}`.
+    #[schema(value_type = Option<Object>)]
+    pub tags: Option<Value>,
+}
+
+/// `POST /v1/return-labels`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReturnLabel {
+    /// Use this account (else the selection rules choose).
+    pub shipper_account_id: Option<String>,
+    pub account_selector: Option<AccountSelector>,
+    /// Defaults to `usps`.
+    pub carrier: Option<String>,
+    /// `usps_ground_advantage_return | usps_priority_mail_return |
+    /// usps_priority_mail_express_return | usps_first_class_package_return`.
+    pub service: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub from_address: Option<carrier::AddressInput>,
+    #[schema(value_type = Option<Object>)]
+    pub parcel: Option<carrier::ParcelInput>,
+    /// `PDF` (default), `PNG`, `TIF`, `ZPL`.
+    pub label_format: Option<String>,
+    /// `none` (default), `same_page`, `separate_page`.
+    pub receipt: Option<String>,
+    pub reference: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub notify: Option<carrier::NotifyInput>,
+    pub ship_date: Option<chrono::NaiveDate>,
+}
+
+/// Money as a decimal string and a currency.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MoneyBody {
+    pub amount: String,
+    pub currency: String,
+}
+
+/// A bought return label.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReturnLabelBody {
+    pub id: String,
+    pub carrier: String,
+    pub shipper_account_id: String,
+    /// `explicit | selector | default | priority | only`.
+    pub selected_by: String,
+    pub service: String,
+    pub tracking_number: String,
+    pub routing_code: Option<String>,
+    pub postage: MoneyBody,
+    pub zone: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub to_address: Option<Value>,
+    pub label_format: String,
+    pub label_url: Option<String>,
+    pub receipt_url: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A parsed, validated request.
+struct Parsed {
+    carrier: String,
+    account_id: Option<String>,
+    tags: Option<Tags>,
+    request: ReturnLabelRequest,
+    hash: [u8; 32],
+}
+
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (index, key) in keys.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Parses the body with field paths in every error.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| ApiError::invalid("body", format!("is not valid JSON: {error}")))?;
+    let parsed = serde_path_to_error::deserialize(&value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        let message = error.inner().to_string();
+        ApiError::invalid(field, message)
+    })?;
+    Ok((parsed, value))
+}
+
+fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
+    let (input, value): (CreateReturnLabel, Value) = parse_body(body)?;
+    let mut hasher_input = String::new();
+    canonical(&value, &mut hasher_input);
+    let hash: [u8; 32] = Sha256::digest(hasher_input.as_bytes()).into();
+
+    let mut errors = ValidationErrors::new();
+    let request = errors.collect(ReturnLabelRequest::parse(&ReturnLabelInput {
+        service: input.service,
+        from_address: input.from_address,
+        parcel: input.parcel,
+        label_format: input.label_format,
+        receipt: input.receipt,
+        reference: input.reference,
+        notify: input.notify,
+        ship_date: input.ship_date,
+    }));
+    let account_id = match input.shipper_account_id {
+        Some(raw) => errors
+            .collect(accounts::AccountId::parse("shipper_account_id", &raw))
+            .map(|id| id.to_string()),
+        None => None,
+    };
+    let tags = match input.account_selector.and_then(|selector| selector.tags) {
+        Some(tags) => errors.collect(accounts::account::parse_tags(
+            "account_selector.tags",
+            &tags,
+        )),
+        None => None,
+    };
+    let carrier = input.carrier.unwrap_or_else(|| "usps".to_owned());
+    match request {
+        Some(request) if errors.is_empty() => Ok(Parsed {
+            carrier,
+            account_id,
+            tags,
+            request,
+            hash,
+        }),
+        _ => Err(errors.into()),
+    }
+}
+
+/// The carrier-side idempotency key: one per (tenant, client key), bounded in length.
+fn carrier_key(tenant: &TenantId, key: &IdempotencyKey) -> Result<IdempotencyKey, ApiError> {
+    let digest = Sha256::digest(format!("{tenant}\n{key}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    IdempotencyKey::parse("Idempotency-Key", &hex).map_err(ApiError::from)
+}
+
+/// What the key's row says when a request claims it.
+enum Claim {
+    /// Nothing done yet (or a stale attempt that never reached the carrier): go ahead.
+    Fresh,
+    /// A previous attempt may have reached the carrier with this account: resume it.
+    Resume {
+        account_id: String,
+        selected_by: SelectedBy,
+    },
+    /// Finished: answer as before.
+    Replay { status: StatusCode, body: Value },
+}
+
+fn selected_by_from(raw: &str) -> SelectedBy {
+    match raw {
+        "explicit" => SelectedBy::Explicit,
+        "selector" => SelectedBy::Selector,
+        "default" => SelectedBy::Default,
+        "priority" => SelectedBy::Priority,
+        _ => SelectedBy::Only,
+    }
+}
+
+async fn claim(
+    state: &AppState,
+    tenant: &TenantId,
+    key: &IdempotencyKey,
+    hash: &[u8; 32],
+) -> Result<Claim, ApiError> {
+    let mut tx = state.db().tenant(tenant).await?;
+    let lock_until = Utc::now() + chrono::Duration::from_std(LOCK).unwrap_or_default();
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (tenant_id, key, request_hash, phase, locked_until)
+         VALUES ($1, $2, $3, 'started', $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .bind(&hash[..])
+    .bind(lock_until)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        tx.commit().await?;
+        return Ok(Claim::Fresh);
+    }
+    let row = sqlx::query(
+        "SELECT request_hash, phase, locked_until, shipper_account_id, selected_by,
+                response_status, response_body
+         FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 FOR UPDATE",
+    )
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    let stored_hash: Vec<u8> = row.try_get("request_hash")?;
+    if stored_hash[..] != hash[..] {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let phase: String = row.try_get("phase")?;
+    if phase == "finished" {
+        let status: i32 = row.try_get("response_status")?;
+        let body: Value = row.try_get("response_body")?;
+        tx.commit().await?;
+        return Ok(Claim::Replay {
+            status: u16::try_from(status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK),
+            body,
+        });
+    }
+    let locked_until: Option<DateTime<Utc>> = row.try_get("locked_until")?;
+    if locked_until.is_some_and(|until| until > Utc::now()) {
+        return Err(ApiError::IdempotencyKeyInUse);
+    }
+    sqlx::query("UPDATE idempotency_keys SET locked_until = $3, updated_at = now() WHERE tenant_id = $1 AND key = $2")
+        .bind(tenant.as_str())
+        .bind(key.as_str())
+        .bind(lock_until)
+        .execute(&mut *tx)
+        .await?;
+    let account_id: Option<String> = row.try_get("shipper_account_id")?;
+    let selected_by: Option<String> = row.try_get("selected_by")?;
+    tx.commit().await?;
+    Ok(match (phase.as_str(), account_id, selected_by) {
+        ("carrier_called" | "outcome_unknown", Some(account_id), Some(selected_by)) => {
+            Claim::Resume {
+                account_id,
+                selected_by: selected_by_from(&selected_by),
+            }
+        }
+        _ => Claim::Fresh,
+    })
+}
+
+/// Forgets the key: nothing reached the carrier, so a retry may start over.
+async fn release(
+    state: &AppState,
+    tenant: &TenantId,
+    key: &IdempotencyKey,
+) -> Result<(), ApiError> {
+    let mut tx = state.db().tenant(tenant).await?;
+    sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2")
+        .bind(tenant.as_str())
+        .bind(key.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_phase(
+    state: &AppState,
+    tenant: &TenantId,
+    key: &IdempotencyKey,
+    phase: &str,
+    account: Option<(&str, SelectedBy, &IdempotencyKey)>,
+) -> Result<(), ApiError> {
+    let mut tx = state.db().tenant(tenant).await?;
+    sqlx::query(
+        "UPDATE idempotency_keys SET phase = $3,
+             shipper_account_id = coalesce($4, shipper_account_id),
+             selected_by = coalesce($5, selected_by),
+             carrier_idempotency_key = coalesce($6, carrier_idempotency_key),
+             locked_until = CASE WHEN $3 = 'outcome_unknown' THEN NULL ELSE locked_until END,
+             updated_at = now()
+         WHERE tenant_id = $1 AND key = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .bind(phase)
+    .bind(account.map(|(id, _, _)| id))
+    .bind(account.map(|(_, by, _)| by.as_str()))
+    .bind(account.map(|(_, _, carrier_key)| carrier_key.as_str()))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates a return label for `POST /v1/return-labels`; returns the status and body to send
+/// (also what is stored for replays).
+pub async fn create(
+    state: &AppState,
+    caller: &TenantKey,
+    key: &IdempotencyKey,
+    body: &[u8],
+) -> Result<(StatusCode, Value), ApiError> {
+    let parsed = parse(body)?;
+    let carrier = state
+        .registry()
+        .get(&parsed.carrier)
+        .cloned()
+        .ok_or_else(|| ApiError::invalid("carrier", "unknown carrier"))?;
+    let tenant = &caller.tenant;
+    let resume = match claim(state, tenant, key, &parsed.hash).await? {
+        Claim::Replay { status, body } => return Ok((status, body)),
+        Claim::Fresh => None,
+        Claim::Resume {
+            account_id,
+            selected_by,
+        } => Some((account_id, selected_by)),
+    };
+
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    let context = Context {
+        tenant,
+        actor: &actor,
+        request_id: Some(&request_id),
+    };
+    let chosen = state
+        .accounts()
+        .select_for_use(
+            context,
+            Selector {
+                carrier: carrier.id(),
+                service: &parsed.request.service,
+                account_id: resume
+                    .as_ref()
+                    .map(|(id, _)| id.as_str())
+                    .or(parsed.account_id.as_deref()),
+                tags: parsed.tags.as_ref(),
+            },
+        )
+        .await;
+    let usable = match chosen {
+        Ok(usable) => usable,
+        Err(error) => {
+            if resume.is_none() {
+                release(state, tenant, key).await?;
+            }
+            return Err(error.into());
+        }
+    };
+    let selected_by = resume.as_ref().map_or(usable.selected_by, |(_, by)| *by);
+    let carrier_key = carrier_key(tenant, key)?;
+    set_phase(
+        state,
+        tenant,
+        key,
+        "carrier_called",
+        Some((usable.account.id.as_str(), selected_by, &carrier_key)),
+    )
+    .await?;
+
+    let started = std::time::Instant::now();
+    let outcome = carrier
+        .create_return_label(
+            AccountContext {
+                id: usable.account.id.as_str(),
+                details: &usable.details,
+                credentials: &usable.credentials,
+            },
+            &parsed.request,
+            &carrier_key,
+        )
+        .await;
+    state
+        .metrics()
+        .carrier_call(carrier.id(), outcome.as_ref().err(), started.elapsed());
+
+    match outcome {
+        Ok(label) => finish(state, caller, key, &usable, selected_by, &parsed, label).await,
+        Err(error) => fail(state, caller, key, &usable, carrier.id(), error).await,
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    caller: &TenantKey,
+    key: &IdempotencyKey,
+    usable: &UsableAccount,
+    selected_by: SelectedBy,
+    parsed: &Parsed,
+    label: ReturnLabel,
+) -> Result<(StatusCode, Value), ApiError> {
+    let tenant = &caller.tenant;
+    let id = LabelId::generate();
+    let format = label
+        .label
+        .as_ref()
+        .map_or(parsed.request.label_format, |document| document.format);
+    let body = ReturnLabelBody {
+        id: id.to_string(),
+        carrier: usable.account.carrier.clone(),
+        shipper_account_id: usable.account.id.to_string(),
+        selected_by: selected_by.as_str().to_owned(),
+        service: label.service.to_string(),
+        tracking_number: label.tracking_number.to_string(),
+        routing_code: label.routing_code.clone(),
+        postage: MoneyBody {
+            amount: label.postage.amount(),
+            currency: label.postage.currency().code().to_owned(),
+        },
+        zone: label.zone.clone(),
+        to_address: label.to_address.as_ref().map(|address| json!(address)),
+        label_format: format.as_str().to_owned(),
+        label_url: label
+            .label
+            .as_ref()
+            .map(|_| format!("/v1/return-labels/{id}/label")),
+        receipt_url: label
+            .receipt
+            .as_ref()
+            .map(|_| format!("/v1/return-labels/{id}/receipt")),
+        warnings: label
+            .warnings
+            .iter()
+            .map(|warning| json!(warning))
+            .collect(),
+        created_at: Utc::now(),
+    };
+    let response = json!(body);
+    let mut tx = state.db().tenant(tenant).await?;
+    sqlx::query(
+        "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
+             tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
+             label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(id.as_str())
+    .bind(tenant.as_str())
+    .bind(usable.account.id.as_str())
+    .bind(&usable.account.carrier)
+    .bind(&body.service)
+    .bind(selected_by.as_str())
+    .bind(&body.tracking_number)
+    .bind(&body.routing_code)
+    .bind(label.postage.minor_units())
+    .bind(&body.postage.currency)
+    .bind(&body.zone)
+    .bind(&body.to_address)
+    .bind(&body.label_format)
+    .bind(label.label.as_ref().map(|document| document.bytes.to_vec()))
+    .bind(label.receipt.as_ref().map(|document| document.bytes.to_vec()))
+    .bind(json!(body.warnings))
+    .bind(key.as_str())
+    .bind(&label.carrier_idempotency_key)
+    .bind(body.created_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE idempotency_keys SET phase = 'finished', response_status = 201, response_body = $3,
+             return_label_id = $4, locked_until = NULL, updated_at = now()
+         WHERE tenant_id = $1 AND key = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .bind(&response)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let mut summary = Map::new();
+    summary.insert(
+        "account".into(),
+        Value::String(usable.account.id.to_string()),
+    );
+    summary.insert("service".into(), Value::String(body.service.clone()));
+    summary.insert(
+        "tracking_number".into(),
+        Value::String(body.tracking_number.clone()),
+    );
+    summary.insert(
+        "selected_by".into(),
+        Value::String(body.selected_by.clone()),
+    );
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    audit::record(
+        &mut tx,
+        NewEvent {
+            tenant: Some(tenant),
+            actor: &actor,
+            action: Action::LabelCreated,
+            target: Some(id.as_str()),
+            request_id: Some(&request_id),
+            summary,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, response))
+}
+
+async fn fail(
+    state: &AppState,
+    caller: &TenantKey,
+    key: &IdempotencyKey,
+    usable: &UsableAccount,
+    carrier: &str,
+    error: CarrierError,
+) -> Result<(StatusCode, Value), ApiError> {
+    let tenant = &caller.tenant;
+    tracing::warn!(account = %usable.account.id, kind = error.kind().as_str(), %error, "carrier call failed");
+    match &error {
+        CarrierError::OutcomeUnknown { .. } => {
+            set_phase(state, tenant, key, "outcome_unknown", None).await?;
+            return Err(error::from_carrier(carrier, error));
+        }
+        CarrierError::Unavailable { .. }
+        | CarrierError::RateLimited { .. }
+        | CarrierError::Protocol { .. } => {
+            release(state, tenant, key).await?;
+            return Err(error::from_carrier(carrier, error));
+        }
+        CarrierError::Validation(_)
+        | CarrierError::Rejected { .. }
+        | CarrierError::Unauthenticated { .. } => {}
+    }
+    let kind = error.kind();
+    let api_error = error::from_carrier(carrier, error);
+    let status = api_error.status();
+    let body = api_error.body();
+    let mut tx = state.db().tenant(tenant).await?;
+    sqlx::query(
+        "UPDATE idempotency_keys SET phase = 'finished', response_status = $3, response_body = $4,
+             locked_until = NULL, updated_at = now()
+         WHERE tenant_id = $1 AND key = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(key.as_str())
+    .bind(i32::from(status.as_u16()))
+    .bind(&body)
+    .execute(&mut *tx)
+    .await?;
+    let mut summary = Map::new();
+    summary.insert(
+        "account".into(),
+        Value::String(usable.account.id.to_string()),
+    );
+    summary.insert("kind".into(), Value::String(kind.as_str().to_owned()));
+    summary.insert("error".into(), body["error"]["details"].clone());
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    audit::record(
+        &mut tx,
+        NewEvent {
+            tenant: Some(tenant),
+            actor: &actor,
+            action: Action::LabelFailed,
+            target: Some(usable.account.id.as_str()),
+            request_id: Some(&request_id),
+            summary,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_hash_ignores_key_order_and_whitespace() {
+        let hash = |raw: &str| {
+            let value: Value = serde_json::from_str(raw).unwrap();
+            let mut out = String::new();
+            canonical(&value, &mut out);
+            out
+        };
+        assert_eq!(
+            hash(r#"{"a": 1, "b": {"c": [1, 2]}}"#),
+            hash(r#"{"b":{"c":[1,2]},"a":1}"#)
+        );
+        assert_ne!(hash(r#"{"a": 1}"#), hash(r#"{"a": 2}"#));
+    }
+
+    #[test]
+    fn type_errors_name_their_field_path() {
+        let error =
+            parse(br#"{"service": "usps_priority_mail_return", "parcel": {"weight_oz": "heavy"}}"#)
+                .err()
+                .unwrap();
+        let body = error.body();
+        assert_eq!(body["error"]["details"][0]["field"], "parcel.weight_oz");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        let error = parse(br#"{"servce": "x"}"#).err().unwrap();
+        assert!(
+            error.body()["error"]["details"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("servce")
+        );
+    }
+
+    #[test]
+    fn carrier_keys_differ_by_tenant() {
+        let key = IdempotencyKey::parse("k", "order-1").unwrap();
+        let a = carrier_key(&TenantId::generate(), &key).unwrap();
+        let b = carrier_key(&TenantId::generate(), &key).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 64);
+    }
+}

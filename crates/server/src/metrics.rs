@@ -1,0 +1,140 @@
+//! Prometheus metrics (`GET /metrics`): requests by route and status, request latency,
+//! carrier calls by outcome and their latency, and the carrier-token cache's hits and token
+//! calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use accounts::PgTokenCache;
+use carrier::CarrierError;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CarrierLabels {
+    carrier: String,
+    outcome: String,
+}
+
+/// The service's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    carrier_calls: Family<CarrierLabels, Counter>,
+    carrier_latency: Family<CarrierLabels, Histogram>,
+    token_cache: Option<Arc<PgTokenCache>>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~16 s
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+impl Metrics {
+    pub fn new(token_cache: Option<Arc<PgTokenCache>>) -> Self {
+        let mut registry = Registry::with_prefix("backhaul");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram);
+        let carrier_calls = Family::<CarrierLabels, Counter>::default();
+        let carrier_latency =
+            Family::<CarrierLabels, Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "carrier_calls",
+            "Carrier calls by outcome",
+            carrier_calls.clone(),
+        );
+        registry.register(
+            "carrier_call_duration_seconds",
+            "Carrier call latency by outcome",
+            carrier_latency.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            carrier_calls,
+            carrier_latency,
+            token_cache,
+        }
+    }
+
+    /// Records one HTTP request; `route` is the matched route template, never the raw path.
+    pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one carrier call: `ok` or the error's kind.
+    pub fn carrier_call(&self, carrier: &str, error: Option<&CarrierError>, elapsed: Duration) {
+        let labels = CarrierLabels {
+            carrier: carrier.to_owned(),
+            outcome: error.map_or("ok", |error| error.kind().as_str()).to_owned(),
+        };
+        self.carrier_calls.get_or_create(&labels).inc();
+        self.carrier_latency
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        encode_registry(&mut out, &self.registry)?;
+        if let Some(cache) = &self.token_cache {
+            let stats = cache.stats();
+            writeln!(
+                out,
+                "# HELP backhaul_token_cache_hits Carrier-token lookups served without a token call."
+            )?;
+            writeln!(out, "# TYPE backhaul_token_cache_hits counter")?;
+            writeln!(out, "backhaul_token_cache_hits_total {}", stats.hits())?;
+            writeln!(
+                out,
+                "# HELP backhaul_token_cache_fetches Carrier-token lookups that called the carrier."
+            )?;
+            writeln!(out, "# TYPE backhaul_token_cache_fetches counter")?;
+            writeln!(out, "backhaul_token_cache_fetches_total {}", stats.fetches)?;
+        }
+        encode_eof(&mut out)?;
+        Ok(out)
+    }
+}

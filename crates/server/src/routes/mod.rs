@@ -1,0 +1,6 @@
+//! The HTTP routes, one module per resource.
+
+pub mod accounts;
+pub mod admin;
+pub mod labels;
+pub mod ops;

@@ -1,0 +1,70 @@
+//! What every handler shares: the database, the account service, the carrier registry and the
+//! metrics.
+
+use std::sync::Arc;
+
+use accounts::{AccountService, Database, MasterKeyring, PgTokenCache, Principal};
+use carrier::CarrierRegistry;
+
+use crate::metrics::Metrics;
+
+/// Cheap to clone; built once by the binary (or a test).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Database,
+    accounts: AccountService,
+    registry: CarrierRegistry,
+    keyring: Arc<MasterKeyring>,
+    metrics: Metrics,
+}
+
+impl AppState {
+    /// `token_cache` is the cache the carrier plugins were built with, for its metrics.
+    pub fn new(
+        db: Database,
+        keyring: Arc<MasterKeyring>,
+        registry: CarrierRegistry,
+        token_cache: Option<Arc<PgTokenCache>>,
+    ) -> Self {
+        let accounts = AccountService::new(db.clone(), keyring.clone(), registry.clone());
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                accounts,
+                registry,
+                keyring,
+                metrics: Metrics::new(token_cache),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub fn accounts(&self) -> &AccountService {
+        &self.inner.accounts
+    }
+
+    pub fn registry(&self) -> &CarrierRegistry {
+        &self.inner.registry
+    }
+
+    pub fn keyring(&self) -> &Arc<MasterKeyring> {
+        &self.inner.keyring
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The principal behind a presented API key.
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<Principal>, sqlx::Error> {
+        accounts::tenant::authenticate(&self.inner.db, presented).await
+    }
+}
