@@ -65,11 +65,13 @@ fn webtools(c: &mut Criterion) {
     };
     let request = request();
     let today = NaiveDate::from_ymd_opt(2026, 6, 24).expect("a date");
+    bench::webtools_request_xml(context, &request, today).expect("the bench request builds");
     c.bench_function("webtools/build_returns_label_xml", |b| {
         b.iter(|| bench::webtools_request_xml(black_box(context), black_box(&request), today))
     });
 
     let reply = bench::sample_webtools_reply(&label_pdf());
+    bench::parse_webtools_reply(&reply, LabelFormat::Pdf).expect("the bench reply parses");
     c.bench_function("webtools/parse_returns_label_response", |b| {
         b.iter(|| bench::parse_webtools_reply(black_box(&reply), LabelFormat::Pdf))
     });

@@ -25,6 +25,7 @@
 //! | Web Tools failure | return label |
 //! |---|---|
 //! | `<Error>` at the root or nested: authorization failure (`80040B1A` …) | `Unauthenticated` |
+//! | `<Error>` at the root or nested: Web Tools failed inside (`80004005`) | `Unavailable` |
 //! | `<Error>` at the root or nested: anything else | `Rejected` (`Number`, `Description`, tag from `Source`) |
 //! | malformed XML, or a reply without `BarcodeNumber`, `Postage` or a decodable `LabelImage` | `OutcomeUnknown` |
 //!
@@ -144,9 +145,17 @@ pub(crate) enum Error {
         messages: Vec<CarrierMessage>,
     },
 
-    /// Web Tools answered with an `<Error>` refusing the user ID or password.
-    #[error("{operation}: USPS Web Tools refused the user ID or password{}", summary(.messages))]
+    /// Web Tools answered with an `<Error>` refusing the user ID, the password or the user's
+    /// permission for the API.
+    #[error("{operation}: USPS Web Tools refused the credentials{}", summary(.messages))]
     WebToolsAuthorization {
+        operation: Operation,
+        messages: Vec<CarrierMessage>,
+    },
+
+    /// Web Tools answered with an `<Error>` saying it failed inside (`80004005`).
+    #[error("{operation}: USPS Web Tools failed{}", summary(.messages))]
+    WebToolsUnavailable {
         operation: Operation,
         messages: Vec<CarrierMessage>,
     },
@@ -284,6 +293,11 @@ impl From<Error> for CarrierError {
                     message,
                 }
             }
+            Error::WebToolsUnavailable { .. } => CarrierError::Unavailable {
+                carrier: CARRIER,
+                message,
+                retry_after: None,
+            },
             // An `<Error>` comes with HTTP 200: there is no status to report.
             Error::WebTools { messages, .. } => CarrierError::Rejected {
                 carrier: CARRIER,

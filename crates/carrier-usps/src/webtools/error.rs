@@ -7,6 +7,7 @@
 //! | `<Error>` | [`carrier::CarrierError`] |
 //! |---|---|
 //! | authorization failure: `Number` `80040B1A` (or its decimal form `-2147218662`), or a `Description` saying the user ID, password or API permission was refused | `Unauthenticated` |
+//! | `Number` `80004005` (COM's `E_FAIL`, "unspecified error": Web Tools failed before answering) | `Unavailable` |
 //! | anything else (address, validation, enrollment …) | `Rejected`, one message per `<Error>`: `code` = `Number`, `message` = `Description`, `field` = the request tag `Source` names, if any |
 
 use carrier::CarrierMessage;
@@ -30,6 +31,10 @@ const AUTHORIZATION_PHRASES: &[&str] = &[
     "invalid userid",
     "invalid password",
 ];
+
+/// `Number`s of failures inside Web Tools rather than in the request (`80004005`, `E_FAIL`). The
+/// reply is an `<Error>` instead of a label, so no label was made: safe to send again.
+const SYSTEM_FAILURES: &[&str] = &["80004005"];
 
 /// One `<Error>` element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +61,12 @@ impl ErrorDocument {
     /// (`80040B1A`, `-2147218662`); otherwise as sent.
     pub(crate) fn normalized_number(&self) -> String {
         let number = self.number.trim();
-        if let Ok(decimal) = number.parse::<i32>() {
-            // Web Tools writes HRESULTs as signed decimals: reinterpret the bits.
-            return format!("{:08X}", u32::from_ne_bytes(decimal.to_ne_bytes()));
+        // Failure HRESULTs have the top bit set, so their signed decimal form is negative;
+        // `80004005` is hex already, although it is all digits.
+        if number.starts_with('-') {
+            if let Ok(decimal) = number.parse::<i32>() {
+                return format!("{:08X}", u32::from_ne_bytes(decimal.to_ne_bytes()));
+            }
         }
         number.to_ascii_uppercase()
     }
@@ -70,6 +78,11 @@ impl ErrorDocument {
             || AUTHORIZATION_PHRASES
                 .iter()
                 .any(|phrase| description.contains(phrase))
+    }
+
+    /// Whether Web Tools failed inside, rather than refusing the request.
+    pub(crate) fn is_system_failure(&self) -> bool {
+        SYSTEM_FAILURES.contains(&self.normalized_number().as_str())
     }
 
     /// The request tag `Source` names, if it names one (`CustomerZip5`,
@@ -103,12 +116,18 @@ pub(crate) fn find(root: &Element) -> Vec<ErrorDocument> {
 /// The failure a list of `<Error>`s (at least one) stands for.
 pub(crate) fn classify(operation: Operation, errors: Vec<ErrorDocument>) -> Error {
     let authorization = errors.iter().any(ErrorDocument::is_authorization_failure);
+    let system = errors.iter().all(ErrorDocument::is_system_failure);
     let messages = errors
         .into_iter()
         .map(ErrorDocument::into_message)
         .collect();
     if authorization {
         Error::WebToolsAuthorization {
+            operation,
+            messages,
+        }
+    } else if system {
+        Error::WebToolsUnavailable {
             operation,
             messages,
         }
@@ -250,6 +269,29 @@ mod tests {
              USPSReturnsLabel.</Description></Error></USPSReturnsLabelResponse>",
         );
         assert_eq!(error.kind(), ErrorKind::Unauthenticated);
+    }
+
+    #[test]
+    fn numbers_are_compared_in_hex() {
+        let number = |number: &str| ErrorDocument {
+            number: number.into(),
+            source: None,
+            description: String::new(),
+            help_file: None,
+            help_context: None,
+        };
+        assert_eq!(number("-2147218662").normalized_number(), "80040B1A");
+        assert_eq!(number("80004005").normalized_number(), "80004005");
+        assert_eq!(number("80040b1a").normalized_number(), "80040B1A");
+    }
+
+    #[test]
+    fn an_unspecified_web_tools_failure_is_unavailable() {
+        let error = classified(
+            "<Error><Number>80004005</Number><Source>USPSCOM::DoAuth</Source>\
+             <Description>Unspecified error</Description></Error>",
+        );
+        assert_eq!(error.kind(), ErrorKind::Unavailable);
     }
 
     #[test]
