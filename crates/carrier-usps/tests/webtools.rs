@@ -1,21 +1,26 @@
 //! Web Tools `USPSReturnsLabel` purchases against the simulator's `/ShippingAPI.dll`: live and
 //! certify labels, every format and receipt, authorization failures, USPS refusals, injected
-//! faults (never resent once sent), and a property test that any request the plugin builds is
-//! accepted and read back into the same values.
+//! faults (never resent once sent), a property test that any request the plugin builds is
+//! accepted and read back into the same values, and — against a one-shot server that records
+//! the raw request — proof that `USERID` and `PASSWORD` travel only in the form body.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine;
 use carrier::{
     CarrierError, ErrorKind, LabelAddress, LabelFormat, ReturnLabelInput, ReturnLabelRequest,
+    TrackingNumber,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use support::{buy, fault, key, simulator, webtools_account, webtools_carrier};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use usps_sim::{Fault, demo, route};
 
 const GROUND: &str = "usps_ground_advantage_return";
@@ -476,4 +481,114 @@ fn any_request_the_plugin_builds_is_accepted_and_read_back_into_the_same_values(
         })
         .unwrap();
     assert_eq!(sim.simulator.ledger().len(), count.get());
+}
+
+/// What a one-shot HTTP server received: the request line, the headers and the body.
+#[derive(Debug, Default)]
+struct Received {
+    head: String,
+    body: Vec<u8>,
+}
+
+/// Serves one request on a loopback port, records it, and answers `reply` as `text/xml`.
+async fn one_shot_server(reply: String) -> (String, Arc<Mutex<Received>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let received = Arc::new(Mutex::new(Received::default()));
+    let record = received.clone();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut bytes = Vec::new();
+        let mut buffer = [0_u8; 4096];
+        let (head_end, length) = loop {
+            let read = socket.read(&mut buffer).await.unwrap();
+            assert!(read > 0, "the client closed the connection early");
+            bytes.extend_from_slice(&buffer[..read]);
+            if let Some(end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .map(|value| value.trim().parse::<usize>().unwrap())
+                    .unwrap_or(0);
+                break (end + 4, length);
+            }
+        };
+        while bytes.len() < head_end + length {
+            let read = socket.read(&mut buffer).await.unwrap();
+            assert!(read > 0, "the client closed the connection early");
+            bytes.extend_from_slice(&buffer[..read]);
+        }
+        {
+            let mut record = record.lock().unwrap();
+            record.head = String::from_utf8_lossy(&bytes[..head_end]).into_owned();
+            record.body = bytes[head_end..head_end + length].to_vec();
+        }
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+            reply.len()
+        );
+        socket.write_all(response.as_bytes()).await.unwrap();
+        socket.shutdown().await.unwrap();
+    });
+    (format!("http://{address}/ShippingAPI.dll"), received)
+}
+
+/// A v1.5 reply with a (tiny) PDF label.
+fn reply() -> String {
+    let tracking = TrackingNumber::impb("021", demo::RETURNS_MID, 7).unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n%%EOF\n");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<USPSReturnsLabelResponse>\
+         <BarcodeNumber>42063116{tracking}</BarcodeNumber><LabelImage>{pdf}</LabelImage>\
+         <RetailerFirm>Backhaul Demo Returns Co.</RetailerFirm><RetailerAddress1/>\
+         <RetailerAddress2>4120 Bingham Ave</RetailerAddress2><RetailerCity>St. Louis</RetailerCity>\
+         <RetailerState>MO</RetailerState><RetailerZip5>63116</RetailerZip5><RetailerZip4>1311</RetailerZip4>\
+         <RDC>0069</RDC><Postage>8.44</Postage><Zone>01</Zone><CarrierRoute>C012</CarrierRoute>\
+         </USPSReturnsLabelResponse>"
+    )
+}
+
+#[tokio::test]
+async fn the_user_id_and_password_travel_only_in_the_form_body() {
+    let (url, received) = one_shot_server(reply()).await;
+    let carrier = support::builder("http://127.0.0.1:9")
+        .with_webtools_url(&url)
+        .build()
+        .unwrap();
+    let account = support::validate(
+        &carrier,
+        &support::webtools_details(),
+        &support::webtools_credentials("SENTINELUSER9", "sentinel-pass&word=1"),
+    );
+    let label = buy(&carrier, &account, &request(GROUND), &key("wt-capture"))
+        .await
+        .unwrap();
+    assert_eq!(label.postage.minor_units(), 844);
+
+    let received = received.lock().unwrap();
+    let request_line = received.head.lines().next().unwrap();
+    assert_eq!(request_line, "POST /ShippingAPI.dll HTTP/1.1");
+    assert!(!received.head.to_ascii_lowercase().contains("sentinel"));
+    assert!(
+        received
+            .head
+            .to_ascii_lowercase()
+            .contains("content-type: application/x-www-form-urlencoded"),
+        "{}",
+        received.head
+    );
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&received.body)
+        .into_owned()
+        .collect();
+    assert_eq!(form[0], ("API".to_owned(), "USPSReturnsLabel".to_owned()));
+    assert_eq!(form[1].0, "XML");
+    assert!(
+        form[1].1.starts_with(
+            "<USPSReturnsLabelRequest USERID=\"SENTINELUSER9\" PASSWORD=\"sentinel-pass&amp;word=1\">"
+        ),
+        "{}",
+        form[1].1
+    );
+    assert_eq!(form.len(), 2);
 }
