@@ -37,3 +37,105 @@ async fn a_merchant_creates_an_account_buys_a_label_and_downloads_the_pdf(owner:
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_same_key_and_body_replay_the_stored_response_without_a_carrier_call(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.create_v3_account(&app.tenant_key, "East", serde_json::json!({}))
+        .await;
+    let body = label_request("usps_priority_mail_return");
+    let first = app.buy(&app.tenant_key, "order-7", &body).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let calls = app
+        .simulator
+        .simulator
+        .counters()
+        .route(usps_sim::route::RETURN_LABEL)
+        .calls;
+    let second = app.buy(&app.tenant_key, "order-7", &body).await;
+    assert_eq!(second.status(), 201);
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(
+        app.simulator
+            .simulator
+            .counters()
+            .route(usps_sim::route::RETURN_LABEL)
+            .calls,
+        calls
+    );
+    assert_eq!(app.simulator.simulator.ledger().len(), 1);
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_same_key_with_another_body_is_refused(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.create_v3_account(&app.tenant_key, "East", serde_json::json!({}))
+        .await;
+    assert_eq!(
+        app.buy(
+            &app.tenant_key,
+            "order-8",
+            &label_request("usps_priority_mail_return")
+        )
+        .await
+        .status(),
+        201
+    );
+    let reused = app
+        .buy(
+            &app.tenant_key,
+            "order-8",
+            &label_request("usps_ground_advantage_return"),
+        )
+        .await;
+    assert_eq!(reused.status(), 422);
+    let error: Value = reused.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "idempotency_key_reused");
+    assert_eq!(app.simulator.simulator.ledger().len(), 1);
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn sixty_four_concurrent_requests_with_one_key_buy_one_label(owner: PgPool) {
+    let app = std::sync::Arc::new(TestApp::spawn(owner).await);
+    app.create_v3_account(&app.tenant_key, "East", serde_json::json!({}))
+        .await;
+    app.simulator.simulator.inject(usps_sim::FaultRule {
+        route: usps_sim::route::RETURN_LABEL.to_owned(),
+        fault: usps_sim::Fault::Latency { ms: 300 },
+        times: None,
+        probability: None,
+    });
+    let body = label_request("usps_ground_advantage_return");
+    let requests = (0..64).map(|_| {
+        let (app, body) = (app.clone(), body.clone());
+        async move {
+            let response = app.buy(&app.tenant_key, "one-key", &body).await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    });
+    let outcomes = futures::future::join_all(requests).await;
+    let successes: Vec<&Value> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(!successes.is_empty());
+    assert!(
+        successes.iter().all(|body| *body == successes[0]),
+        "identical bodies"
+    );
+    for (status, body) in &outcomes {
+        assert!(
+            *status == 201 || (*status == 409 && body["error"]["code"] == "idempotency_key_in_use"),
+            "{status} {body}"
+        );
+    }
+    assert_eq!(
+        app.simulator.simulator.ledger().len(),
+        1,
+        "exactly one label at USPS"
+    );
+}
