@@ -32,7 +32,7 @@ use accounts::audit::{self, Action, NewEvent};
 use accounts::{Context, LabelId, SelectedBy, Selector, Tags, TenantId, UsableAccount};
 use axum::http::StatusCode;
 use carrier::{
-    AccountContext, CarrierError, IdempotencyKey, ReturnLabel, ReturnLabelInput,
+    AccountContext, CarrierError, CarrierExt, IdempotencyKey, ReturnLabel, ReturnLabelInput,
     ReturnLabelRequest, ValidationErrors,
 };
 use chrono::{DateTime, Utc};
@@ -370,6 +370,21 @@ pub async fn create(
         .get(&parsed.carrier)
         .cloned()
         .ok_or_else(|| ApiError::invalid("carrier", "unknown carrier"))?;
+    if carrier.service_info(&parsed.request.service).is_none() {
+        let offered: Vec<&str> = carrier
+            .services()
+            .iter()
+            .map(|service| service.code)
+            .collect();
+        return Err(ApiError::invalid(
+            "service",
+            format!(
+                "{} does not offer this service (offered: {})",
+                carrier.name(),
+                offered.join(", ")
+            ),
+        ));
+    }
     let tenant = &caller.tenant;
     let resume = match claim(state, tenant, key, &parsed.hash).await? {
         Claim::Replay { status, body } => return Ok((status, body)),
