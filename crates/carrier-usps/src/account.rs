@@ -218,8 +218,7 @@ impl Account {
         }
         let mut errors = ValidationErrors::new();
         let details = parse_details(context.details.as_map(), &mut errors);
-        let api = details.as_ref().map(|details| details.api);
-        match api {
+        match requested_api(context.details.as_map()) {
             Some(Api::WebTools) => {
                 let webtools = parse_webtools_credentials(credentials, &mut errors);
                 let (Some(details), Some(webtools)) = (details, webtools) else {

@@ -33,7 +33,7 @@ pub enum ReplyFormat {
     Multipart,
 }
 
-/// Retries for calls the protocol makes safe to repeat (see [`crate::client`]).
+/// Retries for calls the protocol makes safe to repeat (see the crate's `client` module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryConfig {
     /// Retries after the first attempt.

@@ -26,7 +26,12 @@
 //! The user ID and password are secrets: they travel only in the POST body, never in a URL, a
 //! log line (the logged document says `[REDACTED]`), an error or a `Debug` output. Web Tools
 //! offers ground, priority and first class returns — not Priority Mail Express — as PDF, TIF or
-//! (v1.5) ZPL labels; see [`Carrier::capabilities`].
+//! (v1.5) ZPL labels; see [`Carrier::capabilities`]. The request is checked against the guides'
+//! tag tables before it is sent (`ShipDate` against today's UTC date), every problem named by
+//! our field. From the reply, the [`ReturnLabel`] gets the tracking number and routing code
+//! (`BarcodeNumber` split and verified), the destination USPS printed, `Zone`, the images and,
+//! as `postage`, `Postage` plus the extra service fees; `RDC`, `Postnet`, `CarrierRoute`,
+//! `DimensionalWeight` and the extra services are logged at debug, `LogMessage` at info.
 //!
 //! Web Tools has no idempotency key, so [`Capabilities::idempotent_create`] is `false` for Web
 //! Tools accounts. USPS returns labels are pay-on-use: postage is charged only when the label is
