@@ -197,10 +197,10 @@ impl OAuthOnboarding for UspsOAuth {
         ))
     }
 
+    /// Decided from the public expiry fields alone, so the server can find due accounts
+    /// without opening their secrets.
     fn refresh_due_at(&self, credentials: &Credentials) -> Option<DateTime<Utc>> {
-        if credentials.mode() != MODE_PLATFORM_APP
-            || credentials.secret(field::ACCESS_TOKEN).is_none()
-        {
+        if credentials.mode() != MODE_PLATFORM_APP {
             return None;
         }
         let margin = chrono::Duration::from_std(ACCESS_TOKEN_MARGIN).unwrap_or_default();
@@ -212,8 +212,10 @@ impl OAuthOnboarding for UspsOAuth {
             (Some(a), Some(r)) => Some(a.min(r)),
             (Some(a), None) => Some(a),
             (None, Some(r)) => Some(r),
-            // Tokens without a known expiry: renew now.
-            (None, None) => Some(Utc::now()),
+            // Tokens without a known expiry: renew now. No tokens at all: nothing to renew.
+            (None, None) => credentials
+                .secret(field::ACCESS_TOKEN)
+                .map(|_| Utc::now()),
         }
     }
 }
@@ -284,6 +286,23 @@ mod tests {
         assert_eq!(
             hooks.refresh_due_at(&credentials),
             parse_time(Some("2029-12-31T12:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn the_public_expiry_fields_alone_decide_when_a_refresh_is_due() {
+        let carrier = onboarding();
+        let public_only = Credentials::new("platform_app")
+            .with_public(field::ACCESS_TOKEN_EXPIRES_AT, "2030-01-01T08:00:00Z")
+            .with_public(field::REFRESH_TOKEN_EXPIRES_AT, "2030-01-07T00:00:00Z");
+        assert_eq!(
+            carrier.onboarding().unwrap().refresh_due_at(&public_only),
+            parse_time(Some("2030-01-01T07:55:00Z"))
+        );
+        let never_connected = Credentials::new("platform_app");
+        assert_eq!(
+            carrier.onboarding().unwrap().refresh_due_at(&never_connected),
+            None
         );
     }
 

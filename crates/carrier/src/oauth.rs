@@ -43,5 +43,7 @@ pub trait OAuthOnboarding: Send + Sync {
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, CarrierError>;
 
     /// When the credentials should be renewed; `None` when they never need it (not OAuth).
+    /// Decided from the mode and the public fields alone: the server asks with credentials
+    /// that carry no secrets to find due accounts without opening them.
     fn refresh_due_at(&self, credentials: &Credentials) -> Option<DateTime<Utc>>;
 }
