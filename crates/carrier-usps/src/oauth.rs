@@ -213,9 +213,7 @@ impl OAuthOnboarding for UspsOAuth {
             (Some(a), None) => Some(a),
             (None, Some(r)) => Some(r),
             // Tokens without a known expiry: renew now. No tokens at all: nothing to renew.
-            (None, None) => credentials
-                .secret(field::ACCESS_TOKEN)
-                .map(|_| Utc::now()),
+            (None, None) => credentials.secret(field::ACCESS_TOKEN).map(|_| Utc::now()),
         }
     }
 }
@@ -301,7 +299,10 @@ mod tests {
         );
         let never_connected = Credentials::new("platform_app");
         assert_eq!(
-            carrier.onboarding().unwrap().refresh_due_at(&never_connected),
+            carrier
+                .onboarding()
+                .unwrap()
+                .refresh_due_at(&never_connected),
             None
         );
     }
