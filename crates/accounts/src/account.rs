@@ -102,7 +102,7 @@ pub fn parse_tags(field: &str, value: &Value) -> Result<Tags, ValidationErrors> 
     errors.finish(|| tags)
 }
 
-fn check_name(name: &str) -> Result<String, ValidationErrors> {
+pub(crate) fn check_name(name: &str) -> Result<String, ValidationErrors> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ValidationErrors::single(
@@ -155,13 +155,14 @@ macro_rules! account_columns {
          last_used_at, created_at, updated_at, onboarding"
     };
 }
+pub(crate) use account_columns;
 
 fn decode_error(error: ValidationErrors) -> sqlx::Error {
     sqlx::Error::Decode(error.to_string().into())
 }
 
 impl ShipperAccount {
-    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+    pub(crate) fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         let tags: Value = row.try_get("tags")?;
         let public: Value = row.try_get("credentials_public")?;
         Ok(Self {
@@ -283,12 +284,12 @@ pub struct Rotation {
 #[derive(Debug, Clone)]
 pub struct AccountService {
     db: Database,
-    keyring: Arc<MasterKeyring>,
-    registry: CarrierRegistry,
+    pub(crate) keyring: Arc<MasterKeyring>,
+    pub(crate) registry: CarrierRegistry,
 }
 
 /// The material a fingerprint covers: the secrets only, by name, in order.
-fn secret_material(credentials: &Credentials) -> Vec<u8> {
+pub(crate) fn secret_material(credentials: &Credentials) -> Vec<u8> {
     let mut material = Vec::new();
     for name in credentials.secret_names() {
         if let Some(secret) = credentials.secret(name) {
@@ -317,10 +318,10 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-struct Sealed {
-    credentials: Vec<u8>,
-    wrapped: WrappedKey,
-    fingerprint: String,
+pub(crate) struct Sealed {
+    pub(crate) credentials: Vec<u8>,
+    pub(crate) wrapped: WrappedKey,
+    pub(crate) fingerprint: String,
 }
 
 impl AccountService {
@@ -336,7 +337,7 @@ impl AccountService {
         &self.db
     }
 
-    fn carrier(&self, id: &str) -> Result<&Arc<dyn Carrier>, AccountError> {
+    pub(crate) fn carrier(&self, id: &str) -> Result<&Arc<dyn Carrier>, AccountError> {
         self.registry.get(id).ok_or_else(|| {
             let known = self.registry.ids().collect::<Vec<_>>().join(", ");
             AccountError::Validation(ValidationErrors::single(
@@ -347,7 +348,7 @@ impl AccountService {
     }
 
     /// Seals `credentials` for a new account under a fresh data key.
-    fn seal_new(
+    pub(crate) fn seal_new(
         &self,
         context: &KeyContext<'_>,
         credentials: &Credentials,
@@ -361,7 +362,7 @@ impl AccountService {
         })
     }
 
-    fn open(
+    pub(crate) fn open(
         &self,
         context: &KeyContext<'_>,
         wrapped: &WrappedKey,
@@ -373,7 +374,7 @@ impl AccountService {
             .map_err(|error| AccountError::CorruptCredentials(error.to_string()))
     }
 
-    fn credentials_summary(
+    pub(crate) fn credentials_summary(
         &self,
         credentials: &Credentials,
         fingerprint: &str,

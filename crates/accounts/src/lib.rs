@@ -1,6 +1,7 @@
 //! The shipper-account vault: merchants' carrier accounts and credentials in Postgres,
-//! encrypted at rest ([`vault`]), one selected per label request ([`selection`]), tenants and
-//! API keys ([`tenant`]), and every credential and every use of it audited ([`audit`]).
+//! encrypted at rest ([`vault`]), one selected per label request ([`selection`]), connected by
+//! OAuth consent and kept renewed ([`onboarding`]), tenants and API keys ([`tenant`]), and every
+//! credential and every use of it audited ([`audit`]).
 //!
 //! Tenant isolation is built twice: every function takes a [`TenantId`], and Postgres
 //! row-level security (FORCE'd on every tenant table) scopes each transaction to one tenant
@@ -10,6 +11,7 @@ pub mod account;
 pub mod audit;
 pub mod db;
 pub mod id;
+pub mod onboarding;
 pub mod selection;
 pub mod tenant;
 pub mod token_cache;
@@ -22,6 +24,7 @@ pub use crate::account::{
 pub use crate::audit::{Action, Actor, AuditEvent, Verification};
 pub use crate::db::{APP_ROLE, Database, MIGRATOR};
 pub use crate::id::{AccountId, ApiKeyId, LabelId, TenantId};
+pub use crate::onboarding::{DueAccount, OpenedAccount, Renewal, SignIn, StateError};
 pub use crate::selection::SelectedBy;
 pub use crate::tenant::{NewApiKey, Principal, Tenant};
 pub use crate::token_cache::{PgTokenCache, TokenCacheStats};
