@@ -1,14 +1,19 @@
-//! The command line (clap) and the commands that need no server: `usps-sim`.
+//! The command line (clap), as API.md lists it, and how commands write their results.
+//!
+//! Results an operator reads or copies (keys, ids, counts) go to stdout; logs go to stderr.
 
+use std::fmt::Display;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::configuration::Settings;
-
 /// Backhaul: returns labels through carrier plugins.
+///
+/// Configuration: config/base.toml, then config/{BACKHAUL_ENV}.toml (local, test, production),
+/// then BACKHAUL__SECTION__KEY environment variables (see the README).
 #[derive(Debug, Parser)]
 #[command(name = "backhaul", version, about)]
 pub(crate) struct Cli {
@@ -18,8 +23,27 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run the USPS simulator alone (OAuth with its consent page, Payments, Labels v3).
+    /// One-command local start: a private Postgres (unless DATABASE_URL is set), migrations,
+    /// the USPS simulator, the API, a demo tenant and an admin key. Ctrl-C stops everything.
+    Dev,
+    /// Run the API server on `server.listen` (migrations must have been applied).
+    Serve,
+    /// Apply the database migrations as the database owner and exit.
+    Migrate,
+    /// Run the USPS simulator alone (OAuth with its consent page, Payments, Labels v3, Web Tools).
     UspsSim(UspsSimArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Manage admin API keys.
+    #[command(subcommand)]
+    AdminKeys(AdminKeysCommand),
+    /// Manage the vault's master keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Args)]
@@ -33,27 +57,75 @@ pub(crate) struct UspsSimArgs {
     pub(crate) config: Option<PathBuf>,
 }
 
-pub(crate) async fn usps_sim(args: UspsSimArgs, settings: &Settings) -> anyhow::Result<()> {
-    let listen = args.listen.unwrap_or(settings.usps_sim.listen);
-    let sim_config = match &args.config {
-        Some(path) => load_sim_config(path)?,
-        None => usps_sim::SimConfig::default(),
-    };
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding the USPS simulator to {listen}"))?;
-    let address = listener.local_addr().context("reading the bound address")?;
-    tracing::info!(%address, "USPS simulator listening");
-    usps_sim::Simulator::new(sim_config)
-        .serve(listener)
-        .await
-        .context("serving the USPS simulator")
+#[derive(Debug, Subcommand)]
+pub(crate) enum TenantsCommand {
+    /// Create a tenant; prints its id and its first API key (shown once).
+    Create {
+        /// The tenant's name (1 to 200 characters).
+        #[arg(long)]
+        name: String,
+    },
 }
 
-fn load_sim_config(path: &std::path::Path) -> anyhow::Result<usps_sim::SimConfig> {
-    config::Config::builder()
-        .add_source(config::File::from(path))
-        .build()
-        .and_then(config::Config::try_deserialize)
-        .with_context(|| format!("reading simulator test data from {}", path.display()))
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminKeysCommand {
+    /// Create an admin API key (for /v1/admin/*); prints it once.
+    Create {
+        /// A name for the key, e.g. who or what uses it.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Make the first configured master key primary and re-wrap every stored data key under
+    /// it, online. Configure the new key first in the list and keep the old ones after it.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Verify the audit hash chains; exit 0 if intact, 1 and the first bad event id otherwise.
+    Verify {
+        /// Only this tenant's chain (`ten_…`); every chain when absent.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// Writes one line of a command's result to stdout.
+pub(crate) fn print(line: impl Display) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .context("writing to stdout")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_api_md_command_parses() {
+        for args in [
+            &["backhaul", "dev"][..],
+            &["backhaul", "serve"],
+            &["backhaul", "migrate"],
+            &["backhaul", "usps-sim", "--listen", "127.0.0.1:8081"],
+            &["backhaul", "tenants", "create", "--name", "Acme"],
+            &["backhaul", "admin-keys", "create", "--name", "ops"],
+            &["backhaul", "keys", "rotate"],
+            &["backhaul", "audit", "verify"],
+            &["backhaul", "audit", "verify", "--tenant", "ten_x"],
+        ] {
+            Cli::try_parse_from(args).unwrap();
+        }
+    }
 }

@@ -1,37 +1,51 @@
 //! Layered configuration (API.md): `config/base.toml`, then `config/{BACKHAUL_ENV}.toml`
 //! (`local` by default; `test`, `production`), then environment variables prefixed
-//! `BACKHAUL__` with `__` between levels (`BACKHAUL__LOG__FORMAT=json`).
+//! `BACKHAUL__` with `__` between levels (`BACKHAUL__LOG__FORMAT=json`). `DATABASE_URL` is
+//! accepted for `database.url` when `BACKHAUL__DATABASE__URL` is unset.
 //!
 //! The directory is `BACKHAUL_CONFIG_DIR` when set, else `./config`. Missing files are skipped
 //! so the binary also runs outside the repository on environment variables alone.
+//!
+//! Secrets (`database.url`, `database.app_password`, `vault.master_keys`,
+//! `usps.client_secret`) are [`SecretString`]s from the moment they are deserialized, so
+//! `Debug` prints them redacted. [`Settings::load`] validates everything it can before any
+//! command runs and names the key (and its environment variable) in every error; production
+//! refuses to start without a master key or with a development one.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
-use anyhow::Context;
+use accounts::MasterKeyring;
+use accounts::vault::DEVELOPMENT_KEY_IDS;
+use anyhow::{Context, anyhow, bail};
+use carrier_usps::PlatformApp;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use sqlx::postgres::PgConnectOptions;
 
 /// The deployment environment, from `BACKHAUL_ENV`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) enum Environment {
+    #[default]
     Local,
     Test,
     Production,
 }
 
 impl Environment {
-    fn from_env() -> anyhow::Result<Self> {
-        match std::env::var("BACKHAUL_ENV").as_deref() {
-            Err(_) | Ok("local") => Ok(Environment::Local),
-            Ok("test") => Ok(Environment::Test),
-            Ok("production") => Ok(Environment::Production),
-            Ok(other) => {
-                anyhow::bail!("BACKHAUL_ENV must be one of local, test, production (got {other:?})")
+    fn parse(value: Option<&str>) -> anyhow::Result<Self> {
+        match value {
+            None | Some("" | "local") => Ok(Environment::Local),
+            Some("test") => Ok(Environment::Test),
+            Some("production") => Ok(Environment::Production),
+            Some(other) => {
+                bail!("BACKHAUL_ENV must be one of local, test, production (got {other:?})")
             }
         }
     }
 
-    fn file_stem(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Environment::Local => "local",
             Environment::Test => "test",
@@ -43,8 +57,161 @@ impl Environment {
 /// Every setting the binary reads.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Settings {
+    /// From `BACKHAUL_ENV`, not from the files.
+    #[serde(skip)]
+    pub(crate) environment: Environment,
+    pub(crate) server: ServerSettings,
+    pub(crate) database: DatabaseSettings,
+    pub(crate) vault: VaultSettings,
+    pub(crate) usps: UspsSettings,
     pub(crate) log: LogSettings,
     pub(crate) usps_sim: UspsSimSettings,
+}
+
+/// The API server.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ServerSettings {
+    /// `server.listen`: the address the API binds.
+    pub(crate) listen: SocketAddr,
+}
+
+/// The Postgres database.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DatabaseSettings {
+    /// `database.url`: the database OWNER's connection string, used for migrations. The
+    /// service itself connects to the same host and database as the application role
+    /// ([`accounts::APP_ROLE`]).
+    pub(crate) url: Option<SecretString>,
+    /// `database.app_password`: the application role's password (none with trust auth).
+    pub(crate) app_password: Option<SecretString>,
+    /// `database.max_connections`: the application pool's size.
+    pub(crate) max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// The owner's connection options; an error naming the key when it is not set.
+    pub(crate) fn owner_options(&self) -> anyhow::Result<PgConnectOptions> {
+        let url = self.url.as_ref().ok_or_else(|| {
+            anyhow!(
+                "database.url is not set: set BACKHAUL__DATABASE__URL (or DATABASE_URL) to the \
+                 Postgres connection string of the database owner"
+            )
+        })?;
+        parse_database_url(url)
+    }
+}
+
+/// Never echoes the connection string: it may carry a password.
+fn parse_database_url(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url.expose_secret()).map_err(|error| {
+        anyhow!(
+            "database.url (BACKHAUL__DATABASE__URL or DATABASE_URL) is not a valid Postgres \
+             connection string: {error}"
+        )
+    })
+}
+
+/// The credential vault.
+#[derive(Debug, Deserialize)]
+pub(crate) struct VaultSettings {
+    /// `vault.master_keys`: `id:base64-32-bytes[,…]`, the first primary.
+    pub(crate) master_keys: Option<SecretString>,
+}
+
+impl VaultSettings {
+    /// The configured master keys; an error naming the key when they are missing or invalid.
+    pub(crate) fn keyring(&self) -> anyhow::Result<MasterKeyring> {
+        let spec = self.master_keys.as_ref().ok_or_else(|| {
+            anyhow!(
+                "vault.master_keys is not set: set BACKHAUL__VAULT__MASTER_KEYS to \
+                 id:base64-32-bytes[,id:base64-32-bytes…] (the first is primary)"
+            )
+        })?;
+        // The vault's errors name the entry and the key id, never key material.
+        MasterKeyring::parse(spec)
+            .map_err(|error| anyhow!("{error} (BACKHAUL__VAULT__MASTER_KEYS)"))
+    }
+}
+
+/// The USPS plugin.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct UspsSettings {
+    /// `usps.base_url`: the v3 host (production, TEM or the simulator).
+    pub(crate) base_url: String,
+    /// `usps.webtools_url`: the Web Tools `ShippingAPI.dll` endpoint.
+    pub(crate) webtools_url: String,
+    /// `usps.client_id`, `usps.client_secret`, `usps.redirect_uri`: the platform's own USPS
+    /// app ("Login with USPS", `platform_app` accounts); all three or none.
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<SecretString>,
+    pub(crate) redirect_uri: Option<String>,
+    /// `usps.authorize_url`: where "Login with USPS" sends the browser; derived from the base
+    /// URL when unset.
+    pub(crate) authorize_url: Option<String>,
+}
+
+impl UspsSettings {
+    /// The platform app, when configured.
+    pub(crate) fn platform_app(&self) -> Option<PlatformApp> {
+        let (Some(client_id), Some(client_secret), Some(redirect_uri)) =
+            (&self.client_id, &self.client_secret, &self.redirect_uri)
+        else {
+            return None;
+        };
+        let app = PlatformApp::new(client_id, client_secret.clone(), redirect_uri);
+        Some(match &self.authorize_url {
+            Some(url) => app.with_authorize_url(url),
+            None => app,
+        })
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        check_url("usps.base_url", "BACKHAUL__USPS__BASE_URL", &self.base_url)?;
+        check_url(
+            "usps.webtools_url",
+            "BACKHAUL__USPS__WEBTOOLS_URL",
+            &self.webtools_url,
+        )?;
+        if let Some(uri) = &self.redirect_uri {
+            check_url("usps.redirect_uri", "BACKHAUL__USPS__REDIRECT_URI", uri)?;
+        }
+        if let Some(url) = &self.authorize_url {
+            check_url("usps.authorize_url", "BACKHAUL__USPS__AUTHORIZE_URL", url)?;
+        }
+        let app = [
+            ("usps.client_id", self.client_id.is_some()),
+            ("usps.client_secret", self.client_secret.is_some()),
+            ("usps.redirect_uri", self.redirect_uri.is_some()),
+        ];
+        let missing: Vec<&str> = app
+            .iter()
+            .filter(|(_, set)| !set)
+            .map(|(k, _)| *k)
+            .collect();
+        if !missing.is_empty() && missing.len() < app.len() {
+            bail!(
+                "the platform USPS app is partly configured: {} must be set too \
+                 (usps.client_id, usps.client_secret and usps.redirect_uri go together)",
+                missing.join(", ")
+            );
+        }
+        if self.authorize_url.is_some() && missing.len() == app.len() {
+            bail!(
+                "usps.authorize_url is set but the platform USPS app is not: set \
+                 usps.client_id, usps.client_secret and usps.redirect_uri"
+            );
+        }
+        Ok(())
+    }
+}
+
+fn check_url(key: &str, variable: &str, value: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(value)
+        .map_err(|error| anyhow!("{key} ({variable}) is not a URL: {error}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("{key} ({variable}) must be an http or https URL");
+    }
+    Ok(())
 }
 
 /// How logs are written.
@@ -63,45 +230,120 @@ pub(crate) enum LogFormat {
     Pretty,
 }
 
-/// `backhaul usps-sim` defaults.
+/// `backhaul usps-sim` defaults (and where `backhaul dev` puts its simulator).
 #[derive(Debug, Deserialize)]
 pub(crate) struct UspsSimSettings {
     pub(crate) listen: SocketAddr,
 }
 
 impl Settings {
+    /// Reads the configuration for this process's environment variables and validates it.
     pub(crate) fn load() -> anyhow::Result<Self> {
-        let environment = Environment::from_env()?;
-        let directory = std::env::var_os("BACKHAUL_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("config"));
-        Self::load_from(&directory, environment)
+        let variables: config::Map<String, String> = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        let environment = Environment::parse(variables.get("BACKHAUL_ENV").map(String::as_str))?;
+        let directory = variables
+            .get("BACKHAUL_CONFIG_DIR")
+            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        Self::load_from(&directory, environment, variables)
     }
 
-    fn load_from(directory: &std::path::Path, environment: Environment) -> anyhow::Result<Self> {
-        config::Config::builder()
+    fn load_from(
+        directory: &Path,
+        environment: Environment,
+        mut variables: config::Map<String, String>,
+    ) -> anyhow::Result<Self> {
+        let prefixed_url = variables
+            .get("BACKHAUL__DATABASE__URL")
+            .is_some_and(|url| !url.is_empty());
+        if !prefixed_url {
+            if let Some(url) = variables.get("DATABASE_URL").cloned() {
+                variables.insert("BACKHAUL__DATABASE__URL".to_owned(), url);
+            }
+        }
+        let mut settings: Settings = config::Config::builder()
+            .set_default("server.listen", "127.0.0.1:8080")?
+            .set_default("database.max_connections", 10)?
+            .set_default("usps.base_url", carrier_usps::PRODUCTION_URL)?
+            .set_default("usps.webtools_url", carrier_usps::WEBTOOLS_URL)?
             .set_default("log.format", "pretty")?
             .set_default("log.filter", "info")?
             .set_default("usps_sim.listen", "127.0.0.1:8081")?
             .add_source(config::File::from(directory.join("base.toml")).required(false))
             .add_source(
-                config::File::from(directory.join(format!("{}.toml", environment.file_stem())))
+                config::File::from(directory.join(format!("{}.toml", environment.as_str())))
                     .required(false),
             )
             .add_source(
                 config::Environment::with_prefix("BACKHAUL")
                     .prefix_separator("__")
-                    .separator("__"),
+                    .separator("__")
+                    .ignore_empty(true)
+                    .source(Some(variables)),
             )
             .build()
             .and_then(config::Config::try_deserialize)
-            .context("reading the configuration")
+            .context("reading the configuration")?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.database.max_connections == 0 {
+            bail!(
+                "database.max_connections (BACKHAUL__DATABASE__MAX_CONNECTIONS) must be at least 1"
+            );
+        }
+        if let Some(url) = &self.database.url {
+            parse_database_url(url)?;
+        }
+        self.usps.validate()?;
+        let keyring = match &self.vault.master_keys {
+            Some(_) => Some(self.vault.keyring()?),
+            None => None,
+        };
+        if self.environment == Environment::Production {
+            match keyring {
+                None => bail!(
+                    "production refuses to start without a master key: vault.master_keys is not \
+                     set (BACKHAUL__VAULT__MASTER_KEYS=id:base64-32-bytes)"
+                ),
+                Some(keyring) if keyring.has_development_key() => bail!(
+                    "production refuses to start with a development master key: \
+                     vault.master_keys (BACKHAUL__VAULT__MASTER_KEYS) contains the key id {} \
+                     (public, in config/local.toml); configure a key of your own",
+                    DEVELOPMENT_KEY_IDS
+                        .iter()
+                        .map(|id| format!("{id:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn repository_config() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    fn variables(pairs: &[(&str, &str)]) -> config::Map<String, String> {
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    /// A production key of the tests: 32 bytes of 7, base64.
+    const PRODUCTION_KEYS: &str = "prod1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
     #[test]
     fn the_environment_file_overrides_the_base_file() {
@@ -116,20 +358,238 @@ mod tests {
             "[log]\nformat = \"json\"\n",
         )
         .unwrap();
-        let settings = Settings::load_from(directory.path(), Environment::Production).unwrap();
+        let settings = Settings::load_from(
+            directory.path(),
+            Environment::Production,
+            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
+        )
+        .unwrap();
         assert_eq!(settings.log.format, LogFormat::Json);
         assert_eq!(settings.usps_sim.listen.port(), 9000);
     }
 
     #[test]
     fn the_repository_configuration_loads_for_every_environment() {
-        let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         for environment in [
             Environment::Local,
             Environment::Test,
             Environment::Production,
         ] {
-            Settings::load_from(&directory, environment).unwrap();
+            Settings::load_from(
+                &repository_config(),
+                environment,
+                variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
+            )
+            .unwrap();
         }
+    }
+
+    #[test]
+    fn defaults_apply_without_any_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let settings =
+            Settings::load_from(directory.path(), Environment::Test, variables(&[])).unwrap();
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.usps.base_url, "https://apis.usps.com");
+        assert_eq!(
+            settings.usps.webtools_url,
+            "https://secure.shippingapis.com/ShippingAPI.dll"
+        );
+        assert_eq!(settings.database.max_connections, 10);
+        assert!(settings.database.url.is_none());
+        assert!(settings.usps.platform_app().is_none());
+    }
+
+    #[test]
+    fn the_local_environment_has_a_development_key_and_the_simulator() {
+        let settings =
+            Settings::load_from(&repository_config(), Environment::Local, variables(&[])).unwrap();
+        assert!(settings.vault.keyring().unwrap().has_development_key());
+        assert_eq!(settings.usps.base_url, "http://127.0.0.1:8081");
+        assert!(settings.usps.platform_app().is_some());
+    }
+
+    #[test]
+    fn prefixed_variables_override_the_files() {
+        let settings = Settings::load_from(
+            &repository_config(),
+            Environment::Local,
+            variables(&[
+                ("BACKHAUL__SERVER__LISTEN", "127.0.0.1:9999"),
+                ("BACKHAUL__USPS__BASE_URL", "https://apis-tem.usps.com"),
+                ("BACKHAUL__DATABASE__MAX_CONNECTIONS", "3"),
+                ("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:9998"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.listen.port(), 9999);
+        assert_eq!(settings.usps.base_url, "https://apis-tem.usps.com");
+        assert_eq!(settings.database.max_connections, 3);
+        assert_eq!(settings.usps_sim.listen.port(), 9998);
+    }
+
+    #[test]
+    fn database_url_is_accepted_when_the_prefixed_variable_is_unset() {
+        let settings = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[("DATABASE_URL", "postgres://owner@db.internal:6543/backhaul")]),
+        )
+        .unwrap();
+        let options = settings.database.owner_options().unwrap();
+        assert_eq!(options.get_host(), "db.internal");
+        assert_eq!(options.get_port(), 6543);
+        assert_eq!(options.get_database(), Some("backhaul"));
+    }
+
+    #[test]
+    fn the_prefixed_database_url_wins_over_database_url() {
+        let settings = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[
+                ("DATABASE_URL", "postgres://owner@other:5432/other"),
+                (
+                    "BACKHAUL__DATABASE__URL",
+                    "postgres://owner@chosen:5432/chosen",
+                ),
+            ]),
+        )
+        .unwrap();
+        let options = settings.database.owner_options().unwrap();
+        assert_eq!(options.get_host(), "chosen");
+    }
+
+    #[test]
+    fn a_missing_database_url_is_reported_by_its_key() {
+        let settings =
+            Settings::load_from(&repository_config(), Environment::Test, variables(&[])).unwrap();
+        let error = settings.database.owner_options().unwrap_err().to_string();
+        assert!(error.contains("database.url"), "{error}");
+        assert!(error.contains("DATABASE_URL"), "{error}");
+    }
+
+    #[test]
+    fn an_invalid_database_url_is_refused_without_echoing_it() {
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[("DATABASE_URL", "postgres://owner:hunter2@db:notaport/x")]),
+        )
+        .unwrap_err();
+        let message = format!("{error:#}");
+        assert!(message.contains("database.url"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn production_refuses_a_missing_master_key() {
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Production,
+            variables(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("vault.master_keys"), "{error}");
+        assert!(error.contains("BACKHAUL__VAULT__MASTER_KEYS"), "{error}");
+    }
+
+    #[test]
+    fn production_refuses_a_development_key_even_beside_a_real_one() {
+        let keys = format!("{PRODUCTION_KEYS},dev:mXvwby+BXnvGqt7ZrFlIG0A0tFfi7r62g39zMy9Usjc=");
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Production,
+            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", &keys)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("development master key"), "{error}");
+        assert!(!error.contains("mXvwby"), "{error}");
+    }
+
+    #[test]
+    fn other_environments_accept_the_development_key() {
+        Settings::load_from(&repository_config(), Environment::Test, {
+            variables(&[(
+                "BACKHAUL__VAULT__MASTER_KEYS",
+                "dev:mXvwby+BXnvGqt7ZrFlIG0A0tFfi7r62g39zMy9Usjc=",
+            )])
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn an_invalid_master_key_is_reported_by_its_key_without_its_material() {
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", "k1:c2hvcnQtc2VjcmV0")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("vault.master_keys"), "{error}");
+        assert!(error.contains("32 bytes"), "{error}");
+        assert!(!error.contains("c2hvcnQtc2VjcmV0"), "{error}");
+    }
+
+    #[test]
+    fn a_partly_configured_platform_app_is_refused() {
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[("BACKHAUL__USPS__CLIENT_ID", "my-app")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("usps.client_secret"), "{error}");
+        assert!(error.contains("usps.redirect_uri"), "{error}");
+    }
+
+    #[test]
+    fn an_invalid_usps_url_is_reported_by_its_key() {
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[("BACKHAUL__USPS__BASE_URL", "apis.usps.com")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("usps.base_url"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_environment_is_refused() {
+        let error = Environment::parse(Some("staging")).unwrap_err().to_string();
+        assert!(error.contains("BACKHAUL_ENV"), "{error}");
+    }
+
+    #[test]
+    fn debug_output_redacts_every_secret() {
+        let settings = Settings::load_from(
+            &repository_config(),
+            Environment::Local,
+            variables(&[
+                ("DATABASE_URL", "postgres://owner:db-secret-1@db:5432/x"),
+                ("BACKHAUL__DATABASE__APP_PASSWORD", "app-secret-2"),
+                (
+                    "BACKHAUL__VAULT__MASTER_KEYS",
+                    "k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMzISE=",
+                ),
+                ("BACKHAUL__USPS__CLIENT_SECRET", "usps-secret-4"),
+            ]),
+        )
+        .unwrap();
+        let debug = format!("{settings:?}");
+        for secret in [
+            "db-secret-1",
+            "app-secret-2",
+            "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMzISE=",
+            "usps-secret-4",
+        ] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("REDACTED"), "{debug}");
     }
 }

@@ -1,20 +1,44 @@
-//! `backhaul`: one binary for the API server, the USPS simulator and the operator commands.
-//! This file only parses the command line and dispatches; each command lives in its module.
+//! `backhaul`: one binary for the API server, the one-command development start, the USPS
+//! simulator and the operator commands. This file only parses the command line, loads the
+//! configuration and dispatches; each command lives in its module.
 
 mod cli;
 mod configuration;
+mod dev;
+mod migration;
+mod operator;
+mod postgres;
+mod shutdown;
+mod simulator;
+mod startup;
 mod telemetry;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AdminKeysCommand, AuditCommand, Cli, Command, KeysCommand, TenantsCommand};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let settings = configuration::Settings::load()?;
     telemetry::init(&settings.log)?;
-    match cli.command {
-        Command::UspsSim(args) => cli::usps_sim(args, &settings).await,
-    }
+    let done = match cli.command {
+        Command::Dev => dev::run(settings).await,
+        Command::Serve => startup::serve(settings).await,
+        Command::Migrate => operator::migrate(&settings).await,
+        Command::UspsSim(args) => simulator::run(args, &settings).await,
+        Command::Tenants(TenantsCommand::Create { name }) => {
+            operator::create_tenant(&settings, &name).await
+        }
+        Command::AdminKeys(AdminKeysCommand::Create { name }) => {
+            operator::create_admin_key(&settings, &name).await
+        }
+        Command::Keys(KeysCommand::Rotate) => operator::rotate_keys(&settings).await,
+        Command::Audit(AuditCommand::Verify { tenant }) => {
+            return operator::verify_audit(&settings, tenant.as_deref()).await;
+        }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

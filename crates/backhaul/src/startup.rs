@@ -1,0 +1,192 @@
+//! How the service is put together from the configuration, and `backhaul serve`.
+//!
+//! Wired exactly like the end-to-end harness (`tests/src/lib.rs::start_instance`): the
+//! application role's pool ([`accounts::APP_ROLE`], row-level security applies to it), the
+//! shared carrier-token cache in Postgres, the USPS plugin built with it, the carrier registry
+//! and the [`AppState`]. Migrations run as the database owner (`database.url`); the service
+//! itself never connects as the owner except to check that no migration is pending.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use accounts::{Database, MasterKeyring, PgTokenCache};
+use anyhow::Context;
+use carrier::CarrierRegistry;
+use carrier_usps::{UspsBuilder, UspsCarrier};
+use secrecy::ExposeSecret;
+use server::AppState;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::net::TcpListener;
+
+use crate::configuration::{DatabaseSettings, Settings, UspsSettings};
+use crate::migration;
+use crate::shutdown::Signals;
+
+/// How long in-flight requests may take to finish after Ctrl-C or SIGTERM.
+const GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+/// `backhaul serve`.
+pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let mut signals = Signals::install()?;
+    let owner_options = settings.database.owner_options()?;
+    let keyring = Arc::new(settings.vault.keyring()?);
+    let owner = connect_owner(&owner_options).await?;
+    migration::ensure_current(&owner).await?;
+    owner.close().await;
+    let db = connect_app(
+        &owner_options,
+        &settings.database,
+        settings.database.max_connections,
+    )
+    .await?;
+    let listener = bind(settings.server.listen, "the API", "server.listen").await?;
+    let application = Application::build(listener, db, keyring, &settings.usps)?;
+    tracing::info!(
+        environment = settings.environment.as_str(),
+        address = %application.address(),
+        usps_base_url = %settings.usps.base_url,
+        primary_master_key = application.state().keyring().primary().id(),
+        "API listening"
+    );
+    application.run_until_stopped(&mut signals).await
+}
+
+/// A small pool as the database owner (migrations and their check).
+pub(crate) async fn connect_owner(options: &PgConnectOptions) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.clone())
+        .await
+        .context("connecting to Postgres as the database owner (database.url)")
+}
+
+/// The application role's pool on the owner's host and database.
+pub(crate) async fn connect_app(
+    owner: &PgConnectOptions,
+    settings: &DatabaseSettings,
+    max_connections: u32,
+) -> anyhow::Result<Database> {
+    let password = settings.app_password.as_ref().map(|p| p.expose_secret());
+    Database::connect_as_app(owner, password, max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to Postgres as the application role {} (the database of \
+                 database.url, password database.app_password)",
+                accounts::APP_ROLE
+            )
+        })
+}
+
+/// Binds `address`, naming what it is for and the key that configures it.
+pub(crate) async fn bind(
+    address: SocketAddr,
+    what: &str,
+    key: &str,
+) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {what} to {address} ({key})"))
+}
+
+/// The USPS plugin over `settings`, sharing `token_cache` across instances.
+pub(crate) fn usps_carrier(
+    settings: &UspsSettings,
+    token_cache: Arc<PgTokenCache>,
+) -> anyhow::Result<UspsCarrier> {
+    let mut builder = UspsBuilder::new()
+        .with_base_url(&settings.base_url)
+        .with_webtools_url(&settings.webtools_url)
+        .with_token_cache(token_cache);
+    if let Some(app) = settings.platform_app() {
+        builder = builder.with_platform_app(app);
+    }
+    builder.build().context("building the USPS plugin (usps.*)")
+}
+
+/// An address to print or to put in a URL: an unspecified address (`0.0.0.0`) is reached
+/// on loopback.
+pub(crate) fn reachable(address: SocketAddr) -> SocketAddr {
+    match address.ip() {
+        ip if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), address.port())
+        }
+        _ => address,
+    }
+}
+
+/// The API, bound and wired, not yet serving.
+#[derive(Debug)]
+pub(crate) struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    pub(crate) fn build(
+        listener: TcpListener,
+        db: Database,
+        keyring: Arc<MasterKeyring>,
+        usps: &UspsSettings,
+    ) -> anyhow::Result<Self> {
+        let address = listener
+            .local_addr()
+            .context("reading the API's bound address")?;
+        let token_cache = Arc::new(PgTokenCache::new(db.clone(), keyring.clone()));
+        let usps = usps_carrier(usps, token_cache.clone())?;
+        let registry = CarrierRegistry::new().register(Arc::new(usps));
+        let state = AppState::new(db, keyring, registry, Some(token_cache));
+        Ok(Self {
+            listener,
+            address,
+            state,
+        })
+    }
+
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub(crate) fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish (up to
+    /// [`GRACE_PERIOD`], or until a second signal).
+    pub(crate) async fn run_until_stopped(self, signals: &mut Signals) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut server = tokio::spawn(server::serve(self.listener, self.state, async move {
+            let _ = stopped.await;
+        }));
+        tokio::select! {
+            joined = &mut server => return served(joined),
+            signal = signals.received() => {
+                tracing::info!(signal, "shutting down: finishing in-flight requests");
+            }
+        }
+        let _ = stop.send(());
+        tokio::select! {
+            joined = &mut server => served(joined),
+            () = tokio::time::sleep(GRACE_PERIOD) => {
+                server.abort();
+                tracing::warn!(grace_period_s = GRACE_PERIOD.as_secs(), "in-flight requests did not finish in time; stopped anyway");
+                Ok(())
+            }
+            signal = signals.received() => {
+                server.abort();
+                tracing::warn!(signal, "second signal: stopped without waiting for in-flight requests");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn served(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
+    joined
+        .context("the API server task failed")?
+        .context("serving the API")
+}
