@@ -286,3 +286,25 @@ pub fn label_request(service: &str) -> Value {
         "reference": "RMA-1001",
     })
 }
+
+/// A `POST /v1/shipper-accounts` body for the demo business on USPS Web Tools.
+pub fn webtools_account(name: &str) -> Value {
+    json!({
+        "carrier": "usps",
+        "name": name,
+        "details": {
+            "api": "webtools",
+            "crid": demo::CRID,
+            "mid": demo::MID,
+            "manifest_mid": demo::MANIFEST_MID,
+            "returns_mid": demo::RETURNS_MID,
+            "account_type": "EPS",
+            "eps_account_number": demo::EPS_ACCOUNT,
+        },
+        "credentials": {
+            "mode": "webtools",
+            "user_id": demo::WEBTOOLS_USER_ID,
+            "password": demo::WEBTOOLS_PASSWORD,
+        },
+    })
+}
