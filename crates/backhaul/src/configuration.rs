@@ -62,6 +62,7 @@ pub(crate) struct Settings {
     pub(crate) environment: Environment,
     pub(crate) server: ServerSettings,
     pub(crate) database: DatabaseSettings,
+    #[serde(default)]
     pub(crate) vault: VaultSettings,
     pub(crate) usps: UspsSettings,
     pub(crate) log: LogSettings,
@@ -112,7 +113,7 @@ fn parse_database_url(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
 }
 
 /// The credential vault.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct VaultSettings {
     /// `vault.master_keys`: `id:base64-32-bytes[,…]`, the first primary.
     pub(crate) master_keys: Option<SecretString>,
@@ -343,7 +344,7 @@ mod tests {
     }
 
     /// A production key of the tests: 32 bytes of 7, base64.
-    const PRODUCTION_KEYS: &str = "prod1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    const PRODUCTION_KEYS: &str = "prod1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
     #[test]
     fn the_environment_file_overrides_the_base_file() {

@@ -1,0 +1,159 @@
+//! `backhaul dev` end to end, as a developer runs it on a machine with PostgreSQL installed
+//! and no database configured: it starts its private Postgres under `./.backhaul/postgres`,
+//! the simulator and the API, prints keys, URLs and two `curl` commands that work as printed,
+//! and on Ctrl-C stops everything, its Postgres included.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use support::{CONFIG_DIR, Running};
+
+/// `backhaul dev` running in a working directory; on drop (a failed test) it is killed and a
+/// private Postgres it left behind is stopped too.
+struct Dev {
+    process: Option<Running>,
+    data_dir: PathBuf,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        // Kills the process (SIGKILL) if it is still running.
+        drop(self.process.take());
+        let pid_file = self.data_dir.join("postmaster.pid");
+        if let Ok(contents) = std::fs::read_to_string(pid_file) {
+            if let Some(pid) = contents.lines().next() {
+                // SIGINT is the postmaster's fast shutdown.
+                let _ = std::process::Command::new("kill")
+                    .args(["-s", "INT", pid.trim()])
+                    .status();
+            }
+        }
+    }
+}
+
+/// The value after `label` on the banner line that starts with it.
+fn banner_value<'a>(lines: &'a [String], label: &str) -> &'a str {
+    lines
+        .iter()
+        .find_map(|line| line.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in\n{}", lines.join("\n")))
+        .split_whitespace()
+        .next()
+        .expect("a value after the label")
+}
+
+/// The JSON bodies (`-d '…'`) of the printed curl commands, in order.
+fn curl_bodies(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter_map(|line| line.trim().strip_prefix("-d '")?.strip_suffix('\''))
+        .map(|json| serde_json::from_str(json).expect("the printed body is JSON"))
+        .collect()
+}
+
+/// Lets the `postgres` system user (which runs the private server when tests run as root)
+/// into the temporary directory.
+fn open_to_other_users(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test]
+async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() {
+    let workdir = tempfile::tempdir().unwrap();
+    open_to_other_users(workdir.path());
+    let mut command = support::backhaul(&["dev"]);
+    // The developer's defaults (local environment, development master key), but free ports
+    // and, above all, no DATABASE_URL: dev starts its own Postgres.
+    command
+        .current_dir(workdir.path())
+        .env_remove("BACKHAUL_ENV")
+        .env_remove("DATABASE_URL")
+        .env_remove("BACKHAUL__DATABASE__URL")
+        .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
+        .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
+        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0");
+    let mut dev = Dev {
+        process: Some(Running::spawn(command)),
+        data_dir: workdir.path().join(".backhaul/postgres"),
+    };
+    let process = dev.process.as_mut().unwrap();
+    let banner = process
+        .stdout_until(|line| line.contains("Ctrl-C stops everything"))
+        .await;
+
+    let api = banner_value(&banner, "API ").to_owned();
+    let ledger = banner_value(&banner, "Label ledger ").to_owned();
+    let tenant_key = banner_value(&banner, "Tenant API key ").to_owned();
+    let admin_key = banner_value(&banner, "Admin API key ").to_owned();
+    let database = banner_value(&banner, "Database ").to_owned();
+    assert!(tenant_key.starts_with("bh_") && admin_key.starts_with("bh_"));
+    assert!(
+        dev.data_dir.join("PG_VERSION").exists(),
+        "the private cluster lives under ./.backhaul/postgres"
+    );
+    let postgres_port: u16 = url::Url::parse(&database)
+        .expect("the private database's URL is printed")
+        .port()
+        .unwrap();
+    for path in ["/healthz", "/readyz", "/openapi.json", "/metrics"] {
+        let status = reqwest::get(format!("{api}{path}")).await.unwrap().status();
+        assert_eq!(status, 200, "{path}");
+    }
+
+    // The printed curl commands, sent as printed.
+    let bodies = curl_bodies(&banner);
+    assert_eq!(bodies.len(), 2, "two curl commands:\n{}", banner.join("\n"));
+    let client = reqwest::Client::new();
+    let account = client
+        .post(format!("{api}/v1/shipper-accounts"))
+        .bearer_auth(&tenant_key)
+        .json(&bodies[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), 201, "{}", account.text().await.unwrap());
+    let label = client
+        .post(format!("{api}/v1/return-labels"))
+        .bearer_auth(&tenant_key)
+        .header("Idempotency-Key", "demo-label-1")
+        .json(&bodies[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(label.status(), 201, "{}", label.text().await.unwrap());
+    let label: Value = label.json().await.unwrap();
+    assert!(label["tracking_number"].is_string(), "{label}");
+    let issued: Value = reqwest::get(&ledger).await.unwrap().json().await.unwrap();
+    assert_eq!(issued.as_array().map(Vec::len), Some(1), "{issued}");
+    // The admin key opens the admin API.
+    let verify = client
+        .post(format!("{api}/v1/admin/audit-events/verify"))
+        .bearer_auth(&admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verify.status(), 200);
+
+    // Ctrl-C stops everything, the private Postgres included.
+    process.signal("INT");
+    let (status, rest) = process.exit().await;
+    assert!(
+        status.success(),
+        "{status:?}\n{}",
+        process.stderr_seen.join("\n")
+    );
+    assert_eq!(rest.last().map(String::as_str), Some("Stopped."));
+    assert!(
+        !dev.data_dir.join("postmaster.pid").exists(),
+        "the private Postgres is stopped"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", postgres_port)).is_err(),
+        "nothing listens on the private Postgres port any more"
+    );
+}
