@@ -66,31 +66,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let api_listener = bind(settings.server.listen, "the API", "server.listen").await?;
     let simulator_listener = bind_simulator(settings.usps_sim.listen).await?;
 
-    let owner = match &settings.database.url {
-        Some(_) => Owner::Configured,
-        None => {
-            let postgres =
-                tokio::task::spawn_blocking(|| PrivatePostgres::start(Path::new(DATA_DIR)))
-                    .await
-                    .context("the private Postgres start task failed")??;
-            Owner::Private(postgres)
-        }
-    };
-    let owner_options = match &owner {
-        Owner::Configured => settings.database.owner_options()?,
-        Owner::Private(postgres) => {
-            create_database(&postgres.connect_options("postgres")).await?;
-            postgres.connect_options(DATABASE)
-        }
-    };
-    let owner_pool = connect_owner(&owner_options).await?;
-    for applied in migration::apply(&owner_pool).await? {
-        tracing::info!(
-            migration = migration::describe(applied),
-            "migration applied"
-        );
-    }
-    owner_pool.close().await;
+    let (owner, owner_options) = prepare_database(&settings).await?;
 
     let db = connect_app(
         &owner_options,
@@ -154,6 +130,36 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     served?;
     print("Stopped.")
+}
+
+/// The configured database or the private one, migrated; and the owner's connection to it.
+async fn prepare_database(settings: &Settings) -> anyhow::Result<(Owner, PgConnectOptions)> {
+    let owner = match &settings.database.url {
+        Some(_) => Owner::Configured,
+        None => {
+            let postgres =
+                tokio::task::spawn_blocking(|| PrivatePostgres::start(Path::new(DATA_DIR)))
+                    .await
+                    .context("the private Postgres start task failed")??;
+            Owner::Private(postgres)
+        }
+    };
+    let options = match &owner {
+        Owner::Configured => settings.database.owner_options()?,
+        Owner::Private(postgres) => {
+            create_database(&postgres.connect_options("postgres")).await?;
+            postgres.connect_options(DATABASE)
+        }
+    };
+    let pool = connect_owner(&options).await?;
+    for applied in migration::apply(&pool).await? {
+        tracing::info!(
+            migration = migration::describe(applied),
+            "migration applied"
+        );
+    }
+    pool.close().await;
+    Ok((owner, options))
 }
 
 /// `usps_sim.listen`, or any free loopback port when it is taken.

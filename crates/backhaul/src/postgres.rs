@@ -117,11 +117,19 @@ impl PrivatePostgres {
             .output()
             .context("running pg_ctl start")?;
         if let Err(error) = check(&output, "pg_ctl start") {
-            return Err(error.context(format!(
+            let error = error.context(format!(
                 "starting the private Postgres in {}; its log ends with:\n{}",
                 data.display(),
                 log_tail(&log)
-            )));
+            ));
+            // A server that came up after pg_ctl gave up waiting is stopped, not left behind.
+            drop(Self {
+                data,
+                port,
+                tools,
+                running: true,
+            });
+            return Err(error);
         }
         tracing::info!(data = %data.display(), port, "private Postgres started");
         Ok(Self {
