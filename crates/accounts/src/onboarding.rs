@@ -20,10 +20,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use carrier::{
-    AccountDetails, Carrier, CarrierError, Credentials, OAuthConnection, ValidationErrors,
+    AccountDetails, Carrier, CarrierError, Credentials, OAuthConnection, OAuthOnboarding,
+    ValidationErrors,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -112,20 +112,23 @@ fn details_of(account: &ShipperAccount) -> AccountDetails {
 }
 
 impl AccountService {
-    /// The carrier `id`, when it is known and connects accounts by OAuth consent; otherwise a
-    /// validation error on `carrier`.
-    pub fn oauth_carrier(&self, id: &str) -> Result<&Arc<dyn Carrier>, AccountError> {
-        let carrier = self.carrier(id)?;
-        if carrier.oauth().is_none() {
-            return Err(AccountError::Validation(ValidationErrors::single(
+    /// The carrier `id` and its OAuth hooks, when it is known and connects accounts by OAuth
+    /// consent; otherwise a validation error on `carrier`.
+    pub fn oauth_carrier(
+        &self,
+        id: &str,
+    ) -> Result<(&dyn Carrier, &dyn OAuthOnboarding), AccountError> {
+        let carrier = self.carrier(id)?.as_ref();
+        let hooks = carrier.oauth().ok_or_else(|| {
+            AccountError::Validation(ValidationErrors::single(
                 "carrier",
                 format!(
                     "{} accounts are not connected by signing in; create them with POST /v1/shipper-accounts",
                     carrier.name()
                 ),
-            )));
-        }
-        Ok(carrier)
+            ))
+        })?;
+        Ok((carrier, hooks))
     }
 
     /// Records a sign-in `context.tenant` starts with `state` (only its hash is stored), to
@@ -137,7 +140,7 @@ impl AccountService {
         account_name: &str,
         state: &str,
     ) -> Result<DateTime<Utc>, AccountError> {
-        let carrier = self.oauth_carrier(carrier)?.id();
+        let carrier = self.oauth_carrier(carrier)?.0.id();
         let name = check_name(account_name)?;
         let hash = Sha256::digest(state.as_bytes());
         let mut tx = self.database().tenant(context.tenant).await?;
@@ -207,7 +210,7 @@ impl AccountService {
         request_id: Option<&str>,
         connection: OAuthConnection,
     ) -> Result<ShipperAccount, AccountError> {
-        let carrier = self.oauth_carrier(&sign_in.carrier)?.id();
+        let carrier = self.oauth_carrier(&sign_in.carrier)?.0.id();
         let name = check_name(&sign_in.account_name)?;
         let id = AccountId::generate();
         let key_context = KeyContext {
