@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod label;
 pub mod metrics;
+pub mod oauth;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
@@ -48,6 +49,13 @@ pub fn router(state: AppState) -> Router {
             "/v1/return-labels/{id}/receipt",
             get(labels::receipt_document),
         )
+        // Login with USPS (OAuth onboarding): the tenant's connect call and the browser's
+        // callback, which carries no API key (routes::oauth).
+        .route(
+            "/v1/shipper-accounts/{carrier}/connect",
+            post(routes::oauth::connect),
+        )
+        .route("/v1/{carrier}/oauth/callback", get(routes::oauth::callback))
         .route("/v1/admin/shipper-accounts", get(admin::accounts))
         .route("/v1/admin/audit-events", get(admin::events))
         .route("/v1/admin/audit-events/verify", post(admin::verify))

@@ -11,6 +11,7 @@ use crate::routes;
     paths(
         routes::accounts::create, routes::accounts::list, routes::accounts::get,
         routes::accounts::update, routes::accounts::disable,
+        routes::oauth::connect, routes::oauth::callback,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
         routes::admin::accounts, routes::admin::events, routes::admin::verify,

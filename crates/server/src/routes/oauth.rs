@@ -1,0 +1,407 @@
+//! "Login with USPS" (API.md; the flow of AfterShip's "Connect USPS"):
+//!
+//! 1. `POST /v1/shipper-accounts/{carrier}/connect` `{"name": …}` (tenant key) answers the
+//!    carrier's authorize URL carrying a new single-use state (32 random bytes, base64url;
+//!    only its hash is stored) that expires in 10 minutes.
+//! 2. The merchant signs in and consents on the carrier's page.
+//! 3. The browser comes back to `GET /v1/{carrier}/oauth/callback?code=…&state=…` (no API key:
+//!    the state names the tenant). The state is consumed, the code exchanged, the tokens sealed
+//!    and the account created `pending_details` with what the carrier pre-filled; the page says
+//!    what to do next (`PATCH /v1/shipper-accounts/{id}` with the missing details).
+//!
+//! A denied consent (`error=access_denied`), an unknown, expired or replayed state, or a code the
+//! carrier will not exchange answers 400 "Login failed — try again" and stores no account; when
+//! the state named a tenant, `account.oauth_failed` is audited. Neither page shows the code or
+//! the state, and both are sent with `Cache-Control: no-store` and `Referrer-Policy: no-referrer`
+//! so the callback URL does not linger in caches or leak to other sites.
+
+use accounts::audit::Actor;
+use accounts::{AccountError, Context, SignIn, StateError};
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine as _;
+use bytes::Bytes;
+use carrier::CarrierError;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::TenantKey;
+use crate::error::{self, ApiError, ErrorEnvelope};
+use crate::label::parse_body;
+use crate::request_id;
+use crate::state::AppState;
+
+/// `POST /v1/shipper-accounts/{carrier}/connect`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Connect {
+    /// The name of the account the sign-in creates (1–200 characters).
+    pub name: String,
+}
+
+/// Where to send the merchant's browser, and until when the sign-in may complete.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConnectResponse {
+    pub authorize_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new sign-in state: 32 random bytes, base64url without padding.
+fn new_state() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[utoipa::path(post, path = "/v1/shipper-accounts/{carrier}/connect", tag = "shipper accounts",
+    params(("carrier" = String, Path, description = "A carrier connected by signing in (`usps`)")),
+    request_body = Connect,
+    responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse),
+              (status = 422, description = "Unknown carrier, a carrier not connected by signing in, or an invalid name", body = ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn connect(
+    State(state): State<AppState>,
+    caller: TenantKey,
+    Path(carrier): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<ConnectResponse>, ApiError> {
+    let (input, _): (Connect, Value) = parse_body(&bytes)?;
+    let (carrier, hooks) = state.accounts().oauth_carrier(&carrier)?;
+    let sign_in_state = new_state();
+    let authorize_url = hooks
+        .authorize_url(&sign_in_state)
+        .map_err(|error| error::from_carrier(carrier.id(), error))?;
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    let expires_at = state
+        .accounts()
+        .begin_oauth(
+            Context {
+                tenant: &caller.tenant,
+                actor: &actor,
+                request_id: Some(&request_id),
+            },
+            carrier.id(),
+            &input.name,
+            &sign_in_state,
+        )
+        .await?;
+    Ok(Json(ConnectResponse {
+        authorize_url: authorize_url.to_string(),
+        expires_at,
+    }))
+}
+
+/// The callback's query: `code` and `state`, or `error` and `state`. Code and state are
+/// bearer values: kept secret and never shown.
+#[derive(Default)]
+struct Callback {
+    code: Option<SecretString>,
+    state: Option<SecretString>,
+    error: Option<String>,
+    /// A parameter given twice: the query is refused.
+    repeated: bool,
+}
+
+impl Callback {
+    fn parse(query: &str) -> Self {
+        let mut callback = Callback::default();
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot_taken = match key.as_ref() {
+                "code" => callback
+                    .code
+                    .replace(SecretString::from(value.into_owned()))
+                    .is_some(),
+                "state" => callback
+                    .state
+                    .replace(SecretString::from(value.into_owned()))
+                    .is_some(),
+                "error" => callback.error.replace(error_code(&value)).is_some(),
+                // `error_description`, `scope`, `iss` …: nothing we act on.
+                _ => false,
+            };
+            callback.repeated |= slot_taken;
+        }
+        callback
+    }
+}
+
+/// The OAuth error code as far as it is one (RFC 6749: printable ASCII), bounded, for the audit.
+fn error_code(raw: &str) -> String {
+    let clean = raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if clean {
+        raw.to_owned()
+    } else {
+        "unrecognized_error".to_owned()
+    }
+}
+
+/// Why a callback failed, for the log and the audit (never a code or a state).
+enum Failure {
+    UnknownCarrier,
+    Malformed,
+    State(StateError),
+    /// The state was accepted; what went wrong after it.
+    SignIn {
+        sign_in: SignIn,
+        reason: String,
+    },
+    Account(AccountError),
+}
+
+impl Failure {
+    fn status(&self) -> StatusCode {
+        match self {
+            Failure::State(StateError::Database(_)) | Failure::Account(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/v1/{carrier}/oauth/callback", tag = "shipper accounts",
+    params(("carrier" = String, Path, description = "The carrier signed in with (`usps`)"),
+           ("code" = Option<String>, Query, description = "The authorization code (on consent)"),
+           ("state" = String, Query, description = "The state of the sign-in"),
+           ("error" = Option<String>, Query, description = "`access_denied` when the merchant declined")),
+    responses((status = 200, description = "HTML page: connected — finish the account details (the account is `pending_details`)", content_type = "text/html", body = String),
+              (status = 400, description = "HTML page: Login failed — try again (nothing stored)", content_type = "text/html", body = String)))]
+pub async fn callback(
+    State(state): State<AppState>,
+    Path(carrier): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let callback = Callback::parse(query.as_deref().unwrap_or_default());
+    let carrier_name = state
+        .accounts()
+        .oauth_carrier(&carrier)
+        .ok()
+        .map(|(carrier, _)| carrier.name());
+    match complete(&state, &carrier, callback).await {
+        Ok(page) => page,
+        Err(failure) => {
+            let request_id = request_id::current();
+            match &failure {
+                Failure::UnknownCarrier => {
+                    tracing::warn!(%request_id, "Login failed: no such carrier signs in")
+                }
+                Failure::Malformed => {
+                    tracing::warn!(%request_id, %carrier, "Login failed: no state, or a repeated parameter")
+                }
+                Failure::State(error) => {
+                    tracing::warn!(%request_id, %carrier, reason = error.reason(), %error, "Login failed")
+                }
+                Failure::SignIn { sign_in, reason } => {
+                    tracing::warn!(%request_id, %carrier, tenant = %sign_in.tenant, %reason, "Login failed");
+                    if let Err(error) = state
+                        .accounts()
+                        .record_oauth_failure(sign_in, &Actor::System, Some(&request_id), reason)
+                        .await
+                    {
+                        tracing::error!(%request_id, %error, "could not audit a failed login");
+                    }
+                }
+                Failure::Account(error) => {
+                    tracing::error!(%request_id, %carrier, %error, "Login failed: the account could not be stored")
+                }
+            }
+            failed_page(failure.status(), carrier_name)
+        }
+    }
+}
+
+/// Consumes the state, exchanges the code and creates the account.
+async fn complete(
+    state: &AppState,
+    carrier: &str,
+    callback: Callback,
+) -> Result<Response, Failure> {
+    let (carrier, hooks) = state
+        .accounts()
+        .oauth_carrier(carrier)
+        .map_err(|_| Failure::UnknownCarrier)?;
+    let sign_in_state = match (&callback.state, callback.repeated) {
+        (Some(sign_in_state), false) => sign_in_state,
+        _ => return Err(Failure::Malformed),
+    };
+    let sign_in = state
+        .accounts()
+        .consume_oauth_state(sign_in_state.expose_secret())
+        .await
+        .map_err(Failure::State)?;
+    let failed = |reason: String| Failure::SignIn {
+        sign_in: sign_in.clone(),
+        reason,
+    };
+    if sign_in.carrier != carrier.id() {
+        return Err(failed(format!(
+            "the sign-in was started for {}, not {}",
+            sign_in.carrier,
+            carrier.id()
+        )));
+    }
+    if let Some(error) = &callback.error {
+        return Err(failed(format!(
+            "the merchant's consent was not given: {error}"
+        )));
+    }
+    let Some(code) = &callback.code else {
+        return Err(failed(
+            "the callback carried no authorization code".to_owned(),
+        ));
+    };
+    let connection =
+        hooks
+            .exchange_code(code.expose_secret())
+            .await
+            .map_err(|error: CarrierError| {
+                failed(format!(
+                    "{} did not exchange the authorization code ({}): {error}",
+                    carrier.name(),
+                    error.kind().as_str()
+                ))
+            })?;
+    let request_id = request_id::current();
+    let account = state
+        .accounts()
+        .create_connected(&sign_in, &Actor::System, Some(&request_id), connection)
+        .await
+        .map_err(Failure::Account)?;
+    tracing::info!(%request_id, account = %account.id, tenant = %sign_in.tenant, carrier = carrier.id(), "connected by Login with OAuth");
+    Ok(connected_page(
+        carrier.name(),
+        account.id.as_str(),
+        &account.name,
+    ))
+}
+
+/// Escapes text for HTML element content.
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// A page for the merchant's browser: not cached, no Referer, nothing to run.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{title}</title>\n\
+         <style>body{{font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#222}}\
+         code{{background:#f3f3f3;padding:0 .2rem}}</style>\n</head>\n<body>\n\
+         <h1>{title}</h1>\n{body}\n</body>\n</html>\n",
+        title = escape_html(title),
+    );
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    response
+}
+
+fn connected_page(carrier_name: &str, id: &str, name: &str) -> Response {
+    let id = escape_html(id);
+    let body = format!(
+        "<p>Your {carrier} business account is connected as <strong>{name}</strong>, shipper \
+         account <code>{id}</code>. Its status is <code>pending_details</code> until its details \
+         are complete.</p>\n\
+         <p>Next: check the pre-filled details (CRID, MIDs, account type, EPS account or permit) \
+         and add what is missing, such as the return address, with \
+         <code>PATCH /v1/shipper-accounts/{id}</code> and a <code>details</code> object. The \
+         account becomes <code>active</code> when they are complete.</p>",
+        carrier = escape_html(carrier_name),
+        name = escape_html(name),
+    );
+    page(
+        StatusCode::OK,
+        &format!("{carrier_name} connected — finish your account details"),
+        &body,
+    )
+}
+
+fn failed_page(status: StatusCode, carrier_name: Option<&str>) -> Response {
+    let carrier = escape_html(carrier_name.unwrap_or("the carrier"));
+    let body = format!(
+        "<p>The sign-in with {carrier} did not complete: it was declined, took longer than 10 \
+         minutes, was already used, or {carrier} did not confirm it. Nothing was stored.</p>\n\
+         <p>Start again from your returns app: choose Login with {carrier} and authorize once \
+         more.</p>"
+    );
+    page(status, "Login failed — try again", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_32_random_bytes_in_base64url() {
+        let state = new_state();
+        assert_eq!(state.len(), 43);
+        assert!(
+            state
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_ne!(state, new_state());
+    }
+
+    #[test]
+    fn a_repeated_code_or_state_makes_the_callback_malformed() {
+        assert!(Callback::parse("code=a&state=b&code=c").repeated);
+        assert!(Callback::parse("state=b&state=b").repeated);
+        let callback = Callback::parse("code=a&state=b&iss=x&scope=labels");
+        assert!(!callback.repeated);
+        assert_eq!(callback.code.unwrap().expose_secret(), "a");
+    }
+
+    #[test]
+    fn only_plain_oauth_error_codes_are_kept() {
+        assert_eq!(error_code("access_denied"), "access_denied");
+        assert_eq!(error_code("<script>"), "unrecognized_error");
+        assert_eq!(error_code(&"x".repeat(65)), "unrecognized_error");
+    }
+
+    #[tokio::test]
+    async fn pages_escape_what_the_merchant_named_and_are_never_cached() {
+        let response = connected_page("USPS", "sa_1", "<b>East</b>");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[header::REFERRER_POLICY], "no-referrer");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let html = String::from_utf8(body.to_vec()).unwrap();
+        assert!(html.contains("&lt;b&gt;East&lt;/b&gt;"), "{html}");
+        assert!(html.contains("USPS connected — finish your account details"));
+    }
+}
