@@ -308,3 +308,81 @@ pub fn webtools_account(name: &str) -> Value {
         },
     })
 }
+
+/// "Login with USPS" as the merchant's browser goes through it.
+impl TestApp {
+    /// `POST /v1/shipper-accounts/usps/connect`; returns the answer (`authorize_url`,
+    /// `expires_at`).
+    pub async fn connect_usps(&self, name: &str) -> Value {
+        let response = self
+            .post(
+                &self.tenant_key,
+                "/v1/shipper-accounts/usps/connect",
+                &json!({"name": name}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "connecting {name}");
+        response.json().await.unwrap()
+    }
+
+    /// Opens `authorize_url` (the simulator's sign-in and consent page) and submits it as the
+    /// demo merchant with the box ticked and `decision` (`approve` or `deny`). Returns where the
+    /// simulator redirects the browser: our callback.
+    pub async fn consent(&self, authorize_url: &str, decision: &str) -> String {
+        let page = self
+            .client
+            .get(authorize_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut form = hidden_fields(&page);
+        assert!(
+            form.iter().any(|(name, _)| name == "state"),
+            "the consent page carries our state: {page}"
+        );
+        form.push(("username".into(), demo::USERNAME.into()));
+        form.push(("password".into(), demo::PASSWORD.into()));
+        form.push(("consent".into(), "yes".into()));
+        form.push(("decision".into(), decision.into()));
+        let response = self
+            .client
+            .post(format!("{}/oauth2/v3/authorize", self.simulator.base_url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "the consent page redirects");
+        response.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The browser arriving at our callback (no API key): the status and the HTML page.
+    pub async fn callback(&self, url: &str) -> (u16, String) {
+        let response = self.client.get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+}
+
+/// The hidden inputs of a form, values unescaped.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let (value, _) = rest.strip_prefix(" value=\"")?.split_once('"')?;
+            let value = value
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            Some((name.to_owned(), value))
+        })
+        .collect()
+}
