@@ -23,7 +23,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use bytes::Bytes;
-use carrier::CarrierError;
+use carrier::{Carrier, OAuthOnboarding};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
@@ -146,7 +146,6 @@ fn error_code(raw: &str) -> String {
 
 /// Why a callback failed, for the log and the audit (never a code or a state).
 enum Failure {
-    UnknownCarrier,
     Malformed,
     State(StateError),
     /// The state was accepted; what went wrong after it.
@@ -180,55 +179,48 @@ pub async fn callback(
     Path(carrier): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let request_id = request_id::current();
+    let Ok((carrier, hooks)) = state.accounts().oauth_carrier(&carrier) else {
+        tracing::warn!(%request_id, "Login failed: no such carrier signs in");
+        return failed_page(StatusCode::BAD_REQUEST, None);
+    };
     let callback = Callback::parse(query.as_deref().unwrap_or_default());
-    let carrier_name = state
-        .accounts()
-        .oauth_carrier(&carrier)
-        .ok()
-        .map(|(carrier, _)| carrier.name());
-    match complete(&state, &carrier, callback).await {
-        Ok(page) => page,
-        Err(failure) => {
-            let request_id = request_id::current();
-            match &failure {
-                Failure::UnknownCarrier => {
-                    tracing::warn!(%request_id, "Login failed: no such carrier signs in")
-                }
-                Failure::Malformed => {
-                    tracing::warn!(%request_id, %carrier, "Login failed: no state, or a repeated parameter")
-                }
-                Failure::State(error) => {
-                    tracing::warn!(%request_id, %carrier, reason = error.reason(), %error, "Login failed")
-                }
-                Failure::SignIn { sign_in, reason } => {
-                    tracing::warn!(%request_id, %carrier, tenant = %sign_in.tenant, %reason, "Login failed");
-                    if let Err(error) = state
-                        .accounts()
-                        .record_oauth_failure(sign_in, &Actor::System, Some(&request_id), reason)
-                        .await
-                    {
-                        tracing::error!(%request_id, %error, "could not audit a failed login");
-                    }
-                }
-                Failure::Account(error) => {
-                    tracing::error!(%request_id, %carrier, %error, "Login failed: the account could not be stored")
-                }
+    let failure = match complete(&state, carrier, hooks, callback).await {
+        Ok(page) => return page,
+        Err(failure) => failure,
+    };
+    let carrier_id = carrier.id();
+    match &failure {
+        Failure::Malformed => {
+            tracing::warn!(%request_id, carrier = carrier_id, "Login failed: no state, or a repeated parameter")
+        }
+        Failure::State(error) => {
+            tracing::warn!(%request_id, carrier = carrier_id, reason = error.reason(), %error, "Login failed")
+        }
+        Failure::SignIn { sign_in, reason } => {
+            tracing::warn!(%request_id, carrier = carrier_id, tenant = %sign_in.tenant, %reason, "Login failed");
+            if let Err(error) = state
+                .accounts()
+                .record_oauth_failure(sign_in, &Actor::System, Some(&request_id), reason)
+                .await
+            {
+                tracing::error!(%request_id, %error, "could not audit a failed login");
             }
-            failed_page(failure.status(), carrier_name)
+        }
+        Failure::Account(error) => {
+            tracing::error!(%request_id, carrier = carrier_id, %error, "Login failed: the account could not be stored")
         }
     }
+    failed_page(failure.status(), Some(carrier.name()))
 }
 
 /// Consumes the state, exchanges the code and creates the account.
 async fn complete(
     state: &AppState,
-    carrier: &str,
+    carrier: &dyn Carrier,
+    hooks: &dyn OAuthOnboarding,
     callback: Callback,
 ) -> Result<Response, Failure> {
-    let (carrier, hooks) = state
-        .accounts()
-        .oauth_carrier(carrier)
-        .map_err(|_| Failure::UnknownCarrier)?;
     let sign_in_state = match (&callback.state, callback.repeated) {
         (Some(sign_in_state), false) => sign_in_state,
         _ => return Err(Failure::Malformed),
@@ -259,24 +251,23 @@ async fn complete(
             "the callback carried no authorization code".to_owned(),
         ));
     };
-    let connection =
-        hooks
-            .exchange_code(code.expose_secret())
-            .await
-            .map_err(|error: CarrierError| {
-                failed(format!(
-                    "{} did not exchange the authorization code ({}): {error}",
-                    carrier.name(),
-                    error.kind().as_str()
-                ))
-            })?;
+    let connection = hooks
+        .exchange_code(code.expose_secret())
+        .await
+        .map_err(|error| {
+            failed(format!(
+                "{} did not exchange the authorization code ({}): {error}",
+                carrier.name(),
+                error.kind().as_str()
+            ))
+        })?;
     let request_id = request_id::current();
     let account = state
         .accounts()
         .create_connected(&sign_in, &Actor::System, Some(&request_id), connection)
         .await
         .map_err(Failure::Account)?;
-    tracing::info!(%request_id, account = %account.id, tenant = %sign_in.tenant, carrier = carrier.id(), "connected by Login with OAuth");
+    tracing::info!(%request_id, account = %account.id, tenant = %sign_in.tenant, carrier = carrier.id(), "account connected by signing in");
     Ok(connected_page(
         carrier.name(),
         account.id.as_str(),
