@@ -1,0 +1,163 @@
+//! Every log line of a "Login with USPS" session, captured at TRACE from every crate: no
+//! authorization code, sign-in state, access or refresh token appears — not on success, not on
+//! a replayed, denied or unexchangeable callback, not when tokens are renewed or the renewal is
+//! refused. (One test in this binary: the subscriber is process-wide.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use accounts::Context;
+use accounts::audit::Actor;
+use backhaul_tests::{TestApp, label_request, return_address};
+use reqwest::Url;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use usps_sim::demo;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The `code` and `state` a callback URL carries.
+fn bearer_values(callback: &str) -> Vec<String> {
+    Url::parse(callback)
+        .unwrap()
+        .query_pairs()
+        .filter(|(key, _)| key == "code" || key == "state")
+        .map(|(_, value)| value.into_owned())
+        .collect()
+}
+
+async fn tokens(app: &TestApp, id: &str) -> Vec<String> {
+    let (_, _, credentials) = app
+        .instance
+        .state
+        .accounts()
+        .open_for_use(
+            Context {
+                tenant: &app.tenant,
+                actor: &Actor::System,
+                request_id: None,
+            },
+            id,
+        )
+        .await
+        .unwrap();
+    ["access_token", "refresh_token"]
+        .into_iter()
+        .map(|name| credentials.secret(name).unwrap().expose_secret().to_owned())
+        .collect()
+}
+
+async fn make_due(app: &TestApp, id: &str) {
+    sqlx::query(
+        "UPDATE shipper_accounts SET credentials_public = credentials_public
+             || '{\"access_token_expires_at\": \"2000-01-01T00:00:00Z\"}'::jsonb
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn no_code_state_or_token_of_a_login_reaches_a_log_line(owner: PgPool) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_writer(move || writer.clone())
+        .try_init()
+        .unwrap();
+
+    let app = TestApp::spawn(owner).await;
+    let mut secrets: Vec<String> = Vec::new();
+
+    // Connected, replayed, then completed and renewed before a label.
+    let connect = app.connect_usps("East").await;
+    let callback = app
+        .consent(connect["authorize_url"].as_str().unwrap(), "approve")
+        .await;
+    secrets.extend(bearer_values(&callback));
+    assert_eq!(app.callback(&callback).await.0, 200);
+    assert_eq!(app.callback(&callback).await.0, 400);
+    let listed: Value = app
+        .get(&app.tenant_key, "/v1/shipper-accounts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = listed["data"][0]["id"].as_str().unwrap().to_owned();
+    let response = app
+        .patch(
+            &app.tenant_key,
+            &format!("/v1/shipper-accounts/{id}"),
+            &json!({"details": {"return_address": return_address()}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    secrets.extend(tokens(&app, &id).await);
+    make_due(&app, &id).await;
+    let label = app
+        .buy(
+            &app.tenant_key,
+            "rma-1",
+            &label_request("usps_ground_advantage_return"),
+        )
+        .await;
+    assert_eq!(label.status(), 201);
+    secrets.extend(tokens(&app, &id).await);
+
+    // Denied, and a code USPS will not exchange.
+    let connect = app.connect_usps("Denied").await;
+    let denied = app
+        .consent(connect["authorize_url"].as_str().unwrap(), "deny")
+        .await;
+    secrets.extend(bearer_values(&denied));
+    assert_eq!(app.callback(&denied).await.0, 400);
+    let connect = app.connect_usps("Forged").await;
+    let approved = app
+        .consent(connect["authorize_url"].as_str().unwrap(), "approve")
+        .await;
+    secrets.extend(bearer_values(&approved));
+    let forged = approved.replace("code=", "code=X");
+    assert_eq!(app.callback(&forged).await.0, 400);
+
+    // The renewal USPS refuses.
+    app.simulator
+        .simulator
+        .advance_clock(Duration::from_secs(8 * 24 * 60 * 60));
+    make_due(&app, &id).await;
+    let refused = app
+        .buy(
+            &app.tenant_key,
+            "rma-2",
+            &label_request("usps_ground_advantage_return"),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("Login failed"), "the failures were logged");
+    assert_eq!(secrets.len(), 9, "codes, states and tokens collected");
+    secrets.extend([demo::CLIENT_SECRET.to_owned(), demo::EPS_ACCOUNT.to_owned()]);
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "{secret} reached the logs");
+    }
+}
