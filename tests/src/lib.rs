@@ -367,6 +367,40 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
     }
+
+    /// Makes the account's OAuth credentials due for renewal, as if its access token were about
+    /// to expire (the public expiry field decides).
+    pub async fn make_oauth_due(&self, account_id: &str) {
+        sqlx::query(
+            "UPDATE shipper_accounts SET credentials_public = credentials_public
+                 || '{\"access_token_expires_at\": \"2000-01-01T00:00:00Z\"}'::jsonb
+             WHERE id = $1",
+        )
+        .bind(account_id)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+    }
+
+    /// The account's stored access and refresh tokens, opened through the vault.
+    pub async fn oauth_tokens(&self, account_id: &str) -> (String, String) {
+        let (_, _, credentials) = self
+            .instance
+            .state
+            .accounts()
+            .open_for_use(
+                accounts::Context {
+                    tenant: &self.tenant,
+                    actor: &Actor::System,
+                    request_id: None,
+                },
+                account_id,
+            )
+            .await
+            .unwrap();
+        let secret = |name: &str| credentials.secret(name).unwrap().expose_secret().to_owned();
+        (secret("access_token"), secret("refresh_token"))
+    }
 }
 
 /// The hidden inputs of a form, values unescaped.

@@ -8,11 +8,8 @@
 
 use std::time::Duration;
 
-use accounts::audit::Actor;
-use accounts::{AccountId, Context};
 use backhaul_tests::{TestApp, label_request, return_address};
 use reqwest::Url;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::types::chrono::{DateTime, Utc};
@@ -123,39 +120,6 @@ async fn connected_and_active(app: &TestApp, name: &str) -> Value {
     active
 }
 
-/// Makes the stored credentials due for renewal, as if the access token were about to expire.
-async fn make_due(app: &TestApp, id: &str) {
-    sqlx::query(
-        "UPDATE shipper_accounts SET credentials_public = credentials_public
-             || '{\"access_token_expires_at\": \"2000-01-01T00:00:00Z\"}'::jsonb
-         WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&app.owner)
-    .await
-    .unwrap();
-}
-
-/// The account's stored access and refresh tokens (opened through the vault).
-async fn stored_tokens(app: &TestApp, id: &str) -> (String, String) {
-    let (_, _, credentials) = app
-        .instance
-        .state
-        .accounts()
-        .open_for_use(
-            Context {
-                tenant: &app.tenant,
-                actor: &Actor::System,
-                request_id: None,
-            },
-            AccountId::parse("id", id).unwrap().as_str(),
-        )
-        .await
-        .unwrap();
-    let secret = |name: &str| credentials.secret(name).unwrap().expose_secret().to_owned();
-    (secret("access_token"), secret("refresh_token"))
-}
-
 fn expiry(account: &Value, field: &str) -> DateTime<Utc> {
     account["credentials"][field]
         .as_str()
@@ -255,7 +219,7 @@ async fn login_with_usps_connects_a_prefilled_account_that_buys_labels_once_its_
     assert_eq!(connected[0]["target"], id);
 
     // The tokens are nowhere in plaintext: not in the API, the audit trail or the row.
-    let (access, refresh) = stored_tokens(&app, id).await;
+    let (access, refresh) = app.oauth_tokens(id).await;
     let everything = app.get(&app.admin_key, "/v1/admin/audit-events").await;
     let everything = everything.text().await.unwrap();
     let row: String =
@@ -479,12 +443,12 @@ async fn due_tokens_are_renewed_before_a_label_is_bought(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let active = connected_and_active(&app, "East").await;
     let id = active["id"].as_str().unwrap();
-    let (old_access, _) = stored_tokens(&app, id).await;
+    let (old_access, _) = app.oauth_tokens(id).await;
     // At USPS the consent's access token has expired (8 hours); the refresh token has not.
     app.simulator
         .simulator
         .advance_clock(Duration::from_secs(9 * 60 * 60));
-    make_due(&app, id).await;
+    app.make_oauth_due(id).await;
 
     let label = app
         .buy(&app.tenant_key, "rma-1", &label_request(GROUND))
@@ -505,7 +469,7 @@ async fn due_tokens_are_renewed_before_a_label_is_bought(owner: PgPool) {
         renewed["credentials"]["fingerprint"],
         active["credentials"]["fingerprint"]
     );
-    let (new_access, _) = stored_tokens(&app, id).await;
+    let (new_access, _) = app.oauth_tokens(id).await;
     assert_ne!(new_access, old_access);
 
     let refreshed = audit_events(&app, "account.oauth_refreshed").await;
@@ -537,7 +501,7 @@ async fn concurrent_labels_on_a_due_account_renew_its_tokens_once(owner: PgPool)
     let app = std::sync::Arc::new(TestApp::spawn(owner).await);
     let active = connected_and_active(&app, "East").await;
     let id = active["id"].as_str().unwrap();
-    make_due(&app, id).await;
+    app.make_oauth_due(id).await;
     // A slow token call keeps every purchase inside the first renewal's window.
     app.simulator.simulator.inject(usps_sim::FaultRule {
         route: usps_sim::route::TOKEN.to_owned(),
@@ -577,7 +541,7 @@ async fn a_refused_renewal_requires_reauthorization_and_label_selection_says_so(
     app.simulator
         .simulator
         .advance_clock(Duration::from_secs(8 * 24 * 60 * 60));
-    make_due(&app, id).await;
+    app.make_oauth_due(id).await;
 
     let refused = app
         .buy(&app.tenant_key, "rma-1", &label_request(GROUND))
@@ -635,7 +599,7 @@ async fn the_refresh_job_renews_idle_accounts_and_flags_refused_ones(owner: PgPo
     let nothing = server::oauth::refresh_due(state).await.unwrap();
     assert_eq!(nothing, server::oauth::RefreshRun::default());
 
-    make_due(&app, id).await;
+    app.make_oauth_due(id).await;
     let run = server::oauth::refresh_due(state).await.unwrap();
     assert_eq!(run.renewed, 1, "{run:?}");
     let renewed = account(&app, id).await;
@@ -646,7 +610,7 @@ async fn the_refresh_job_renews_idle_accounts_and_flags_refused_ones(owner: PgPo
     app.simulator
         .simulator
         .advance_clock(Duration::from_secs(8 * 24 * 60 * 60));
-    make_due(&app, id).await;
+    app.make_oauth_due(id).await;
     let run = server::oauth::refresh_due(state).await.unwrap();
     assert_eq!(run.reauthorization_required, 1, "{run:?}");
     assert_eq!(
@@ -663,7 +627,7 @@ async fn the_spawned_refresh_job_renews_due_accounts_on_its_own(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let idle = connected(&app, "Idle").await;
     let id = idle["id"].as_str().unwrap();
-    make_due(&app, id).await;
+    app.make_oauth_due(id).await;
     let job =
         server::oauth::spawn_refresh_job(app.instance.state.clone(), Duration::from_millis(50));
     // The job runs in the background: watch for its audit event, bounded.

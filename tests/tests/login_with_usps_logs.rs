@@ -9,11 +9,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use accounts::Context;
-use accounts::audit::Actor;
 use backhaul_tests::{TestApp, label_request, return_address};
 use reqwest::Url;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use usps_sim::demo;
@@ -40,39 +37,6 @@ fn bearer_values(callback: &str) -> Vec<String> {
         .filter(|(key, _)| key == "code" || key == "state")
         .map(|(_, value)| value.into_owned())
         .collect()
-}
-
-async fn tokens(app: &TestApp, id: &str) -> Vec<String> {
-    let (_, _, credentials) = app
-        .instance
-        .state
-        .accounts()
-        .open_for_use(
-            Context {
-                tenant: &app.tenant,
-                actor: &Actor::System,
-                request_id: None,
-            },
-            id,
-        )
-        .await
-        .unwrap();
-    ["access_token", "refresh_token"]
-        .into_iter()
-        .map(|name| credentials.secret(name).unwrap().expose_secret().to_owned())
-        .collect()
-}
-
-async fn make_due(app: &TestApp, id: &str) {
-    sqlx::query(
-        "UPDATE shipper_accounts SET credentials_public = credentials_public
-             || '{\"access_token_expires_at\": \"2000-01-01T00:00:00Z\"}'::jsonb
-         WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&app.owner)
-    .await
-    .unwrap();
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
@@ -112,8 +76,9 @@ async fn no_code_state_or_token_of_a_login_reaches_a_log_line(owner: PgPool) {
         )
         .await;
     assert_eq!(response.status(), 200);
-    secrets.extend(tokens(&app, &id).await);
-    make_due(&app, &id).await;
+    let (access, refresh) = app.oauth_tokens(&id).await;
+    secrets.extend([access, refresh]);
+    app.make_oauth_due(&id).await;
     let label = app
         .buy(
             &app.tenant_key,
@@ -122,7 +87,8 @@ async fn no_code_state_or_token_of_a_login_reaches_a_log_line(owner: PgPool) {
         )
         .await;
     assert_eq!(label.status(), 201);
-    secrets.extend(tokens(&app, &id).await);
+    let (access, refresh) = app.oauth_tokens(&id).await;
+    secrets.extend([access, refresh]);
 
     // Denied, and a code USPS will not exchange.
     let connect = app.connect_usps("Denied").await;
@@ -143,7 +109,7 @@ async fn no_code_state_or_token_of_a_login_reaches_a_log_line(owner: PgPool) {
     app.simulator
         .simulator
         .advance_clock(Duration::from_secs(8 * 24 * 60 * 60));
-    make_due(&app, &id).await;
+    app.make_oauth_due(&id).await;
     let refused = app
         .buy(
             &app.tenant_key,
