@@ -3,7 +3,8 @@
 //! Wired exactly like the end-to-end harness (`tests/src/lib.rs::start_instance`): the
 //! application role's pool ([`accounts::APP_ROLE`], row-level security applies to it), the
 //! shared carrier-token cache in Postgres, the USPS plugin built with it, the carrier registry
-//! and the [`AppState`]. Migrations run as the database owner (`database.url`); the service
+//! and the [`AppState`], plus the background job that renews OAuth credentials before they
+//! expire. Migrations run as the database owner (`database.url`); the service
 //! itself never connects as the owner except to check that no migration is pending.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -26,6 +27,10 @@ use crate::shutdown::Signals;
 
 /// How long in-flight requests may take to finish after Ctrl-C or SIGTERM.
 const GRACE_PERIOD: Duration = Duration::from_secs(30);
+/// How often the background job renews the OAuth credentials that are due
+/// ([`server::oauth::spawn_refresh_job`]; USPS renews five minutes before an access token
+/// expires and a day before a refresh token does, so a minute is plenty).
+const OAUTH_REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 /// `backhaul serve`.
 pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -155,9 +160,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish (up to
-    /// [`GRACE_PERIOD`], or until a second signal).
+    /// Serves, with the OAuth refresh job beside it, until Ctrl-C or SIGTERM; then lets
+    /// in-flight requests finish (up to [`GRACE_PERIOD`], or until a second signal).
     pub(crate) async fn run_until_stopped(self, signals: &mut Signals) -> anyhow::Result<()> {
+        let _refresh_job = AbortOnDrop(server::oauth::spawn_refresh_job(
+            self.state.clone(),
+            OAUTH_REFRESH_EVERY,
+        ));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut server = tokio::spawn(server::serve(self.listener, self.state, async move {
             let _ = stopped.await;
@@ -182,6 +191,15 @@ impl Application {
                 Ok(())
             }
         }
+    }
+}
+
+/// Stops a background task when its owner goes, however it goes.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -130,6 +130,28 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
     assert!(label["tracking_number"].is_string(), "{label}");
     let issued: Value = reqwest::get(&ledger).await.unwrap().json().await.unwrap();
     assert_eq!(issued.as_array().map(Vec::len), Some(1), "{issued}");
+    // "Login with USPS" goes to the simulator's consent page (the demo platform app).
+    let simulator = banner_value(&banner, "USPS simulator ").to_owned();
+    let connect = client
+        .post(format!("{api}/v1/shipper-accounts/usps/connect"))
+        .bearer_auth(&tenant_key)
+        .json(&serde_json::json!({"name": "Signed in"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connect.status(), 200);
+    let connect: Value = connect.json().await.unwrap();
+    let authorize_url = connect["authorize_url"].as_str().unwrap();
+    assert!(
+        authorize_url.starts_with(&format!("{simulator}/oauth2/v3/authorize?")),
+        "{authorize_url}"
+    );
+    let consent_page = reqwest::get(authorize_url).await.unwrap();
+    assert_eq!(
+        consent_page.status(),
+        200,
+        "the simulator accepts the redirect URI"
+    );
     // The admin key opens the admin API.
     let verify = client
         .post(format!("{api}/v1/admin/audit-events/verify"))
