@@ -327,6 +327,27 @@ async fn release(
     Ok(())
 }
 
+/// Gives up before the carrier was called: a fresh key is forgotten; a resumed one (whose
+/// earlier attempt may have reached the carrier) is unlocked so the client can retry at once.
+async fn abandon(
+    state: &AppState,
+    tenant: &TenantId,
+    key: &IdempotencyKey,
+    resumed: bool,
+) -> Result<(), ApiError> {
+    if !resumed {
+        return release(state, tenant, key).await;
+    }
+    let mut tx = state.db().tenant(tenant).await?;
+    sqlx::query("UPDATE idempotency_keys SET locked_until = NULL, updated_at = now() WHERE tenant_id = $1 AND key = $2")
+        .bind(tenant.as_str())
+        .bind(key.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn set_phase(
     state: &AppState,
     tenant: &TenantId,
@@ -420,10 +441,15 @@ pub async fn create(
     let usable = match chosen {
         Ok(usable) => usable,
         Err(error) => {
-            if resume.is_none() {
-                release(state, tenant, key).await?;
-            }
+            abandon(state, tenant, key, resume.is_some()).await?;
             return Err(error.into());
+        }
+    };
+    let usable = match crate::oauth::ensure_fresh(state, tenant, usable).await {
+        Ok(usable) => usable,
+        Err(error) => {
+            abandon(state, tenant, key, resume.is_some()).await?;
+            return Err(error);
         }
     };
     let selected_by = resume.as_ref().map_or(usable.selected_by, |(_, by)| *by);
