@@ -139,3 +139,33 @@ async fn sixty_four_concurrent_requests_with_one_key_buy_one_label(owner: PgPool
         "exactly one label at USPS"
     );
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_purchase_reports_the_carriers_share_of_its_latency(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.create_v3_account(&app.tenant_key, "East", serde_json::json!({}))
+        .await;
+    let bought = app
+        .buy(
+            &app.tenant_key,
+            "timed",
+            &label_request("usps_ground_advantage_return"),
+        )
+        .await;
+    let timing = bought.headers()["server-timing"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(timing.starts_with("carrier;dur="), "{timing}");
+    let replayed = app
+        .buy(
+            &app.tenant_key,
+            "timed",
+            &label_request("usps_ground_advantage_return"),
+        )
+        .await;
+    assert!(
+        replayed.headers().get("server-timing").is_none(),
+        "a replay calls no carrier"
+    );
+}

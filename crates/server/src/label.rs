@@ -4,7 +4,7 @@
 //! 1. The key is recorded with a SHA-256 of the request before anything else. The same key
 //!    with the same body returns the stored response (no carrier call); with another body it is
 //!    422 `idempotency_key_reused`; while the first request still runs it is 409
-//!    `idempotency_key_in_use` (the row is locked for [`LOCK`]).
+//!    `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
 //! 2. The account is selected and its credentials opened (audited), and the phase becomes
 //!    `carrier_called` with the account and the carrier-side key — committed *before* the
 //!    carrier is called, so a crash or an ambiguous failure can be resumed.
@@ -46,8 +46,9 @@ use crate::error::{self, ApiError};
 use crate::request_id;
 use crate::state::AppState;
 
-/// How long a running purchase holds its key before another request may resume it.
-pub const LOCK: Duration = Duration::from_secs(60);
+/// How long a running purchase holds its key before another request may resume it (a crashed
+/// instance's purchase is resumed after this).
+pub const DEFAULT_LOCK: Duration = Duration::from_secs(60);
 
 /// `account_selector` of the request.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -246,7 +247,8 @@ async fn claim(
     hash: &[u8; 32],
 ) -> Result<Claim, ApiError> {
     let mut tx = state.db().tenant(tenant).await?;
-    let lock_until = Utc::now() + chrono::Duration::from_std(LOCK).unwrap_or_default();
+    let lock_until =
+        Utc::now() + chrono::Duration::from_std(state.label_lock()).unwrap_or_default();
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (tenant_id, key, request_hash, phase, locked_until)
          VALUES ($1, $2, $3, 'started', $4) ON CONFLICT DO NOTHING",
@@ -377,14 +379,23 @@ async fn set_phase(
     Ok(())
 }
 
-/// Creates a return label for `POST /v1/return-labels`; returns the status and body to send
-/// (also what is stored for replays).
+/// What `POST /v1/return-labels` answers.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: StatusCode,
+    /// Also what is stored for replays.
+    pub body: Value,
+    /// How long the carrier call took, when this request made one (`Server-Timing`).
+    pub carrier_time: Option<Duration>,
+}
+
+/// Creates a return label for `POST /v1/return-labels`.
 pub async fn create(
     state: &AppState,
     caller: &TenantKey,
     key: &IdempotencyKey,
     body: &[u8],
-) -> Result<(StatusCode, Value), ApiError> {
+) -> Result<Outcome, ApiError> {
     let parsed = parse(body)?;
     let carrier = state
         .registry()
@@ -408,7 +419,13 @@ pub async fn create(
     }
     let tenant = &caller.tenant;
     let resume = match claim(state, tenant, key, &parsed.hash).await? {
-        Claim::Replay { status, body } => return Ok((status, body)),
+        Claim::Replay { status, body } => {
+            return Ok(Outcome {
+                status,
+                body,
+                carrier_time: None,
+            });
+        }
         Claim::Fresh => None,
         Claim::Resume {
             account_id,
@@ -475,14 +492,20 @@ pub async fn create(
             &carrier_key,
         )
         .await;
+    let carrier_time = started.elapsed();
     state
         .metrics()
-        .carrier_call(carrier.id(), outcome.as_ref().err(), started.elapsed());
+        .carrier_call(carrier.id(), outcome.as_ref().err(), carrier_time);
 
-    match outcome {
-        Ok(label) => finish(state, caller, key, &usable, selected_by, &parsed, label).await,
-        Err(error) => fail(state, caller, key, &usable, carrier.id(), error).await,
-    }
+    let (status, body) = match outcome {
+        Ok(label) => finish(state, caller, key, &usable, selected_by, &parsed, label).await?,
+        Err(error) => fail(state, caller, key, &usable, carrier.id(), error).await?,
+    };
+    Ok(Outcome {
+        status,
+        body,
+        carrier_time: Some(carrier_time),
+    })
 }
 
 async fn finish(

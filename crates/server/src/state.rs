@@ -2,6 +2,8 @@
 //! metrics.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use accounts::{AccountService, Database, MasterKeyring, PgTokenCache, Principal};
 use carrier::CarrierRegistry;
@@ -21,6 +23,8 @@ struct Inner {
     registry: CarrierRegistry,
     keyring: Arc<MasterKeyring>,
     metrics: Metrics,
+    /// How long a running label purchase holds its idempotency key, in milliseconds.
+    label_lock_ms: AtomicU64,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
                 registry,
                 keyring,
                 metrics: Metrics::new(token_cache),
+                label_lock_ms: AtomicU64::new(crate::label::DEFAULT_LOCK.as_millis() as u64),
             }),
         }
     }
@@ -61,6 +66,18 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// How long a running label purchase holds its idempotency key before another request may
+    /// resume it (after a crash). [`crate::label::DEFAULT_LOCK`] unless changed.
+    pub fn label_lock(&self) -> Duration {
+        Duration::from_millis(self.inner.label_lock_ms.load(Ordering::Relaxed))
+    }
+
+    /// Changes [`AppState::label_lock`] (tests of crash recovery use a short one).
+    pub fn set_label_lock(&self, lock: Duration) {
+        let millis = u64::try_from(lock.as_millis()).unwrap_or(u64::MAX);
+        self.inner.label_lock_ms.store(millis, Ordering::Relaxed);
     }
 
     /// The principal behind a presented API key.

@@ -39,8 +39,16 @@ pub async fn create(
         .to_str()
         .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
     let key = IdempotencyKey::parse("Idempotency-Key", key)?;
-    let (status, body) = label::create(&state, &caller, &key, &body).await?;
-    let mut response = (status, Json(body)).into_response();
+    let outcome = label::create(&state, &caller, &key, &body).await?;
+    let status = outcome.status;
+    let mut response = (status, Json(outcome.body)).into_response();
+    if let Some(carrier_time) = outcome.carrier_time {
+        // The carrier's share of the latency, so clients and benchmarks can tell it from ours.
+        let timing = format!("carrier;dur={:.3}", carrier_time.as_secs_f64() * 1000.0);
+        if let Ok(value) = HeaderValue::from_str(&timing) {
+            response.headers_mut().insert("server-timing", value);
+        }
+    }
     if status == StatusCode::CREATED {
         response.headers_mut().insert(
             "idempotency-key",
