@@ -4,6 +4,7 @@
 //! [`router`] builds the app from an [`AppState`] (tests call it directly); [`serve`] runs it.
 
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod label;
 pub mod metrics;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .merge(console::router())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

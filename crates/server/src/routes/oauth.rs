@@ -14,9 +14,13 @@
 //! the state named a tenant, `account.oauth_failed` is audited. Neither page shows the code or
 //! the state, and both are sent with `Cache-Control: no-store` and `Referrer-Policy: no-referrer`
 //! so the callback URL does not linger in caches or leak to other sites.
+//!
+//! A sign-in started from the web console ([`crate::console::connect`]) goes through the same
+//! steps; only its last answer differs: the callback redirects the browser to the console's
+//! details form, or to the console's "Login failed — try again" page.
 
 use accounts::audit::Actor;
-use accounts::{AccountError, Context, SignIn, StateError};
+use accounts::{AccountError, Context, ShipperAccount, SignIn, StateError};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -31,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::TenantKey;
+use crate::console;
 use crate::error::{self, ApiError, ErrorEnvelope};
 use crate::label::parse_body;
 use crate::request_id;
@@ -71,7 +76,43 @@ pub async fn connect(
     bytes: Bytes,
 ) -> Result<Json<ConnectResponse>, ApiError> {
     let (input, _): (Connect, Value) = parse_body(&bytes)?;
-    let (carrier, hooks) = state.accounts().oauth_carrier(&carrier)?;
+    let begun = begin(&state, &caller, &carrier, &input.name).await?;
+    Ok(Json(begun.response))
+}
+
+/// A sign-in just started: the answer to the connect call, and its state (for the console,
+/// which remembers the sign-ins it started).
+pub struct Begun {
+    pub response: ConnectResponse,
+    state: SecretString,
+}
+
+impl Begun {
+    /// The sign-in's state (a bearer value: never log or show it).
+    pub fn state_secret(&self) -> &str {
+        self.state.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Begun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Begun")
+            .field("expires_at", &self.response.expires_at)
+            .field("state", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// Starts a sign-in with `carrier` for the caller, to create an account named `name`: a new
+/// single-use state recorded by the account service, and the carrier's authorize URL carrying
+/// it (`POST /v1/shipper-accounts/{carrier}/connect`, and the console's "Login with USPS").
+pub async fn begin(
+    state: &AppState,
+    caller: &TenantKey,
+    carrier: &str,
+    name: &str,
+) -> Result<Begun, ApiError> {
+    let (carrier, hooks) = state.accounts().oauth_carrier(carrier)?;
     let sign_in_state = new_state();
     let authorize_url = hooks
         .authorize_url(&sign_in_state)
@@ -87,14 +128,17 @@ pub async fn connect(
                 request_id: Some(&request_id),
             },
             carrier.id(),
-            &input.name,
+            name,
             &sign_in_state,
         )
         .await?;
-    Ok(Json(ConnectResponse {
-        authorize_url: authorize_url.to_string(),
-        expires_at,
-    }))
+    Ok(Begun {
+        response: ConnectResponse {
+            authorize_url: authorize_url.to_string(),
+            expires_at,
+        },
+        state: SecretString::from(sign_in_state),
+    })
 }
 
 /// The callback's query: `code` and `state`, or `error` and `state`. Code and state are
@@ -185,8 +229,16 @@ pub async fn callback(
         return failed_page(StatusCode::BAD_REQUEST, None);
     };
     let callback = Callback::parse(query.as_deref().unwrap_or_default());
+    // A sign-in the console started goes back to the console's pages.
+    let from_console = match &callback.state {
+        Some(sign_in_state) => {
+            console::connect::started_here(&state, sign_in_state.expose_secret()).await
+        }
+        None => false,
+    };
     let failure = match complete(&state, carrier, hooks, callback).await {
-        Ok(page) => return page,
+        Ok(account) if from_console => return console::connect::connected(account.id.as_str()),
+        Ok(account) => return connected_page(carrier.name(), account.id.as_str(), &account.name),
         Err(failure) => failure,
     };
     let carrier_id = carrier.id();
@@ -211,6 +263,9 @@ pub async fn callback(
             tracing::error!(%request_id, carrier = carrier_id, %error, "Login failed: the account could not be stored")
         }
     }
+    if from_console {
+        return console::connect::login_failed(carrier_id);
+    }
     failed_page(failure.status(), Some(carrier.name()))
 }
 
@@ -220,7 +275,7 @@ async fn complete(
     carrier: &dyn Carrier,
     hooks: &dyn OAuthOnboarding,
     callback: Callback,
-) -> Result<Response, Failure> {
+) -> Result<ShipperAccount, Failure> {
     let sign_in_state = match (&callback.state, callback.repeated) {
         (Some(sign_in_state), false) => sign_in_state,
         _ => return Err(Failure::Malformed),
@@ -268,11 +323,7 @@ async fn complete(
         .await
         .map_err(Failure::Account)?;
     tracing::info!(%request_id, account = %account.id, tenant = %sign_in.tenant, carrier = carrier.id(), "account connected by signing in");
-    Ok(connected_page(
-        carrier.name(),
-        account.id.as_str(),
-        &account.name,
-    ))
+    Ok(account)
 }
 
 /// Escapes text for HTML element content.

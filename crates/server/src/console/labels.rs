@@ -1,0 +1,486 @@
+//! Return labels in the console: the create form, the label (PDF embedded or PNG shown, the
+//! tracking number, the postage, a download link) and the list.
+//!
+//! Buying goes through [`label::create`] — the purchase flow of `POST /v1/return-labels`, with
+//! its idempotency, account selection, OAuth renewal and audit — under an idempotency key the
+//! form carries, so a double submission buys one label. Reading and downloading call the API's
+//! own label handlers with the merchant's tenant.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use carrier::IdempotencyKey;
+use maud::html;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::form::{self, Errors, Fields, Input};
+use super::page;
+use super::session::{Merchant, Posted};
+use super::{ConsoleError, PageResult};
+use crate::error::ApiError;
+use crate::label::{self, MoneyBody, ReturnLabelBody};
+use crate::routes::accounts::PageQuery;
+use crate::routes::labels as api;
+use crate::state::AppState;
+
+/// The customer's address inputs (`from_address.*`): (key, label, required).
+const FROM_ADDRESS: [(&str, &str, bool); 11] = [
+    ("first_name", "First name", true),
+    ("last_name", "Last name", true),
+    ("firm", "Company", false),
+    ("street1", "Street address", true),
+    ("street2", "Apartment, suite, unit", false),
+    ("city", "City", true),
+    ("state", "State (2 letters)", true),
+    ("zip5", "ZIP Code", true),
+    ("zip4", "ZIP+4", false),
+    ("phone", "Phone", false),
+    ("email", "Email", false),
+];
+
+/// The parcel inputs (`parcel.*`): (key, label, required).
+const PARCEL: [(&str, &str, bool); 4] = [
+    ("weight_oz", "Weight (ounces)", true),
+    ("length_in", "Length (inches)", false),
+    ("width_in", "Width (inches)", false),
+    ("height_in", "Height (inches)", false),
+];
+
+const FORMATS: [(&str, &str); 4] = [
+    ("PDF", "PDF"),
+    ("PNG", "PNG image"),
+    ("TIF", "TIFF image"),
+    ("ZPL", "ZPL (thermal printers)"),
+];
+
+fn new_key() -> String {
+    let random: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect();
+    format!("console-{random}")
+}
+
+fn money(postage: &MoneyBody) -> String {
+    if postage.currency == "USD" {
+        format!("${}", postage.amount)
+    } else {
+        format!("{} {}", postage.amount, postage.currency)
+    }
+}
+
+/// The service's name, from the carrier that offers it.
+fn service_name(state: &AppState, carrier: &str, code: &str) -> String {
+    state
+        .registry()
+        .get(carrier)
+        .and_then(|carrier| carrier.services().iter().find(|info| info.code == code))
+        .map_or_else(|| code.to_owned(), |info| info.name.to_owned())
+}
+
+/// Every input of the form, for the error summary's links.
+fn inputs() -> Vec<String> {
+    let mut names = vec![
+        "shipper_account_id".to_owned(),
+        "service".to_owned(),
+        "label_format".to_owned(),
+        "reference".to_owned(),
+    ];
+    names.extend(FROM_ADDRESS.iter().map(|(key, _, _)| format!("from_address.{key}")));
+    names.extend(PARCEL.iter().map(|(key, _, _)| format!("parcel.{key}")));
+    names
+}
+
+/// What went wrong, above the form: the API's message and the carrier's details.
+#[derive(Debug, Default)]
+struct Problem {
+    message: String,
+    details: Vec<String>,
+}
+
+impl Problem {
+    fn of(body: &Value) -> Self {
+        let error = &body["error"];
+        Problem {
+            message: error["message"].as_str().unwrap_or("The label was not created.").to_owned(),
+            details: error["details"]
+                .as_array()
+                .map(|details| {
+                    details
+                        .iter()
+                        .map(|detail| {
+                            let message = detail["message"].as_str().unwrap_or_default();
+                            match detail["code"].as_str() {
+                                Some(code) => format!("{code}: {message}"),
+                                None => message.to_owned(),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    status: StatusCode,
+    merchant: &Merchant,
+    fields: &Fields,
+    key: &str,
+    errors: &Errors,
+    problem: Option<&Problem>,
+) -> PageResult {
+    let accounts = state
+        .accounts()
+        .list(&merchant.caller.tenant, None, 100)
+        .await?;
+    let mut account_options = vec![(
+        String::new(),
+        "Choose automatically (the default account, then by priority)".to_owned(),
+    )];
+    account_options.extend(
+        accounts
+            .iter()
+            .filter(|account| account.status == accounts::AccountStatus::Active)
+            .map(|account| (account.id.to_string(), account.name.clone())),
+    );
+    let mut service_options = Vec::new();
+    for carrier in state.registry().iter() {
+        for info in carrier.services() {
+            service_options.push((
+                format!("{}:{}", carrier.id(), info.code),
+                format!("{} — {}", carrier.name(), info.name),
+            ));
+        }
+    }
+    let service = fields
+        .get("service")
+        .map_or_else(|| "usps:usps_ground_advantage_return".to_owned(), str::to_owned);
+    let label_format = fields.get("label_format").unwrap_or("PDF").to_ascii_uppercase();
+    let names = inputs();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let body = html! {
+        h1 { "Create a return label" }
+        @if let Some(problem) = problem {
+            div.alert.error role="alert" {
+                h2 { "The label was not created" }
+                p { (problem.message) }
+                @if !problem.details.is_empty() {
+                    ul { @for detail in &problem.details { li { (detail) } } }
+                }
+            }
+        }
+        (errors.summary(&names))
+        form.stack method="post" action="/console/labels/new" novalidate {
+            (form::csrf(&merchant.csrf))
+            input type="hidden" name="idempotency_key" value=(key);
+            fieldset {
+                legend { "Shipping" }
+                (form::select("shipper_account_id", "Carrier account", fields.raw("shipper_account_id"), &account_options, errors))
+                (form::select("service", "Service", &service, &service_options, errors))
+                (form::radios("label_format", "Label format", &label_format, &FORMATS, errors))
+                (Input::text("reference", "Reference", fields.raw("reference").trim())
+                    .hint("Your return or order number, e.g. RMA-1001.").render(errors))
+            }
+            fieldset {
+                legend { "Customer (ships from)" }
+                div.columns {
+                    @for (key, label, required) in FROM_ADDRESS {
+                        @let name = format!("from_address.{key}");
+                        @let value = fields.raw(&name).trim().to_owned();
+                        @let input = Input::text(&name, label, &value);
+                        @let input = if required { input.required() } else { input };
+                        @let input = match key {
+                            "first_name" => input.autocomplete("given-name"),
+                            "last_name" => input.autocomplete("family-name"),
+                            "firm" => input.autocomplete("organization"),
+                            "street1" => input.autocomplete("address-line1"),
+                            "street2" => input.autocomplete("address-line2"),
+                            "city" => input.autocomplete("address-level2"),
+                            "state" => input.short().autocomplete("address-level1"),
+                            "zip5" => input.digits().autocomplete("postal-code"),
+                            "zip4" => input.digits(),
+                            "phone" => input.kind("tel").autocomplete("tel"),
+                            _ => input.kind("email").autocomplete("email"),
+                        };
+                        (input.render(errors))
+                    }
+                }
+            }
+            fieldset {
+                legend { "Parcel" }
+                div.columns {
+                    @for (key, label, required) in PARCEL {
+                        @let name = format!("parcel.{key}");
+                        @let value = fields.raw(&name).trim().to_owned();
+                        @let input = Input::text(&name, label, &value).short();
+                        @let input = if required { input.required() } else { input };
+                        @let input = Input { inputmode: Some("decimal"), ..input };
+                        (input.render(errors))
+                    }
+                }
+            }
+            div.actions {
+                button.primary type="submit" { "Create return label" }
+            }
+        }
+    };
+    Ok(page::render(status, "Create a return label", merchant.nav(), body))
+}
+
+/// `GET /console/labels/new`.
+pub async fn new(State(state): State<AppState>, merchant: Merchant) -> PageResult {
+    form_page(
+        &state,
+        StatusCode::OK,
+        &merchant,
+        &Fields::default(),
+        &new_key(),
+        &Errors::new(),
+        None,
+    )
+    .await
+}
+
+/// The API's request body from the form (blank inputs left out).
+fn request_body(fields: &Fields) -> Value {
+    let mut body = Map::new();
+    if let Some(account) = fields.get("shipper_account_id") {
+        body.insert("shipper_account_id".into(), Value::String(account.to_owned()));
+    }
+    if let Some(choice) = fields.get("service") {
+        let (carrier, service) = choice.split_once(':').unwrap_or(("usps", choice));
+        body.insert("carrier".into(), Value::String(carrier.to_owned()));
+        body.insert("service".into(), Value::String(service.to_owned()));
+    }
+    let keys: Vec<&str> = FROM_ADDRESS.iter().map(|(key, _, _)| *key).collect();
+    body.insert(
+        "from_address".into(),
+        Value::Object(fields.object("from_address", &keys)),
+    );
+    let keys: Vec<&str> = PARCEL.iter().map(|(key, _, _)| *key).collect();
+    body.insert(
+        "parcel".into(),
+        Value::Object(fields.object("parcel", &keys)),
+    );
+    for key in ["label_format", "reference"] {
+        if let Some(value) = fields.get(key) {
+            body.insert(key.into(), Value::String(value.to_owned()));
+        }
+    }
+    Value::Object(body)
+}
+
+/// `POST /console/labels/new`: buys the label through the API's purchase flow.
+pub async fn create(
+    State(state): State<AppState>,
+    Posted {
+        session: merchant,
+        fields,
+    }: Posted<Merchant>,
+) -> PageResult {
+    let presented = fields.raw("idempotency_key").trim().to_owned();
+    let key = IdempotencyKey::parse("idempotency_key", &presented)
+        .map_err(|errors| ConsoleError::Api(errors.into()))?;
+    let body = request_body(&fields);
+    let bytes = serde_json::to_vec(&body).map_err(|error| ApiError::Internal(error.to_string()))?;
+    let outcome = label::create(&state, &merchant.caller, &key, &bytes).await;
+    let (errors, problem, same_key) = match outcome {
+        Ok(outcome) if outcome.status == StatusCode::CREATED => {
+            let id = outcome.body["id"].as_str().unwrap_or_default();
+            return Ok(Redirect::to(&format!("/console/labels/{id}")).into_response());
+        }
+        // A refusal the carrier gave (stored for the key, like the API's replay).
+        Ok(outcome) => (Errors::new(), Some(Problem::of(&outcome.body)), false),
+        Err(ApiError::Validation(invalid)) => (Errors::from_validation(&invalid, ""), None, false),
+        Err(error) => {
+            if let ApiError::Internal(cause) = &error {
+                tracing::error!(request_id = %crate::request_id::current(), %cause, "console label purchase failed");
+            }
+            // When the outcome is unknown or the purchase still runs, retrying must reuse the key.
+            let retry = matches!(
+                error,
+                ApiError::CarrierUnavailable { .. } | ApiError::IdempotencyKeyInUse
+            );
+            (Errors::new(), Some(Problem::of(&error.body())), retry)
+        }
+    };
+    let key = if same_key { presented } else { new_key() };
+    form_page(
+        &state,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &merchant,
+        &fields,
+        &key,
+        &errors,
+        problem.as_ref(),
+    )
+    .await
+}
+
+/// `GET /console/labels/{id}`: the label shown, with its tracking number, postage and download.
+pub async fn show(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(id): Path<String>,
+) -> PageResult {
+    let axum::Json(label) = api::get(
+        State(state.clone()),
+        merchant.caller.clone(),
+        Path(id),
+    )
+    .await?;
+    let account = state
+        .accounts()
+        .get(&merchant.caller.tenant, &label.shipper_account_id)
+        .await
+        .map(|account| account.name)
+        .unwrap_or_else(|_| label.shipper_account_id.clone());
+    let document = format!("/console/labels/{}/label", label.id);
+    let download = format!("{document}?download=1");
+    let alt = format!("Return label, tracking number {}", label.tracking_number);
+    let body = html! {
+        p { a href="/console/labels" { "← Return labels" } }
+        h1 { "Return label" }
+        dl.facts {
+            dt { "Tracking number" } dd.mono #tracking-number { (label.tracking_number) }
+            dt { "Postage" } dd #postage { (money(&label.postage)) }
+            dt { "Service" } dd { (service_name(&state, &label.carrier, &label.service)) }
+            dt { "Carrier account" } dd { a href={ "/console/accounts/" (label.shipper_account_id) } { (account) } }
+            dt { "Chosen by" } dd { (label.selected_by) }
+            @if let Some(zone) = &label.zone { dt { "Zone" } dd { (zone) } }
+            dt { "Format" } dd { (label.label_format) }
+            dt { "Created" } dd { (page::time(&label.created_at)) }
+        }
+        @if !label.warnings.is_empty() {
+            div.alert.warn {
+                h2 { "Warnings" }
+                ul { @for warning in &label.warnings { li { (warning["message"].as_str().unwrap_or_default()) } } }
+            }
+        }
+        @if label.label_url.is_some() {
+            div.actions {
+                a.button.primary href=(download) download { "Download label (" (label.label_format) ")" }
+            }
+            div.label-preview {
+                @match label.label_format.as_str() {
+                    "PDF" => {
+                        object data=(document) type="application/pdf" aria-label=(alt) {
+                            p { "Your browser does not show PDF files here. " a href=(download) { "Download the label" } "." }
+                        }
+                    }
+                    "PNG" => { img src=(document) alt=(alt); }
+                    _ => { p { "No preview for " (label.label_format) " labels. " a href=(download) { "Download the label" } "." } }
+                }
+            }
+        }
+    };
+    Ok(page::render(StatusCode::OK, "Return label", merchant.nav(), body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DocumentQuery {
+    download: Option<String>,
+}
+
+/// `GET /console/labels/{id}/label`: the label's bytes, as `GET /v1/return-labels/{id}/label`
+/// serves them; `?download=1` asks the browser to save them.
+pub async fn document(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(id): Path<String>,
+    Query(query): Query<DocumentQuery>,
+) -> Result<Response, ConsoleError> {
+    let mut response = api::label_document(State(state), merchant.caller, Path(id)).await?;
+    if query.download.is_some() {
+        let headers = response.headers_mut();
+        let inline = headers
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.replacen("inline", "attachment", 1));
+        if let Some(value) = inline.and_then(|value| HeaderValue::from_str(&value).ok()) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+/// `GET /console/labels`: newest first.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    after: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Query(query): Query<ListQuery>,
+) -> PageResult {
+    let axum::Json(found) = api::list(
+        State(state.clone()),
+        merchant.caller.clone(),
+        Query(PageQuery {
+            limit: Some(50),
+            starting_after: query.after,
+        }),
+    )
+    .await?;
+    let labels: &[ReturnLabelBody] = &found.data;
+    let body = html! {
+        h1 { "Return labels" }
+        div.actions { a.button.primary href="/console/labels/new" { "Create a return label" } }
+        @if labels.is_empty() {
+            p { "No label yet." }
+        } @else {
+            div.table-scroll {
+                table {
+                    caption.visually-hidden { "Return labels, newest first" }
+                    thead { tr {
+                        th scope="col" { "Created" } th scope="col" { "Tracking number" }
+                        th scope="col" { "Service" } th scope="col" { "Postage" } th scope="col" { "Format" }
+                    } }
+                    tbody {
+                        @for label in labels {
+                            tr {
+                                td { (page::time(&label.created_at)) }
+                                td.mono { a href={ "/console/labels/" (label.id) } { (label.tracking_number) } }
+                                td { (service_name(&state, &label.carrier, &label.service)) }
+                                td.num { (money(&label.postage)) }
+                                td { (label.label_format) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(next) = &found.next_cursor {
+                p { a href={ "/console/labels?after=" (next) } { "Older labels" } }
+            }
+        }
+    };
+    Ok(page::render(StatusCode::OK, "Return labels", merchant.nav(), body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_becomes_the_apis_request_without_blank_fields() {
+        let fields = Fields::parse(
+            b"service=usps%3Ausps_priority_mail_return&from_address.first_name=Jane&from_address.street2=&parcel.weight_oz=24&label_format=PNG&reference=",
+        );
+        let body = request_body(&fields);
+        assert_eq!(body["carrier"], "usps");
+        assert_eq!(body["service"], "usps_priority_mail_return");
+        assert_eq!(body["from_address"], serde_json::json!({"first_name": "Jane"}));
+        assert_eq!(body["parcel"]["weight_oz"], "24");
+        assert_eq!(body["label_format"], "PNG");
+        assert!(body.get("reference").is_none());
+        assert!(body.get("shipper_account_id").is_none());
+    }
+}
