@@ -56,7 +56,11 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
-fn context<'a>(merchant: &'a Merchant, actor: &'a accounts::Actor, request_id: &'a str) -> Context<'a> {
+fn context<'a>(
+    merchant: &'a Merchant,
+    actor: &'a accounts::Actor,
+    request_id: &'a str,
+) -> Context<'a> {
     Context {
         tenant: &merchant.caller.tenant,
         actor,
@@ -502,11 +506,14 @@ fn details_patch(fields: &Fields, with_return_address: bool) -> Value {
         Some("PERMIT") => (false, true),
         _ => (true, true),
     };
-    let keep = |name: &str, chosen: bool| if chosen { fields.json(name) } else { Value::Null };
-    details.insert(
-        "eps_account_number".into(),
-        keep("eps_account_number", eps),
-    );
+    let keep = |name: &str, chosen: bool| {
+        if chosen {
+            fields.json(name)
+        } else {
+            Value::Null
+        }
+    };
+    details.insert("eps_account_number".into(), keep("eps_account_number", eps));
     details.insert("permit_number".into(), keep("permit_number", permit));
     details.insert("permit_zip".into(), keep("permit_zip", permit));
     if with_return_address {
@@ -528,10 +535,7 @@ fn details_patch(fields: &Fields, with_return_address: bool) -> Value {
 fn form_errors(errors: &carrier::ValidationErrors) -> Errors {
     let mut mapped = Errors::new();
     for error in errors.errors() {
-        let field = error
-            .field
-            .strip_prefix("details.")
-            .unwrap_or(&error.field);
+        let field = error.field.strip_prefix("details.").unwrap_or(&error.field);
         let field = if field.starts_with("tags.") {
             "tags"
         } else {
@@ -731,7 +735,9 @@ pub async fn rotate(
         )
         .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/console/accounts/{id}?notice=rotated")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/accounts/{id}?notice=rotated")).into_response())
+        }
         Err(AccountError::Validation(invalid)) => {
             let errors = Errors::from_validation(&invalid, "credentials.");
             // Never echo a secret back: only the client id is shown again.
@@ -770,7 +776,9 @@ pub async fn make_default(
         )
         .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/console/accounts/{id}?notice=default")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/accounts/{id}?notice=default")).into_response())
+        }
         Err(AccountError::Validation(invalid)) => {
             let account = state.accounts().get(&merchant.caller.tenant, &id).await?;
             Ok(account_page(

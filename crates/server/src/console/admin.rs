@@ -257,7 +257,12 @@ pub async fn timeline(
         p.muted { (events.data.len()) " event" @if events.data.len() != 1 { "s" } ", newest first" }
         (events_table(&events.data, "Audit events of this account, newest first"))
     };
-    Ok(page::render(StatusCode::OK, &account.name, admin.nav(), body))
+    Ok(page::render(
+        StatusCode::OK,
+        &account.name,
+        admin.nav(),
+        body,
+    ))
 }
 
 /// `?tenant_id=&account_id=&action=&since=&cursor=` of the audit page.
@@ -453,7 +458,11 @@ pub async fn verify(
         Err(ApiError::Validation(_)) => return audit_page(&state, &admin, &filters, None).await,
         Err(other) => return Err(other.into()),
     };
-    tracing::info!(ok = result.ok, checked = result.checked, "audit chain verified from the console");
+    tracing::info!(
+        ok = result.ok,
+        checked = result.checked,
+        "audit chain verified from the console"
+    );
     audit_page(&state, &admin, &filters, Some((&result, tenant.as_deref()))).await
 }
 

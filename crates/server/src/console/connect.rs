@@ -58,7 +58,13 @@ pub async fn choose_carrier(State(state): State<AppState>, merchant: Merchant) -
 }
 
 /// The "Login with …" form: a name for the account, and the button.
-fn login_form(carrier_id: &str, carrier_name: &str, csrf: &str, name: &str, errors: &Errors) -> Markup {
+fn login_form(
+    carrier_id: &str,
+    carrier_name: &str,
+    csrf: &str,
+    name: &str,
+    errors: &Errors,
+) -> Markup {
     let button = format!("Login with {carrier_name}");
     html! {
         (errors.summary(&["name"]))

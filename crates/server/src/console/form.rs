@@ -395,7 +395,10 @@ mod tests {
         let mut errors = Errors::new();
         let tags = tags_json("location = east\n\nteam=returns", "tags", &mut errors);
         assert!(errors.is_empty());
-        assert_eq!(tags, serde_json::json!({"location": "east", "team": "returns"}));
+        assert_eq!(
+            tags,
+            serde_json::json!({"location": "east", "team": "returns"})
+        );
         tags_json("oops", "tags", &mut errors);
         assert!(errors.of("tags").is_some());
     }

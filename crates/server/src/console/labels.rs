@@ -90,7 +90,11 @@ fn inputs() -> Vec<String> {
         "label_format".to_owned(),
         "reference".to_owned(),
     ];
-    names.extend(FROM_ADDRESS.iter().map(|(key, _, _)| format!("from_address.{key}")));
+    names.extend(
+        FROM_ADDRESS
+            .iter()
+            .map(|(key, _, _)| format!("from_address.{key}")),
+    );
     names.extend(PARCEL.iter().map(|(key, _, _)| format!("parcel.{key}")));
     names
 }
@@ -106,7 +110,10 @@ impl Problem {
     fn of(body: &Value) -> Self {
         let error = &body["error"];
         Problem {
-            message: error["message"].as_str().unwrap_or("The label was not created.").to_owned(),
+            message: error["message"]
+                .as_str()
+                .unwrap_or("The label was not created.")
+                .to_owned(),
             details: error["details"]
                 .as_array()
                 .map(|details| {
@@ -158,10 +165,14 @@ async fn form_page(
             ));
         }
     }
-    let service = fields
-        .get("service")
-        .map_or_else(|| "usps:usps_ground_advantage_return".to_owned(), str::to_owned);
-    let label_format = fields.get("label_format").unwrap_or("PDF").to_ascii_uppercase();
+    let service = fields.get("service").map_or_else(
+        || "usps:usps_ground_advantage_return".to_owned(),
+        str::to_owned,
+    );
+    let label_format = fields
+        .get("label_format")
+        .unwrap_or("PDF")
+        .to_ascii_uppercase();
     let names = inputs();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let body = html! {
@@ -230,7 +241,12 @@ async fn form_page(
             }
         }
     };
-    Ok(page::render(status, "Create a return label", merchant.nav(), body))
+    Ok(page::render(
+        status,
+        "Create a return label",
+        merchant.nav(),
+        body,
+    ))
 }
 
 /// `GET /console/labels/new`.
@@ -251,7 +267,10 @@ pub async fn new(State(state): State<AppState>, merchant: Merchant) -> PageResul
 fn request_body(fields: &Fields) -> Value {
     let mut body = Map::new();
     if let Some(account) = fields.get("shipper_account_id") {
-        body.insert("shipper_account_id".into(), Value::String(account.to_owned()));
+        body.insert(
+            "shipper_account_id".into(),
+            Value::String(account.to_owned()),
+        );
     }
     if let Some(choice) = fields.get("service") {
         let (carrier, service) = choice.split_once(':').unwrap_or(("usps", choice));
@@ -329,12 +348,8 @@ pub async fn show(
     merchant: Merchant,
     Path(id): Path<String>,
 ) -> PageResult {
-    let axum::Json(label) = api::get(
-        State(state.clone()),
-        merchant.caller.clone(),
-        Path(id),
-    )
-    .await?;
+    let axum::Json(label) =
+        api::get(State(state.clone()), merchant.caller.clone(), Path(id)).await?;
     let account = state
         .accounts()
         .get(&merchant.caller.tenant, &label.shipper_account_id)
@@ -380,7 +395,12 @@ pub async fn show(
             }
         }
     };
-    Ok(page::render(StatusCode::OK, "Return label", merchant.nav(), body))
+    Ok(page::render(
+        StatusCode::OK,
+        "Return label",
+        merchant.nav(),
+        body,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -462,7 +482,12 @@ pub async fn list(
             }
         }
     };
-    Ok(page::render(StatusCode::OK, "Return labels", merchant.nav(), body))
+    Ok(page::render(
+        StatusCode::OK,
+        "Return labels",
+        merchant.nav(),
+        body,
+    ))
 }
 
 #[cfg(test)]
@@ -477,7 +502,10 @@ mod tests {
         let body = request_body(&fields);
         assert_eq!(body["carrier"], "usps");
         assert_eq!(body["service"], "usps_priority_mail_return");
-        assert_eq!(body["from_address"], serde_json::json!({"first_name": "Jane"}));
+        assert_eq!(
+            body["from_address"],
+            serde_json::json!({"first_name": "Jane"})
+        );
         assert_eq!(body["parcel"]["weight_oz"], "24");
         assert_eq!(body["label_format"], "PNG");
         assert!(body.get("reference").is_none());

@@ -43,7 +43,10 @@ pub fn router() -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(session::home))
         .route("/assets/console.css", get(page::stylesheet))
-        .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
         .route("/sign-out", post(session::sign_out))
         .route("/accounts", get(accounts::list))
         .route("/accounts/new", get(connect::choose_carrier))
@@ -51,7 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/new/{carrier}/connect", post(connect::start))
         .route("/accounts/new/{carrier}/failed", get(connect::failed))
         .route("/accounts/{id}", get(accounts::show))
-        .route("/accounts/{id}/edit", get(accounts::edit).post(accounts::save))
+        .route(
+            "/accounts/{id}/edit",
+            get(accounts::edit).post(accounts::save),
+        )
         .route(
             "/accounts/{id}/credentials",
             get(accounts::credentials).post(accounts::rotate),

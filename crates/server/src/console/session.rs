@@ -274,10 +274,7 @@ async fn session_of(parts: &Parts, state: &AppState) -> Result<Session, ConsoleE
 impl FromRequestParts<AppState> for Session {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, ConsoleError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
         session_of(parts, state).await
     }
 }
@@ -299,10 +296,7 @@ impl Merchant {
 impl FromRequestParts<AppState> for Merchant {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, ConsoleError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
         let session = session_of(parts, state).await?;
         match session.principal {
             Principal::Tenant { tenant, key } => Ok(Merchant {
@@ -331,10 +325,7 @@ impl Admin {
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, ConsoleError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ConsoleError> {
         let session = session_of(parts, state).await?;
         match session.principal {
             Principal::Admin { key } => Ok(Admin {
