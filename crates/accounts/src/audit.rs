@@ -224,6 +224,14 @@ impl Fields<'_> {
     }
 }
 
+/// `value` as canonical JSON: object keys sorted at every level, no insignificant white space,
+/// so equal documents always give equal text (for hashes).
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {

@@ -124,36 +124,6 @@ struct Parsed {
     hash: [u8; 32],
 }
 
-fn canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (index, key) in keys.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                canonical(&map[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
 /// Parses the body with field paths in every error.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiError> {
     let value: Value = serde_json::from_slice(body)
@@ -169,9 +139,7 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Val
 
 fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
     let (input, value): (CreateReturnLabel, Value) = parse_body(body)?;
-    let mut hasher_input = String::new();
-    canonical(&value, &mut hasher_input);
-    let hash: [u8; 32] = Sha256::digest(hasher_input.as_bytes()).into();
+    let hash: [u8; 32] = Sha256::digest(audit::canonical_json(&value).as_bytes()).into();
 
     let mut errors = ValidationErrors::new();
     let request = errors.collect(ReturnLabelRequest::parse(&ReturnLabelInput {
@@ -699,9 +667,7 @@ mod tests {
     fn the_request_hash_ignores_key_order_and_whitespace() {
         let hash = |raw: &str| {
             let value: Value = serde_json::from_str(raw).unwrap();
-            let mut out = String::new();
-            canonical(&value, &mut out);
-            out
+            audit::canonical_json(&value)
         };
         assert_eq!(
             hash(r#"{"a": 1, "b": {"c": [1, 2]}}"#),
