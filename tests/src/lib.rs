@@ -420,3 +420,6 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+pub mod browser;
+pub mod console;

@@ -715,11 +715,25 @@ pub async fn rotate(
     if inputs.is_empty() {
         return Err(ConsoleError::NotFound);
     }
+    // A rotation replaces the secrets: each must be entered (the form never shows them).
+    let mut missing = Errors::new();
     let mut credentials = CredentialsInput::new().with("mode", mode);
-    for (name, _, _) in inputs {
-        if let Some(value) = fields.get(name) {
-            credentials = credentials.with(name, value);
+    for (name, label, secret) in inputs {
+        match fields.get(name) {
+            Some(value) => credentials = credentials.with(name, value),
+            None if *secret => missing.push(*name, format!("enter the {}", label.to_lowercase())),
+            None => {}
         }
+    }
+    if !missing.is_empty() {
+        let client_id = fields.raw("client_id").trim().to_owned();
+        return Ok(credentials_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &merchant,
+            &account,
+            &client_id,
+            &missing,
+        ));
     }
     let actor = merchant.caller.actor();
     let request_id = request_id::current();

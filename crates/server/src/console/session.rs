@@ -19,7 +19,7 @@
 use std::fmt;
 
 use accounts::{ApiKeyId, Principal, TenantId};
-use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -243,10 +243,14 @@ fn next_of(parts: &Parts) -> Option<String> {
     if parts.method != Method::GET {
         return None;
     }
-    let path = parts
-        .uri
+    // The console is nested: the original URI still has its prefix.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let path = uri
         .path_and_query()
-        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+        .map_or_else(|| uri.path(), |pq| pq.as_str());
     safe_next(path).map(str::to_owned)
 }
 
