@@ -278,9 +278,32 @@ impl Browser {
             .expect("resizing the window");
     }
 
-    /// Saves a screenshot as `target/console-screenshots/{name}.png`; returns its path.
+    /// Saves a screenshot of the whole page (the window grown to the page's height for it) as
+    /// `target/console-screenshots/{name}.png`; returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let (width, height) = self
+            .client
+            .get_window_size()
+            .await
+            .expect("the window size");
+        let measure =
+            "return [Math.ceil(document.documentElement.scrollHeight), window.innerHeight]";
+        let sizes = self
+            .client
+            .execute(measure, Vec::new())
+            .await
+            .expect("measuring the page");
+        let page = sizes[0].as_u64().unwrap_or(height);
+        let viewport = sizes[1].as_u64().unwrap_or(height);
+        let full = (page + height.saturating_sub(viewport)).clamp(height, 8000);
+        let grow = full > height;
+        if grow {
+            self.resize(to_u32(width), to_u32(full)).await;
+        }
         let png = self.client.screenshot().await.expect("a screenshot");
+        if grow {
+            self.resize(to_u32(width), to_u32(height)).await;
+        }
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("creating the screenshot directory");
         let path = dir.join(format!("{name}.png"));
@@ -328,6 +351,10 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+fn to_u32(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
 }
 
 async fn connect(port: u16, profile: &Path, downloads: &Path) -> Client {

@@ -24,14 +24,8 @@ use crate::request_id;
 use crate::state::AppState;
 
 /// The inputs of the return address (the v3 `toAddress` of the account's labels).
-const RETURN_ADDRESS: [(&str, &str); 7] = [
-    ("firm", "Company"),
-    ("street1", "Street address"),
-    ("street2", "Apartment, suite, unit"),
-    ("city", "City"),
-    ("state", "State (2 letters)"),
-    ("zip5", "ZIP Code"),
-    ("zip4", "ZIP+4"),
+const RETURN_ADDRESS: [&str; 7] = [
+    "firm", "street1", "street2", "city", "state", "zip5", "zip4",
 ];
 
 /// `?notice=` after a change.
@@ -112,7 +106,7 @@ pub async fn list(
             p { "No carrier account yet. Choose " strong { "Add carrier" } " to connect your USPS business account." }
         } @else {
             div.table-scroll {
-                table {
+                table.stacked {
                     caption.visually-hidden { "Your carrier accounts" }
                     thead { tr {
                         th scope="col" { "Name" } th scope="col" { "Carrier" } th scope="col" { "Status" }
@@ -122,18 +116,18 @@ pub async fn list(
                     tbody {
                         @for account in &found {
                             tr {
-                                td { a href={ "/console/accounts/" (account.id) } { (account.name) } }
-                                td { (account.carrier.to_uppercase()) }
-                                td {
+                                td data-label="Name" { a href={ "/console/accounts/" (account.id) } { (account.name) } }
+                                td data-label="Carrier" { (account.carrier.to_uppercase()) }
+                                td data-label="Status" {
                                     (page::status(account.status))
                                     @if account.status == AccountStatus::PendingDetails {
                                         " " a href={ "/console/accounts/" (account.id) "/edit" } { "Finish details" }
                                     }
                                 }
-                                td { @if account.is_default { "Default" } @else { span.muted { "—" } } }
-                                td { (page::tags(&account.tags)) }
-                                td.mono { (page::payment(&account.details)) }
-                                td { (page::time_or_never(account.last_used_at.as_ref())) }
+                                td data-label="Default" { @if account.is_default { "Default" } @else { span.muted { "—" } } }
+                                td data-label="Tags" { (page::tags(&account.tags)) }
+                                td.mono data-label="Pays with" { (page::payment(&account.details)) }
+                                td data-label="Last used" { (page::time_or_never(account.last_used_at.as_ref())) }
                             }
                         }
                     }
@@ -305,7 +299,7 @@ impl DetailsForm {
             permit_zip: detail(details, "permit_zip").to_owned(),
             return_address: RETURN_ADDRESS
                 .iter()
-                .map(|(key, _)| {
+                .map(|key| {
                     address
                         .and_then(|address| address.get(*key))
                         .and_then(Value::as_str)
@@ -332,37 +326,41 @@ impl DetailsForm {
             permit_zip: value("permit_zip"),
             return_address: RETURN_ADDRESS
                 .iter()
-                .map(|(key, _)| value(&format!("return_address.{key}")))
+                .map(|key| value(&format!("return_address.{key}")))
                 .collect(),
         }
     }
 }
 
-/// The inputs of the details form, for the error summary's links.
-fn detail_inputs() -> Vec<&'static str> {
-    let mut inputs = vec![
-        "name",
-        "priority",
-        "tags",
-        "crid",
-        "mid",
-        "manifest_mid",
-        "returns_mid",
-        "account_type",
-        "eps_account_number",
-        "permit_number",
-        "permit_zip",
-    ];
-    inputs.extend([
-        "return_address.firm",
-        "return_address.street1",
-        "return_address.street2",
-        "return_address.city",
-        "return_address.state",
-        "return_address.zip5",
-        "return_address.zip4",
-    ]);
-    inputs
+/// The inputs of the details form and their labels (also for the error summary).
+const LABELS: [(&str, &str); 19] = [
+    ("crid", "CRID"),
+    ("mid", "MID"),
+    ("account_type", "Account type"),
+    ("eps_account_number", "EPS account number"),
+    ("permit_number", "Permit number"),
+    ("permit_zip", "Permit ZIP Code"),
+    ("manifest_mid", "MMID (manifest MID)"),
+    ("returns_mid", "Returns MID"),
+    ("return_address", "Return address"),
+    ("return_address.firm", "Company"),
+    ("return_address.street1", "Street address"),
+    ("return_address.street2", "Apartment, suite, unit"),
+    ("return_address.city", "City"),
+    ("return_address.state", "State (2 letters)"),
+    ("return_address.zip5", "ZIP Code"),
+    ("return_address.zip4", "ZIP+4"),
+    ("name", "Account name"),
+    ("priority", "Priority"),
+    ("tags", "Tags"),
+];
+
+/// The label of a details input.
+fn label(name: &str) -> &'static str {
+    LABELS
+        .iter()
+        .find(|(input, _)| *input == name)
+        .map_or("", |(_, label)| label)
 }
 
 fn uses_return_address(account: &ShipperAccount) -> bool {
@@ -386,7 +384,7 @@ fn details_page(
         p { a href={ "/console/accounts/" (id) } { "← " (account.name) } }
         h1 { "Account details" }
         (page::notice(notice))
-        (errors.summary(&detail_inputs()))
+        (errors.summary(&LABELS))
         p { "Enter your CRID, MID and account type, and the MMID and Returns MID if you have them. \
              For an EPS account, enter its EPS account number; for a PERMIT account, the permit number \
              and the permit ZIP Code. Not sure? Sign in to the USPS Business Customer Gateway and check there." }
@@ -400,15 +398,15 @@ fn details_page(
                 (form::datalist("returns-mid-options", &offered(account, "returns_mid")))
                 (form::datalist("permit-number-options", &offered(account, "permit_number")))
                 (form::datalist("permit-zip-options", &offered(account, "permit_zip")))
-                (Input::text("crid", "CRID", &values.crid).required().digits().list("crid-options")
+                (Input::text("crid", label("crid"), &values.crid).required().digits().list("crid-options")
                     .hint("Customer Registration ID: 2 to 18 digits.").render(errors))
-                (Input::text("mid", "MID", &values.mid).required().digits().list("mid-options")
+                (Input::text("mid", label("mid"), &values.mid).required().digits().list("mid-options")
                     .hint("Mailer ID that prints on the labels: 6 or 9 digits.").render(errors))
-                (form::radios("account_type", "Account type", &values.account_type,
+                (form::radios("account_type", label("account_type"), &values.account_type,
                     &[("EPS", "EPS (Enterprise Payment System)"), ("PERMIT", "PERMIT (postage by permit)")], errors))
                 div.eps-only {
-                    @let input = Input::text("eps_account_number", "EPS account number", &values.eps_account_number)
-                        .digits().autocomplete("off");
+                    @let input = Input::text("eps_account_number", label("eps_account_number"), &values.eps_account_number)
+                        .required().digits().autocomplete("off");
                     @let input = if eps_offered.is_empty() {
                         input.hint("Required for EPS accounts. Stored encrypted; shown masked.")
                     } else {
@@ -417,14 +415,14 @@ fn details_page(
                     (input.render(errors))
                 }
                 div.permit-only {
-                    (Input::text("permit_number", "Permit number", &values.permit_number).short()
+                    (Input::text("permit_number", label("permit_number"), &values.permit_number).required().short()
                         .list("permit-number-options").hint("Required for PERMIT accounts.").render(errors))
-                    (Input::text("permit_zip", "Permit ZIP Code", &values.permit_zip).digits()
+                    (Input::text("permit_zip", label("permit_zip"), &values.permit_zip).required().digits()
                         .list("permit-zip-options").hint("The 5-digit ZIP Code of the permit's Post Office.").render(errors))
                 }
-                (Input::text("manifest_mid", "MMID (manifest MID)", &values.manifest_mid).digits()
+                (Input::text("manifest_mid", label("manifest_mid"), &values.manifest_mid).digits()
                     .list("manifest-mid-options").render(errors))
-                (Input::text("returns_mid", "Returns MID", &values.returns_mid).digits()
+                (Input::text("returns_mid", label("returns_mid"), &values.returns_mid).digits()
                     .list("returns-mid-options").render(errors))
             }
             @if uses_return_address(account) {
@@ -434,9 +432,9 @@ fn details_page(
                     @if let Some(error) = field_error("return_address") {
                         p.field-error { span.visually-hidden { "Error: " } (error) }
                     }
-                    @for ((key, label), value) in RETURN_ADDRESS.iter().zip(&values.return_address) {
+                    @for (key, value) in RETURN_ADDRESS.iter().zip(&values.return_address) {
                         @let name = format!("return_address.{key}");
-                        @let input = Input::text(&name, label, value);
+                        @let input = Input::text(&name, label(&name), value);
                         @let input = match *key {
                             "street1" => input.required().autocomplete("address-line1"),
                             "street2" => input.autocomplete("address-line2"),
@@ -452,13 +450,13 @@ fn details_page(
             }
             fieldset {
                 legend { "How Backhaul uses it" }
-                (Input::text("name", "Account name", &values.name).required().render(errors))
-                (Input::text("priority", "Priority", &values.priority).required().digits()
+                (Input::text("name", label("name"), &values.name).required().render(errors))
+                (Input::text("priority", label("priority"), &values.priority).required().digits()
                     .hint("When no default applies, the lowest number is chosen first.").render(errors))
                 @let tags_id = form::input_id("tags");
                 @let tags_error = errors.of("tags");
                 div.field.has-error[tags_error.is_some()] {
-                    label for=(tags_id) { "Tags" span.optional { " (optional)" } }
+                    label for=(tags_id) { (label("tags")) span.optional { " (optional)" } }
                     p.hint id="f-tags-hint" { "One name=value a line, e.g. location=east. Label requests can pick accounts by tag." }
                     @if let Some(error) = &tags_error { p.field-error id="f-tags-error" { span.visually-hidden { "Error: " } (error) } }
                     textarea id=(tags_id) name="tags" rows="3" aria-describedby="f-tags-hint"
@@ -519,7 +517,7 @@ fn details_patch(fields: &Fields, with_return_address: bool) -> Value {
     if with_return_address {
         let address: Map<String, Value> = RETURN_ADDRESS
             .iter()
-            .map(|(key, _)| {
+            .map(|key| {
                 (
                     (*key).to_owned(),
                     fields.json(&format!("return_address.{key}")),
@@ -642,7 +640,10 @@ fn credentials_page(
     let id = account.id.as_str();
     let mode = account.credentials.mode.as_str();
     let inputs = credential_inputs(mode);
-    let names: Vec<&str> = inputs.iter().map(|(name, _, _)| *name).collect();
+    let labels: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(name, label, _)| (*name, *label))
+        .collect();
     let body = html! {
         p { a href={ "/console/accounts/" (id) } { "← " (account.name) } }
         h1 { "Rotate credentials" }
@@ -659,7 +660,7 @@ fn credentials_page(
         } @else {
             p { "Enter the new credentials. The old ones stop being used as soon as you save; \
                  the change is recorded in the audit trail." }
-            (errors.summary(&names))
+            (errors.summary(&labels))
             form.narrow method="post" action={ "/console/accounts/" (id) "/credentials" } novalidate {
                 (form::csrf(&merchant.csrf))
                 @for (name, label, secret) in inputs {

@@ -110,7 +110,7 @@ pub async fn accounts(
         p.muted { (found.len()) " account" @if found.len() != 1 { "s" } }
         @if !found.is_empty() {
             div.table-scroll {
-                table #accounts {
+                table.stacked #accounts {
                     caption.visually-hidden { "Shipper accounts of every tenant" }
                     thead { tr {
                         th scope="col" { "Account" } th scope="col" { "Tenant" } th scope="col" { "Carrier" }
@@ -120,16 +120,16 @@ pub async fn accounts(
                     tbody {
                         @for account in &found {
                             tr {
-                                td {
+                                td data-label="Account" {
                                     a href={ "/console/admin/accounts/" (account.id) } { (account.name) }
                                     br; span.mono.muted { (account.id) }
                                 }
-                                td.mono { a href={ "/console/admin/accounts?tenant_id=" (account.tenant_id) } { (account.tenant_id) } }
-                                td { (account.carrier.to_uppercase()) }
-                                td { (page::status(account.status)) }
-                                td.mono { (page::payment(&account.details)) }
-                                td { (account.credentials.mode) br; span.mono { (account.credentials.fingerprint) } }
-                                td { (page::time_or_never(account.last_used_at.as_ref())) }
+                                td.mono data-label="Tenant" { a href={ "/console/admin/accounts?tenant_id=" (account.tenant_id) } { (account.tenant_id) } }
+                                td data-label="Carrier" { (account.carrier.to_uppercase()) }
+                                td data-label="Status" { (page::status(account.status)) }
+                                td.mono data-label="Pays with" { (page::payment(&account.details)) }
+                                td data-label="Credentials" { (account.credentials.mode) br; span.mono { (account.credentials.fingerprint) } }
+                                td data-label="Last used" { (page::time_or_never(account.last_used_at.as_ref())) }
                             }
                         }
                     }
@@ -149,18 +149,23 @@ pub async fn accounts(
     ))
 }
 
-/// An event's summary as `key: value` lines (values that are not text as compact JSON).
+/// An event's summary as `key: value` lines, nested objects as nested lists.
 fn summary(value: &Value) -> Markup {
     html! {
-        @if let Some(map) = value.as_object().filter(|map| !map.is_empty()) {
-            ul.summary {
-                @for (key, value) in map {
-                    li {
-                        span.muted { (key) ": " }
-                        span.mono { @if let Some(text) = value.as_str() { (text) } @else { (value.to_string()) } }
+        @match value {
+            Value::Object(map) if map.is_empty() => {}
+            Value::Object(map) => {
+                ul.summary {
+                    @for (key, value) in map {
+                        li { span.muted { (key) ": " } (summary(value)) }
                     }
                 }
             }
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                span.mono { (items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")) }
+            }
+            Value::String(text) => { span.mono { (text) } }
+            other => { span.mono { (other.to_string()) } }
         }
     }
 }
@@ -178,27 +183,30 @@ fn target(event: &AuditEvent) -> Markup {
     }
 }
 
-fn events_table(events: &[AuditEvent], caption: &str) -> Markup {
+/// Events, newest first; `of_one_account` leaves out the columns that would repeat.
+fn events_table(events: &[AuditEvent], caption: &str, of_one_account: bool) -> Markup {
     html! {
         div.table-scroll {
-            table #events {
+            table.stacked #events {
                 caption.visually-hidden { (caption) }
                 thead { tr {
                     th scope="col" { "#" } th scope="col" { "When" } th scope="col" { "Action" }
-                    th scope="col" { "Target" } th scope="col" { "Tenant" } th scope="col" { "Actor" }
-                    th scope="col" { "Details" } th scope="col" { "Request" }
+                    @if !of_one_account { th scope="col" { "Target" } th scope="col" { "Tenant" } }
+                    th scope="col" { "Actor" } th scope="col" { "Details" } th scope="col" { "Request" }
                 } }
                 tbody {
                     @for event in events {
                         tr {
-                            td.num { (event.id) }
-                            td { (page::time(&event.at)) }
-                            td.mono { (event.action) }
-                            td { (target(event)) }
-                            td.mono { (event.tenant_id.as_deref().unwrap_or("platform")) }
-                            td.mono { (event.actor) }
-                            td { (summary(&event.summary)) }
-                            td.mono { (event.request_id.as_deref().unwrap_or("—")) }
+                            td.num data-label="Event" { (event.id) }
+                            td data-label="When" { (page::time(&event.at)) }
+                            td.mono.nowrap data-label="Action" { (event.action) }
+                            @if !of_one_account {
+                                td data-label="Target" { (target(event)) }
+                                td.mono data-label="Tenant" { (event.tenant_id.as_deref().unwrap_or("platform")) }
+                            }
+                            td.mono data-label="Actor" { (event.actor) }
+                            td data-label="Details" { (summary(&event.summary)) }
+                            td.mono data-label="Request" { (event.request_id.as_deref().unwrap_or("—")) }
                         }
                     }
                 }
@@ -255,7 +263,7 @@ pub async fn timeline(
         }
         h2 { "Timeline" }
         p.muted { (events.data.len()) " event" @if events.data.len() != 1 { "s" } ", newest first" }
-        (events_table(&events.data, "Audit events of this account, newest first"))
+        (events_table(&events.data, "Audit events of this account, newest first", true))
     };
     Ok(page::render(
         StatusCode::OK,
@@ -392,7 +400,7 @@ async fn audit_page(
         }
         section aria-labelledby="events-title" {
             h2 #events-title { "Events" }
-            (errors.summary(&["tenant_id", "account_id", "action", "since"]))
+            (errors.summary(&[("tenant_id", "Tenant id"), ("account_id", "Account id"), ("action", "Action"), ("since", "Since (UTC)")]))
             form.filters method="get" action="/console/admin/audit" aria-label="Filter events" {
                 (Input::text("tenant_id", "Tenant id", filters.tenant_id.trim()).render(&errors))
                 (Input::text("account_id", "Account id", filters.account_id.trim()).render(&errors))
@@ -404,7 +412,7 @@ async fn audit_page(
                 @if events.data.is_empty() {
                     p { "No event matches." }
                 } @else {
-                    (events_table(&events.data, "Audit events, newest first"))
+                    (events_table(&events.data, "Audit events, newest first", false))
                     @if let Some(cursor) = events.next_cursor {
                         p { a href={ "/console/admin/audit?" (filters.query(cursor)) } { "Older events" } }
                     }

@@ -67,7 +67,7 @@ fn login_form(
 ) -> Markup {
     let button = format!("Login with {carrier_name}");
     html! {
-        (errors.summary(&["name"]))
+        (errors.summary(&[("name", "Account name")]))
         form.narrow method="post" action={ "/console/accounts/new/" (carrier_id) "/connect" } {
             (form::csrf(csrf))
             (Input::text("name", "Account name", name).required()

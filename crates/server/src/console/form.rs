@@ -110,12 +110,18 @@ impl Errors {
         (!messages.is_empty()).then(|| messages.join("; "))
     }
 
-    /// The summary above a form: every error, each linking to its input when the form has one
-    /// of that name (`inputs`), so a keyboard user can jump to it.
-    pub fn summary(&self, inputs: &[&str]) -> Markup {
+    /// The summary above a form: every error, named by its input's label (`labels`: input
+    /// name → label) and linking to that input, so a keyboard user can jump to it.
+    pub fn summary(&self, labels: &[(&str, &str)]) -> Markup {
         if self.0.is_empty() {
             return html! {};
         }
+        let label = |field: &str| {
+            labels
+                .iter()
+                .find(|(name, _)| *name == field)
+                .map(|(_, label)| *label)
+        };
         html! {
             div.alert.error role="alert" aria-labelledby="error-summary-title" {
                 h2 #error-summary-title {
@@ -124,10 +130,11 @@ impl Errors {
                 ul {
                     @for error in &self.0 {
                         li {
-                            @if inputs.contains(&error.field.as_str()) {
-                                a href={ "#" (input_id(&error.field)) } { (label_of(&error.field)) ": " (error.message) }
-                            } @else {
-                                (label_of(&error.field)) ": " (error.message)
+                            @match label(&error.field) {
+                                Some(label) => {
+                                    a href={ "#" (input_id(&error.field)) } { (sentence(label, &error.message)) }
+                                }
+                                None => { (sentence(&error.field.replace(['.', '_'], " "), &error.message)) }
                             }
                         }
                     }
@@ -137,14 +144,18 @@ impl Errors {
     }
 }
 
+/// "MID must be 6 or 9 digits": the API's messages are predicates about their field.
+fn sentence(label: &str, message: &str) -> String {
+    if message.starts_with(|c: char| c.is_ascii_lowercase()) {
+        format!("{label} {message}")
+    } else {
+        format!("{label}: {message}")
+    }
+}
+
 /// The id of the input named `name` (ids avoid dots, which CSS selectors would need escaped).
 pub fn input_id(name: &str) -> String {
     format!("f-{}", name.replace(['.', '_'], "-"))
-}
-
-/// A readable name for an API field path in the summary.
-fn label_of(field: &str) -> String {
-    field.replace(['.', '_'], " ")
 }
 
 /// An input with its label, hint and error.

@@ -82,21 +82,25 @@ fn service_name(state: &AppState, carrier: &str, code: &str) -> String {
         .map_or_else(|| code.to_owned(), |info| info.name.to_owned())
 }
 
-/// Every input of the form, for the error summary's links.
-fn inputs() -> Vec<String> {
-    let mut names = vec![
-        "shipper_account_id".to_owned(),
-        "service".to_owned(),
-        "label_format".to_owned(),
-        "reference".to_owned(),
+/// Every input of the form with its label, for the error summary.
+fn labels() -> Vec<(String, &'static str)> {
+    let mut labels = vec![
+        ("shipper_account_id".to_owned(), "Carrier account"),
+        ("service".to_owned(), "Service"),
+        ("label_format".to_owned(), "Label format"),
+        ("reference".to_owned(), "Reference"),
     ];
-    names.extend(
+    labels.extend(
         FROM_ADDRESS
             .iter()
-            .map(|(key, _, _)| format!("from_address.{key}")),
+            .map(|(key, label, _)| (format!("from_address.{key}"), *label)),
     );
-    names.extend(PARCEL.iter().map(|(key, _, _)| format!("parcel.{key}")));
-    names
+    labels.extend(
+        PARCEL
+            .iter()
+            .map(|(key, label, _)| (format!("parcel.{key}"), *label)),
+    );
+    labels
 }
 
 /// What went wrong, above the form: the API's message and the carrier's details.
@@ -148,7 +152,7 @@ async fn form_page(
         .await?;
     let mut account_options = vec![(
         String::new(),
-        "Choose automatically (the default account, then by priority)".to_owned(),
+        "Automatic: the default, else by priority".to_owned(),
     )];
     account_options.extend(
         accounts
@@ -173,8 +177,11 @@ async fn form_page(
         .get("label_format")
         .unwrap_or("PDF")
         .to_ascii_uppercase();
-    let names = inputs();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let labels = labels();
+    let labels: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(name, label)| (name.as_str(), *label))
+        .collect();
     let body = html! {
         h1 { "Create a return label" }
         @if let Some(problem) = problem {
@@ -186,7 +193,7 @@ async fn form_page(
                 }
             }
         }
-        (errors.summary(&names))
+        (errors.summary(&labels))
         form.stack method="post" action="/console/labels/new" novalidate {
             (form::csrf(&merchant.csrf))
             input type="hidden" name="idempotency_key" value=(key);
@@ -458,7 +465,7 @@ pub async fn list(
             p { "No label yet." }
         } @else {
             div.table-scroll {
-                table {
+                table.stacked {
                     caption.visually-hidden { "Return labels, newest first" }
                     thead { tr {
                         th scope="col" { "Created" } th scope="col" { "Tracking number" }
@@ -467,11 +474,11 @@ pub async fn list(
                     tbody {
                         @for label in labels {
                             tr {
-                                td { (page::time(&label.created_at)) }
-                                td.mono { a href={ "/console/labels/" (label.id) } { (label.tracking_number) } }
-                                td { (service_name(&state, &label.carrier, &label.service)) }
-                                td.num { (money(&label.postage)) }
-                                td { (label.label_format) }
+                                td data-label="Created" { (page::time(&label.created_at)) }
+                                td.mono data-label="Tracking number" { a href={ "/console/labels/" (label.id) } { (label.tracking_number) } }
+                                td data-label="Service" { (service_name(&state, &label.carrier, &label.service)) }
+                                td.num data-label="Postage" { (money(&label.postage)) }
+                                td data-label="Format" { (label.label_format) }
                             }
                         }
                     }

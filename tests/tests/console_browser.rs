@@ -1,0 +1,365 @@
+//! The web console in a real headless Chromium, clicked through as a merchant and an admin
+//! would, with screenshots saved to `target/console-screenshots/` (at 1280 px and at a phone's
+//! 390 px):
+//!
+//! sign in → "Add carrier" → USPS → "Login with USPS" → the simulator's consent page → back on
+//! the details form, pre-filled; an EPS account, a PERMIT account, and one with mistakes shown
+//! beside its fields; a declined sign-in's "Login failed — try again"; a PDF return label
+//! created, shown and downloaded, and a PNG one; then as admin: the account found among every
+//! tenant's, its audit events, and the hash chain verified.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backhaul_tests::TestApp;
+use backhaul_tests::browser::Browser;
+use sqlx::PgPool;
+use usps_sim::demo;
+
+/// The account id in a console URL (`/console/accounts/{id}…`).
+fn account_id(url: &reqwest::Url) -> String {
+    url.path()
+        .trim_start_matches("/console/accounts/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// "Add carrier" → USPS → "Login with USPS" with `name`, then the simulator's consent page:
+/// signs in as the demo merchant, ticks the box and chooses `decision`.
+async fn login_with_usps(browser: &Browser, name: &str, decision: &str, shots: Option<&str>) {
+    browser.click_link("Carrier accounts").await;
+    browser.wait_for_heading("Carrier accounts").await;
+    browser.click_link("Add carrier").await;
+    browser.wait_for_heading("Add carrier").await;
+    browser.click_link("Connect USPS").await;
+    browser
+        .wait_for_heading("Connect your USPS business account")
+        .await;
+    browser.fill("#f-name", name).await;
+    if let Some(prefix) = shots {
+        browser
+            .screenshot(&format!("{prefix}-login-with-usps"))
+            .await;
+    }
+    browser.click("form[action$='/connect'] button").await;
+    // The carrier's page: another origin, the simulator's.
+    browser.find("#username").await;
+    if let Some(prefix) = shots {
+        browser.screenshot(&format!("{prefix}-usps-consent")).await;
+    }
+    browser.fill("#username", demo::USERNAME).await;
+    browser.fill("#password", demo::PASSWORD).await;
+    browser.click("#consent").await;
+    browser
+        .click(&format!("button[name=decision][value={decision}]"))
+        .await;
+}
+
+async fn fill_return_address(browser: &Browser) {
+    browser
+        .fill("#f-return-address-street1", demo::RETURN_ADDRESS_STREET)
+        .await;
+    browser
+        .fill("#f-return-address-city", demo::RETURN_ADDRESS_CITY)
+        .await;
+    browser
+        .fill("#f-return-address-state", demo::RETURN_ADDRESS_STATE)
+        .await;
+    browser
+        .fill("#f-return-address-zip5", demo::RETURN_ADDRESS_ZIP)
+        .await;
+}
+
+async fn fill_label_form(browser: &Browser) {
+    for (input, value) in [
+        ("#f-from-address-first-name", "Jane"),
+        ("#f-from-address-last-name", "Doe"),
+        ("#f-from-address-street1", "1100 Wyoming St"),
+        ("#f-from-address-street2", "Ste 150"),
+        ("#f-from-address-city", "Saint Louis"),
+        ("#f-from-address-state", "MO"),
+        ("#f-from-address-zip5", "63118"),
+        ("#f-parcel-weight-oz", "24"),
+        ("#f-parcel-length-in", "10"),
+        ("#f-parcel-width-in", "7"),
+        ("#f-parcel-height-in", "4"),
+        ("#f-reference", "RMA-1001"),
+    ] {
+        browser.fill(input, value).await;
+    }
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_its_trail(
+    owner: PgPool,
+) {
+    let app = TestApp::spawn(owner).await;
+    let browser = Browser::start().await;
+
+    // Sign in: the console sends a stranger to the sign-in form.
+    browser.goto(&app.url("/console")).await;
+    browser.wait_for_heading("Sign in to Backhaul").await;
+    browser.screenshot("01-sign-in").await;
+    browser.fill("#key", &app.tenant_key).await;
+    browser
+        .click("form[action='/console/sign-in'] button")
+        .await;
+    browser.wait_for_heading("Carrier accounts").await;
+    browser.screenshot("02-accounts-empty").await;
+    // Keyboard: the first Tab reaches the skip link, which leads to the content.
+    let focused = browser.tab().await;
+    assert_eq!(focused.text().await.unwrap(), "Skip to content");
+
+    // An EPS account: Login with USPS, consent, back on the pre-filled details form.
+    login_with_usps(&browser, "East warehouse", "approve", Some("03")).await;
+    browser.wait_for_heading("Account details").await;
+    browser.wait_for_text(".alert.ok", "USPS connected").await;
+    assert_eq!(browser.value("#f-crid").await, demo::CRID);
+    assert_eq!(browser.value("#f-mid").await, demo::MID);
+    assert_eq!(browser.value("#f-manifest-mid").await, demo::MANIFEST_MID);
+    assert_eq!(browser.value("#f-returns-mid").await, demo::RETURNS_MID);
+    assert_eq!(browser.value("#f-eps-account-number").await, "******4321");
+    assert!(
+        browser
+            .find("#f-account-type-eps")
+            .await
+            .is_selected()
+            .await
+            .unwrap()
+    );
+    assert!(browser.displayed("#f-eps-account-number").await);
+    assert!(
+        !browser.displayed("#f-permit-number").await,
+        "an EPS account shows no permit fields"
+    );
+    assert_eq!(
+        browser.value("#f-return-address-firm").await,
+        demo::BUSINESS_NAME,
+        "the business name USPS shared"
+    );
+    browser.screenshot("05-details-prefilled-eps").await;
+    fill_return_address(&browser).await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_heading("East warehouse").await;
+    browser
+        .wait_for_text(".alert.ok", "account is active")
+        .await;
+    let east = account_id(&browser.url().await);
+    browser.screenshot("06-account-active").await;
+
+    // A PERMIT account: choosing the type shows the permit's fields instead.
+    login_with_usps(&browser, "West warehouse", "approve", None).await;
+    browser.wait_for_heading("Account details").await;
+    browser.click("#f-account-type-permit").await;
+    assert!(browser.displayed("#f-permit-number").await);
+    assert!(!browser.displayed("#f-eps-account-number").await);
+    browser.fill("#f-permit-number", demo::PERMIT_NUMBER).await;
+    browser.fill("#f-permit-zip", demo::PERMIT_ZIP).await;
+    fill_return_address(&browser).await;
+    browser.screenshot("07-details-permit").await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_heading("West warehouse").await;
+    browser
+        .wait_for_text(".alert.ok", "account is active")
+        .await;
+    browser
+        .wait_for_text("main", &format!("Permit {}", demo::PERMIT_NUMBER))
+        .await;
+    browser.click("form[action$='/default'] button").await;
+    browser
+        .wait_for_text(".alert.ok", "now the default account")
+        .await;
+
+    // One with mistakes: each is shown beside its field, and the summary links to it.
+    login_with_usps(&browser, "North warehouse", "approve", None).await;
+    browser.wait_for_heading("Account details").await;
+    browser.fill("#f-mid", "12345").await;
+    browser.fill("#f-return-address-zip5", "631").await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_text(".alert.error h2", "There are").await;
+    browser
+        .wait_for_text("#f-mid-error", "must be 6 or 9 digits")
+        .await;
+    browser.find("#f-return-address-zip5-error").await;
+    browser.find("#f-return-address-street1-error").await;
+    assert_eq!(
+        browser.value("#f-mid").await,
+        "12345",
+        "what was typed stays"
+    );
+    browser.screenshot("08-details-with-errors").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("08b-details-with-errors-390px").await;
+    browser.resize(1280, 900).await;
+    browser.click(".alert.error a[href='#f-mid']").await;
+    let focused = browser.client.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("f-mid"));
+
+    // A declined consent: "Login failed — try again", and nothing stored.
+    login_with_usps(&browser, "Declined", "deny", None).await;
+    browser.wait_for_heading("Login failed — try again").await;
+    browser.find("form[action$='/connect'] button").await;
+    browser.screenshot("09-login-failed").await;
+
+    browser.click_link("Carrier accounts").await;
+    browser.wait_for_heading("Carrier accounts").await;
+    let list = browser.text("table").await;
+    for expected in [
+        "East warehouse",
+        "West warehouse",
+        "North warehouse",
+        "EPS ******4321",
+        "Permit 12345",
+        "Needs details",
+        "Default",
+    ] {
+        assert!(list.contains(expected), "{expected}: {list}");
+    }
+    assert!(!list.contains("Declined"));
+    browser.screenshot("10-accounts").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("10b-accounts-390px").await;
+    browser.resize(1280, 900).await;
+
+    // A return label (the default account: West, PERMIT), shown and downloaded.
+    browser.click_link("Create a return label").await;
+    browser.wait_for_heading("Create a return label").await;
+    fill_label_form(&browser).await;
+    browser.screenshot("11-label-form").await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_heading("Return label").await;
+    let tracking = browser.text("#tracking-number").await;
+    assert!(tracking.len() >= 20, "{tracking}");
+    let postage = browser.text("#postage").await;
+    assert!(postage.starts_with('$'), "{postage}");
+    browser.find("object[type='application/pdf']").await;
+    browser.screenshot("12-label-pdf").await;
+    browser.click("a[download]").await;
+    let downloaded = browser.downloaded().await;
+    let bytes = std::fs::read(&downloaded).unwrap();
+    assert!(bytes.starts_with(b"%PDF"), "{downloaded:?} is a PDF");
+    assert!(
+        downloaded
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with(".pdf")
+    );
+    let label_id = browser
+        .url()
+        .await
+        .path()
+        .trim_start_matches("/console/labels/")
+        .to_owned();
+    let api_bytes = app
+        .get(
+            &app.tenant_key,
+            &format!("/v1/return-labels/{label_id}/label"),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes, api_bytes.to_vec(), "the label the API serves");
+    let label: serde_json::Value = app
+        .get(&app.tenant_key, &format!("/v1/return-labels/{label_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(label["tracking_number"], tracking);
+    assert_ne!(
+        label["shipper_account_id"], east,
+        "the default account was used"
+    );
+
+    // A PNG label from the EPS account, chosen by name.
+    browser.click_link("Create a return label").await;
+    browser.wait_for_heading("Create a return label").await;
+    browser
+        .find("#f-shipper-account-id")
+        .await
+        .select_by_label("East warehouse")
+        .await
+        .unwrap();
+    browser.click("#f-label-format-png").await;
+    fill_label_form(&browser).await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_heading("Return label").await;
+    let image = browser.find(".label-preview img").await;
+    let loaded = browser
+        .client
+        .execute(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0",
+            vec![serde_json::to_value(&image).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, serde_json::Value::Bool(true), "the PNG label shows");
+    browser.screenshot("13-label-png").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("13b-label-png-390px").await;
+    browser.resize(1280, 900).await;
+
+    browser.click_link("Return labels").await;
+    browser.wait_for_heading("Return labels").await;
+    browser.wait_for_text("table", &tracking).await;
+    browser.screenshot("14-labels").await;
+
+    browser.click("form.sign-out button").await;
+    browser.wait_for_heading("Sign in to Backhaul").await;
+
+    // The admin finds the account, reads its audit events and verifies the chain.
+    browser.fill("#key", &app.admin_key).await;
+    browser
+        .click("form[action='/console/sign-in'] button")
+        .await;
+    browser.wait_for_heading("All shipper accounts").await;
+    browser.fill("#f-tenant-id", app.tenant.as_str()).await;
+    browser.click("form.filters button").await;
+    browser.wait_for_text("#accounts", "North warehouse").await;
+    browser.screenshot("15-admin-accounts").await;
+    browser.click_link("East warehouse").await;
+    browser.wait_for_heading("East warehouse").await;
+    let timeline = browser.text("#events").await;
+    for action in [
+        "account.oauth_connected",
+        "account.updated",
+        "account.credentials_used",
+    ] {
+        assert!(timeline.contains(action), "{action}: {timeline}");
+    }
+    browser.screenshot("16-admin-timeline").await;
+    browser
+        .click_link("Filter the audit trail by this account")
+        .await;
+    browser.wait_for_heading("Audit trail").await;
+    assert_eq!(browser.value("#f-account-id").await, east);
+    browser
+        .find("#f-action")
+        .await
+        .select_by_value("account.oauth_connected")
+        .await
+        .unwrap();
+    browser
+        .click("form[aria-label='Filter events'] button")
+        .await;
+    browser
+        .wait_for_text("#events", "account.oauth_connected")
+        .await;
+    assert!(!browser.text("#events").await.contains("account.updated"));
+    browser.screenshot("17-admin-audit-filtered").await;
+    browser
+        .click("form[action='/console/admin/audit/verify'] button")
+        .await;
+    let result = browser
+        .wait_for_text("#verify-result", "Chain intact")
+        .await;
+    assert!(result.contains("events checked"), "{result}");
+    browser.screenshot("18-admin-chain-verified").await;
+    browser.resize(390, 844).await;
+    browser.screenshot("18b-admin-chain-verified-390px").await;
+
+    browser.client.clone().close().await.unwrap();
+}
