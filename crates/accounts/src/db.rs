@@ -15,6 +15,11 @@ use crate::id::TenantId;
 /// not a superuser, no BYPASSRLS.
 pub const APP_ROLE: &str = "backhaul_app";
 
+/// How long a query waits for a pooled connection before giving up (sqlx's default is 30 s).
+/// When Postgres is unreachable, sqlx keeps trying to connect until this runs out, so it is
+/// how long a request hangs before the API answers 503 with `Retry-After`.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The migrations of the whole service (`migrations/` at the repository root).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
@@ -44,6 +49,7 @@ impl Database {
         };
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
