@@ -203,9 +203,24 @@ impl From<sqlx::Error> for ApiError {
             | sqlx::Error::WorkerCrashed => ApiError::ServiceUnavailable {
                 retry_after: Duration::from_secs(2),
             },
+            sqlx::Error::Database(database)
+                if database.code().is_some_and(|code| connection_lost(&code)) =>
+            {
+                ApiError::ServiceUnavailable {
+                    retry_after: Duration::from_secs(2),
+                }
+            }
             _ => ApiError::Internal(format!("database: {error}")),
         }
     }
+}
+
+/// SQLSTATEs with which Postgres ends a session rather than refuses a statement: class 08
+/// (connection exception) and the shutdowns of class 57 — `57P01` (terminated by an
+/// administrator, a fast shutdown or a failover), `57P02` (crash shutdown), `57P03` (cannot
+/// connect now: starting up or shutting down).
+fn connection_lost(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 impl From<accounts::AccountError> for ApiError {
