@@ -421,5 +421,362 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A Postgres server of a test's own, for tests that stop it, restart it or read its log:
+/// `initdb` into a temporary directory, then `pg_ctl` on a free loopback port (TCP only, no
+/// unix socket). The tools come from the first `PATH` directory with `initdb` and `pg_ctl`,
+/// else the newest `/usr/lib/postgresql/*/bin`; when the test runs as root they run as the
+/// `postgres` system user (Postgres refuses root), which then owns the directory. The server
+/// is stopped (`-m immediate`) and the directory removed when this is dropped.
+#[derive(Debug)]
+pub struct PrivatePostgres {
+    directory: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    as_system_user: bool,
+    port: u16,
+    settings: Vec<String>,
+}
+
+impl PrivatePostgres {
+    /// Initialises and starts a cluster; `settings` are extra `-c name=value` server settings.
+    pub async fn start(settings: &[&str]) -> Self {
+        let directory = tempfile::Builder::new()
+            .prefix("backhaul-pg-")
+            .tempdir()
+            .unwrap();
+        let as_system_user = running_as_root();
+        if as_system_user {
+            run_tool(
+                tokio::process::Command::new("chown")
+                    .arg("postgres:")
+                    .arg(directory.path()),
+            )
+            .await;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let postgres = Self {
+            directory,
+            bin: postgres_bin_dir(),
+            as_system_user,
+            port,
+            settings: settings.iter().map(|&setting| setting.to_owned()).collect(),
+        };
+        run_tool(
+            postgres
+                .tool("initdb")
+                .arg("-D")
+                .arg(postgres.data_dir())
+                .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"])
+                .args(["--no-instructions", "--no-sync"]),
+        )
+        .await;
+        postgres.start_again().await;
+        postgres
+    }
+
+    fn data_dir(&self) -> std::path::PathBuf {
+        self.directory.path().join("data")
+    }
+
+    /// The server's log file (`pg_ctl -l`): everything Postgres logged.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.directory.path().join("server.log")
+    }
+
+    fn tool(&self, name: &str) -> tokio::process::Command {
+        let path = self.bin.join(name);
+        let mut command = if self.as_system_user {
+            let mut command = tokio::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            tokio::process::Command::new(path)
+        };
+        command
+            .current_dir(self.directory.path())
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts the stopped server again, on the same port with the same settings.
+    pub async fn start_again(&self) {
+        let mut options = format!(
+            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories='' -c fsync=off -c max_connections=100",
+            self.port
+        );
+        for setting in &self.settings {
+            options.push_str(" -c ");
+            options.push_str(setting);
+        }
+        run_tool(
+            self.tool("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .arg("-l")
+                .arg(self.log_path())
+                .args(["-w", "-t", "60", "-o", &options, "start"]),
+        )
+        .await;
+    }
+
+    /// `pg_ctl stop -m immediate`: every backend dies at once, as in a crash.
+    pub async fn stop_immediately(&self) {
+        let mut command = self.tool("pg_ctl");
+        command.arg("-D").arg(self.data_dir());
+        run_tool(command.args(["-m", "immediate", "-w", "-t", "60", "stop"])).await;
+    }
+
+    /// The superuser's connection options to `database`.
+    pub fn connect_options(&self, database: &str) -> sqlx::postgres::PgConnectOptions {
+        sqlx::postgres::PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username("postgres")
+            .database(database)
+    }
+
+    /// Creates the database `backhaul`, migrates it and returns the owner's pool on it.
+    pub async fn migrated_database(&self) -> PgPool {
+        let database = "backhaul";
+        let admin = sqlx::PgPool::connect_with(self.connect_options("postgres"))
+            .await
+            .unwrap();
+        sqlx::query("CREATE DATABASE backhaul")
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let owner = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(self.connect_options(database))
+            .await
+            .unwrap();
+        accounts::MIGRATOR.run(&owner).await.unwrap();
+        owner
+    }
+
+    /// `pg_dump` of the database `backhaul`: schema and every row, as plain SQL.
+    pub async fn dump(&self) -> String {
+        let output = tokio::process::Command::new(self.bin.join("pg_dump"))
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-p"])
+            .arg(self.port.to_string())
+            .arg("backhaul")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "pg_dump: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.log_path()).unwrap()).into_owned()
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let path = self.bin.join("pg_ctl");
+        let mut command = if self.as_system_user {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            std::process::Command::new(path)
+        };
+        let _ = command
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "immediate", "-w", "stop"])
+            .current_dir(self.directory.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Runs a tool to completion (bounded), panicking with its output when it fails.
+async fn run_tool(command: &mut tokio::process::Command) {
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("the Postgres tool finished in time")
+        .expect("the Postgres tool runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The first `PATH` directory with `initdb` and `pg_ctl`, else the newest
+/// `/usr/lib/postgresql/<version>/bin`.
+fn postgres_bin_dir() -> std::path::PathBuf {
+    let has_tools =
+        |dir: &std::path::Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(path) = std::env::var_os("PATH") {
+        if let Some(dir) = std::env::split_paths(&path).find(|dir| has_tools(dir)) {
+            return dir;
+        }
+    }
+    let mut installed: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry
+                .file_name()
+                .to_str()?
+                .split('.')
+                .next()?
+                .parse()
+                .ok()?;
+            let bin = entry.path().join("bin");
+            has_tools(&bin).then_some((version, bin))
+        })
+        .collect();
+    installed.sort();
+    installed
+        .pop()
+        .map(|(_, bin)| bin)
+        .expect("initdb and pg_ctl are on PATH or under /usr/lib/postgresql/*/bin")
+}
+
+/// Whether this process runs as root (whom Postgres refuses to run as).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|meta| meta.uid() == 0)
+}
+
 pub mod browser;
 pub mod console;
+
+/// What clients buying labels under chaos saw ([`buy_until_bought`]).
+#[derive(Debug, Default)]
+pub struct Purchases {
+    /// Answers outside the contract: a 500, another unexpected status, a 503 or 504 without
+    /// `Retry-After`, no HTTP answer at all.
+    pub problems: Vec<String>,
+    /// The status of every answer received while the `outage` flag was raised.
+    pub during_outage: Vec<u16>,
+    /// Every status received, in order.
+    pub statuses: Vec<u16>,
+    /// Idempotency key → the tracking number its 201 carried.
+    pub bought: std::collections::BTreeMap<String, String>,
+}
+
+/// The longest a retrying client waits, whatever `Retry-After` says.
+pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Buys a label with `key` as a well-behaved client does: on 409 (the key is busy), 503 and
+/// 504 it retries with the same key and body, honouring `Retry-After` up to [`MAX_BACKOFF`];
+/// it returns on the 201. Everything else, and any request that gets no HTTP answer within
+/// 30 s, is recorded in `purchases.problems` (and retried, so the test can report them all).
+pub async fn buy_until_bought(
+    app: &TestApp,
+    key: &str,
+    body: &Value,
+    outage: &std::sync::atomic::AtomicBool,
+    purchases: &tokio::sync::Mutex<Purchases>,
+) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let sent = app
+            .client
+            .post(app.url("/v1/return-labels"))
+            .bearer_auth(&app.tenant_key)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await;
+        let during_outage = outage.load(Ordering::SeqCst);
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                let problem = format!("{key}: no HTTP answer: {error:?}");
+                purchases.lock().await.problems.push(problem);
+                tokio::time::sleep(MAX_BACKOFF).await;
+                continue;
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        {
+            let mut purchases = purchases.lock().await;
+            purchases.statuses.push(status);
+            if during_outage {
+                purchases.during_outage.push(status);
+            }
+            match (status, retry_after) {
+                (201, _) => {
+                    let tracking = answer["tracking_number"].as_str().unwrap().to_owned();
+                    purchases.bought.insert(key.to_owned(), tracking);
+                    return;
+                }
+                (409, _) | (503 | 504, Some(_)) => {}
+                _ => purchases.problems.push(format!(
+                    "{key}: {status} (Retry-After {retry_after:?}): {answer}"
+                )),
+            }
+        }
+        let wait = match (status, retry_after) {
+            (409, _) => Duration::from_millis(100),
+            (_, Some(seconds)) => Duration::from_secs(seconds).min(MAX_BACKOFF),
+            _ => MAX_BACKOFF,
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Asserts that the carrier and the database agree: every label in the simulator's ledger is
+/// in `return_labels` and the reverse (0 lost), no tracking number twice on either side (0
+/// duplicates), one label per idempotency key, and each key's label is the one its 201 named.
+pub async fn assert_ledger_is_database(
+    app: &TestApp,
+    bought: &std::collections::BTreeMap<String, String>,
+) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT idempotency_key, tracking_number FROM return_labels")
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
+    let in_database: BTreeMap<String, String> = rows.iter().cloned().collect();
+    assert_eq!(rows.len(), in_database.len(), "one label per key: {rows:?}");
+    assert_eq!(
+        &in_database, bought,
+        "every 201 is the key's one stored label"
+    );
+    let stored: BTreeSet<&String> = in_database.values().collect();
+    assert_eq!(stored.len(), rows.len(), "no tracking number stored twice");
+
+    let ledger: Vec<String> = app
+        .simulator
+        .simulator
+        .ledger()
+        .into_iter()
+        .map(|entry| entry.tracking_number)
+        .collect();
+    let issued: BTreeSet<&String> = ledger.iter().collect();
+    assert_eq!(
+        issued.len(),
+        ledger.len(),
+        "the carrier issued no label twice"
+    );
+    assert_eq!(
+        issued, stored,
+        "ledger = database: no label lost, none extra"
+    );
+}
