@@ -44,6 +44,29 @@ pub(crate) enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The load benchmark: N clients buy return labels for T seconds against `backhaul serve`
+    /// (a child process), the simulator (in-process, zero latency) and Postgres (a private one
+    /// unless a database is configured); then the same N connections run a two-insert
+    /// transaction loop for the database-bound limit. Prints a table, or one JSON object.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Concurrent clients (and connections of the database-limit loop).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) clients: u16,
+    /// Seconds of each measured phase.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub(crate) seconds: u32,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// The database owner's connection string (else `database.url` / `DATABASE_URL`, else a
+    /// private throwaway Postgres under `./.backhaul/bench-postgres`). The benchmark adds a
+    /// tenant, its labels and a scratch schema (dropped afterwards) to it.
+    #[arg(long, value_name = "URL")]
+    pub(crate) database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -124,8 +147,38 @@ mod tests {
             &["backhaul", "keys", "rotate"],
             &["backhaul", "audit", "verify"],
             &["backhaul", "audit", "verify", "--tenant", "ten_x"],
+            &["backhaul", "bench"],
+            &[
+                "backhaul",
+                "bench",
+                "--clients",
+                "16",
+                "--seconds",
+                "20",
+                "--json",
+            ],
+            &["backhaul", "bench", "--database-url", "postgres://u@h/db"],
         ] {
             Cli::try_parse_from(args).unwrap();
+        }
+    }
+
+    #[test]
+    fn bench_defaults_to_sixteen_clients_for_twenty_seconds() {
+        let Command::Bench(args) = Cli::try_parse_from(["backhaul", "bench"]).unwrap().command
+        else {
+            panic!("not the bench command");
+        };
+        assert_eq!((args.clients, args.seconds, args.json), (16, 20, false));
+    }
+
+    #[test]
+    fn bench_refuses_zero_clients_and_zero_seconds() {
+        for args in [
+            &["backhaul", "bench", "--clients", "0"][..],
+            &["backhaul", "bench", "--seconds", "0"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
     }
 }

@@ -276,7 +276,7 @@ fn curl(
 }
 
 /// The simulator's demo business on USPS v3 with its own app (as `tests/src/lib.rs`).
-fn demo_account() -> Value {
+pub(crate) fn demo_account() -> Value {
     json!({
         "carrier": "usps",
         "name": "Demo warehouse",
@@ -305,7 +305,7 @@ fn demo_account() -> Value {
 }
 
 /// The API.md label request.
-fn demo_label() -> Value {
+pub(crate) fn demo_label() -> Value {
     json!({
         "service": "usps_ground_advantage_return",
         "from_address": {"first_name": "Jane", "last_name": "Doe", "street1": "1100 Wyoming St",

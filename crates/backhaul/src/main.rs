@@ -2,6 +2,7 @@
 //! simulator and the operator commands. This file only parses the command line, loads the
 //! configuration and dispatches; each command lives in its module.
 
+mod bench;
 mod cli;
 mod configuration;
 mod dev;
@@ -23,7 +24,11 @@ use crate::cli::{AdminKeysCommand, AuditCommand, Cli, Command, KeysCommand, Tena
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let settings = configuration::Settings::load()?;
-    telemetry::init(&settings.log)?;
+    match cli.command {
+        // The benchmark's own process hosts the simulator: it logs less.
+        Command::Bench(_) => telemetry::init(&bench::log_settings(&settings.log))?,
+        _ => telemetry::init(&settings.log)?,
+    }
     let done = match cli.command {
         Command::Dev => dev::run(settings).await,
         Command::Serve => startup::serve(settings).await,
@@ -36,6 +41,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             operator::create_admin_key(&settings, &name).await
         }
         Command::Keys(KeysCommand::Rotate) => operator::rotate_keys(&settings).await,
+        Command::Bench(args) => bench::run(args, settings).await,
         Command::Audit(AuditCommand::Verify { tenant }) => {
             return operator::verify_audit(&settings, tenant.as_deref()).await;
         }

@@ -1,0 +1,360 @@
+//! `backhaul bench`: the load benchmark.
+//!
+//! 1. The database: `--database-url`, else `database.url` / `DATABASE_URL`, else a private
+//!    throwaway Postgres under `./.backhaul/bench-postgres` (apart from `dev`'s, which may be
+//!    running) with a fresh `backhaul_bench` database each run, at Postgres's default
+//!    settings. Migrations as the owner.
+//! 2. The USPS simulator in this process, at zero latency; `backhaul serve` as a child
+//!    process pointed at it ([`server`]), so the memory figure is the server's alone.
+//! 3. A tenant (`Bench …`) with a v3 `own_app` account of the simulator's demo business
+//!    (created over the API), one label to fetch the OAuth token and the payment
+//!    authorization, then one unmeasured label per client to open its connection.
+//! 4. The load phase ([`load`]): `--clients` clients buy labels with unique idempotency keys
+//!    for `--seconds`; latency, the carrier's share from `Server-Timing`, errors; then the
+//!    server's RSS and the simulator's call counters; the server is stopped.
+//! 5. The database-limit phase ([`db_limit`]): as many connections run
+//!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
+//!    as a ratio of it.
+//!
+//! Everything stops by itself, loopback only; Ctrl-C stops the server, drops the scratch
+//! schema and stops the private Postgres.
+
+mod db_limit;
+mod load;
+mod report;
+mod server;
+mod stats;
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use accounts::audit::Actor;
+use anyhow::{Context, anyhow, bail};
+use bytes::Bytes;
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::PgConnectOptions;
+use usps_sim::route;
+
+use crate::cli::{BenchArgs, print};
+use crate::configuration::{Environment, LogSettings, Settings};
+use crate::dev::{demo_account, demo_label};
+use crate::migration;
+use crate::postgres::PrivatePostgres;
+use crate::shutdown::Signals;
+use crate::startup::{connect_app, connect_owner};
+
+use self::db_limit::{DbLimit, Scratch};
+use self::load::{Load, Target};
+use self::report::Report;
+use self::server::{Memory, Server, ServerConfig};
+use self::stats::{Percentiles, per_thousand, rate};
+
+/// The private cluster's home, relative to the working directory.
+const DATA_DIR: &str = ".backhaul/bench-postgres";
+/// The database the benchmark recreates in its private cluster on every run.
+const DATABASE: &str = "backhaul_bench";
+/// The OAuth grant of an `own_app` account.
+const CLIENT_CREDENTIALS: &str = "client_credentials";
+/// What the benchmark process itself logs (the simulator would otherwise log every call);
+/// `RUST_LOG` still wins.
+const LOG_FILTER: &str = "warn,backhaul=info";
+
+/// The benchmark process's logging: the configured format, quieter.
+pub(crate) fn log_settings(configured: &LogSettings) -> LogSettings {
+    LogSettings {
+        format: configured.format,
+        filter: LOG_FILTER.to_owned(),
+    }
+}
+
+/// Where the benchmark's database comes from.
+struct BenchDatabase {
+    owner: PgConnectOptions,
+    url: SecretString,
+    private: Option<PrivatePostgres>,
+}
+
+pub(crate) async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Result<()> {
+    if settings.environment == Environment::Production {
+        bail!(
+            "`backhaul bench` creates a tenant and labels in its database and does not run with \
+             BACKHAUL_ENV=production"
+        );
+    }
+    let mut signals = Signals::install()?;
+    settings
+        .vault
+        .keyring()
+        .context("the benchmark's server seals credentials with vault.master_keys")?;
+    if let Some(url) = args.database_url.clone() {
+        settings.database.url = Some(SecretString::from(url));
+    }
+    let mut database = prepare_database(&settings).await?;
+    let scratch = Scratch::new(&run_id())?;
+    let measured = tokio::select! {
+        measured = measure(&args, &settings, &database, &scratch) => measured,
+        signal = signals.received() => Err(anyhow!("interrupted by {signal}")),
+    };
+    let dropped = scratch.drop_schema(&database.owner).await;
+    if let Some(mut postgres) = database.private.take() {
+        tokio::task::spawn_blocking(move || postgres.stop())
+            .await
+            .context("the private Postgres stop task failed")??;
+    }
+    let report = measured?;
+    dropped?;
+    if args.json {
+        print(report.json()?)
+    } else {
+        print(report.table())
+    }
+}
+
+/// Lowercase letters and digits, different on every run.
+fn run_id() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("{:x}{:x}", nanos & 0xffff_ffff_ffff, std::process::id())
+}
+
+/// The configured database, or the private one with a fresh database; migrated.
+async fn prepare_database(settings: &Settings) -> anyhow::Result<BenchDatabase> {
+    let database = match &settings.database.url {
+        Some(url) => BenchDatabase {
+            owner: settings.database.owner_options()?,
+            url: url.clone(),
+            private: None,
+        },
+        None => {
+            tracing::info!(data = DATA_DIR, "starting the benchmark's private Postgres");
+            let postgres =
+                tokio::task::spawn_blocking(|| PrivatePostgres::start(Path::new(DATA_DIR)))
+                    .await
+                    .context("the private Postgres start task failed")??;
+            recreate_database(&postgres.connect_options("postgres")).await?;
+            BenchDatabase {
+                owner: postgres.connect_options(DATABASE),
+                url: SecretString::from(postgres.url(DATABASE)),
+                private: Some(postgres),
+            }
+        }
+    };
+    let owner = connect_owner(&database.owner).await?;
+    migration::apply(&owner).await?;
+    owner.close().await;
+    Ok(database)
+}
+
+/// A fresh `backhaul_bench` in the private cluster, so every run starts from empty tables.
+async fn recreate_database(maintenance: &PgConnectOptions) -> anyhow::Result<()> {
+    let pool = connect_owner(maintenance).await?;
+    // The name is DATABASE (an identifier cannot be a bind parameter).
+    for statement in [
+        "DROP DATABASE IF EXISTS backhaul_bench WITH (FORCE)",
+        "CREATE DATABASE backhaul_bench",
+    ] {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .with_context(|| format!("preparing the benchmark database: {statement}"))?;
+    }
+    pool.close().await;
+    Ok(())
+}
+
+async fn measure(
+    args: &BenchArgs,
+    settings: &Settings,
+    database: &BenchDatabase,
+    scratch: &Scratch,
+) -> anyhow::Result<Report> {
+    let duration = Duration::from_secs(u64::from(args.seconds));
+    let simulator = usps_sim::Simulator::new(usps_sim::SimConfig::default())
+        .spawn()
+        .await
+        .context("starting the USPS simulator")?;
+    let master_keys = settings
+        .vault
+        .master_keys
+        .as_ref()
+        .ok_or_else(|| anyhow!("vault.master_keys is not set"))?;
+    let server = Server::start(&ServerConfig {
+        database_url: &database.url,
+        master_keys,
+        usps_url: &simulator.base_url,
+    })
+    .await?;
+    let api = format!("http://{}", server.address());
+    tracing::info!(%api, pid = server.pid(), "server started");
+
+    let target = prepare_tenant(settings, database, &api, scratch).await?;
+    let clients = (0..args.clients)
+        .map(|_| load::client())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    load::warm_up(&clients, &target).await?;
+    tracing::info!(
+        clients = args.clients,
+        seconds = args.seconds,
+        "load phase: buying labels"
+    );
+    let load = load::run(clients, &target, duration).await?;
+    let memory = server.memory();
+    let counters = simulator.simulator.counters();
+    let log = server.log().to_owned();
+    server
+        .stop()
+        .await
+        .with_context(|| format!("stopping the server (log: {})", log.display()))?;
+    drop(simulator);
+
+    tracing::info!(
+        connections = args.clients,
+        seconds = args.seconds,
+        "database-limit phase: two-insert transactions"
+    );
+    scratch.create(&database.owner).await?;
+    let limit = scratch
+        .measure(&database.owner, args.clients, duration)
+        .await?;
+    Ok(report(
+        args,
+        settings,
+        database,
+        load,
+        limit,
+        memory,
+        &Economy {
+            oauth_calls: counters.grant(CLIENT_CREDENTIALS).calls,
+            payment_auths: counters.route(route::PAYMENT_AUTHORIZATION).calls,
+            labels: counters.route(route::RETURN_LABEL).ok,
+        },
+    ))
+}
+
+/// Creates the tenant (directly, as `backhaul tenants create` does) and its account (over the
+/// API), then buys the first label, which fetches the OAuth token and the payment
+/// authorization.
+async fn prepare_tenant(
+    settings: &Settings,
+    database: &BenchDatabase,
+    api: &str,
+    scratch: &Scratch,
+) -> anyhow::Result<Target> {
+    let db = connect_app(&database.owner, &settings.database, 1).await?;
+    let (tenant, key) = accounts::tenant::create_tenant(
+        &db,
+        &Actor::System,
+        &format!("Bench {}", scratch.schema()),
+    )
+    .await
+    .context("creating the benchmark tenant")?;
+    db.pool().close().await;
+    tracing::info!(tenant = %tenant.id, "benchmark tenant created");
+    let api_key = key.secret.expose_secret().to_owned();
+    let client = load::client()?;
+    let account = client
+        .post(format!("{api}/v1/shipper-accounts"))
+        .bearer_auth(&api_key)
+        .json(&demo_account())
+        .send()
+        .await
+        .context("creating the benchmark's shipper account")?;
+    let status = account.status();
+    if status != StatusCode::CREATED {
+        bail!(
+            "creating the benchmark's shipper account was answered {status}: {}",
+            account.text().await.unwrap_or_default()
+        );
+    }
+    let target = Target {
+        url: format!("{api}/v1/return-labels"),
+        api_key,
+        body: Bytes::from(serde_json::to_vec(&demo_label())?),
+        run_id: scratch
+            .schema()
+            .trim_start_matches("backhaul_bench_")
+            .to_owned(),
+    };
+    let (status, _, body) = load::buy(&client, &target, &format!("bench-{}-first", target.run_id))
+        .await
+        .context("buying the first label")?;
+    if status != StatusCode::CREATED {
+        bail!(
+            "the first label was answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(target)
+}
+
+/// The simulator's counters over the whole run (warm-up included).
+struct Economy {
+    oauth_calls: u64,
+    payment_auths: u64,
+    labels: u64,
+}
+
+fn report(
+    args: &BenchArgs,
+    settings: &Settings,
+    database: &BenchDatabase,
+    load: Load,
+    limit: DbLimit,
+    memory: Option<Memory>,
+    economy: &Economy,
+) -> Report {
+    let errors = load.error_count();
+    let labels_per_s = rate(load.labels, load.elapsed);
+    let db_limit_tps = rate(limit.transactions, limit.elapsed);
+    let zero = Percentiles {
+        p50_ms: 0.0,
+        p95_ms: 0.0,
+        p99_ms: 0.0,
+        max_ms: 0.0,
+    };
+    let latency = Percentiles::of(load.latencies).unwrap_or(zero);
+    let overhead = Percentiles::of(load.overheads).unwrap_or(zero);
+    let carrier = Percentiles::of(load.carrier).unwrap_or(zero);
+    Report {
+        labels_per_s,
+        db_limit_tps,
+        ratio: if db_limit_tps > 0.0 {
+            labels_per_s / db_limit_tps
+        } else {
+            0.0
+        },
+        p50_ms: latency.p50_ms,
+        p95_ms: latency.p95_ms,
+        p99_ms: latency.p99_ms,
+        overhead_p99_ms: overhead.p99_ms,
+        errors,
+        oauth_calls_per_1000: per_thousand(economy.oauth_calls, economy.labels),
+        payment_auths_per_1000: per_thousand(economy.payment_auths, economy.labels),
+        rss_mb: memory.map(|memory| memory.rss_mb),
+        clients: args.clients,
+        seconds: args.seconds,
+        labels: load.labels,
+        load_elapsed_s: load.elapsed.as_secs_f64(),
+        db_transactions: limit.transactions,
+        db_elapsed_s: limit.elapsed.as_secs_f64(),
+        max_ms: latency.max_ms,
+        overhead_p50_ms: overhead.p50_ms,
+        overhead_p95_ms: overhead.p95_ms,
+        carrier_p50_ms: carrier.p50_ms,
+        carrier_p99_ms: carrier.p99_ms,
+        errors_by_cause: load.errors,
+        oauth_calls: economy.oauth_calls,
+        payment_auths: economy.payment_auths,
+        simulator_labels: economy.labels,
+        peak_rss_mb: memory.map(|memory| memory.peak_mb),
+        server_pool: settings.database.max_connections,
+        database: if database.private.is_some() {
+            "private"
+        } else {
+            "configured"
+        }
+        .to_owned(),
+    }
+}

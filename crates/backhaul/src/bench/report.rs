@@ -1,0 +1,305 @@
+//! The benchmark's result: a table for people, one JSON object (`--json`) for scripts.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// Every figure of a run. The JSON object carries these field names (the first eleven are the
+/// issue's; the rest add context).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct Report {
+    pub(crate) labels_per_s: f64,
+    pub(crate) db_limit_tps: f64,
+    /// `labels_per_s / db_limit_tps`.
+    pub(crate) ratio: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p95_ms: f64,
+    pub(crate) p99_ms: f64,
+    /// p99 of (latency − the carrier's `Server-Timing` duration), per request.
+    pub(crate) overhead_p99_ms: f64,
+    pub(crate) errors: u64,
+    pub(crate) oauth_calls_per_1000: f64,
+    pub(crate) payment_auths_per_1000: f64,
+    /// The server process's resident size at the end of the load phase; `null` off Linux.
+    pub(crate) rss_mb: Option<f64>,
+
+    pub(crate) clients: u16,
+    pub(crate) seconds: u32,
+    pub(crate) labels: u64,
+    pub(crate) load_elapsed_s: f64,
+    pub(crate) db_transactions: u64,
+    pub(crate) db_elapsed_s: f64,
+    pub(crate) max_ms: f64,
+    pub(crate) overhead_p50_ms: f64,
+    pub(crate) overhead_p95_ms: f64,
+    pub(crate) carrier_p50_ms: f64,
+    pub(crate) carrier_p99_ms: f64,
+    pub(crate) errors_by_cause: BTreeMap<String, u64>,
+    /// Over the whole run, warm-up included, as the simulator counted them.
+    pub(crate) oauth_calls: u64,
+    pub(crate) payment_auths: u64,
+    pub(crate) simulator_labels: u64,
+    pub(crate) peak_rss_mb: Option<f64>,
+    /// `database.max_connections` of the server.
+    pub(crate) server_pool: u32,
+    /// `private` (a throwaway Postgres of the benchmark's own) or `configured`.
+    pub(crate) database: String,
+}
+
+/// The issue's targets (on a 2-core machine at 16 clients).
+pub(crate) const TARGET_RATIO: f64 = 0.5;
+pub(crate) const TARGET_OVERHEAD_P99_MS: f64 = 10.0;
+
+impl Report {
+    pub(crate) fn json(&self) -> anyhow::Result<String> {
+        Ok(serde_json::to_string(self)?)
+    }
+
+    /// The readable table.
+    pub(crate) fn table(&self) -> String {
+        let mut rows: Vec<(String, String)> = vec![
+            (
+                "labels/s".into(),
+                format!(
+                    "{:.1}  ({} labels in {:.1} s)",
+                    self.labels_per_s, self.labels, self.load_elapsed_s
+                ),
+            ),
+            (
+                "database-bound limit".into(),
+                format!(
+                    "{:.1} transactions/s  (BEGIN; INSERT; INSERT; COMMIT on {} connections; {} in {:.1} s)",
+                    self.db_limit_tps, self.clients, self.db_transactions, self.db_elapsed_s
+                ),
+            ),
+            (
+                "ratio".into(),
+                format!(
+                    "{:.1} %  ({} the {:.0} % target)",
+                    self.ratio * 100.0,
+                    verdict(self.ratio >= TARGET_RATIO),
+                    TARGET_RATIO * 100.0
+                ),
+            ),
+            (
+                "latency p50 / p95 / p99".into(),
+                format!(
+                    "{:.2} / {:.2} / {:.2} ms  (max {:.2})",
+                    self.p50_ms, self.p95_ms, self.p99_ms, self.max_ms
+                ),
+            ),
+            (
+                "overhead p50 / p95 / p99".into(),
+                format!(
+                    "{:.2} / {:.2} / {:.2} ms  (latency − simulator time; p99 {} the {:.0} ms target)",
+                    self.overhead_p50_ms,
+                    self.overhead_p95_ms,
+                    self.overhead_p99_ms,
+                    verdict(self.overhead_p99_ms <= TARGET_OVERHEAD_P99_MS),
+                    TARGET_OVERHEAD_P99_MS
+                ),
+            ),
+            (
+                "simulator time p50 / p99".into(),
+                format!("{:.2} / {:.2} ms", self.carrier_p50_ms, self.carrier_p99_ms),
+            ),
+            ("errors".into(), errors(self.errors, &self.errors_by_cause)),
+            (
+                "OAuth calls per 1,000 labels".into(),
+                format!(
+                    "{:.2}  ({} token grants for {} labels)",
+                    self.oauth_calls_per_1000, self.oauth_calls, self.simulator_labels
+                ),
+            ),
+            (
+                "payment auths per 1,000 labels".into(),
+                format!(
+                    "{:.2}  ({} payment authorizations)",
+                    self.payment_auths_per_1000, self.payment_auths
+                ),
+            ),
+            (
+                "server RSS".into(),
+                match (self.rss_mb, self.peak_rss_mb) {
+                    (Some(rss), Some(peak)) => {
+                        format!(
+                            "{rss:.1} MiB  (peak {peak:.1}; the `backhaul serve` process alone)"
+                        )
+                    }
+                    _ => "not measured (no /proc)".to_owned(),
+                },
+            ),
+        ];
+        rows.push((
+            "setup".into(),
+            format!(
+                "{} clients, {} s per phase, server pool {}, {} Postgres, simulator in-process at zero latency",
+                self.clients, self.seconds, self.server_pool, self.database
+            ),
+        ));
+        let width = rows
+            .iter()
+            .map(|(name, _)| name.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut text = String::from("Backhaul load benchmark\n\n");
+        for (name, value) in rows {
+            // Writing to a String cannot fail.
+            let _ = writeln!(text, "  {name:<width$}  {value}");
+        }
+        text.truncate(text.trim_end().len());
+        text
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "meets" } else { "misses" }
+}
+
+fn errors(total: u64, by_cause: &BTreeMap<String, u64>) -> String {
+    if by_cause.is_empty() {
+        return total.to_string();
+    }
+    let causes: Vec<String> = by_cause
+        .iter()
+        .map(|(cause, count)| format!("{count} × {cause}"))
+        .collect();
+    format!("{total}  ({})", causes.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Report {
+        Report {
+            labels_per_s: 812.44,
+            db_limit_tps: 1530.2,
+            ratio: 0.531,
+            p50_ms: 18.1,
+            p95_ms: 30.25,
+            p99_ms: 45.0,
+            overhead_p99_ms: 8.2,
+            errors: 0,
+            oauth_calls_per_1000: 0.06,
+            payment_auths_per_1000: 0.06,
+            rss_mb: Some(38.25),
+            clients: 16,
+            seconds: 20,
+            labels: 16_249,
+            load_elapsed_s: 20.0,
+            db_transactions: 30_604,
+            db_elapsed_s: 20.0,
+            max_ms: 80.0,
+            overhead_p50_ms: 3.0,
+            overhead_p95_ms: 6.0,
+            carrier_p50_ms: 1.0,
+            carrier_p99_ms: 2.0,
+            errors_by_cause: BTreeMap::new(),
+            oauth_calls: 1,
+            payment_auths: 1,
+            simulator_labels: 16_266,
+            peak_rss_mb: Some(40.0),
+            server_pool: 10,
+            database: "private".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_json_object_has_every_key_the_issue_names() {
+        let json: serde_json::Value = serde_json::from_str(&sample().json().unwrap()).unwrap();
+        for key in [
+            "labels_per_s",
+            "db_limit_tps",
+            "ratio",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "overhead_p99_ms",
+            "errors",
+            "oauth_calls_per_1000",
+            "payment_auths_per_1000",
+            "rss_mb",
+        ] {
+            assert!(
+                json[key].is_number(),
+                "{key} missing or not a number in {json}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_json_is_one_line() {
+        assert!(!sample().json().unwrap().contains('\n'));
+    }
+
+    #[test]
+    fn the_table_shows_every_figure() {
+        let table = sample().table();
+        for expected in [
+            "labels/s",
+            "812.4  (16249 labels in 20.0 s)",
+            "1530.2 transactions/s",
+            "53.1 %  (meets the 50 % target)",
+            "18.10 / 30.25 / 45.00 ms",
+            "p99 meets the 10 ms target",
+            "errors",
+            "0.06  (1 token grants for 16266 labels)",
+            "38.2 MiB  (peak 40.0",
+            "server pool 10, private Postgres",
+        ] {
+            assert!(
+                table.contains(expected),
+                "{expected:?} missing from\n{table}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_says_when_a_target_is_missed() {
+        let mut report = sample();
+        report.ratio = 0.25;
+        report.overhead_p99_ms = 12.0;
+        let table = report.table();
+        assert!(
+            table.contains("25.0 %  (misses the 50 % target)"),
+            "{table}"
+        );
+        assert!(table.contains("p99 misses the 10 ms target"), "{table}");
+    }
+
+    #[test]
+    fn errors_are_broken_down_by_cause() {
+        let mut report = sample();
+        report.errors = 3;
+        report.errors_by_cause = BTreeMap::from([
+            ("409 idempotency_key_in_use".to_owned(), 1),
+            ("transport".to_owned(), 2),
+        ]);
+        assert!(
+            report
+                .table()
+                .contains("3  (1 × 409 idempotency_key_in_use, 2 × transport)")
+        );
+    }
+
+    #[test]
+    fn the_values_start_in_one_column() {
+        let width = "payment auths per 1,000 labels".len();
+        for line in sample().table().lines().skip(2) {
+            let (name, value) = line.split_at(2 + width + 2);
+            assert!(name.ends_with("  ") && !value.starts_with(' '), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn without_proc_the_memory_is_not_measured() {
+        let mut report = sample();
+        report.rss_mb = None;
+        report.peak_rss_mb = None;
+        assert!(report.table().contains("server RSS"));
+        let json: serde_json::Value = serde_json::from_str(&report.json().unwrap()).unwrap();
+        assert!(json["rss_mb"].is_null());
+    }
+}
