@@ -74,6 +74,11 @@ pub(crate) struct Settings {
 pub(crate) struct ServerSettings {
     /// `server.listen`: the address the API binds.
     pub(crate) listen: SocketAddr,
+    /// `server.label_lock_ms`: how long a running label purchase holds its idempotency key
+    /// before a retry may resume it — how soon a purchase cut off by a crashed instance can be
+    /// finished. Unset: [`server::label::DEFAULT_LOCK`] (a minute).
+    #[serde(default)]
+    pub(crate) label_lock_ms: Option<u64>,
 }
 
 /// The Postgres database.
@@ -292,6 +297,9 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if self.server.label_lock_ms == Some(0) {
+            bail!("server.label_lock_ms (BACKHAUL__SERVER__LABEL_LOCK_MS) must be at least 1");
+        }
         if self.database.max_connections == 0 {
             bail!(
                 "database.max_connections (BACKHAUL__DATABASE__MAX_CONNECTIONS) must be at least 1"
@@ -417,6 +425,7 @@ mod tests {
             Environment::Local,
             variables(&[
                 ("BACKHAUL__SERVER__LISTEN", "127.0.0.1:9999"),
+                ("BACKHAUL__SERVER__LABEL_LOCK_MS", "1500"),
                 ("BACKHAUL__USPS__BASE_URL", "https://apis-tem.usps.com"),
                 ("BACKHAUL__DATABASE__MAX_CONNECTIONS", "3"),
                 ("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:9998"),
@@ -424,9 +433,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.server.listen.port(), 9999);
+        assert_eq!(settings.server.label_lock_ms, Some(1500));
         assert_eq!(settings.usps.base_url, "https://apis-tem.usps.com");
         assert_eq!(settings.database.max_connections, 3);
         assert_eq!(settings.usps_sim.listen.port(), 9998);
+    }
+
+    #[test]
+    fn a_label_lock_of_zero_is_refused_by_its_key() {
+        let error = Settings::load_from(
+            &repository_config(),
+            Environment::Test,
+            variables(&[("BACKHAUL__SERVER__LABEL_LOCK_MS", "0")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("server.label_lock_ms"), "{error}");
     }
 
     #[test]

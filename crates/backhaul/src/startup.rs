@@ -48,6 +48,11 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     let listener = bind(settings.server.listen, "the API", "server.listen").await?;
     let application = Application::build(listener, db, keyring, &settings.usps)?;
+    if let Some(lock) = settings.server.label_lock_ms {
+        application
+            .state()
+            .set_label_lock(Duration::from_millis(lock));
+    }
     tracing::info!(
         environment = settings.environment.as_str(),
         address = %application.address(),
