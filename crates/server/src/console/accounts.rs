@@ -571,6 +571,17 @@ pub async fn save(
             None
         }
     };
+    if !errors.is_empty() {
+        // The form's own mistakes first: nothing is half-saved.
+        return Ok(details_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &merchant,
+            &account,
+            &DetailsForm::posted(&fields),
+            &errors,
+            None,
+        ));
+    }
     let changes = AccountChanges {
         name: Some(fields.raw("name").to_owned()),
         details: Some(details_patch(&fields, uses_return_address(&account))),
@@ -581,14 +592,10 @@ pub async fn save(
     };
     let actor = merchant.caller.actor();
     let request_id = request_id::current();
-    let result = if errors.is_empty() {
-        state
-            .accounts()
-            .update(context(&merchant, &actor, &request_id), &id, changes)
-            .await
-    } else {
-        Err(AccountError::Validation(carrier::ValidationErrors::new()))
-    };
+    let result = state
+        .accounts()
+        .update(context(&merchant, &actor, &request_id), &id, changes)
+        .await;
     match result {
         Ok(updated) => {
             let notice = if account.status == AccountStatus::PendingDetails
@@ -600,17 +607,14 @@ pub async fn save(
             };
             Ok(Redirect::to(&format!("/console/accounts/{id}?notice={notice}")).into_response())
         }
-        Err(AccountError::Validation(invalid)) => {
-            errors.extend(form_errors(&invalid));
-            Ok(details_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &merchant,
-                &account,
-                &DetailsForm::posted(&fields),
-                &errors,
-                None,
-            ))
-        }
+        Err(AccountError::Validation(invalid)) => Ok(details_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &merchant,
+            &account,
+            &DetailsForm::posted(&fields),
+            &form_errors(&invalid),
+            None,
+        )),
         Err(other) => Err(other.into()),
     }
 }

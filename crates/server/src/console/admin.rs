@@ -264,6 +264,9 @@ pub async fn timeline(
         h2 { "Timeline" }
         p.muted { (events.data.len()) " event" @if events.data.len() != 1 { "s" } ", newest first" }
         (events_table(&events.data, "Audit events of this account, newest first", true))
+        @if let Some(cursor) = events.next_cursor {
+            p { a href={ "/console/admin/audit?account_id=" (account.id) "&cursor=" (cursor) } { "Older events of this account" } }
+        }
     };
     Ok(page::render(
         StatusCode::OK,

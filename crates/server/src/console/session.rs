@@ -34,6 +34,7 @@ use super::form::Fields;
 use super::page::{self, Nav};
 use super::{ConsoleError, PREFIX, PageResult};
 use crate::auth::{AdminKey, TenantKey};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The session cookie.
@@ -41,7 +42,7 @@ pub const COOKIE: &str = "backhaul_console";
 /// The sign-in form's double-submit cookie.
 const SIGN_IN_COOKIE: &str = "backhaul_console_sign_in";
 /// How long a session lasts after signing in.
-pub const LIFETIME_HOURS: i64 = 8;
+pub const LIFETIME_HOURS: i32 = 8;
 /// The largest form the console accepts.
 const FORM_LIMIT: usize = 64 * 1024;
 
@@ -156,7 +157,7 @@ async fn open(state: &AppState, principal: &Principal) -> Result<String, sqlx::E
     .bind(kind)
     .bind(tenant.map(TenantId::as_str))
     .bind(key.as_str())
-    .bind(i32::try_from(LIFETIME_HOURS).unwrap_or(8))
+    .bind(LIFETIME_HOURS)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -380,16 +381,21 @@ where
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ConsoleError> {
         let (mut parts, body) = request.into_parts();
         let session = S::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| ConsoleError::Csrf)?;
-        let fields = Fields::parse(&bytes);
+        let fields = read_form(body).await?;
         if !same_secret(fields.raw("csrf"), session.csrf()) {
             tracing::warn!("console form refused: missing or wrong CSRF token");
             return Err(ConsoleError::Csrf);
         }
         Ok(Posted { session, fields })
     }
+}
+
+/// The fields of a posted form, at most [`FORM_LIMIT`] bytes of them.
+async fn read_form(body: axum::body::Body) -> Result<Fields, ConsoleError> {
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| ConsoleError::Api(ApiError::invalid("body", "is too large")))?;
+    Ok(Fields::parse(&bytes))
 }
 
 /// The home page of a principal.
@@ -476,10 +482,7 @@ pub async fn sign_in_page(
 /// `POST /console/sign-in`: checks the key as the API does and opens a session.
 pub async fn sign_in(State(state): State<AppState>, request: Request) -> PageResult {
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
-        .await
-        .map_err(|_| ConsoleError::Csrf)?;
-    let fields = Fields::parse(&bytes);
+    let fields = read_form(body).await?;
     let expected = cookie(&parts.headers, SIGN_IN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(fields.raw("csrf"), expected) {
         tracing::warn!("console sign-in refused: missing or wrong CSRF token");
@@ -501,7 +504,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> PageRes
     let target = next.unwrap_or_else(|| home_of(&principal));
     let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
-    let max_age = LIFETIME_HOURS * 3600;
+    let max_age = i64::from(LIFETIME_HOURS) * 3600;
     for cookie in [
         set_cookie(&parts.headers, COOKIE, &secret, "/", "Lax", max_age),
         set_cookie(
