@@ -145,12 +145,25 @@ pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, s
         .bind(tenant)
         .execute(&mut *tx)
         .await?;
-    let previous: Option<Vec<u8>> = sqlx::query_scalar(
-        "SELECT hash FROM audit_events WHERE tenant_id IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(tenant)
-    .fetch_optional(&mut *tx)
-    .await?;
+    // `=` and `IS NULL` rather than `IS NOT DISTINCT FROM`, which no index serves: the last
+    // event is one step down audit_events_tenant (tenant_id, id), not a scan and sort of the
+    // whole table under the chain's lock.
+    let previous: Option<Vec<u8>> =
+        match tenant {
+            Some(tenant) => {
+                sqlx::query_scalar(
+                    "SELECT hash FROM audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(tenant)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => sqlx::query_scalar(
+                "SELECT hash FROM audit_events WHERE tenant_id IS NULL ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?,
+        };
     let prev_hash = previous.unwrap_or_else(|| GENESIS.to_vec());
     let at = now_micros();
     let summary = Value::Object(event.summary);

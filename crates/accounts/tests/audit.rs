@@ -5,7 +5,7 @@
 
 mod support;
 
-use accounts::audit::{self, EventFilter};
+use accounts::audit::{self, Actor, EventFilter};
 use accounts::{AccountChanges, Selector};
 use carrier::{CredentialsInput, ServiceCode};
 use sqlx::PgPool;
@@ -256,4 +256,37 @@ async fn concurrent_writers_keep_one_linear_chain(owner: PgPool) {
     let report = audit::verify(&vault.db, Some(&tenant)).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.checked, 1 + 1 + 1 + 16); // tenant, key, account, 16 uses
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn interleaved_tenant_and_platform_chains_each_stay_linear(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let acme = vault.tenant("Acme").await;
+    let globex = vault.tenant("Globex").await;
+    for round in 0..3 {
+        for tenant in [&acme, &globex] {
+            let account = vault
+                .create(tenant, usps_account(&format!("Warehouse {round}")))
+                .await;
+            vault
+                .service
+                .open_for_use(vault.context(tenant), account.id.as_str())
+                .await
+                .unwrap();
+        }
+        // An admin key: an event of the platform's own chain (no tenant).
+        accounts::tenant::create_api_key(&vault.db, &Actor::System, None, &format!("ops {round}"))
+            .await
+            .unwrap();
+    }
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, events as u64);
+    for tenant in [&acme, &globex] {
+        assert!(audit::verify(&vault.db, Some(tenant)).await.unwrap().ok);
+    }
 }
