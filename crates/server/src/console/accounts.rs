@@ -62,6 +62,22 @@ fn context<'a>(
     }
 }
 
+/// Applies `changes` through the account service as `PATCH /v1/shipper-accounts/{id}` does
+/// (validated by the carrier plugin, audited with the session's key).
+async fn update(
+    state: &AppState,
+    merchant: &Merchant,
+    id: &str,
+    changes: AccountChanges,
+) -> Result<ShipperAccount, AccountError> {
+    let actor = merchant.caller.actor();
+    let request_id = request_id::current();
+    state
+        .accounts()
+        .update(context(merchant, &actor, &request_id), id, changes)
+        .await
+}
+
 /// A string detail of the account (`""` when absent).
 fn detail<'a>(details: &'a Value, key: &str) -> &'a str {
     details.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -590,12 +606,7 @@ pub async fn save(
         priority,
         tags,
     };
-    let actor = merchant.caller.actor();
-    let request_id = request_id::current();
-    let result = state
-        .accounts()
-        .update(context(&merchant, &actor, &request_id), &id, changes)
-        .await;
+    let result = update(&state, &merchant, &id, changes).await;
     match result {
         Ok(updated) => {
             let notice = if account.status == AccountStatus::PendingDetails
@@ -740,19 +751,11 @@ pub async fn rotate(
             &missing,
         ));
     }
-    let actor = merchant.caller.actor();
-    let request_id = request_id::current();
-    let result = state
-        .accounts()
-        .update(
-            context(&merchant, &actor, &request_id),
-            &id,
-            AccountChanges {
-                credentials: Some(credentials),
-                ..AccountChanges::default()
-            },
-        )
-        .await;
+    let changes = AccountChanges {
+        credentials: Some(credentials),
+        ..AccountChanges::default()
+    };
+    let result = update(&state, &merchant, &id, changes).await;
     match result {
         Ok(_) => {
             Ok(Redirect::to(&format!("/console/accounts/{id}?notice=rotated")).into_response())
@@ -781,19 +784,11 @@ pub async fn make_default(
         session: merchant, ..
     }: Posted<Merchant>,
 ) -> PageResult {
-    let actor = merchant.caller.actor();
-    let request_id = request_id::current();
-    let result = state
-        .accounts()
-        .update(
-            context(&merchant, &actor, &request_id),
-            &id,
-            AccountChanges {
-                is_default: Some(true),
-                ..AccountChanges::default()
-            },
-        )
-        .await;
+    let changes = AccountChanges {
+        is_default: Some(true),
+        ..AccountChanges::default()
+    };
+    let result = update(&state, &merchant, &id, changes).await;
     match result {
         Ok(_) => {
             Ok(Redirect::to(&format!("/console/accounts/{id}?notice=default")).into_response())

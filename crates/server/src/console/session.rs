@@ -168,15 +168,25 @@ fn decode(error: impl fmt::Display) -> sqlx::Error {
     sqlx::Error::Decode(error.to_string().into())
 }
 
+/// A transaction with no tenant in which row-level security opens only the session whose
+/// secret hashes to `id_hash` (to read it, or to delete it).
+async fn one_session(
+    state: &AppState,
+    id_hash: &[u8; 32],
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = state.db().unscoped().await?;
+    sqlx::query("SELECT set_config('backhaul.console_session_hash', $1, true)")
+        .bind(hex(id_hash))
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// The live session whose secret is presented, if any: unexpired, and opened with a key that
 /// is still not revoked.
 async fn find(state: &AppState, secret: &str) -> Result<Option<Session>, sqlx::Error> {
     let id_hash = hash(secret);
-    let mut tx = state.db().unscoped().await?;
-    sqlx::query("SELECT set_config('backhaul.console_session_hash', $1, true)")
-        .bind(hex(&id_hash))
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = one_session(state, &id_hash).await?;
     let row = sqlx::query(
         "SELECT tenant_id, api_key_id FROM console_sessions WHERE id_hash = $1 AND expires_at > now()",
     )
@@ -226,11 +236,7 @@ async fn find(state: &AppState, secret: &str) -> Result<Option<Session>, sqlx::E
 /// Deletes the session whose secret is presented.
 async fn end(state: &AppState, secret: &str) -> Result<(), sqlx::Error> {
     let id_hash = hash(secret);
-    let mut tx = state.db().unscoped().await?;
-    sqlx::query("SELECT set_config('backhaul.console_session_hash', $1, true)")
-        .bind(hex(&id_hash))
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = one_session(state, &id_hash).await?;
     sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
         .bind(&id_hash[..])
         .execute(&mut *tx)
