@@ -82,6 +82,17 @@ impl Default for PluginOptions {
 /// like `backhaul serve`: the application role, the shared token cache, the USPS plugin with
 /// the simulator's platform app for "Login with USPS".
 pub async fn start_instance(owner: &PgPool, sim_url: &str, options: PluginOptions) -> Instance {
+    start_instance_with_platform_secret(owner, sim_url, options, demo::CLIENT_SECRET).await
+}
+
+/// [`start_instance`] with the platform app's secret `platform_secret` (the simulator's demo
+/// app must have the same).
+pub async fn start_instance_with_platform_secret(
+    owner: &PgPool,
+    sim_url: &str,
+    options: PluginOptions,
+    platform_secret: &str,
+) -> Instance {
     let db = Database::connect_as_app(&owner.connect_options(), None, 32)
         .await
         .unwrap();
@@ -94,7 +105,7 @@ pub async fn start_instance(owner: &PgPool, sim_url: &str, options: PluginOption
         .with_webtools_url(format!("{sim_url}/ShippingAPI.dll"))
         .with_platform_app(PlatformApp::new(
             demo::CLIENT_ID,
-            SecretString::from(demo::CLIENT_SECRET.to_owned()),
+            SecretString::from(platform_secret.to_owned()),
             format!("{base_url}/v1/usps/oauth/callback"),
         ))
         .with_token_cache(token_cache.clone())
@@ -139,8 +150,25 @@ impl TestApp {
     }
 
     pub async fn spawn_with(owner: PgPool, options: PluginOptions) -> Self {
-        let simulator = Simulator::new(SimConfig::default()).spawn().await.unwrap();
-        let instance = start_instance(&owner, &simulator.base_url, options).await;
+        Self::spawn_with_simulator(owner, SimConfig::default(), demo::CLIENT_SECRET, options).await
+    }
+
+    /// A system whose simulator knows `config` (its demo app's secret `platform_secret`, which
+    /// the instance's platform app uses).
+    pub async fn spawn_with_simulator(
+        owner: PgPool,
+        config: SimConfig,
+        platform_secret: &str,
+        options: PluginOptions,
+    ) -> Self {
+        let simulator = Simulator::new(config).spawn().await.unwrap();
+        let instance = start_instance_with_platform_secret(
+            &owner,
+            &simulator.base_url,
+            options,
+            platform_secret,
+        )
+        .await;
         let db = instance.state.db();
         let (tenant, key) = accounts::tenant::create_tenant(db, &Actor::System, "Acme Returns")
             .await
@@ -615,14 +643,18 @@ async fn run_tool(command: &mut tokio::process::Command) {
     );
 }
 
-/// The first `PATH` directory with `initdb` and `pg_ctl`, else the newest
+/// The directory of the `initdb` and `pg_ctl` found first on `PATH` (symbolic links resolved,
+/// so that `pg_dump` of the same installation is beside them), else the newest
 /// `/usr/lib/postgresql/<version>/bin`.
 fn postgres_bin_dir() -> std::path::PathBuf {
     let has_tools =
         |dir: &std::path::Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(path) = std::env::var_os("PATH") {
         if let Some(dir) = std::env::split_paths(&path).find(|dir| has_tools(dir)) {
-            return dir;
+            let installed = std::fs::canonicalize(dir.join("initdb"))
+                .ok()
+                .and_then(|initdb| initdb.parent().map(std::path::Path::to_path_buf));
+            return installed.filter(|real| has_tools(real)).unwrap_or(dir);
         }
     }
     let mut installed: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
