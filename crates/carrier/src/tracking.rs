@@ -120,10 +120,13 @@ pub fn split_impb_barcode(
     // that remains must then carry a valid check digit. Try the shorter ZIP first, as USPS
     // returns for returns labels.
     for routing_len in [8, 12] {
-        if digits.len() <= routing_len {
+        // Not a char boundary (the reply is any text): not a routing part either.
+        let Some((routing, rest)) = digits.split_at_checked(routing_len) else {
+            continue;
+        };
+        if rest.is_empty() {
             continue;
         }
-        let (routing, rest) = digits.split_at(routing_len);
         if let Ok(tracking) = TrackingNumber::parse_impb(field, rest) {
             return Ok((routing.to_owned(), tracking));
         }
@@ -138,6 +141,14 @@ pub fn split_impb_barcode(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_barcode_with_multibyte_characters_is_refused_not_a_panic() {
+        // Found by the webtools_reply fuzz target: `ÿ` spans bytes 7 and 8.
+        let barcode = "420ÿÿÿÿ631169202190412893804982096";
+        assert!(split_impb_barcode("BarcodeNumber", barcode).is_err());
+        assert!(split_impb_barcode("BarcodeNumber", "4206311ÿ9202190412893804982096").is_err());
+    }
 
     #[test]
     fn web_tools_sample_barcode_splits_into_routing_and_valid_tracking() {
