@@ -52,6 +52,8 @@ mod webtools;
 
 #[doc(hidden)]
 pub mod bench;
+#[doc(hidden)]
+pub mod fuzz;
 
 use std::fmt;
 use std::sync::Arc;
