@@ -326,7 +326,8 @@ impl Browser {
             .expect("the focused element")
     }
 
-    /// Waits for a finished download (no `.crdownload` left) and returns its path.
+    /// Waits for a finished download (not a hidden or `.crdownload` temporary) and returns its
+    /// path.
     pub async fn downloaded(&self) -> PathBuf {
         let started = Instant::now();
         loop {
@@ -337,7 +338,13 @@ impl Browser {
                 .flatten()
                 .map(|entry| entry.path())
                 .find(|path| {
-                    path.extension().is_some_and(|ext| ext != "crdownload")
+                    // Chromium writes to a hidden `.com.google.Chrome.*` file or a
+                    // `.crdownload` and renames it when the download completes.
+                    let hidden = path
+                        .file_name()
+                        .is_some_and(|name| name.to_string_lossy().starts_with('.'));
+                    !hidden
+                        && path.extension().is_some_and(|ext| ext != "crdownload")
                         && !path.to_string_lossy().ends_with(".tmp")
                 });
             if let Some(path) = finished {
