@@ -145,26 +145,6 @@ pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, s
         .bind(tenant)
         .execute(&mut *tx)
         .await?;
-    // `=` and `IS NULL` rather than `IS NOT DISTINCT FROM`, which no index serves: the last
-    // event is one step down audit_events_tenant (tenant_id, id), not a scan and sort of the
-    // whole table under the chain's lock.
-    let previous: Option<Vec<u8>> =
-        match tenant {
-            Some(tenant) => {
-                sqlx::query_scalar(
-                    "SELECT hash FROM audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1",
-                )
-                .bind(tenant)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            None => sqlx::query_scalar(
-                "SELECT hash FROM audit_events WHERE tenant_id IS NULL ORDER BY id DESC LIMIT 1",
-            )
-            .fetch_optional(&mut *tx)
-            .await?,
-        };
-    let prev_hash = previous.unwrap_or_else(|| GENESIS.to_vec());
     let at = now_micros();
     let summary = Value::Object(event.summary);
     let actor = event.actor.as_stored();
@@ -177,23 +157,47 @@ pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, s
         request_id: event.request_id,
         summary: &summary,
     };
-    let hash = fields.hash(&prev_hash);
-    sqlx::query_scalar(
-        "INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(tenant)
-    .bind(at)
-    .bind(&actor)
-    .bind(event.action.as_str())
-    .bind(event.target)
-    .bind(event.request_id)
-    .bind(&summary)
-    .bind(&prev_hash)
-    .bind(&hash[..])
-    .fetch_one(&mut *tx)
-    .await
+    // The chain's last event is read by the insert itself (one round trip less under the
+    // lock), and the hash computed beside it as `Fields::hash` does: SHA-256 of the previous
+    // hash followed by the canonical fields. The read uses `=` or `IS NULL`, which
+    // audit_events_tenant (tenant_id, id) serves in one step (`IS NOT DISTINCT FROM` would scan
+    // and sort the whole table). The insert's snapshot is taken after the lock is held, so it
+    // sees the event of the chain's previous writer.
+    let append = match tenant {
+        Some(_) => APPEND_TO_TENANT_CHAIN,
+        None => APPEND_TO_PLATFORM_CHAIN,
+    };
+    sqlx::query_scalar(append)
+        .bind(tenant)
+        .bind(at)
+        .bind(&actor)
+        .bind(event.action.as_str())
+        .bind(event.target)
+        .bind(event.request_id)
+        .bind(&summary)
+        .bind(fields.canonical().as_bytes())
+        .bind(&GENESIS[..])
+        .fetch_one(&mut *tx)
+        .await
 }
+
+/// Appends to a tenant's chain ($1 the tenant; $8 the canonical fields; $9 the genesis hash).
+const APPEND_TO_TENANT_CHAIN: &str = "
+    INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash)
+    SELECT $1, $2, $3, $4, $5, $6, $7, previous.hash, sha256(previous.hash || $8::bytea)
+    FROM (SELECT coalesce(
+              (SELECT hash FROM audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1),
+              $9::bytea) AS hash) AS previous
+    RETURNING id";
+
+/// Appends to the platform's own chain ($1 is NULL).
+const APPEND_TO_PLATFORM_CHAIN: &str = "
+    INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash)
+    SELECT $1, $2, $3, $4, $5, $6, $7, previous.hash, sha256(previous.hash || $8::bytea)
+    FROM (SELECT coalesce(
+              (SELECT hash FROM audit_events WHERE tenant_id IS NULL ORDER BY id DESC LIMIT 1),
+              $9::bytea) AS hash) AS previous
+    RETURNING id";
 
 /// Postgres keeps microseconds; the hash must cover what is stored.
 fn now_micros() -> DateTime<Utc> {
@@ -213,9 +217,17 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    /// SHA-256 over the previous hash and a canonical JSON array of the fields (object keys
-    /// sorted, so the jsonb round trip cannot change it).
+    /// SHA-256 over the previous hash and the canonical fields ([`Fields::canonical`]).
     fn hash(&self, prev_hash: &[u8]) -> [u8; 32] {
+        let mut digest = Sha256::new();
+        digest.update(prev_hash);
+        digest.update(self.canonical().as_bytes());
+        digest.finalize().into()
+    }
+
+    /// A canonical JSON array of the fields (object keys sorted, so the jsonb round trip cannot
+    /// change it).
+    fn canonical(&self) -> String {
         let mut canonical = String::new();
         let array = Value::Array(vec![
             self.tenant
@@ -230,10 +242,7 @@ impl Fields<'_> {
             self.summary.clone(),
         ]);
         write_canonical(&array, &mut canonical);
-        let mut digest = Sha256::new();
-        digest.update(prev_hash);
-        digest.update(canonical.as_bytes());
-        digest.finalize().into()
+        canonical
     }
 }
 
