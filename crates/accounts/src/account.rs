@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 use crate::audit::{self, Action, Actor, NewEvent};
 use crate::db::Database;
@@ -774,7 +774,33 @@ impl AccountService {
         selector: Selector<'_>,
     ) -> Result<UsableAccount, AccountError> {
         let carrier = self.carrier(selector.carrier)?.clone();
-        let mut tx = self.db.tenant(context.tenant).await?;
+        let tx = self.db.tenant(context.tenant).await?;
+        self.select_for_use_in(tx, carrier, context, selector).await
+    }
+
+    /// [`AccountService::select_for_use`], committed without waiting for the disk
+    /// ([`Database::tenant_unflushed`]): the tenant's audit chain and the account's row are
+    /// released a disk flush sooner, which is what bounds a busy tenant's label rate. For a
+    /// caller that commits a transaction synchronously before the credentials leave the
+    /// process — the label flow records its `carrier_called` phase — which makes this
+    /// selection and its audit event durable too.
+    pub async fn select_for_use_unflushed(
+        &self,
+        context: Context<'_>,
+        selector: Selector<'_>,
+    ) -> Result<UsableAccount, AccountError> {
+        let carrier = self.carrier(selector.carrier)?.clone();
+        let tx = self.db.tenant_unflushed(context.tenant).await?;
+        self.select_for_use_in(tx, carrier, context, selector).await
+    }
+
+    async fn select_for_use_in(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        carrier: Arc<dyn Carrier>,
+        context: Context<'_>,
+        selector: Selector<'_>,
+    ) -> Result<UsableAccount, AccountError> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             account_columns!(),

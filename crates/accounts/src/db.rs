@@ -72,6 +72,27 @@ impl Database {
         Ok(tx)
     }
 
+    /// [`Database::tenant`], committing without waiting for the WAL to reach the disk
+    /// (`synchronous_commit = off` for this transaction alone), so its locks are released
+    /// before the flush instead of after it. Only for a transaction whose effects stay inside
+    /// the service until the caller commits another transaction synchronously: that commit
+    /// flushes this one too (the WAL reaches the disk in order), and a crash before it loses
+    /// both together.
+    pub async fn tenant_unflushed(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "SELECT set_config('backhaul.tenant_id', $1, true), \
+             set_config('synchronous_commit', 'off', true)",
+        )
+        .bind(tenant.as_str())
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
+
     /// A transaction with the admin view (every tenant), for admin endpoints and operator
     /// commands.
     pub async fn admin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

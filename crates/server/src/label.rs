@@ -7,7 +7,9 @@
 //!    `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
 //! 2. The account is selected and its credentials opened (audited), and the phase becomes
 //!    `carrier_called` with the account and the carrier-side key — committed *before* the
-//!    carrier is called, so a crash or an ambiguous failure can be resumed.
+//!    carrier is called, so a crash or an ambiguous failure can be resumed. The selection
+//!    commits without waiting for the disk (the tenant's audit chain is released sooner); the
+//!    phase's synchronous commit makes both durable before anything leaves the service.
 //! 3. The carrier is called outside any transaction, with a carrier idempotency key derived from
 //!    (tenant, key): a resend after an ambiguous failure returns the same label (USPS v3
 //!    `X-Idempotency-Key`).
@@ -408,9 +410,11 @@ pub async fn create(
         actor: &actor,
         request_id: Some(&request_id),
     };
+    // Unflushed: the `carrier_called` phase below is committed synchronously before the
+    // carrier sees the credentials, and that flushes this selection's audit event with it.
     let chosen = state
         .accounts()
-        .select_for_use(
+        .select_for_use_unflushed(
             context,
             Selector {
                 carrier: carrier.id(),
