@@ -6,12 +6,13 @@
 //!    settings. Migrations as the owner.
 //! 2. The USPS simulator in this process, at zero latency; `backhaul serve` as a child
 //!    process pointed at it ([`server`]), so the memory figure is the server's alone.
-//! 3. A tenant (`Bench …`) with a v3 `own_app` account of the simulator's demo business
-//!    (created over the API), one label to fetch the OAuth token and the payment
-//!    authorization, then one unmeasured label per client to open its connection.
-//! 4. The load phase ([`load`]): `--clients` clients buy labels with unique idempotency keys
-//!    for `--seconds`; latency, the carrier's share from `Server-Timing`, errors; then the
-//!    server's RSS and the simulator's call counters; the server is stopped.
+//! 3. A tenant (`Bench …`; `--tenants` of them) with a v3 `own_app` account of the simulator's
+//!    demo business (created over the API), one label each to fetch the OAuth token and the
+//!    payment authorization, then one unmeasured label per client to open its connection.
+//! 4. The load phase ([`load`]): `--clients` clients (client i buying for tenant i mod
+//!    `--tenants`) buy labels with unique idempotency keys for `--seconds`; latency, the
+//!    carrier's share from `Server-Timing`, errors; then the server's RSS and the simulator's
+//!    call counters; the server is stopped.
 //! 5. The database-limit phase ([`db_limit`]): as many connections run
 //!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
 //!    as a ratio of it.
@@ -87,6 +88,7 @@ pub(crate) async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Resu
         .vault
         .keyring()
         .context("the benchmark's server seals credentials with vault.master_keys")?;
+    check(&args)?;
     if let Some(url) = args.database_url.clone() {
         settings.database.url = Some(SecretString::from(url));
     }
@@ -109,6 +111,18 @@ pub(crate) async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Resu
     } else {
         print(report.table())
     }
+}
+
+/// What clap cannot check alone.
+fn check(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.tenants > args.clients {
+        bail!(
+            "--tenants ({}) may not exceed --clients ({}): every tenant needs a client",
+            args.tenants,
+            args.clients
+        );
+    }
+    Ok(())
 }
 
 /// Lowercase letters and digits, different on every run.
@@ -189,9 +203,17 @@ async fn measure(
     let api = format!("http://{}", server.address());
     tracing::info!(%api, pid = server.pid(), "server started");
 
-    let target = prepare_tenant(settings, database, &api, scratch).await?;
-    let clients = (0..args.clients)
-        .map(|_| load::client())
+    let target = Target {
+        url: format!("{api}/v1/return-labels"),
+        body: Bytes::from(serde_json::to_vec(&demo_label())?),
+        run_id: scratch.run_id().to_owned(),
+    };
+    let mut api_keys = Vec::with_capacity(usize::from(args.tenants));
+    for index in 0..args.tenants {
+        api_keys.push(prepare_tenant(settings, database, &api, &target, index).await?);
+    }
+    let clients = (0..usize::from(args.clients))
+        .map(|index| load::Client::new(&api_keys[index % api_keys.len()]))
         .collect::<anyhow::Result<Vec<_>>>()?;
     load::warm_up(&clients, &target).await?;
     tracing::info!(
@@ -233,60 +255,50 @@ async fn measure(
     ))
 }
 
-/// Creates the tenant (directly, as `backhaul tenants create` does) and its account (over the
-/// API), then buys the first label, which fetches the OAuth token and the payment
-/// authorization.
+/// Creates a tenant (directly, as `backhaul tenants create` does) and its account (over the
+/// API), then buys its first label, which fetches the OAuth token and the payment
+/// authorization; returns the tenant's API key.
 async fn prepare_tenant(
     settings: &Settings,
     database: &BenchDatabase,
     api: &str,
-    scratch: &Scratch,
-) -> anyhow::Result<Target> {
+    target: &Target,
+    index: u16,
+) -> anyhow::Result<String> {
     let db = connect_app(&database.owner, &settings.database, 1).await?;
-    let (tenant, key) = accounts::tenant::create_tenant(
-        &db,
-        &Actor::System,
-        &format!("Bench {}", scratch.schema()),
-    )
-    .await
-    .context("creating the benchmark tenant")?;
+    let name = format!("Bench {} #{index}", target.run_id);
+    let (tenant, key) = accounts::tenant::create_tenant(&db, &Actor::System, &name)
+        .await
+        .context("creating a benchmark tenant")?;
     db.pool().close().await;
     tracing::info!(tenant = %tenant.id, "benchmark tenant created");
-    let api_key = key.secret.expose_secret().to_owned();
-    let client = load::client()?;
+    let client = load::Client::new(key.secret.expose_secret())?;
     let account = client
+        .http
         .post(format!("{api}/v1/shipper-accounts"))
-        .bearer_auth(&api_key)
+        .bearer_auth(&client.api_key)
         .json(&demo_account())
         .send()
         .await
-        .context("creating the benchmark's shipper account")?;
+        .context("creating a benchmark shipper account")?;
     let status = account.status();
     if status != StatusCode::CREATED {
         bail!(
-            "creating the benchmark's shipper account was answered {status}: {}",
+            "creating a benchmark shipper account was answered {status}: {}",
             account.text().await.unwrap_or_default()
         );
     }
-    let target = Target {
-        url: format!("{api}/v1/return-labels"),
-        api_key,
-        body: Bytes::from(serde_json::to_vec(&demo_label())?),
-        run_id: scratch
-            .schema()
-            .trim_start_matches("backhaul_bench_")
-            .to_owned(),
-    };
-    let (status, _, body) = load::buy(&client, &target, &format!("bench-{}-first", target.run_id))
+    let first = format!("bench-{}-first-{index}", target.run_id);
+    let (status, _, body) = load::buy(&client, target, &first)
         .await
-        .context("buying the first label")?;
+        .context("buying a tenant's first label")?;
     if status != StatusCode::CREATED {
         bail!(
-            "the first label was answered {status}: {}",
+            "a tenant's first label was answered {status}: {}",
             String::from_utf8_lossy(&body)
         );
     }
-    Ok(target)
+    Ok(client.api_key)
 }
 
 /// The simulator's counters over the whole run (warm-up included).
@@ -334,6 +346,7 @@ fn report(
         payment_auths_per_1000: per_thousand(economy.payment_auths, economy.labels),
         rss_mb: memory.map(|memory| memory.rss_mb),
         clients: args.clients,
+        tenants: args.tenants,
         seconds: args.seconds,
         labels: load.labels,
         load_elapsed_s: load.elapsed.as_secs_f64(),
@@ -356,5 +369,37 @@ fn report(
             "configured"
         }
         .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(clients: u16, tenants: u16) -> BenchArgs {
+        BenchArgs {
+            clients,
+            tenants,
+            seconds: 1,
+            json: false,
+            database_url: None,
+        }
+    }
+
+    #[test]
+    fn every_tenant_needs_a_client() {
+        assert!(check(&args(16, 16)).is_ok());
+        assert!(check(&args(16, 1)).is_ok());
+        let error = check(&args(2, 3)).unwrap_err().to_string();
+        assert!(
+            error.contains("--tenants (3) may not exceed --clients (2)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn run_ids_are_plain_identifiers() {
+        let id = run_id();
+        assert!(Scratch::new(&id).is_ok(), "{id}");
     }
 }

@@ -56,6 +56,11 @@ pub(crate) struct BenchArgs {
     /// Concurrent clients (and connections of the database-limit loop).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) clients: u16,
+    /// Tenants sharing the clients (client i buys for tenant i mod N), each with its own
+    /// account. Each tenant's audit events form one hash chain written under a lock, so one
+    /// tenant (the default) is the worst case; more show how the service scales across tenants.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) tenants: u16,
     /// Seconds of each measured phase.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub(crate) seconds: u32,
@@ -169,7 +174,10 @@ mod tests {
         else {
             panic!("not the bench command");
         };
-        assert_eq!((args.clients, args.seconds, args.json), (16, 20, false));
+        assert_eq!(
+            (args.clients, args.tenants, args.seconds, args.json),
+            (16, 1, 20, false)
+        );
     }
 
     #[test]
@@ -177,6 +185,7 @@ mod tests {
         for args in [
             &["backhaul", "bench", "--clients", "0"][..],
             &["backhaul", "bench", "--seconds", "0"],
+            &["backhaul", "bench", "--tenants", "0"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

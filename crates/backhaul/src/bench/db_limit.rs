@@ -25,6 +25,7 @@ pub(crate) struct DbLimit {
 /// The scratch schema of one run.
 #[derive(Debug)]
 pub(crate) struct Scratch {
+    run_id: String,
     schema: String,
 }
 
@@ -40,10 +41,17 @@ impl Scratch {
             anyhow::bail!("the benchmark's run id must be lowercase letters and digits");
         }
         Ok(Self {
+            run_id: run_id.to_owned(),
             schema: format!("backhaul_bench_{run_id}"),
         })
     }
 
+    /// The run this schema belongs to.
+    pub(crate) fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    #[cfg(test)]
     pub(crate) fn schema(&self) -> &str {
         &self.schema
     }

@@ -1,5 +1,6 @@
-//! The load phase: N clients, each with its own keep-alive HTTP connection, buy return labels
-//! in a loop — every request with a new `Idempotency-Key` — until the phase ends. Each client
+//! The load phase: N clients, each with its own keep-alive HTTP connection and its tenant's API
+//! key, buy return labels in a loop — every request with a new `Idempotency-Key` — until the
+//! phase ends. Each client
 //! sends at least one request, and a request in flight when the time is up is waited for (and
 //! counted), so the phase ends by itself a little after its duration.
 
@@ -16,8 +17,6 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 pub(crate) struct Target {
     /// `http://127.0.0.1:PORT/v1/return-labels`.
     pub(crate) url: String,
-    /// The tenant's API key.
-    pub(crate) api_key: String,
     /// The label request, serialized once.
     pub(crate) body: Bytes,
     /// Makes this run's idempotency keys unique across runs on the same database.
@@ -57,24 +56,38 @@ impl Load {
     }
 }
 
-/// A client with one connection, kept alive between requests.
-pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .context("building the benchmark's HTTP client")
+/// One benchmark client: one HTTP connection, kept alive between requests, and the API key of
+/// the tenant it buys for.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) api_key: String,
+}
+
+impl Client {
+    pub(crate) fn new(api_key: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .context("building the benchmark's HTTP client")?;
+        Ok(Self {
+            http,
+            api_key: api_key.to_owned(),
+        })
+    }
 }
 
 /// Buys one label with `idempotency_key`; the status, the carrier's share and the body.
 pub(crate) async fn buy(
-    client: &reqwest::Client,
+    client: &Client,
     target: &Target,
     idempotency_key: &str,
 ) -> Result<(StatusCode, Option<Duration>, Bytes), reqwest::Error> {
     let response = client
+        .http
         .post(&target.url)
-        .bearer_auth(&target.api_key)
+        .bearer_auth(&client.api_key)
         .header("idempotency-key", idempotency_key)
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .body(target.body.clone())
@@ -118,7 +131,7 @@ fn error_cause(status: StatusCode, body: &[u8]) -> String {
 }
 
 /// One request per client, not measured: opens every connection before the clock starts.
-pub(crate) async fn warm_up(clients: &[reqwest::Client], target: &Target) -> anyhow::Result<()> {
+pub(crate) async fn warm_up(clients: &[Client], target: &Target) -> anyhow::Result<()> {
     let requests = clients
         .iter()
         .enumerate()
@@ -141,7 +154,7 @@ pub(crate) async fn warm_up(clients: &[reqwest::Client], target: &Target) -> any
 
 /// Runs every client for `duration`.
 pub(crate) async fn run(
-    clients: Vec<reqwest::Client>,
+    clients: Vec<Client>,
     target: &Target,
     duration: Duration,
 ) -> anyhow::Result<Load> {
@@ -163,12 +176,7 @@ pub(crate) async fn run(
     Ok(load)
 }
 
-async fn client_loop(
-    index: usize,
-    client: &reqwest::Client,
-    target: &Target,
-    deadline: Instant,
-) -> Load {
+async fn client_loop(index: usize, client: &Client, target: &Target, deadline: Instant) -> Load {
     let mut load = Load::default();
     let mut sequence: u64 = 0;
     loop {

@@ -25,6 +25,7 @@ pub(crate) struct Report {
     pub(crate) rss_mb: Option<f64>,
 
     pub(crate) clients: u16,
+    pub(crate) tenants: u16,
     pub(crate) seconds: u32,
     pub(crate) labels: u64,
     pub(crate) load_elapsed_s: f64,
@@ -134,8 +135,13 @@ impl Report {
         rows.push((
             "setup".into(),
             format!(
-                "{} clients, {} s per phase, server pool {}, {} Postgres, simulator in-process at zero latency",
-                self.clients, self.seconds, self.server_pool, self.database
+                "{} clients, {} {}, {} s per phase, server pool {}, {} Postgres, simulator in-process at zero latency",
+                self.clients,
+                self.tenants,
+                if self.tenants == 1 { "tenant" } else { "tenants" },
+                self.seconds,
+                self.server_pool,
+                self.database
             ),
         ));
         let width = rows
@@ -186,6 +192,7 @@ mod tests {
             payment_auths_per_1000: 0.06,
             rss_mb: Some(38.25),
             clients: 16,
+            tenants: 1,
             seconds: 20,
             labels: 16_249,
             load_elapsed_s: 20.0,
@@ -247,7 +254,7 @@ mod tests {
             "errors",
             "0.06  (1 token grants for 16266 labels)",
             "38.2 MiB  (peak 40.0",
-            "server pool 10, private Postgres",
+            "16 clients, 1 tenant, 20 s per phase, server pool 10, private Postgres",
         ] {
             assert!(
                 table.contains(expected),
