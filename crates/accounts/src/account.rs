@@ -25,6 +25,10 @@ use crate::id::{AccountId, TenantId};
 use crate::selection::{self, Candidate, SelectedBy, Wanted};
 use crate::vault::{KeyContext, MasterKeyring, Purpose, VaultError, WrappedKey};
 
+/// How fresh an account's `last_used_at` is kept: a use moves it only when it is older than
+/// this. The audit trail records every use.
+pub const LAST_USED_RESOLUTION: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where an account stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -767,7 +771,8 @@ impl AccountService {
     }
 
     /// Selects the account for a label and opens its credentials for use, in one transaction:
-    /// the decryption is audited (`account.credentials_used`) and `last_used_at` is set.
+    /// the decryption is audited (`account.credentials_used`) and `last_used_at` is set (to
+    /// the minute: [`LAST_USED_RESOLUTION`]).
     pub async fn select_for_use(
         &self,
         context: Context<'_>,
@@ -882,12 +887,22 @@ impl AccountService {
         context: Context<'_>,
         account: &ShipperAccount,
     ) -> Result<(AccountDetails, Credentials), AccountError> {
+        // `last_used_at` is kept to the minute ([`LAST_USED_RESOLUTION`]): writing it on every
+        // use would lock the account's row for every label, queueing a busy account's
+        // purchases behind one another (and piling key-share locks of the label inserts into
+        // multixacts). The audit trail has every use to the microsecond.
         let row = sqlx::query(
-            "UPDATE shipper_accounts SET last_used_at = now() WHERE tenant_id = $1 AND id = $2
-             RETURNING credentials_sealed, data_key_wrapped, master_key_id",
+            "WITH touched AS (
+                 UPDATE shipper_accounts SET last_used_at = now()
+                 WHERE tenant_id = $1 AND id = $2
+                   AND (last_used_at IS NULL
+                        OR last_used_at < now() - make_interval(secs => $3)))
+             SELECT credentials_sealed, data_key_wrapped, master_key_id FROM shipper_accounts
+             WHERE tenant_id = $1 AND id = $2",
         )
         .bind(context.tenant.as_str())
         .bind(account.id.as_str())
+        .bind(LAST_USED_RESOLUTION.as_secs_f64())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AccountError::NotFound)?;
