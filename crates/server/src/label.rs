@@ -1,7 +1,8 @@
 //! Buying a return label exactly once per `Idempotency-Key` (Stripe's semantics, built in
 //! Brandur Leach's atomic phases).
 //!
-//! 1. The key is recorded with a SHA-256 of the request before anything else. The same key
+//! 1. The key is recorded with a SHA-256 of the request before anything else (committed
+//!    without waiting for the disk, like the selection below: nothing has left the service). The same key
 //!    with the same body returns the stored response (no carrier call); with another body it is
 //!    422 `idempotency_key_reused`; while the first request still runs it is 409
 //!    `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
@@ -216,7 +217,9 @@ async fn claim(
     key: &IdempotencyKey,
     hash: &[u8; 32],
 ) -> Result<Claim, ApiError> {
-    let mut tx = state.db().tenant(tenant).await?;
+    // Unflushed: until the synchronous `carrier_called` commit, which flushes it too, a claim
+    // lost in a crash is as good as one never made.
+    let mut tx = state.db().tenant_unflushed(tenant).await?;
     let lock_until =
         Utc::now() + chrono::Duration::from_std(state.label_lock()).unwrap_or_default();
     let inserted = sqlx::query(
