@@ -139,12 +139,13 @@ pub struct AuditEvent {
 
 /// Appends `event` to its chain, inside the caller's transaction (which must be scoped to the
 /// event's tenant, or be an admin transaction for platform events). Returns the event id.
+///
+/// One statement moves the chain's head (`audit_chain_heads`) and inserts the event with the
+/// head's old and new hash. The head row stays locked until the transaction ends, so a chain's
+/// writers queue there and each links to the one before; ids are drawn after the lock is held,
+/// so a chain's order is its id order, which is how [`verify`] walks it.
 pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, sqlx::Error> {
     let tenant = event.tenant.map(TenantId::as_str);
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || coalesce($1, ''), 0))")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
     let at = now_micros();
     let summary = Value::Object(event.summary);
     let actor = event.actor.as_stored();
@@ -157,17 +158,7 @@ pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, s
         request_id: event.request_id,
         summary: &summary,
     };
-    // The chain's last event is read by the insert itself (one round trip less under the
-    // lock), and the hash computed beside it as `Fields::hash` does: SHA-256 of the previous
-    // hash followed by the canonical fields. The read uses `=` or `IS NULL`, which
-    // audit_events_tenant (tenant_id, id) serves in one step (`IS NOT DISTINCT FROM` would scan
-    // and sort the whole table). The insert's snapshot is taken after the lock is held, so it
-    // sees the event of the chain's previous writer.
-    let append = match tenant {
-        Some(_) => APPEND_TO_TENANT_CHAIN,
-        None => APPEND_TO_PLATFORM_CHAIN,
-    };
-    sqlx::query_scalar(append)
+    sqlx::query_scalar(APPEND)
         .bind(tenant)
         .bind(at)
         .bind(&actor)
@@ -177,26 +168,26 @@ pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, s
         .bind(&summary)
         .bind(fields.canonical().as_bytes())
         .bind(&GENESIS[..])
+        .bind(PLATFORM_CHAIN)
         .fetch_one(&mut *tx)
         .await
 }
 
-/// Appends to a tenant's chain ($1 the tenant; $8 the canonical fields; $9 the genesis hash).
-const APPEND_TO_TENANT_CHAIN: &str = "
-    INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash)
-    SELECT $1, $2, $3, $4, $5, $6, $7, previous.hash, sha256(previous.hash || $8::bytea)
-    FROM (SELECT coalesce(
-              (SELECT hash FROM audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1),
-              $9::bytea) AS hash) AS previous
-    RETURNING id";
+/// The chain of the platform's own events in `audit_chain_heads`.
+const PLATFORM_CHAIN: &str = "platform";
 
-/// Appends to the platform's own chain ($1 is NULL).
-const APPEND_TO_PLATFORM_CHAIN: &str = "
+/// Appends to a chain ($1 the tenant, NULL for the platform; $8 the canonical fields; $9 the
+/// genesis hash; $10 the platform chain's name). The new hash is SHA-256 of the previous hash
+/// followed by the canonical fields, as [`Fields::hash`] computes it.
+const APPEND: &str = "
+    WITH head AS (
+        INSERT INTO audit_chain_heads AS head (chain, prev_hash, hash)
+        VALUES (coalesce($1, $10), $9::bytea, sha256($9::bytea || $8::bytea))
+        ON CONFLICT (chain) DO UPDATE
+            SET prev_hash = head.hash, hash = sha256(head.hash || $8::bytea)
+        RETURNING prev_hash, hash)
     INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash)
-    SELECT $1, $2, $3, $4, $5, $6, $7, previous.hash, sha256(previous.hash || $8::bytea)
-    FROM (SELECT coalesce(
-              (SELECT hash FROM audit_events WHERE tenant_id IS NULL ORDER BY id DESC LIMIT 1),
-              $9::bytea) AS hash) AS previous
+    SELECT $1, $2, $3, $4, $5, $6, $7, head.prev_hash, head.hash FROM head
     RETURNING id";
 
 /// Postgres keeps microseconds; the hash must cover what is stored.
@@ -293,6 +284,17 @@ pub struct Verification {
     pub first_bad_id: Option<i64>,
 }
 
+/// A batch of a tenant's chain for [`verify`] ($1 the tenant, $2 the last id seen).
+const TENANT_CHAIN_BATCH: &str = "
+    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash
+    FROM audit_events WHERE tenant_id = $1 AND id > $2 ORDER BY tenant_id, id LIMIT 1000";
+
+/// A batch of the platform's chain ($1 is NULL and unused).
+const PLATFORM_CHAIN_BATCH: &str = "
+    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash
+    FROM audit_events WHERE tenant_id IS NULL AND $1::text IS NULL AND id > $2
+    ORDER BY tenant_id, id LIMIT 1000";
+
 /// Recomputes the chain of `tenant` (every chain when `None`) and reports the first event that
 /// was edited, or whose predecessor was removed.
 pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verification, sqlx::Error> {
@@ -311,15 +313,17 @@ pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verifica
         let mut expected_prev = GENESIS.to_vec();
         let mut after = 0_i64;
         loop {
-            let rows = sqlx::query(
-                "SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash
-                 FROM audit_events WHERE tenant_id IS NOT DISTINCT FROM $1 AND id > $2
-                 ORDER BY id LIMIT 1000",
-            )
-            .bind(chain.as_deref())
-            .bind(after)
-            .fetch_all(&mut *tx)
-            .await?;
+            // `=` or `IS NULL`, which audit_events_tenant (tenant_id, id) serves; `IS NOT
+            // DISTINCT FROM` would scan the whole table for every batch.
+            let batch = match chain {
+                Some(_) => TENANT_CHAIN_BATCH,
+                None => PLATFORM_CHAIN_BATCH,
+            };
+            let rows = sqlx::query(batch)
+                .bind(chain.as_deref())
+                .bind(after)
+                .fetch_all(&mut *tx)
+                .await?;
             if rows.is_empty() {
                 break;
             }

@@ -235,6 +235,28 @@ async fn a_removed_event_is_reported_at_the_event_after_it(owner: PgPool) {
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_forged_chain_head_is_reported_at_the_next_event(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    vault.create(&tenant, usps_account("East")).await;
+    sqlx::query("UPDATE audit_chain_heads SET hash = sha256('forged') WHERE chain = $1")
+        .bind(tenant.as_str())
+        .execute(&owner)
+        .await
+        .unwrap();
+    assert!(audit::verify(&vault.db, None).await.unwrap().ok);
+    let account = vault.create(&tenant, usps_account("West")).await;
+    let next: i64 = sqlx::query_scalar("SELECT min(id) FROM audit_events WHERE target = $1")
+        .bind(account.id.as_str())
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_id, Some(next));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
 async fn concurrent_writers_keep_one_linear_chain(owner: PgPool) {
     let vault = std::sync::Arc::new(vault(&owner).await);
     let tenant = vault.tenant("Acme").await;

@@ -10,7 +10,7 @@ use carrier::ServiceCode;
 use sqlx::PgPool;
 use support::{app, usps_account, vault};
 
-const TENANT_TABLES: [&str; 7] = [
+const TENANT_TABLES: [&str; 8] = [
     "tenants",
     "api_keys",
     "shipper_accounts",
@@ -18,6 +18,7 @@ const TENANT_TABLES: [&str; 7] = [
     "return_labels",
     "idempotency_keys",
     "audit_events",
+    "audit_chain_heads",
 ];
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
