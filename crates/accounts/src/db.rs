@@ -7,7 +7,7 @@
 //! ends, so a pooled connection never carries one tenant's scope into another's request.
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use crate::id::TenantId;
 
@@ -64,43 +64,81 @@ impl Database {
         &self,
         tenant: &TenantId,
     ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('backhaul.tenant_id', $1, true)")
-            .bind(tenant.as_str())
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        self.begin_with_settings(&[("backhaul.tenant_id", tenant.as_str())])
+            .await
     }
 
     /// [`Database::tenant`], committing without waiting for the WAL to reach the disk
     /// (`synchronous_commit = off` for this transaction alone), so its locks are released
     /// before the flush instead of after it. Only for a transaction whose effects stay inside
-    /// the service until the caller commits another transaction synchronously: that commit
-    /// flushes this one too (the WAL reaches the disk in order), and a crash before it loses
-    /// both together.
+    /// the service until the caller commits another transaction synchronously (or calls
+    /// [`Database::flush`]): that flushes this one too (the WAL reaches the disk in order), and
+    /// a crash before it loses both together.
     pub async fn tenant_unflushed(
         &self,
         tenant: &TenantId,
     ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "SELECT set_config('backhaul.tenant_id', $1, true), \
-             set_config('synchronous_commit', 'off', true)",
-        )
-        .bind(tenant.as_str())
-        .execute(&mut *tx)
-        .await?;
-        Ok(tx)
+        self.begin_with_settings(&[
+            ("backhaul.tenant_id", tenant.as_str()),
+            ("synchronous_commit", "off"),
+        ])
+        .await
+    }
+
+    /// Makes every transaction committed so far durable: commits an empty transaction that
+    /// has a transaction id, synchronously, and Postgres flushes the WAL up to its commit
+    /// record — past every earlier commit, [`Database::tenant_unflushed`]'s included.
+    pub async fn flush(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_current_xact_id()")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// A transaction with the admin view (every tenant), for admin endpoints and operator
     /// commands.
     pub async fn admin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('backhaul.scope', 'admin', true)")
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        self.begin_with_settings(&[("backhaul.scope", "admin")])
+            .await
+    }
+
+    /// A transaction with `name` set to `value` until it ends, for a lookup policy (API key or
+    /// OAuth state by hash); otherwise it sees no tenant's rows. `value` must be a plain token
+    /// (letters, digits, `_`, `-`), such as a hex digest.
+    pub async fn lookup(
+        &self,
+        name: &'static str,
+        value: &str,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.begin_with_settings(&[(name, value)]).await
+    }
+
+    /// `BEGIN` and transaction-local settings in one round trip. It is one simple query of two
+    /// statements, which cannot take bind parameters, so every name and value is checked to be
+    /// a plain token first (tenant ids, hex digests and fixed words are).
+    async fn begin_with_settings(
+        &self,
+        settings: &[(&'static str, &str)],
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut statement = String::from("BEGIN; SELECT ");
+        for (index, (name, value)) in settings.iter().enumerate() {
+            let plain = |text: &str| {
+                !text.is_empty()
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            };
+            if !plain(name) || !plain(value) {
+                return Err(sqlx::Error::InvalidArgument(format!(
+                    "the transaction setting {name} must be a plain token"
+                )));
+            }
+            if index > 0 {
+                statement.push_str(", ");
+            }
+            statement.push_str(&format!("set_config('{name}', '{value}', true)"));
+        }
+        self.pool.begin_with(AssertSqlSafe(statement)).await
     }
 
     /// A transaction with no tenant: it sees no tenant's rows, only what a lookup policy

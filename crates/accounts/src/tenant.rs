@@ -204,11 +204,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = secret_hash(presented);
-    let mut tx = db.unscoped().await?;
-    sqlx::query("SELECT set_config('backhaul.api_key_hash', $1, true)")
-        .bind(hex(&hash))
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = db.lookup("backhaul.api_key_hash", &hex(&hash)).await?;
     let row = sqlx::query(
         "SELECT id, tenant_id, kind FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
     )

@@ -1,8 +1,7 @@
 //! The load phase: N clients, each with its own keep-alive HTTP connection and its tenant's API
 //! key, buy return labels in a loop — every request with a new `Idempotency-Key` — until the
-//! phase ends. Each client
-//! sends at least one request, and a request in flight when the time is up is waited for (and
-//! counted), so the phase ends by itself a little after its duration.
+//! phase ends. Each client sends at least one request, and a request in flight when the time is
+//! up is waited for (and counted), so the phase ends by itself a little after its duration.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
