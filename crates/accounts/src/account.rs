@@ -784,8 +784,8 @@ impl AccountService {
     }
 
     /// [`AccountService::select_for_use`], committed without waiting for the disk
-    /// ([`Database::tenant_unflushed`]): the tenant's audit chain and the account's row are
-    /// released a disk flush sooner, which is what bounds a busy tenant's label rate. For a
+    /// ([`Database::tenant_unflushed`]): the tenant's audit chain head is released a disk
+    /// flush sooner, and a busy tenant's labels queue on it. For a
     /// caller that commits a transaction synchronously before the credentials leave the
     /// process — the label flow records its `carrier_called` phase — which makes this
     /// selection and its audit event durable too.

@@ -2,10 +2,10 @@
 //! Brandur Leach's atomic phases).
 //!
 //! 1. The key is recorded with a SHA-256 of the request before anything else (committed
-//!    without waiting for the disk, like the selection below: nothing has left the service). The same key
-//!    with the same body returns the stored response (no carrier call); with another body it is
-//!    422 `idempotency_key_reused`; while the first request still runs it is 409
-//!    `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
+//!    without waiting for the disk, like the selection below: nothing has left the service).
+//!    The same key with the same body returns the stored response (no carrier call); with
+//!    another body it is 422 `idempotency_key_reused`; while the first request still runs it is
+//!    409 `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
 //! 2. The account is selected and its credentials opened (audited), and the phase becomes
 //!    `carrier_called` with the account and the carrier-side key — committed *before* the
 //!    carrier is called, so a crash or an ambiguous failure can be resumed. The selection
