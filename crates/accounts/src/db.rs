@@ -147,3 +147,33 @@ impl Database {
         self.pool.begin().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pool that never connects: the refusal must come before anything reaches Postgres.
+    fn unreachable() -> Database {
+        let options = PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(1)
+            .username(APP_ROLE);
+        Database::new(PgPoolOptions::new().connect_lazy_with(options))
+    }
+
+    #[tokio::test]
+    async fn a_setting_that_is_not_a_plain_token_never_reaches_postgres() {
+        let db = unreachable();
+        for value in ["x'); DROP TABLE tenants; --", "a b", "", "ten_abc'", "é"] {
+            let error = db
+                .lookup("backhaul.api_key_hash", value)
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("{value:?} was accepted"));
+            assert!(
+                matches!(error, sqlx::Error::InvalidArgument(_)),
+                "{value:?}: {error}"
+            );
+        }
+    }
+}

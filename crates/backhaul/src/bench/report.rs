@@ -109,15 +109,18 @@ impl Report {
             (
                 "OAuth calls per 1,000 labels".into(),
                 format!(
-                    "{:.2}  ({} token grants for {} labels)",
-                    self.oauth_calls_per_1000, self.oauth_calls, self.simulator_labels
+                    "{:.2}  ({} for {} labels)",
+                    self.oauth_calls_per_1000,
+                    counted(self.oauth_calls, "token grant"),
+                    self.simulator_labels
                 ),
             ),
             (
                 "payment auths per 1,000 labels".into(),
                 format!(
-                    "{:.2}  ({} payment authorizations)",
-                    self.payment_auths_per_1000, self.payment_auths
+                    "{:.2}  ({})",
+                    self.payment_auths_per_1000,
+                    counted(self.payment_auths, "payment authorization")
                 ),
             ),
             (
@@ -156,6 +159,15 @@ impl Report {
         }
         text.truncate(text.trim_end().len());
         text
+    }
+}
+
+/// "1 token grant", "2 token grants".
+fn counted(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -252,7 +264,7 @@ mod tests {
             "18.10 / 30.25 / 45.00 ms",
             "p99 meets the 10 ms target",
             "errors",
-            "0.06  (1 token grants for 16266 labels)",
+            "0.06  (1 token grant for 16266 labels)",
             "38.2 MiB  (peak 40.0",
             "16 clients, 1 tenant, 20 s per phase, server pool 10, private Postgres",
         ] {
