@@ -104,7 +104,10 @@ async fn postgres_stopped_mid_load_loses_and_duplicates_no_label() {
 }
 
 async fn postgres_stopped_mid_load() {
-    let postgres = PrivatePostgres::start(&[]).await;
+    // The WAL writer idles for 10 s: a commit that did not wait for the disk stays in shared
+    // memory until a synchronous commit flushes it, so an answer given before its label was
+    // durable is lost by the immediate stop below, and the ledger check reports it.
+    let postgres = PrivatePostgres::start(&["wal_writer_delay=10000"]).await;
     let owner = postgres.migrated_database().await;
     let app = Arc::new(TestApp::spawn_with(owner, PluginOptions::default()).await);
     // A purchase cut off by the outage is resumed after this, not after the production minute.

@@ -71,9 +71,10 @@ impl Database {
     /// [`Database::tenant`], committing without waiting for the WAL to reach the disk
     /// (`synchronous_commit = off` for this transaction alone), so its locks are released
     /// before the flush instead of after it. Only for a transaction whose effects stay inside
-    /// the service until the caller commits another transaction synchronously (or calls
-    /// [`Database::flush`]): that flushes this one too (the WAL reaches the disk in order), and
-    /// a crash before it loses both together.
+    /// the service until the caller commits another transaction that *writes* synchronously:
+    /// that flushes this one too (the WAL reaches the disk in order), and a crash before it
+    /// loses both together. (A transaction that writes no WAL commits without a flush even with
+    /// `synchronous_commit = on` — an xid alone is not enough.)
     pub async fn tenant_unflushed(
         &self,
         tenant: &TenantId,
@@ -83,16 +84,6 @@ impl Database {
             ("synchronous_commit", "off"),
         ])
         .await
-    }
-
-    /// Makes every transaction committed so far durable: commits an empty transaction that
-    /// has a transaction id, synchronously, and Postgres flushes the WAL up to its commit
-    /// record — past every earlier commit, [`Database::tenant_unflushed`]'s included.
-    pub async fn flush(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_current_xact_id()")
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     /// A transaction with the admin view (every tenant), for admin endpoints and operator

@@ -15,8 +15,7 @@
 //!    (tenant, key): a resend after an ambiguous failure returns the same label (USPS v3
 //!    `X-Idempotency-Key`).
 //! 4. The label, its bytes, the stored response and the audit event are written in one
-//!    transaction, committed without holding the tenant's audit chain through the disk flush,
-//!    and flushed before the answer is sent.
+//!    transaction, committed synchronously before the answer is sent.
 //!
 //! Outcomes: a carrier refusal is final and stored (same answer on every retry). When the
 //! carrier may have acted (timeout, reset, 5xx after sending) the key stays `outcome_unknown`
@@ -255,9 +254,6 @@ async fn claim(
         let status: i32 = row.try_get("response_status")?;
         let body: Value = row.try_get("response_body")?;
         tx.commit().await?;
-        // The first request may have committed its label without the flush yet: nothing is
-        // answered from a row that a crash could still take back.
-        state.db().flush().await?;
         return Ok(Claim::Replay {
             status: u16::try_from(status)
                 .ok()
@@ -533,10 +529,8 @@ async fn finish(
         created_at: Utc::now(),
     };
     let response = json!(body);
-    // Committed unflushed, then flushed: the tenant's audit chain head is released as soon as
-    // the commit is written rather than after the disk confirms it (one tenant's labels queue
-    // on that head), and the answer still waits until the label is durable.
-    let mut tx = state.db().tenant_unflushed(tenant).await?;
+    // Committed synchronously: the answer is a promise that the label is stored.
+    let mut tx = state.db().tenant(tenant).await?;
     sqlx::query(
         "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
@@ -604,7 +598,6 @@ async fn finish(
     )
     .await?;
     tx.commit().await?;
-    state.db().flush().await?;
     Ok((StatusCode::CREATED, response))
 }
 
