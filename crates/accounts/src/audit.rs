@@ -405,7 +405,7 @@ pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<AuditEvent>
                 target: row.try_get("target")?,
                 request_id: row.try_get("request_id")?,
                 summary: row.try_get("summary")?,
-                hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+                hash: hex::encode(hash),
             })
         })
         .collect()

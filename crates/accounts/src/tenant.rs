@@ -91,10 +91,6 @@ fn secret_hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Creates a tenant and its first API key (`backhaul tenants create`, the admin API).
 pub async fn create_tenant(
     db: &Database,
@@ -204,7 +200,9 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = secret_hash(presented);
-    let mut tx = db.lookup("backhaul.api_key_hash", &hex(&hash)).await?;
+    let mut tx = db
+        .lookup("backhaul.api_key_hash", &hex::encode(hash))
+        .await?;
     let row = sqlx::query(
         "SELECT id, tenant_id, kind FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
     )

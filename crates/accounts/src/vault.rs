@@ -161,11 +161,7 @@ impl MasterKeyring {
             .unwrap_or_else(|_| unreachable_hmac());
         mac.update(secret);
         let digest = mac.finalize().into_bytes();
-        let mut out = String::from("sha256:");
-        for byte in &digest[..16] {
-            out.push_str(&format!("{byte:02x}"));
-        }
-        out
+        format!("sha256:{}", hex::encode(&digest[..16]))
     }
 
     /// Wraps a fresh data key under the primary master key, bound to `context`.

@@ -184,8 +184,7 @@ fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
 /// The carrier-side idempotency key: one per (tenant, client key), bounded in length.
 fn carrier_key(tenant: &TenantId, key: &IdempotencyKey) -> Result<IdempotencyKey, ApiError> {
     let digest = Sha256::digest(format!("{tenant}\n{key}").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    IdempotencyKey::parse("Idempotency-Key", &hex).map_err(ApiError::from)
+    IdempotencyKey::parse("Idempotency-Key", &hex::encode(digest)).map_err(ApiError::from)
 }
 
 /// What the key's row says when a request claims it.
@@ -550,8 +549,8 @@ async fn finish(
     .bind(&body.zone)
     .bind(&body.to_address)
     .bind(&body.label_format)
-    .bind(label.label.as_ref().map(|document| document.bytes.to_vec()))
-    .bind(label.receipt.as_ref().map(|document| document.bytes.to_vec()))
+    .bind(label.label.as_ref().map(|document| &document.bytes[..]))
+    .bind(label.receipt.as_ref().map(|document| &document.bytes[..]))
     .bind(json!(body.warnings))
     .bind(key.as_str())
     .bind(&label.carrier_idempotency_key)

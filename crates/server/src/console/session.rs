@@ -56,10 +56,6 @@ fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn csrf_token(secret: &str) -> String {
     let mut digest = Sha256::new();
     digest.update(b"backhaul console csrf\0");
@@ -176,7 +172,7 @@ async fn one_session(
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let mut tx = state.db().unscoped().await?;
     sqlx::query("SELECT set_config('backhaul.console_session_hash', $1, true)")
-        .bind(hex(id_hash))
+        .bind(hex::encode(id_hash))
         .execute(&mut *tx)
         .await?;
     Ok(tx)
