@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use accounts::MasterKeyring;
-use accounts::vault::{KeyContext, Purpose};
+use accounts::vault::{KeyContext, Purpose, WrappedKey};
 use carrier::Credentials;
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::SecretString;
@@ -38,9 +38,9 @@ fn credentials() -> Credentials {
         )
 }
 
-fn vault(c: &mut Criterion) {
-    let keyring = parse_keyring(OLD);
-    let credentials = credentials();
+/// What saving a new account does: a fresh data key wrapped under the primary master key, and
+/// the credentials sealed under it.
+fn seal_new(keyring: &MasterKeyring, credentials: &Credentials) -> (WrappedKey, Vec<u8>) {
     let (data_key, wrapped) = keyring
         .new_data_key(&CONTEXT)
         .expect("a data key is wrapped");
@@ -51,24 +51,17 @@ fn vault(c: &mut Criterion) {
             &credentials.to_sealed_json(),
         )
         .expect("the credentials seal");
+    (wrapped, sealed)
+}
+
+fn vault(c: &mut Criterion) {
+    let keyring = parse_keyring(OLD);
+    let credentials = credentials();
+    let (wrapped, sealed) = seal_new(&keyring, &credentials);
 
     c.bench_function(
         "vault/seal new account credentials (data key + seal)",
-        |b| {
-            b.iter(|| {
-                let (data_key, wrapped) = keyring
-                    .new_data_key(black_box(&CONTEXT))
-                    .expect("a data key is wrapped");
-                let sealed = data_key
-                    .seal(
-                        &CONTEXT,
-                        Purpose::Credentials,
-                        &credentials.to_sealed_json(),
-                    )
-                    .expect("the credentials seal");
-                black_box((wrapped, sealed))
-            });
-        },
+        |b| b.iter(|| black_box(seal_new(black_box(&keyring), &credentials))),
     );
 
     c.bench_function(

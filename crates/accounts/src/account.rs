@@ -784,11 +784,11 @@ impl AccountService {
     }
 
     /// [`AccountService::select_for_use`], committed without waiting for the disk
-    /// ([`Database::tenant_unflushed`]): the tenant's audit chain head is released a disk
-    /// flush sooner, and a busy tenant's labels queue on it. For a
-    /// caller that commits a transaction synchronously before the credentials leave the
-    /// process — the label flow records its `carrier_called` phase — which makes this
-    /// selection and its audit event durable too.
+    /// ([`Database::tenant_unflushed`]): the tenant's audit chain head, on which a busy
+    /// tenant's labels queue, is released a disk flush sooner. For a caller that commits a
+    /// writing transaction synchronously before the credentials leave the process — the label
+    /// flow records its `carrier_called` phase — which makes this selection and its audit
+    /// event durable too.
     pub async fn select_for_use_unflushed(
         &self,
         context: Context<'_>,

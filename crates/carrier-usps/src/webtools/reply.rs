@@ -406,8 +406,10 @@ mod tests {
         assert!(reply.warnings.is_empty());
     }
 
+    /// The guide prints "--- Base 64 Binary stream Suppressed for documentation---" where the
+    /// label would be; read as a label, that text is refused.
     #[test]
-    fn the_v1_2_sample_placeholder_image_is_not_a_label() {
+    fn the_v1_2_samples_suppressed_image_is_not_a_label() {
         let reply = parse(v12_sample().as_bytes()).unwrap();
         let error: CarrierError = reply.documents(LabelFormat::Pdf).unwrap_err().into();
         assert_eq!(error.kind(), ErrorKind::OutcomeUnknown);
