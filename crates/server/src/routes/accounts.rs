@@ -138,7 +138,7 @@ fn tags(value: Option<&Value>) -> Result<Option<accounts::Tags>, ApiError> {
 /// Secrets go in `credentials` (`client_secret` for `own_app`; `user_id` and `password` for
 /// `webtools`) and are never shown again; `platform_app` accounts are connected with Login with
 /// USPS instead. The account is `active` when its details are complete.
-#[utoipa::path(post, path = "/v1/shipper-accounts", tag = "shipper accounts",
+#[utoipa::path(post, path = "/v1/shipper-accounts", operation_id = "create_shipper_account", tag = "shipper accounts",
     request_body = CreateAccount,
     responses((status = 201, description = "The account, created", body = schema::Account)),
     security(("tenant_key" = [])))]
@@ -173,7 +173,7 @@ pub async fn create(
 }
 
 /// List the tenant's shipper accounts, oldest first.
-#[utoipa::path(get, path = "/v1/shipper-accounts", tag = "shipper accounts", params(PageQuery),
+#[utoipa::path(get, path = "/v1/shipper-accounts", operation_id = "list_shipper_accounts", tag = "shipper accounts", params(PageQuery),
     responses((status = 200, description = "A page of accounts, oldest first", body = schema::AccountPage)),
     security(("tenant_key" = [])))]
 pub async fn list(
@@ -211,7 +211,7 @@ fn account_id(raw: &str) -> Result<AccountId, ApiError> {
 }
 
 /// Read a shipper account (secrets masked).
-#[utoipa::path(get, path = "/v1/shipper-accounts/{id}", tag = "shipper accounts",
+#[utoipa::path(get, path = "/v1/shipper-accounts/{id}", operation_id = "get_shipper_account", tag = "shipper accounts",
     params(schema::AccountIdParam),
     responses((status = 200, description = "The account", body = schema::Account)),
     security(("tenant_key" = [])))]
@@ -228,7 +228,7 @@ pub async fn get(
 
 /// Update a shipper account: every field optional, `details` merged, secrets write-only
 /// (rotation: send the new secret).
-#[utoipa::path(patch, path = "/v1/shipper-accounts/{id}", tag = "shipper accounts",
+#[utoipa::path(patch, path = "/v1/shipper-accounts/{id}", operation_id = "update_shipper_account", tag = "shipper accounts",
     params(schema::AccountIdParam),
     request_body = UpdateAccount,
     responses((status = 200, description = "The account, updated", body = schema::Account)),
@@ -266,7 +266,7 @@ pub async fn update(
 }
 
 /// Disable a shipper account: it is never selected again; its history and audit stay.
-#[utoipa::path(delete, path = "/v1/shipper-accounts/{id}", tag = "shipper accounts",
+#[utoipa::path(delete, path = "/v1/shipper-accounts/{id}", operation_id = "disable_shipper_account", tag = "shipper accounts",
     params(schema::AccountIdParam),
     responses((status = 200, description = "The account, disabled", body = schema::Account)),
     security(("tenant_key" = [])))]

@@ -55,7 +55,7 @@ pub struct AdminAccount {
 }
 
 /// Every tenant's shipper accounts, secrets masked, with credential fingerprints and last use.
-#[utoipa::path(get, path = "/v1/admin/shipper-accounts", tag = "admin", params(AccountQuery),
+#[utoipa::path(get, path = "/v1/admin/shipper-accounts", operation_id = "admin_list_shipper_accounts", tag = "admin", params(AccountQuery),
     responses((status = 200, description = "Accounts of every tenant, oldest first", body = schema::AdminAccountList)),
     security(("admin_key" = [])))]
 pub async fn accounts(
@@ -139,7 +139,7 @@ pub struct EventPage {
 
 /// The audit trail, newest first: every change to an account, every use of its credentials,
 /// every label; each event hash-chained to its tenant's previous one.
-#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "admin", params(EventQuery),
+#[utoipa::path(get, path = "/v1/admin/audit-events", operation_id = "admin_list_audit_events", tag = "admin", params(EventQuery),
     responses((status = 200, description = "A page of audit events, newest first", body = schema::EventPage)),
     security(("admin_key" = [])))]
 pub async fn events(
@@ -199,7 +199,7 @@ pub struct VerifyResponse {
 }
 
 /// Verify the audit hash chains (every tenant's, or one). The body is optional.
-#[utoipa::path(post, path = "/v1/admin/audit-events/verify", tag = "admin",
+#[utoipa::path(post, path = "/v1/admin/audit-events/verify", operation_id = "admin_verify_audit_events", tag = "admin",
     request_body(content = Option<VerifyRequest>, content_type = "application/json",
                  description = "Optional: an empty body verifies every chain"),
     responses((status = 200, description = "The chains were checked", body = VerifyResponse)),

@@ -28,7 +28,7 @@ use crate::state::AppState;
 /// `account_selector`: the default, then the lowest `priority`, then the oldest. A 503 means
 /// nothing was bought; a 504 that the carrier may have acted: retry with the same key.
 /// (Its 409 and 504 answers are added by `openapi::answer::label_purchase`.)
-#[utoipa::path(post, path = "/v1/return-labels", tag = "return labels",
+#[utoipa::path(post, path = "/v1/return-labels", operation_id = "create_return_label", tag = "return labels",
     request_body = CreateReturnLabel,
     params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 255,
             pattern = r"^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$",
@@ -105,7 +105,7 @@ fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
 }
 
 /// List the tenant's return labels, newest first.
-#[utoipa::path(get, path = "/v1/return-labels", tag = "return labels", params(PageQuery),
+#[utoipa::path(get, path = "/v1/return-labels", operation_id = "list_return_labels", tag = "return labels", params(PageQuery),
     responses((status = 200, description = "A page of labels, newest first", body = schema::LabelPage)),
     security(("tenant_key" = [])))]
 pub async fn list(
@@ -162,7 +162,7 @@ fn label_id(raw: &str) -> Result<LabelId, ApiError> {
 }
 
 /// Read a return label.
-#[utoipa::path(get, path = "/v1/return-labels/{id}", tag = "return labels",
+#[utoipa::path(get, path = "/v1/return-labels/{id}", operation_id = "get_return_label", tag = "return labels",
     params(schema::LabelIdParam),
     responses((status = 200, description = "The label", body = ReturnLabelBody)),
     security(("tenant_key" = [])))]
@@ -228,7 +228,7 @@ async fn document(
 }
 
 /// Download the label document, in the label's `label_format`.
-#[utoipa::path(get, path = "/v1/return-labels/{id}/label", tag = "return labels",
+#[utoipa::path(get, path = "/v1/return-labels/{id}/label", operation_id = "get_return_label_document", tag = "return labels",
     params(schema::LabelIdParam),
     responses((status = 200, description = "The document (typed by `openapi::answer::label_document`)")),
     security(("tenant_key" = [])))]
@@ -242,7 +242,7 @@ pub async fn label_document(
 
 /// Download the separate receipt (only for labels bought with `receipt: separate_page`; 404
 /// otherwise), in the label's `label_format`.
-#[utoipa::path(get, path = "/v1/return-labels/{id}/receipt", tag = "return labels",
+#[utoipa::path(get, path = "/v1/return-labels/{id}/receipt", operation_id = "get_return_label_receipt", tag = "return labels",
     params(schema::LabelIdParam),
     responses((status = 200, description = "The document (typed by `openapi::answer::label_document`)")),
     security(("tenant_key" = [])))]

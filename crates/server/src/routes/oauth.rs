@@ -70,7 +70,7 @@ fn new_state() -> String {
 /// The browser comes back to `GET /v1/{carrier}/oauth/callback`, which creates the account
 /// `pending_details` with what the carrier shared; PATCH the missing details to make it active.
 /// An unknown carrier, or one not connected by signing in, is 422 on `carrier`.
-#[utoipa::path(post, path = "/v1/shipper-accounts/{carrier}/connect", tag = "shipper accounts",
+#[utoipa::path(post, path = "/v1/shipper-accounts/{carrier}/connect", operation_id = "connect_shipper_account", tag = "shipper accounts",
     params(("carrier" = String, Path, description = "A carrier connected by signing in (`usps`)", example = "usps")),
     request_body = Connect,
     responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse)),
@@ -220,7 +220,7 @@ impl Failure {
 /// The merchant's browser back from the carrier's consent page (no API key: the state names
 /// the sign-in). Answers an HTML page, never JSON; a sign-in started from the web console is
 /// redirected to the console's pages instead.
-#[utoipa::path(get, path = "/v1/{carrier}/oauth/callback", tag = "shipper accounts",
+#[utoipa::path(get, path = "/v1/{carrier}/oauth/callback", operation_id = "oauth_callback", tag = "shipper accounts",
     params(("carrier" = String, Path, description = "The carrier signed in with (`usps`)", example = "usps"),
            ("code" = Option<String>, Query, description = "The authorization code (on consent)"),
            ("state" = Option<String>, Query, description = "The sign-in's single-use state (without it the login fails)"),

@@ -11,14 +11,14 @@ use crate::openapi::schema;
 use crate::state::AppState;
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "operations",
     responses((status = 200, description = "The process is up", body = schema::Health)))]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "operations",
     responses((status = 200, description = "Ready: the database answers", body = schema::Health),
               (status = 503, description = "Not ready: the database does not answer", body = schema::Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
@@ -36,7 +36,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// The metrics, in the OpenMetrics text format (Prometheus scrapes it).
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses((status = 200, description = "The metrics",
                content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -55,7 +55,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
 }
 
 /// This document: OpenAPI 3.1, generated from the code.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi_document", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document_for(state.registry()))
