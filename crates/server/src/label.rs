@@ -60,7 +60,7 @@ pub const DEFAULT_LOCK: Duration = Duration::from_secs(60);
 #[serde(deny_unknown_fields)]
 pub struct AccountSelector {
     /// Every tag the account must carry, e.g. `{"location": "east"}`.
-    #[schema(schema_with = schema::tags)]
+    #[schema(schema_with = schema::optional_tags)]
     pub tags: Option<Value>,
 }
 

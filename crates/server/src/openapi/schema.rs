@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 
 /// The pattern of a shipper account id.
@@ -41,8 +41,17 @@ pub struct LabelIdParam {
 /// Free-form `name: value` tags (at most 20; names 1–64 letters, digits, `_`, `-`, `.`; values
 /// 1–200 characters), matched by `account_selector`.
 pub fn tags() -> Object {
+    tags_of(Type::Object.into())
+}
+
+/// [`tags`] where `null` is accepted (and means none, or no change).
+pub fn optional_tags() -> Object {
+    tags_of(SchemaType::from_iter([Type::Object, Type::Null]))
+}
+
+fn tags_of(schema_type: SchemaType) -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::Object)
+        .schema_type(schema_type)
         .description(Some(
             "Free-form `name: value` tags (at most 20; names 1–64 letters, digits, `_`, `-`, \
              `.`; values 1–200 characters), matched by `account_selector`.",

@@ -40,7 +40,7 @@ pub struct CreateAccount {
     /// Lower is chosen first (default 0).
     #[serde(default)]
     pub priority: i32,
-    #[schema(schema_with = schema::tags)]
+    #[schema(schema_with = schema::optional_tags)]
     pub tags: Option<Value>,
 }
 
@@ -60,7 +60,7 @@ pub struct UpdateAccount {
     pub is_default: Option<bool>,
     pub priority: Option<i32>,
     /// Replace the tags.
-    #[schema(schema_with = schema::tags)]
+    #[schema(schema_with = schema::optional_tags)]
     pub tags: Option<Value>,
 }
 
