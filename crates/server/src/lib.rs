@@ -10,6 +10,7 @@ pub mod label;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod plain_url;
 pub mod request_id;
 pub mod routes;
 pub mod state;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .merge(console::router())
+        .route_layer(middleware::from_fn(plain_url::refuse_control_characters))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
