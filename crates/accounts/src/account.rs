@@ -94,6 +94,9 @@ pub fn parse_tags(field: &str, value: &Value) -> Result<Tags, ValidationErrors> 
             continue;
         }
         match value {
+            Value::String(text) if carrier::text::has_control(text) => {
+                errors.push(format!("{field}.{key}"), carrier::text::CONTROL_CHARACTERS);
+            }
             Value::String(text) if (1..=200).contains(&text.chars().count()) => {
                 tags.insert(key.clone(), text.clone());
             }
@@ -106,6 +109,29 @@ pub fn parse_tags(field: &str, value: &Value) -> Result<Tags, ValidationErrors> 
     errors.finish(|| tags)
 }
 
+/// Refuses control characters anywhere in an account's details or credentials, whatever the
+/// carrier (they would otherwise reach Postgres, which refuses a NUL, or the carrier). Secrets
+/// are named by their field, never echoed.
+fn check_plain_input(
+    details: Option<&Value>,
+    credentials: Option<&CredentialsInput>,
+    errors: &mut ValidationErrors,
+) {
+    if let Some(details) = details {
+        carrier::text::check_json("details", details, errors);
+    }
+    for (key, value) in credentials.into_iter().flat_map(CredentialsInput::iter) {
+        if carrier::text::has_control(key) {
+            errors.push("credentials", "has a field name with control characters");
+        } else if carrier::text::has_control(value.expose_secret()) {
+            errors.push(
+                format!("credentials.{key}"),
+                carrier::text::CONTROL_CHARACTERS,
+            );
+        }
+    }
+}
+
 pub(crate) fn check_name(name: &str) -> Result<String, ValidationErrors> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -114,6 +140,7 @@ pub(crate) fn check_name(name: &str) -> Result<String, ValidationErrors> {
             "must be 1 to 200 characters",
         ));
     }
+    carrier::text::check_plain("name", name)?;
     Ok(name.to_owned())
 }
 
@@ -275,6 +302,9 @@ pub struct Selector<'a> {
     pub service: &'a ServiceCode,
     pub account_id: Option<&'a str>,
     pub tags: Option<&'a Tags>,
+    /// The label purchase's `Idempotency-Key`, recorded in the `credentials_used` event so the
+    /// trail says which purchase opened the credentials.
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// What a master-key rotation did.
@@ -402,6 +432,7 @@ impl AccountService {
         let carrier = self.carrier(&new.carrier)?.clone();
         let mut errors = ValidationErrors::new();
         let name = errors.collect(check_name(&new.name));
+        check_plain_input(Some(&new.details), Some(&new.credentials), &mut errors);
         let validated = errors.collect(carrier.validate_account(AccountInput {
             details: &new.details,
             credentials: Some(&new.credentials),
@@ -432,9 +463,8 @@ impl AccountService {
         };
         let sealed = self.seal_new(&key_context, &validated.credentials)?;
         let mut tx = self.db.tenant(context.tenant).await?;
-        if new.is_default {
-            clear_default(&mut tx, context.tenant, carrier.id()).await?;
-        }
+        let is_default =
+            default_for_new(&mut tx, context.tenant, carrier.id(), new.is_default).await?;
         let row = sqlx::query(concat!(
             "INSERT INTO shipper_accounts (id, tenant_id, carrier, name, status, is_default, priority, tags,
                  details, credentials_mode, credentials_public, credentials_sealed, data_key_wrapped,
@@ -447,7 +477,7 @@ impl AccountService {
         .bind(context.tenant.as_str())
         .bind(carrier.id())
         .bind(&name)
-        .bind(new.is_default)
+        .bind(is_default)
         .bind(new.priority)
         .bind(json!(new.tags))
         .bind(validated.details.clone().into_value())
@@ -599,6 +629,11 @@ impl AccountService {
         let mut status = current.status;
         let mut new_credentials: Option<(Credentials, String, Vec<u8>)> = None;
         let mut new_details: Option<Value> = None;
+        check_plain_input(
+            changes.details.as_ref(),
+            changes.credentials.as_ref(),
+            &mut errors,
+        );
         if changes.details.is_some() || changes.credentials.is_some() {
             let stored = self.open(&key_context, &wrapped, &sealed)?;
             if let Some(patch) = &changes.details {
@@ -857,7 +892,13 @@ impl AccountService {
             .into_iter()
             .nth(index)
             .ok_or(AccountError::NotFound)?;
-        let (details, credentials) = self.open_in(&mut tx, context, &account).await?;
+        let used_for = selector.idempotency_key.map(|key| {
+            Map::from_iter([
+                ("operation".to_owned(), json!("return_label.create")),
+                ("idempotency_key".to_owned(), json!(key)),
+            ])
+        });
+        let (details, credentials) = self.open_in(&mut tx, context, &account, used_for).await?;
         tx.commit().await?;
         Ok(UsableAccount {
             account,
@@ -876,7 +917,7 @@ impl AccountService {
     ) -> Result<(ShipperAccount, AccountDetails, Credentials), AccountError> {
         let account = self.get(context.tenant, id).await?;
         let mut tx = self.db.tenant(context.tenant).await?;
-        let (details, credentials) = self.open_in(&mut tx, context, &account).await?;
+        let (details, credentials) = self.open_in(&mut tx, context, &account, None).await?;
         tx.commit().await?;
         Ok((account, details, credentials))
     }
@@ -886,6 +927,7 @@ impl AccountService {
         tx: &mut PgConnection,
         context: Context<'_>,
         account: &ShipperAccount,
+        used_for: Option<Map<String, Value>>,
     ) -> Result<(AccountDetails, Credentials), AccountError> {
         // `last_used_at` is kept to the minute ([`LAST_USED_RESOLUTION`]): writing it on every
         // use would lock the account's row for every label, queueing a busy account's
@@ -916,7 +958,7 @@ impl AccountService {
             account_id: account.id.as_str(),
         };
         let credentials = self.open(&key_context, &wrapped, &sealed)?;
-        let mut summary = Map::new();
+        let mut summary = used_for.unwrap_or_default();
         summary.insert(
             "fingerprint".into(),
             Value::String(account.credentials.fingerprint.clone()),
@@ -1053,6 +1095,36 @@ impl Table {
             }
         }
     }
+}
+
+/// Whether a new account of `carrier` is the tenant's default for it: when asked for (the
+/// current default steps down), or when the tenant has no default for that carrier yet — a
+/// tenant's first account is its default, as API.md's example shows. Creations of one tenant's
+/// accounts of one carrier take turns here (a transaction-scoped advisory lock), so two
+/// concurrent first accounts cannot both become the default.
+pub(crate) async fn default_for_new(
+    tx: &mut PgConnection,
+    tenant: &TenantId,
+    carrier: &str,
+    requested: bool,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('shipper_accounts.default:' || $1 || ':' || $2, 0))")
+        .bind(tenant.as_str())
+        .bind(carrier)
+        .execute(&mut *tx)
+        .await?;
+    if requested {
+        clear_default(tx, tenant, carrier).await?;
+        return Ok(true);
+    }
+    sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM shipper_accounts
+                             WHERE tenant_id = $1 AND carrier = $2 AND is_default)",
+    )
+    .bind(tenant.as_str())
+    .bind(carrier)
+    .fetch_one(&mut *tx)
+    .await
 }
 
 async fn clear_default(

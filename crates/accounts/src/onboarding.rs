@@ -32,7 +32,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use crate::account::{
     AccountError, AccountService, AccountStatus, Context, ShipperAccount, account_columns,
-    check_name, secret_material,
+    check_name, default_for_new, secret_material,
 };
 use crate::audit::{self, Action, Actor, NewEvent};
 use crate::id::{AccountId, TenantId};
@@ -226,11 +226,12 @@ impl AccountService {
             .map(|key| Value::String(key.clone()))
             .collect();
         let mut tx = self.database().tenant(&sign_in.tenant).await?;
+        let is_default = default_for_new(&mut tx, &sign_in.tenant, carrier, false).await?;
         let row = sqlx::query(concat!(
             "INSERT INTO shipper_accounts (id, tenant_id, carrier, name, status, details, onboarding,
                  credentials_mode, credentials_public, credentials_sealed, data_key_wrapped,
-                 master_key_id, credential_fingerprint)
-             VALUES ($1, $2, $3, $4, 'pending_details', $5, $6, $7, $8, $9, $10, $11, $12)
+                 master_key_id, credential_fingerprint, is_default)
+             VALUES ($1, $2, $3, $4, 'pending_details', $5, $6, $7, $8, $9, $10, $11, $12, $13)
              RETURNING ",
             account_columns!()
         ))
@@ -246,6 +247,7 @@ impl AccountService {
         .bind(&sealed.wrapped.ciphertext)
         .bind(&sealed.wrapped.master_key_id)
         .bind(&sealed.fingerprint)
+        .bind(is_default)
         .fetch_one(&mut *tx)
         .await?;
         let account = ShipperAccount::from_row(&row)?;

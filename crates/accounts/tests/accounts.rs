@@ -245,6 +245,7 @@ async fn a_disabled_account_is_never_selected_or_default(owner: PgPool) {
                 service: &service,
                 account_id: None,
                 tags: None,
+                idempotency_key: None,
             },
         )
         .await
@@ -294,6 +295,7 @@ async fn selection_reads_tags_and_defaults_from_postgres(owner: PgPool) {
                         service,
                         account_id: None,
                         tags: tags.as_ref(),
+                        idempotency_key: None,
                     },
                 )
                 .await

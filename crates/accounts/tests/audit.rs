@@ -43,6 +43,7 @@ async fn every_credential_change_and_use_is_audited_in_order(owner: PgPool) {
                 service: &service,
                 account_id: None,
                 tags: None,
+                idempotency_key: None,
             },
         )
         .await

@@ -172,6 +172,7 @@ async fn tenant_a_can_never_read_or_use_tenant_bs_account(owner: PgPool) {
                 service: &service_code,
                 account_id: Some(id),
                 tags: None,
+                idempotency_key: None,
             },
         )
         .await;

@@ -422,6 +422,7 @@ async fn the_missing_details_make_a_connected_account_active(owner: PgPool) {
                 service: &ServiceCode::parse("service", "usps_ground_advantage_return").unwrap(),
                 account_id: None,
                 tags: None,
+                idempotency_key: None,
             },
         )
         .await
@@ -542,6 +543,7 @@ async fn a_failed_renewal_requires_reauthorization_and_is_audited(owner: PgPool)
                 service: &ServiceCode::parse("service", "usps_ground_advantage_return").unwrap(),
                 account_id: None,
                 tags: None,
+                idempotency_key: None,
             },
         )
         .await

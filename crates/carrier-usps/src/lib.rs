@@ -425,6 +425,7 @@ impl Carrier for UspsCarrier {
                 idempotent_create: false,
                 cancellable: false,
                 oauth_onboarding: false,
+                ship_date_days_ahead: webtools::label::SHIP_DATE_DAYS_AHEAD,
             };
         }
         // Every v3 account can buy every return service (USPS checks Ship Returns enrollment
@@ -439,6 +440,10 @@ impl Carrier for UspsCarrier {
             idempotent_create: true,
             cancellable: false,
             oauth_onboarding: self.onboarding.is_some(),
+            // The v3 return label has no mailing date (the spec has no such field: a
+            // `ship_date` only earns a warning). The Web Tools window is kept so a USPS request
+            // means the same thing on both APIs.
+            ship_date_days_ahead: webtools::label::SHIP_DATE_DAYS_AHEAD,
         }
     }
 

@@ -71,6 +71,11 @@ impl CredentialsInput {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
+
+    /// Every field with its (secret) value.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretString)> {
+        self.0.iter().map(|(key, value)| (key.as_str(), value))
+    }
 }
 
 impl fmt::Debug for CredentialsInput {

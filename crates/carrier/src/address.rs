@@ -225,10 +225,8 @@ fn text(
     errors: &mut ValidationErrors,
 ) -> Option<String> {
     let value = present(value)?;
-    if value.chars().any(char::is_control) {
-        errors.push(join(path, field), "must not contain control characters");
-        return None;
-    }
+    let field = join(path, field);
+    errors.collect(crate::text::check_plain(&field, value))?;
     Some(value.to_owned())
 }
 

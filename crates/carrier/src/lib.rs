@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod parcel;
 pub mod registry;
 pub mod request;
+pub mod text;
 pub mod token;
 pub mod tracking;
 
@@ -64,6 +65,9 @@ pub struct Capabilities {
     pub cancellable: bool,
     /// Whether merchants connect this carrier by OAuth consent.
     pub oauth_onboarding: bool,
+    /// How many days after today a request's `ship_date` may be (0: today only). Checked for
+    /// every carrier by [`ReturnLabelRequest::check_ship_date`] before the carrier is called.
+    pub ship_date_days_ahead: u32,
 }
 
 impl Capabilities {

@@ -2,9 +2,10 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::Capabilities;
 use crate::address::{Address, AddressInput, Email};
 use crate::error::ValidationErrors;
 use crate::label::{LabelFormat, ReceiptOption, ServiceCode};
@@ -64,12 +65,15 @@ pub struct ReturnLabelRequest {
     pub ship_date: Option<NaiveDate>,
 }
 
-fn optional_text(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+/// Trims, drops an empty value, and refuses control characters (by `field`).
+fn optional_text(
+    field: &str,
+    value: &Option<String>,
+    errors: &mut ValidationErrors,
+) -> Option<String> {
+    let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    errors.collect(crate::text::check_plain(field, value))?;
+    Some(value.to_owned())
 }
 
 impl ReturnLabelRequest {
@@ -104,7 +108,7 @@ impl ReturnLabelRequest {
             Some(raw) => errors.collect(ReceiptOption::parse("receipt", raw)),
             None => Some(ReceiptOption::None),
         };
-        let reference = optional_text(&input.reference);
+        let reference = optional_text("reference", &input.reference, &mut errors);
         if let Some(reference) = &reference {
             if reference.chars().count() > MAX_REFERENCE_LEN {
                 errors.push(
@@ -115,16 +119,25 @@ impl ReturnLabelRequest {
         }
         let notify_input = input.notify.clone().unwrap_or_default();
         let email = |field: &str, value: &Option<String>, errors: &mut ValidationErrors| {
-            optional_text(value).and_then(|raw| errors.collect(Email::parse(field, &raw)))
+            optional_text(field, value, errors)
+                .and_then(|raw| errors.collect(Email::parse(field, &raw)))
         };
         let notify = Notify {
-            sender_name: optional_text(&notify_input.sender_name),
+            sender_name: optional_text(
+                "notify.sender_name",
+                &notify_input.sender_name,
+                &mut errors,
+            ),
             sender_email: email(
                 "notify.sender_email",
                 &notify_input.sender_email,
                 &mut errors,
             ),
-            recipient_name: optional_text(&notify_input.recipient_name),
+            recipient_name: optional_text(
+                "notify.recipient_name",
+                &notify_input.recipient_name,
+                &mut errors,
+            ),
             recipient_email: email(
                 "notify.recipient_email",
                 &notify_input.recipient_email,
@@ -150,6 +163,34 @@ impl ReturnLabelRequest {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+impl ReturnLabelRequest {
+    /// The checks of the neutral request that depend on the chosen carrier account, run for
+    /// every carrier before it is called: the `ship_date` must fall within the account's window
+    /// (`today` to `today` + [`Capabilities::ship_date_days_ahead`], UTC).
+    pub fn check_for(
+        &self,
+        capabilities: &Capabilities,
+        today: NaiveDate,
+    ) -> Result<(), ValidationErrors> {
+        let Some(ship_date) = self.ship_date else {
+            return Ok(());
+        };
+        let days = capabilities.ship_date_days_ahead;
+        let last = today
+            .checked_add_days(Days::new(days.into()))
+            .unwrap_or(NaiveDate::MAX);
+        if ship_date < today || ship_date > last {
+            let window = if days == 0 {
+                format!("must be today ({today})")
+            } else {
+                format!("must be today to {days} days ahead ({today} to {last})")
+            };
+            return Err(ValidationErrors::single("ship_date", window));
+        }
+        Ok(())
     }
 }
 
@@ -248,6 +289,74 @@ mod tests {
         let errors = ReturnLabelRequest::parse(&input).unwrap_err();
         assert!(errors.names("notify.recipient_email"));
         assert!(errors.names("label_format"));
+    }
+
+    #[test]
+    fn control_characters_in_reference_and_notify_are_refused_by_field() {
+        let mut input = example();
+        input.reference = Some("RMA\u{0}1001".into());
+        input.notify = Some(NotifyInput {
+            sender_name: Some("Jane\r\nBcc: x".into()),
+            recipient_name: Some("Sh\u{0b}op".into()),
+            recipient_email: Some("a@b\u{0}.co".into()),
+            ..NotifyInput::default()
+        });
+        let errors = ReturnLabelRequest::parse(&input).unwrap_err();
+        for field in [
+            "reference",
+            "notify.sender_name",
+            "notify.recipient_name",
+            "notify.recipient_email",
+        ] {
+            assert!(errors.names(field), "{field}: {errors:?}");
+        }
+    }
+
+    fn capabilities(days: u32) -> Capabilities {
+        Capabilities {
+            services: Vec::new(),
+            label_formats: Vec::new(),
+            receipts: false,
+            idempotent_create: false,
+            cancellable: false,
+            oauth_onboarding: false,
+            ship_date_days_ahead: days,
+        }
+    }
+
+    #[test]
+    fn the_ship_date_must_fall_within_the_carriers_window() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let with = |date: &str| {
+            let mut input = example();
+            input.ship_date = Some(date.parse().unwrap());
+            ReturnLabelRequest::parse(&input).unwrap()
+        };
+        assert!(
+            with("2026-12-01")
+                .check_for(&capabilities(3), today)
+                .is_ok()
+        );
+        assert!(
+            with("2026-12-04")
+                .check_for(&capabilities(3), today)
+                .is_ok()
+        );
+        for refused in ["2026-11-30", "2026-12-05", "9999-12-31"] {
+            let errors = with(refused)
+                .check_for(&capabilities(3), today)
+                .unwrap_err();
+            assert!(errors.names("ship_date"), "{refused}");
+        }
+        let errors = with("2026-12-02")
+            .check_for(&capabilities(0), today)
+            .unwrap_err();
+        assert_eq!(errors.errors()[0].message, "must be today (2026-12-01)");
+        assert!(example_request().check_for(&capabilities(0), today).is_ok());
+    }
+
+    fn example_request() -> ReturnLabelRequest {
+        ReturnLabelRequest::parse(&example()).unwrap()
     }
 
     #[test]

@@ -100,6 +100,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiErr
     let Value::Object(fields) = &value else {
         return Err(ApiError::invalid("body", "must be an object"));
     };
+    let mut errors = carrier::ValidationErrors::new();
+    carrier::text::check_json("", &value, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
     for (name, field) in fields {
         if name != "details"
             && let Some(path) = first_array(field, name)

@@ -135,6 +135,8 @@ pub struct ReturnLabelBody {
     pub to_address: Option<Value>,
     #[schema(value_type = schema::LabelFormat)]
     pub label_format: String,
+    /// The request's `reference`, as given.
+    pub reference: Option<String>,
     /// The label document (`GET`), when the carrier made one.
     pub label_url: Option<String>,
     /// The separate receipt (`GET`), for `receipt: separate_page`.
@@ -372,6 +374,9 @@ pub struct Outcome {
     pub body: Value,
     /// How long the carrier call took, when this request made one (`Server-Timing`).
     pub carrier_time: Option<Duration>,
+    /// Whether this is the stored answer of an earlier request with the same key
+    /// (`Idempotent-Replayed: true`, as Stripe sends).
+    pub replayed: bool,
 }
 
 /// Creates a return label for `POST /v1/return-labels`.
@@ -409,6 +414,7 @@ pub async fn create(
                 status,
                 body,
                 carrier_time: None,
+                replayed: true,
             });
         }
         Claim::Fresh => None,
@@ -439,6 +445,7 @@ pub async fn create(
                     .map(|(id, _)| id.as_str())
                     .or(parsed.account_id.as_deref()),
                 tags: parsed.tags.as_ref(),
+                idempotency_key: Some(key.as_str()),
             },
         )
         .await;
@@ -456,6 +463,16 @@ pub async fn create(
             return Err(error);
         }
     };
+    // The neutral request's checks that depend on the account (the ship-date window), the
+    // same for every carrier. Nothing was sent: the key is not kept (Stripe's rule).
+    let capabilities = carrier.capabilities(Some(&usable.details));
+    if let Err(errors) = parsed
+        .request
+        .check_for(&capabilities, Utc::now().date_naive())
+    {
+        abandon(state, tenant, key, resume.is_some()).await?;
+        return Err(errors.into());
+    }
     let selected_by = resume.as_ref().map_or(usable.selected_by, |(_, by)| *by);
     let carrier_key = carrier_key(tenant, key)?;
     set_phase(
@@ -486,12 +503,21 @@ pub async fn create(
 
     let (status, body) = match outcome {
         Ok(label) => finish(state, caller, key, &usable, selected_by, &parsed, label).await?,
-        Err(error) => fail(state, caller, key, &usable, carrier.id(), error).await?,
+        Err(error) => {
+            let attempt = Attempt {
+                key,
+                usable: &usable,
+                carrier: carrier.id(),
+                resumed: resume.is_some(),
+            };
+            fail(state, caller, attempt, error).await?
+        }
     };
     Ok(Outcome {
         status,
         body,
         carrier_time: Some(carrier_time),
+        replayed: false,
     })
 }
 
@@ -525,6 +551,7 @@ async fn finish(
         zone: label.zone.clone(),
         to_address: label.to_address.as_ref().map(|address| json!(address)),
         label_format: format.as_str().to_owned(),
+        reference: parsed.request.reference.clone(),
         label_url: label
             .label
             .as_ref()
@@ -546,8 +573,9 @@ async fn finish(
     sqlx::query(
         "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
-             label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
+             reference)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -568,6 +596,7 @@ async fn finish(
     .bind(key.as_str())
     .bind(&label.carrier_idempotency_key)
     .bind(body.created_at)
+    .bind(&body.reference)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -613,14 +642,27 @@ async fn finish(
     Ok((StatusCode::CREATED, response))
 }
 
+/// The purchase a carrier failure belongs to.
+struct Attempt<'a> {
+    key: &'a IdempotencyKey,
+    usable: &'a UsableAccount,
+    carrier: &'a str,
+    /// Whether an earlier attempt with this key may have reached the carrier.
+    resumed: bool,
+}
+
 async fn fail(
     state: &AppState,
     caller: &TenantKey,
-    key: &IdempotencyKey,
-    usable: &UsableAccount,
-    carrier: &str,
+    attempt: Attempt<'_>,
     error: CarrierError,
 ) -> Result<(StatusCode, Value), ApiError> {
+    let Attempt {
+        key,
+        usable,
+        carrier,
+        resumed,
+    } = attempt;
     let tenant = &caller.tenant;
     tracing::warn!(account = %usable.account.id, kind = error.kind().as_str(), %error, "carrier call failed");
     match &error {
@@ -634,9 +676,14 @@ async fn fail(
             release(state, tenant, key).await?;
             return Err(error::from_carrier(carrier, error));
         }
-        CarrierError::Validation(_)
-        | CarrierError::Rejected { .. }
-        | CarrierError::Unauthenticated { .. } => {}
+        // The plugin refused the request before sending anything (`CarrierError::Validation`
+        // is only ever that): like a bad ZIP, nothing executed, so nothing is stored against
+        // the key and the corrected request may reuse it (Stripe's rule).
+        CarrierError::Validation(_) => {
+            abandon(state, tenant, key, resumed).await?;
+            return Err(error::from_carrier(carrier, error));
+        }
+        CarrierError::Rejected { .. } | CarrierError::Unauthenticated { .. } => {}
     }
     let kind = error.kind();
     let api_error = error::from_carrier(carrier, error);

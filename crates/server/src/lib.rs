@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod plain_url;
 pub mod request_id;
 pub mod routes;
 pub mod state;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         // Before the console is merged: its 405s are the console's business.
         .method_not_allowed_fallback(method_not_allowed)
         .merge(console::router())
+        .route_layer(middleware::from_fn(plain_url::refuse_control_characters))
         .fallback(no_such_route)
         .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))

@@ -60,7 +60,7 @@ pub(crate) const MAX_WEIGHT_OZ: u32 = 1120;
 /// The printed-label limit of names and firms; longer values are cut on the label.
 pub(crate) const PRINTED_MAX: usize = 32;
 /// `ShipDate`: "today plus 0 to 3 days in advance".
-pub(crate) const SHIP_DATE_DAYS_AHEAD: u64 = 3;
+pub(crate) const SHIP_DATE_DAYS_AHEAD: u32 = 3;
 /// `ShipDate` as we write it (`02/14/2020`); the guide also accepts `14-Feb-2020`.
 const SHIP_DATE_FORMAT: &str = "%m/%d/%Y";
 const SHIP_DATE_FORMAT_NAMED: &str = "%d-%b-%Y";
@@ -709,7 +709,7 @@ pub(crate) fn check(
     }
 
     if let Some(ship_date) = request.ship_date.as_deref().filter(|d| !d.is_empty()) {
-        let last = today.checked_add_days(Days::new(SHIP_DATE_DAYS_AHEAD));
+        let last = today.checked_add_days(Days::new(SHIP_DATE_DAYS_AHEAD.into()));
         match (parse_ship_date(ship_date), last) {
             (None, _) => c.fail(
                 "ShipDate",

@@ -59,6 +59,11 @@ pub async fn create(
             response.headers_mut().insert("server-timing", value);
         }
     }
+    if outcome.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
     if status == StatusCode::CREATED {
         response.headers_mut().insert(
             "idempotency-key",
@@ -70,7 +75,7 @@ pub async fn create(
 
 const LABEL_COLUMNS: &str = "id, carrier, shipper_account_id, selected_by, service, tracking_number, routing_code, \
      postage_minor, currency, zone, to_address, label_format, label_bytes IS NOT NULL AS has_label, \
-     receipt_bytes IS NOT NULL AS has_receipt, warnings, created_at";
+     receipt_bytes IS NOT NULL AS has_receipt, warnings, reference, created_at";
 
 fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
     let id: String = row.try_get("id")?;
@@ -93,6 +98,7 @@ fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
         zone: row.try_get("zone")?,
         to_address: row.try_get("to_address")?,
         label_format: row.try_get("label_format")?,
+        reference: row.try_get("reference")?,
         label_url: has_label.then(|| format!("/v1/return-labels/{id}/label")),
         receipt_url: has_receipt.then(|| format!("/v1/return-labels/{id}/receipt")),
         warnings: match warnings {
