@@ -90,7 +90,7 @@ const RATE_LIMITED: ErrorAnswer = ErrorAnswer {
     status: "429",
     code: "rate_limited",
     description: "Too many requests with this API key: retry after `Retry-After` seconds",
-    message: "too many requests; retry later",
+    message: "too many requests with this API key; retry after the time in Retry-After",
     retry_after: true,
     field: None,
 };
@@ -98,8 +98,10 @@ const SERVICE_UNAVAILABLE: ErrorAnswer = ErrorAnswer {
     name: "ServiceUnavailable",
     status: "503",
     code: "service_unavailable",
-    description: "The service (its database) or the carrier is unavailable: nothing was done; \
-                  retry after `Retry-After` seconds (`carrier_unavailable` for the carrier)",
+    description: "The service (its database) or the carrier is unavailable, or the request took \
+                  too long and was stopped (`request_timeout`; a label purchase may be retried \
+                  with the same Idempotency-Key): retry after `Retry-After` seconds \
+                  (`carrier_unavailable` for the carrier)",
     message: "the service is temporarily unavailable",
     retry_after: true,
     field: None,

@@ -72,6 +72,27 @@ fn tags_of(schema_type: SchemaType) -> Object {
         .build()
 }
 
+/// An exact decimal: a JSON number, or a string of digits (`"10.5"`) where exactness matters;
+/// over zero.
+pub fn positive_decimal() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Number, Type::String]))
+        .exclusive_minimum(Some(0))
+        .pattern(Some(r"^[0-9]*\.?[0-9]+$"))
+        .description(Some("A number, or a string of digits for an exact decimal"))
+        .build()
+}
+
+/// [`positive_decimal`], or `null` for none.
+pub fn optional_positive_decimal() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Number, Type::String, Type::Null]))
+        .exclusive_minimum(Some(0))
+        .pattern(Some(r"^[0-9]*\.?[0-9]+$"))
+        .description(Some("A number, or a string of digits for an exact decimal"))
+        .build()
+}
+
 /// Where an account stands.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -292,16 +313,16 @@ pub struct Address {
 #[schema(as = ParcelInput)]
 #[serde(deny_unknown_fields)]
 pub struct Parcel {
-    #[schema(exclusive_minimum = 0, example = 24)]
-    pub weight_oz: f64,
-    #[schema(exclusive_minimum = 0)]
-    pub length_in: Option<f64>,
-    #[schema(exclusive_minimum = 0)]
-    pub width_in: Option<f64>,
-    #[schema(exclusive_minimum = 0)]
-    pub height_in: Option<f64>,
-    #[schema(exclusive_minimum = 0)]
-    pub girth_in: Option<f64>,
+    #[schema(schema_with = positive_decimal, required = true)]
+    pub weight_oz: Value,
+    #[schema(schema_with = optional_positive_decimal)]
+    pub length_in: Option<Value>,
+    #[schema(schema_with = optional_positive_decimal)]
+    pub width_in: Option<Value>,
+    #[schema(schema_with = optional_positive_decimal)]
+    pub height_in: Option<Value>,
+    #[schema(schema_with = optional_positive_decimal)]
+    pub girth_in: Option<Value>,
     /// Whether the parcel can go through USPS sorting machines (default `true`).
     pub machinable: Option<bool>,
 }

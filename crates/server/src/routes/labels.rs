@@ -35,7 +35,8 @@ use crate::state::AppState;
             description = "1–255 printable ASCII characters, kept 24 hours per tenant: the same key and body answer the same label")),
     responses(
         (status = 201, description = "The label, bought (or the same answer again for a replayed key and body)", body = ReturnLabelBody,
-         headers(("Idempotency-Key" = String, description = "The key of the purchase")))),
+         headers(("Idempotency-Key" = String, description = "The key of the purchase"),
+                 ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer of an earlier request with the key")))),
     security(("tenant_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,
