@@ -68,6 +68,9 @@ async fn schemathesis(app: &TestApp, key: &str, operations: &[&str]) -> Outcome 
     contract::run(&bin, "schemathesis", &args).await
 }
 
+/// Prints the tool's summary lines (the test's report, shown with `--nocapture`) and fails
+/// with its whole output unless it exited 0.
+#[allow(clippy::print_stdout)]
 fn report(tool: &str, outcome: &Outcome) {
     println!("--- {tool} summary ---\n{}", outcome.summary());
     assert!(outcome.success, "{tool} failed:\n{}", outcome.output);

@@ -86,7 +86,11 @@ pub fn positive_decimal() -> Object {
 /// [`positive_decimal`], or `null` for none.
 pub fn optional_positive_decimal() -> Object {
     ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Number, Type::String, Type::Null]))
+        .schema_type(SchemaType::from_iter([
+            Type::Number,
+            Type::String,
+            Type::Null,
+        ]))
         .exclusive_minimum(Some(0))
         .pattern(Some(r"^[0-9]*\.?[0-9]+$"))
         .description(Some("A number, or a string of digits for an exact decimal"))
