@@ -64,16 +64,18 @@ impl Drop for Instance {
     }
 }
 
-/// How the USPS plugin of an instance is configured.
+/// How the USPS plugin of an instance is configured, and the server's limits.
 #[derive(Debug, Clone)]
 pub struct PluginOptions {
     pub request_timeout: Duration,
+    pub server_limits: server::serve::Limits,
 }
 
 impl Default for PluginOptions {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(10),
+            server_limits: server::serve::Limits::default(),
         }
     }
 }
@@ -98,7 +100,7 @@ pub async fn start_instance_with_platform_secret(
         .unwrap();
     let keyring = Arc::new(MasterKeyring::parse(&SecretString::from(master_keys())).unwrap());
     let token_cache = Arc::new(PgTokenCache::new(db.clone(), keyring.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = server::serve::bind(([127, 0, 0, 1], 0).into()).unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let usps = UspsBuilder::new()
         .with_base_url(sim_url)
@@ -120,6 +122,7 @@ pub async fn start_instance_with_platform_secret(
         .unwrap();
     let registry = CarrierRegistry::new().register(Arc::new(usps));
     let state = AppState::new(db, keyring, registry, Some(token_cache));
+    state.set_limits(options.server_limits);
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(server::serve(listener, state.clone(), async move {
         let _ = stopped.await;

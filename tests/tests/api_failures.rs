@@ -331,6 +331,7 @@ async fn a_slow_carrier_is_a_504_and_an_unreachable_one_a_503(owner: PgPool) {
         owner,
         PluginOptions {
             request_timeout: Duration::from_millis(500),
+            ..PluginOptions::default()
         },
     )
     .await;

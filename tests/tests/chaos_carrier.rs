@@ -49,6 +49,7 @@ async fn carrier_faults_under_load(owner: PgPool) {
             owner,
             PluginOptions {
                 request_timeout: REQUEST_TIMEOUT,
+                ..PluginOptions::default()
             },
         )
         .await,

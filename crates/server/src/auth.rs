@@ -35,18 +35,36 @@ impl AdminKey {
     }
 }
 
+/// The credentials of `Authorization: Bearer <key>`; the scheme is case-insensitive
+/// (RFC 9110 §11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
+        .filter(|credentials| !credentials.is_empty())
+}
+
+/// The key's principal, once its request fits the key's rate limit.
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let presented = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer)
         .ok_or(ApiError::Unauthenticated)?;
-    state
+    let principal = state
         .authenticate(presented)
         .await?
-        .ok_or(ApiError::Unauthenticated)
+        .ok_or(ApiError::Unauthenticated)?;
+    let key = match &principal {
+        Principal::Tenant { key, .. } | Principal::Admin { key } => key,
+    };
+    state
+        .rate_limiter()
+        .check(key.as_str())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    Ok(principal)
 }
 
 impl FromRequestParts<AppState> for TenantKey {
@@ -67,6 +85,21 @@ impl FromRequestParts<AppState> for AdminKey {
         match principal(parts, state).await? {
             Principal::Admin { key } => Ok(AdminKey { key }),
             Principal::Tenant { .. } => Err(ApiError::Forbidden),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer bh_1", "bearer bh_1", "BEARER  bh_1 ", "BeArEr bh_1"] {
+            assert_eq!(bearer(header), Some("bh_1"), "{header}");
+        }
+        for header in ["Basic bh_1", "Bearer", "Bearer ", "Bearerbh_1", "bh_1"] {
+            assert_eq!(bearer(header), None, "{header}");
         }
     }
 }

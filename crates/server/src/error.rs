@@ -62,6 +62,12 @@ pub enum ApiError {
     },
     #[error("the service is temporarily unavailable")]
     ServiceUnavailable { retry_after: Duration },
+    #[error("too many requests with this API key; retry after the time in Retry-After")]
+    RateLimited { retry_after: Duration },
+    #[error(
+        "the request took too long and was stopped; retry it (with the same Idempotency-Key for a label)"
+    )]
+    RequestTimeout,
     #[error("internal error")]
     Internal(String),
 }
@@ -112,7 +118,10 @@ impl ApiError {
             | ApiError::CarrierRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
             ApiError::CarrierUnavailable { status, .. } => *status,
-            ApiError::ServiceUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ServiceUnavailable { .. } | ApiError::RequestTimeout => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,6 +144,8 @@ impl ApiError {
             ApiError::CarrierRejected { .. } => "carrier_rejected",
             ApiError::CarrierUnavailable { .. } => "carrier_unavailable",
             ApiError::ServiceUnavailable { .. } => "service_unavailable",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -165,7 +176,9 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             ApiError::CarrierUnavailable { retry_after, .. }
-            | ApiError::ServiceUnavailable { retry_after } => Some(*retry_after),
+            | ApiError::ServiceUnavailable { retry_after }
+            | ApiError::RateLimited { retry_after } => Some(*retry_after),
+            ApiError::RequestTimeout => Some(Duration::from_secs(1)),
             _ => None,
         }
     }
@@ -201,7 +214,8 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(self.body())).into_response();
         if let Some(retry_after) = self.retry_after() {
-            let seconds = retry_after.as_secs().max(1);
+            // Whole seconds (RFC 9110), rounded up so a client that waits them is let in.
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

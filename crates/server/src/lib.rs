@@ -8,13 +8,15 @@ pub mod console;
 pub mod error;
 pub mod extract;
 pub mod label;
-pub mod limits;
+pub mod limit;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod plain_url;
+pub mod request_head;
 pub mod request_id;
 pub mod routes;
+pub mod serve;
 pub mod state;
 
 use std::time::Instant;
@@ -40,8 +42,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(plain_url::refuse_control_characters))
         .fallback(no_such_route)
         .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit::request_timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(middleware::from_fn(limits::request_head))
+        .layer(middleware::from_fn(request_head::limit))
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }
@@ -58,7 +64,7 @@ async fn method_not_allowed() -> ApiError {
 /// string or a body) and records its metrics.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = metrics::method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -66,18 +72,19 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state.metrics().request(&method, &route, status, elapsed);
+    state.metrics().request(method, &route, status, elapsed);
     tracing::info!(%method, %route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request served");
     response
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves, within the state's
+/// [`serve::Limits`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits();
+    let open = state.metrics().connections().clone();
+    serve::run(listener, router(state), limits, open, shutdown).await
 }

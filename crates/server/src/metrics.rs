@@ -11,12 +11,13 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -32,6 +33,24 @@ struct CarrierLabels {
     outcome: String,
 }
 
+/// The `method` label of a request: the standard methods by name, anything else `other` (a
+/// client can send any token as a method; each would otherwise become a series forever).
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
 /// The service's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -40,6 +59,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     carrier_calls: Family<CarrierLabels, Counter>,
     carrier_latency: Family<CarrierLabels, Histogram>,
+    connections: Gauge,
     token_cache: Option<Arc<PgTokenCache>>,
 }
 
@@ -76,8 +96,15 @@ impl Metrics {
             "Carrier call latency by outcome",
             carrier_latency.clone(),
         );
+        let connections = Gauge::default();
+        registry.register(
+            "http_connections_open",
+            "HTTP connections being served (at most server.max_connections)",
+            connections.clone(),
+        );
         Self {
             registry,
+            connections,
             requests,
             latency,
             carrier_calls,
@@ -86,11 +113,13 @@ impl Metrics {
         }
     }
 
-    /// Records one HTTP request; `route` is the matched route template, never the raw path.
-    pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Records one HTTP request; `route` is the matched route template (or `unmatched`), never
+    /// the raw path, and `method` one of [`method_label`]'s: the series are a closed set
+    /// whatever clients send.
+    pub fn request(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
+                method,
                 route: route.to_owned(),
                 status,
             })
@@ -100,6 +129,11 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The gauge of open connections, which the server moves ([`crate::serve`]).
+    pub fn connections(&self) -> &Gauge {
+        &self.connections
     }
 
     /// Records one carrier call: `ok` or the error's kind.
@@ -136,5 +170,17 @@ impl Metrics {
         }
         encode_eof(&mut out)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label(&http::Method::PATCH), "PATCH");
+        let invented = http::Method::from_bytes(b"XYZZY").unwrap();
+        assert_eq!(method_label(&invented), "other");
     }
 }

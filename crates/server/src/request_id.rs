@@ -1,6 +1,9 @@
-//! Request ids: taken from a well-formed incoming `X-Request-Id` or generated (`req_…`),
-//! returned in the `X-Request-Id` header and in every error body, and attached to every log
-//! line of the request (its tracing span).
+//! Request ids: every request gets the service's own (`req_…`), returned in the `X-Request-Id`
+//! header and in every error body, written into the audit trail and attached to every log line
+//! of the request (its tracing span). An id the client sent in `X-Request-Id` is kept only as
+//! `client_request_id` on the request's log lines (when it is a well-formed token): a client
+//! cannot choose the id the audit trail records, so no two events share one by accident or
+//! design.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -39,19 +42,21 @@ fn acceptable(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Middleware: assigns the id, runs the request inside a span carrying it, and echoes it.
+/// Middleware: assigns the id, runs the request inside a span carrying it (and the client's
+/// own id, if any), and returns it.
 pub async fn assign(request: Request, next: Next) -> Response {
-    let id = request
+    let id = generate();
+    let client_request_id = request
         .headers()
         .get(HEADER)
         .and_then(|value| value.to_str().ok())
         .filter(|value| acceptable(value))
-        .map(str::to_owned)
-        .unwrap_or_else(generate);
+        .map(str::to_owned);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        method = %request.method(),
+        client_request_id = client_request_id.as_deref(),
+        method = %crate::metrics::method_label(request.method()),
         path = %request.uri().path(),
     );
     let mut response = REQUEST_ID

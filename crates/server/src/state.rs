@@ -1,14 +1,16 @@
 //! What every handler shares: the database, the account service, the carrier registry and the
 //! metrics.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use accounts::{AccountService, Database, MasterKeyring, PgTokenCache, Principal};
 use carrier::CarrierRegistry;
 
+use crate::limit::{RateLimit, RateLimiter};
 use crate::metrics::Metrics;
+use crate::serve::Limits;
 
 /// Cheap to clone; built once by the binary (or a test).
 #[derive(Debug, Clone)]
@@ -25,6 +27,8 @@ struct Inner {
     metrics: Metrics,
     /// How long a running label purchase holds its idempotency key, in milliseconds.
     label_lock_ms: AtomicU64,
+    limits: RwLock<Limits>,
+    rate_limiter: RateLimiter,
 }
 
 impl AppState {
@@ -44,6 +48,8 @@ impl AppState {
                 keyring,
                 metrics: Metrics::new(token_cache),
                 label_lock_ms: AtomicU64::new(crate::label::DEFAULT_LOCK.as_millis() as u64),
+                limits: RwLock::new(Limits::default()),
+                rate_limiter: RateLimiter::new(RateLimit::default()),
             }),
         }
     }
@@ -78,6 +84,27 @@ impl AppState {
     pub fn set_label_lock(&self, lock: Duration) {
         let millis = u64::try_from(lock.as_millis()).unwrap_or(u64::MAX);
         self.inner.label_lock_ms.store(millis, Ordering::Relaxed);
+    }
+
+    /// The server's connection and time limits ([`Limits::default`] unless changed).
+    pub fn limits(&self) -> Limits {
+        self.inner
+            .limits
+            .read()
+            .map(|limits| *limits)
+            .unwrap_or_default()
+    }
+
+    /// Changes [`AppState::limits`]; the connection limits apply to a server started after.
+    pub fn set_limits(&self, limits: Limits) {
+        if let Ok(mut current) = self.inner.limits.write() {
+            *current = limits;
+        }
+    }
+
+    /// The per-key request rate limiter.
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.inner.rate_limiter
     }
 
     /// The principal behind a presented API key.

@@ -16,7 +16,7 @@ pub const URI_LIMIT: usize = 8 * 1024;
 pub const HEADERS_LIMIT: usize = 32 * 1024;
 
 /// Refuses a request whose head is over a limit.
-pub async fn request_head(request: Request, next: Next) -> Response {
+pub async fn limit(request: Request, next: Next) -> Response {
     let uri_length = request
         .uri()
         .path_and_query()
