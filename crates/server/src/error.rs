@@ -87,9 +87,18 @@ pub struct ErrorDetail {
 /// The error object.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong, for programs: `unauthenticated`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `uri_too_long`,
+    /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
+    /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `rate_limited`,
+    /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `internal`, …
+    #[schema(example = "validation_failed")]
     pub code: String,
+    /// What went wrong, for people (never a secret; opaque for 5xx).
     pub message: String,
+    /// The request's id, also in the `X-Request-Id` header and the service's logs.
     pub request_id: String,
+    /// Each field or parameter at fault (or the carrier's messages), when there are any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
 }

@@ -46,8 +46,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             limit::request_timeout,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(request_head::limit))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }
