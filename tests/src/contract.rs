@@ -16,7 +16,7 @@ fn repository() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Where the tools write their reports and databases: `target/contract-tools/runs/`.
+/// Where the tools run and the documents they check are written: `target/contract-runs/`.
 pub fn work_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
