@@ -16,7 +16,7 @@ use carrier::CarrierRegistry;
 use serde_json::Value;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{RefOr, Server};
+use utoipa::openapi::{Ref, RefOr, Required, Server};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
@@ -109,6 +109,18 @@ impl Modify for Conventions {
         ] {
             if let Some(operation) = paths.get_mut(path).and_then(|item| item.get.as_mut()) {
                 answer::label_document(operation, description);
+            }
+        }
+        // The verification's body is optional (an empty body is every chain), but when sent it
+        // is an object: `null` is refused like any other non-object body.
+        if let Some(body) = paths
+            .get_mut("/v1/admin/audit-events/verify")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|operation| operation.request_body.as_mut())
+        {
+            body.required = Some(Required::False);
+            for content in body.content.values_mut() {
+                content.schema = Some(RefOr::Ref(Ref::from_schema_name("VerifyRequest")));
             }
         }
         let actions: Vec<Value> = Action::ALL
