@@ -49,7 +49,7 @@ fn demo_account(name: &str) -> NewAccount {
             .with("mode", "own_app")
             .with("client_id", "acme-app")
             .with("client_secret", "acme-secret"),
-        is_default: false,
+        is_default: None,
         priority: 0,
         tags: Default::default(),
     }

@@ -31,8 +31,9 @@ pub struct CreateAccount {
     /// `{"mode": "webtools", "user_id", "password"}`.
     #[schema(value_type = Option<Object>)]
     pub credentials: Option<CredentialsInput>,
-    #[serde(default)]
-    pub is_default: bool,
+    /// When absent, the account becomes the default if the tenant has no default account of
+    /// this carrier yet (a tenant's first account is its default).
+    pub is_default: Option<bool>,
     #[serde(default)]
     pub priority: i32,
     #[schema(value_type = Option<Object>)]
