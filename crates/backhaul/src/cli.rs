@@ -12,8 +12,9 @@ use clap::{Args, Parser, Subcommand};
 
 /// Backhaul: returns labels through carrier plugins.
 ///
-/// Configuration: config/base.toml, then config/{BACKHAUL_ENV}.toml (local, test, production),
-/// then BACKHAUL__SECTION__KEY environment variables (see the README).
+/// Configuration: base.toml, then {BACKHAUL_ENV}.toml (local, test, production) from
+/// BACKHAUL_CONFIG_DIR, else ./config, else the defaults built into the binary; then
+/// BACKHAUL__SECTION__KEY environment variables (see the README).
 #[derive(Debug, Parser)]
 #[command(name = "backhaul", version, about)]
 pub(crate) struct Cli {
