@@ -192,6 +192,33 @@ impl Running {
         }
     }
 
+    /// Stderr lines (also kept in [`Running::stderr_seen`]) up to and including the first for
+    /// which `last` holds.
+    pub async fn stderr_until(&mut self, last: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stderr.recv()).await {
+                Ok(Some(line)) => {
+                    let done = last(&line);
+                    self.stderr_seen.push(line.clone());
+                    lines.push(line);
+                    if done {
+                        return lines;
+                    }
+                }
+                Ok(None) => panic!(
+                    "stderr closed before the expected line:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+                Err(_) => panic!(
+                    "timed out waiting on stderr:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
     /// The first JSON log event on stderr whose `message` is `message`.
     pub async fn log_event(&mut self, message: &str) -> serde_json::Value {
         let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
