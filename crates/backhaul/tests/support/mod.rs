@@ -1,10 +1,11 @@
 //! Running the real `backhaul` binary in tests: a clean environment (nothing inherited but
-//! `PATH`), the repository's `config/`, bounded waits, output read concurrently, and children
+//! `PATH`), the repository's `config/` (unless a test runs it as installed), bounded waits, output read concurrently, and children
 //! killed when the test ends however it ends.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::borrow::BorrowMut;
+use std::ffi::OsStr;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -45,21 +46,29 @@ pub fn database_url(owner: &PgPool) -> String {
     )
 }
 
-/// `backhaul ARGS` with nothing from the test's environment but `PATH`, in the `test`
-/// environment, logging JSON.
-pub fn backhaul(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backhaul"));
+/// `program ARGS` with nothing from the test's environment but `PATH`, logging JSON: as an
+/// installed binary starts from a clean shell (no configuration directory, no environment).
+pub fn clean_command(program: impl AsRef<OsStr>, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
     command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
-        .env("BACKHAUL_ENV", "test")
         .env("BACKHAUL__LOG__FORMAT", "json")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    command
+}
+
+/// `backhaul ARGS` with nothing from the test's environment but `PATH`, in the `test`
+/// environment with the repository's `config/`, logging JSON.
+pub fn backhaul(args: &[&str]) -> Command {
+    let mut command = clean_command(env!("CARGO_BIN_EXE_backhaul"), args);
+    command
+        .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
+        .env("BACKHAUL_ENV", "test");
     command
 }
 
