@@ -1,7 +1,10 @@
 //! Tenants and API keys.
 //!
 //! A key is `bh_` + 40 random letters and digits, shown once; only its SHA-256 is stored.
-//! Tenant keys see one tenant; admin keys see `/v1/admin/*` only. Keys are revocable.
+//! Tenant keys see one tenant; admin keys see `/v1/admin/*` only. Keys are listed without
+//! their secret ([`ApiKeyInfo`]) and revocable: a revoked key authenticates nothing from the
+//! moment its revocation commits (console sessions opened with it end too: the console checks
+//! the key on every request). Creating and revoking a key are audited.
 
 use std::fmt;
 
@@ -27,6 +30,110 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// Whose a key is: one tenant's, or the platform's admin key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKeyKind {
+    Tenant,
+    Admin,
+}
+
+impl ApiKeyKind {
+    /// `tenant` or `admin`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyKind::Tenant => "tenant",
+            ApiKeyKind::Admin => "admin",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, sqlx::Error> {
+        match raw {
+            "tenant" => Ok(ApiKeyKind::Tenant),
+            "admin" => Ok(ApiKeyKind::Admin),
+            other => Err(sqlx::Error::Decode(
+                format!("unknown API key kind {other:?}").into(),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ApiKeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An API key as it may be shown: never its secret, nor its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKeyInfo {
+    pub id: ApiKeyId,
+    /// `None` for an admin key.
+    pub tenant_id: Option<TenantId>,
+    pub kind: ApiKeyKind,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The columns [`ApiKeyInfo`] is read from (a macro, for `concat!`).
+macro_rules! key_info_columns {
+    () => {
+        "id, tenant_id, kind, name, created_at, revoked_at, last_used_at"
+    };
+}
+
+impl ApiKeyInfo {
+    fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        let decode = |error: carrier::ValidationErrors| sqlx::Error::Decode(error.into());
+        let tenant: Option<String> = row.try_get("tenant_id")?;
+        Ok(Self {
+            id: ApiKeyId::parse("id", row.try_get("id")?).map_err(decode)?,
+            tenant_id: tenant
+                .map(|tenant| TenantId::parse("tenant_id", &tenant))
+                .transpose()
+                .map_err(decode)?,
+            kind: ApiKeyKind::parse(row.try_get("kind")?)?,
+            name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+        })
+    }
+}
+
+/// The most keys [`list_api_keys`] returns at once.
+pub const MAX_KEYS_PER_PAGE: i64 = 1000;
+
+/// Which keys [`list_api_keys`] returns: newest first, one page at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiKeyFilter<'a> {
+    /// Only this tenant's keys (read in the tenant's scope); every key when `None`.
+    pub tenant: Option<&'a TenantId>,
+    /// Only keys of this kind.
+    pub kind: Option<ApiKeyKind>,
+    /// Revoked keys too; only live keys when `false`.
+    pub include_revoked: bool,
+    /// The page after this key: the last id of the previous page.
+    pub after: Option<&'a ApiKeyId>,
+    /// At most this many keys (1 to [`MAX_KEYS_PER_PAGE`]).
+    pub limit: i64,
+}
+
+impl Default for ApiKeyFilter<'_> {
+    /// Every live key, the first 100.
+    fn default() -> Self {
+        Self {
+            tenant: None,
+            kind: None,
+            include_revoked: false,
+            after: None,
+            limit: 100,
+        }
+    }
 }
 
 /// A freshly created API key: its id and its secret, which is never shown again.
@@ -66,6 +173,9 @@ pub enum TenantError {
     InvalidName,
     #[error("not found")]
     NotFound,
+    /// The key exists (and is in scope) but was revoked before.
+    #[error("already revoked at {0}")]
+    AlreadyRevoked(DateTime<Utc>),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -119,7 +229,7 @@ pub async fn create_tenant(
         },
     )
     .await?;
-    let key = insert_key(&mut tx, actor, Some(&id), "default").await?;
+    let key = insert_key(&mut tx, actor, Some(&id), "default", None).await?;
     tx.commit().await?;
     Ok((
         Tenant {
@@ -131,12 +241,14 @@ pub async fn create_tenant(
     ))
 }
 
-/// Creates another key for `tenant`, or an admin key when `tenant` is `None`.
+/// Creates another key for `tenant`, or an admin key when `tenant` is `None`; `request_id`
+/// goes into the audit event.
 pub async fn create_api_key(
     db: &Database,
     actor: &Actor,
     tenant: Option<&TenantId>,
     name: &str,
+    request_id: Option<&str>,
 ) -> Result<NewApiKey, TenantError> {
     let name = check_name(name)?;
     let mut tx = db.admin().await?;
@@ -150,7 +262,7 @@ pub async fn create_api_key(
             return Err(TenantError::NotFound);
         }
     }
-    let key = insert_key(&mut tx, actor, tenant, name).await?;
+    let key = insert_key(&mut tx, actor, tenant, name, request_id).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -160,16 +272,21 @@ async fn insert_key(
     actor: &Actor,
     tenant: Option<&TenantId>,
     name: &str,
+    request_id: Option<&str>,
 ) -> Result<NewApiKey, sqlx::Error> {
     let id = ApiKeyId::generate();
     let secret = new_secret();
-    let kind = if tenant.is_some() { "tenant" } else { "admin" };
+    let kind = if tenant.is_some() {
+        ApiKeyKind::Tenant
+    } else {
+        ApiKeyKind::Admin
+    };
     sqlx::query(
         "INSERT INTO api_keys (id, tenant_id, kind, name, secret_hash) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id.as_str())
     .bind(tenant.map(TenantId::as_str))
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(name)
     .bind(&secret_hash(secret.expose_secret())[..])
     .execute(&mut *tx)
@@ -182,7 +299,7 @@ async fn insert_key(
             actor,
             action: Action::ApiKeyCreated,
             target: Some(id.as_str()),
-            request_id: None,
+            request_id,
             summary: summary.as_object().cloned().unwrap_or_default(),
         },
     )
@@ -226,38 +343,101 @@ pub async fn authenticate(
     }))
 }
 
-/// Revokes a key; it stops authenticating at once.
+/// API keys without their secrets, newest first (`backhaul api-keys list`, and an HTTP list:
+/// [`ApiKeyFilter::after`] is the cursor).
+pub async fn list_api_keys(
+    db: &Database,
+    filter: &ApiKeyFilter<'_>,
+) -> Result<Vec<ApiKeyInfo>, TenantError> {
+    // A tenant's keys are read in its scope: row-level security agrees with the filter.
+    let mut tx = match filter.tenant {
+        Some(tenant) => db.tenant(tenant).await?,
+        None => db.admin().await?,
+    };
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_info_columns!(),
+        " FROM api_keys
+         WHERE ($1::text IS NULL OR tenant_id = $1)
+           AND ($2::text IS NULL OR kind = $2)
+           AND ($3 OR revoked_at IS NULL)
+           AND ($4::text IS NULL OR (created_at, id) <
+               (SELECT created_at, id FROM api_keys WHERE id = $4))
+         ORDER BY created_at DESC, id DESC LIMIT $5"
+    ))
+    .bind(filter.tenant.map(TenantId::as_str))
+    .bind(filter.kind.map(ApiKeyKind::as_str))
+    .bind(filter.include_revoked)
+    .bind(filter.after.map(ApiKeyId::as_str))
+    .bind(filter.limit.clamp(1, MAX_KEYS_PER_PAGE))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|row| ApiKeyInfo::from_row(row).map_err(TenantError::from))
+        .collect()
+}
+
+/// Revokes a key; it stops authenticating at once. `scope` `Some(tenant)` revokes only that
+/// tenant's keys (a tenant revoking its own): any other key is [`TenantError::NotFound`], as
+/// an unknown one is. `None` is the operator's or an admin's revocation of any key. A key
+/// revoked before is [`TenantError::AlreadyRevoked`]. Audited with `request_id`.
 pub async fn revoke_api_key(
     db: &Database,
     actor: &Actor,
+    scope: Option<&TenantId>,
     key: &ApiKeyId,
-) -> Result<(), TenantError> {
-    let mut tx = db.admin().await?;
-    let tenant: Option<Option<String>> = sqlx::query_scalar(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING tenant_id",
-    )
+    request_id: Option<&str>,
+) -> Result<ApiKeyInfo, TenantError> {
+    let mut tx = match scope {
+        Some(tenant) => db.tenant(tenant).await?,
+        None => db.admin().await?,
+    };
+    // The key, when `scope` allows it.
+    macro_rules! in_scope {
+        () => {
+            "id = $1 AND ($2::text IS NULL OR tenant_id = $2)"
+        };
+    }
+    let row = sqlx::query(concat!(
+        "UPDATE api_keys SET revoked_at = now() WHERE ",
+        in_scope!(),
+        " AND revoked_at IS NULL RETURNING ",
+        key_info_columns!()
+    ))
     .bind(key.as_str())
+    .bind(scope.map(TenantId::as_str))
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(tenant) = tenant else {
-        return Err(TenantError::NotFound);
+    let Some(row) = row else {
+        let revoked_at: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(concat!(
+            "SELECT revoked_at FROM api_keys WHERE ",
+            in_scope!()
+        ))
+        .bind(key.as_str())
+        .bind(scope.map(TenantId::as_str))
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        return Err(match revoked_at {
+            Some(Some(at)) => TenantError::AlreadyRevoked(at),
+            _ => TenantError::NotFound,
+        });
     };
-    let tenant = tenant
-        .map(|t| TenantId::parse("tenant_id", &t))
-        .transpose()
-        .map_err(|e| TenantError::Database(sqlx::Error::Decode(e.into())))?;
+    let revoked = ApiKeyInfo::from_row(&row)?;
+    let summary = json!({"kind": revoked.kind, "name": revoked.name});
     audit::record(
         &mut tx,
         NewEvent {
-            tenant: tenant.as_ref(),
+            tenant: revoked.tenant_id.as_ref(),
             actor,
             action: Action::ApiKeyRevoked,
             target: Some(key.as_str()),
-            request_id: None,
-            summary: Map::new(),
+            request_id,
+            summary: summary.as_object().cloned().unwrap_or_default(),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }

@@ -107,9 +107,10 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
         .await
         .context("creating the demo tenant")?;
-    let admin_key = accounts::tenant::create_api_key(&db, &Actor::System, None, ADMIN_KEY_NAME)
-        .await
-        .context("creating the admin key")?;
+    let admin_key =
+        accounts::tenant::create_api_key(&db, &Actor::System, None, ADMIN_KEY_NAME, None)
+            .await
+            .context("creating the admin key")?;
     print(banner(&Banner {
         api: api_address,
         simulator: simulator_address,

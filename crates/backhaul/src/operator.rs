@@ -59,7 +59,7 @@ pub(crate) async fn create_tenant(settings: &Settings, name: &str) -> anyhow::Re
 /// `backhaul admin-keys create --name NAME`.
 pub(crate) async fn create_admin_key(settings: &Settings, name: &str) -> anyhow::Result<()> {
     let db = app_database(settings).await?;
-    let key = accounts::tenant::create_api_key(&db, &Actor::System, None, name)
+    let key = accounts::tenant::create_api_key(&db, &Actor::System, None, name, None)
         .await
         .context("creating the admin key")?;
     db.pool().close().await;
