@@ -24,7 +24,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{AdminKeysCommand, AuditCommand, Cli, Command, KeysCommand, TenantsCommand};
+use crate::cli::{
+    AdminKeysCommand, ApiKeysCommand, AuditCommand, Cli, Command, KeysCommand, TenantsCommand,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -69,6 +71,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::AdminKeys(AdminKeysCommand::Create { name }) => {
             operator::create_admin_key(&settings, &name).await
+        }
+        Command::ApiKeys(ApiKeysCommand::List {
+            tenant,
+            admin,
+            include_revoked,
+            json,
+        }) => {
+            let listing = operator::KeyListing {
+                tenant: tenant.as_deref(),
+                admin,
+                include_revoked,
+                json,
+            };
+            operator::list_api_keys(&settings, &listing).await
+        }
+        Command::ApiKeys(ApiKeysCommand::Create { owner, name }) => {
+            operator::create_api_key(&settings, &owner, &name).await
+        }
+        Command::ApiKeys(ApiKeysCommand::Revoke { key_id }) => {
+            operator::revoke_api_key(&settings, &key_id).await
         }
         Command::Keys(KeysCommand::Rotate) => operator::rotate_keys(&settings).await,
         Command::Bench(args) => bench::run(args, settings).await,
