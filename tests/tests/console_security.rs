@@ -349,7 +349,9 @@ async fn a_revoked_key_ends_its_console_sessions(owner: PgPool) {
     accounts::tenant::revoke_api_key(
         app.instance.state.db(),
         &accounts::Actor::System,
+        None,
         &accounts::ApiKeyId::parse("id", &key_id).unwrap(),
+        None,
     )
     .await
     .unwrap();
