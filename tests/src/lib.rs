@@ -176,7 +176,7 @@ impl TestApp {
         let (tenant, key) = accounts::tenant::create_tenant(db, &Actor::System, "Acme Returns")
             .await
             .unwrap();
-        let admin = accounts::tenant::create_api_key(db, &Actor::System, None, "ops")
+        let admin = accounts::tenant::create_api_key(db, &Actor::System, None, "ops", None)
             .await
             .unwrap();
         Self {

@@ -115,14 +115,14 @@ async fn selection_through_the_api_says_why(owner: PgPool) {
         .create_v3_account(
             &app.tenant_key,
             "East",
-            json!({"tags": {"location": "east"}, "priority": 5}),
+            json!({"tags": {"location": "east"}, "priority": 5, "is_default": false}),
         )
         .await;
     let west = app
         .create_v3_account(
             &app.tenant_key,
             "West",
-            json!({"tags": {"location": "west"}, "priority": 1}),
+            json!({"tags": {"location": "west"}, "priority": 1, "is_default": false}),
         )
         .await;
     let buy = |key: &'static str, change: Value| {

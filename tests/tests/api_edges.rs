@@ -243,6 +243,42 @@ async fn a_plugin_validation_failure_is_not_stored_against_the_key(owner: PgPool
         .unwrap();
     assert_eq!(read["reference"], "RMA-1001");
     assert_eq!(app.simulator.simulator.ledger().len(), 1);
+
+    let document = app
+        .get(&app.tenant_key, &format!("/v1/return-labels/{id}/label"))
+        .await;
+    assert_eq!(document.status(), 200);
+    assert_eq!(document.headers()["cache-control"], "private, no-store");
+    assert_eq!(document.headers()["x-content-type-options"], "nosniff");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_key_over_its_rate_is_told_when_to_come_back(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.instance
+        .state
+        .rate_limiter()
+        .set_limit(server::limit::RateLimit {
+            per_second: 1,
+            burst: 2,
+        });
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..3 {
+        let response = app.get(&app.tenant_key, "/v1/shipper-accounts").await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            limited = Some(response);
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    let limited = limited.unwrap();
+    assert_eq!(limited.headers()["retry-after"], "1");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Another key has its own bucket.
+    let response = app.get(&app.admin_key, "/v1/admin/shipper-accounts").await;
+    assert_eq!(response.status(), 200);
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]

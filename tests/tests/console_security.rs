@@ -109,7 +109,9 @@ async fn every_form_that_changes_something_carries_the_token(owner: PgPool) {
 async fn another_tenants_pages_are_not_found(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let (_, other_key) = app.other_tenant("Other Returns").await;
-    let theirs = app.create_v3_account(&other_key, "Theirs", json!({})).await;
+    let theirs = app
+        .create_v3_account(&other_key, "Theirs", json!({"is_default": false}))
+        .await;
     let their_id = theirs["id"].as_str().unwrap();
     let label = app
         .buy(
@@ -265,6 +267,22 @@ async fn a_wrong_key_or_a_forged_sign_in_form_opens_no_session(owner: PgPool) {
     assert_eq!(forged.status(), 403);
     assert!(set_cookies(&forged, "backhaul_console").is_empty());
 
+    // Nor does a token and cookie the client made up, even when they agree: the server only
+    // takes a sign-in token it issued.
+    let made_up = app
+        .client
+        .post(app.url("/console/sign-in"))
+        .header("cookie", "backhaul_console_sign_in=chosen.4102444800.0000")
+        .form(&[
+            ("csrf", "chosen.4102444800.0000"),
+            ("key", app.tenant_key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made_up.status(), 403);
+    assert!(set_cookies(&made_up, "backhaul_console").is_empty());
+
     // A key in the address signs nobody in.
     let in_url = app
         .client
@@ -331,7 +349,9 @@ async fn a_revoked_key_ends_its_console_sessions(owner: PgPool) {
     accounts::tenant::revoke_api_key(
         app.instance.state.db(),
         &accounts::Actor::System,
+        None,
         &accounts::ApiKeyId::parse("id", &key_id).unwrap(),
+        None,
     )
     .await
     .unwrap();

@@ -229,7 +229,9 @@ pub struct NewAccount {
     pub name: String,
     pub details: Value,
     pub credentials: CredentialsInput,
-    pub is_default: bool,
+    /// `None`: the account becomes the default when the tenant has no default account of its
+    /// carrier yet (a tenant's first account is its default).
+    pub is_default: Option<bool>,
     pub priority: i32,
     pub tags: Tags,
 }
@@ -1097,34 +1099,40 @@ impl Table {
     }
 }
 
-/// Whether a new account of `carrier` is the tenant's default for it: when asked for (the
-/// current default steps down), or when the tenant has no default for that carrier yet — a
-/// tenant's first account is its default, as API.md's example shows. Creations of one tenant's
-/// accounts of one carrier take turns here (a transaction-scoped advisory lock), so two
-/// concurrent first accounts cannot both become the default.
+/// Whether a new account of `carrier` is the tenant's default for it: as `requested`, the
+/// current default stepping down for a new one; when not said, only if the tenant has no
+/// default for that carrier yet — a tenant's first account is its default, as API.md's example
+/// shows. Creations of one tenant's accounts of one carrier take turns here (a
+/// transaction-scoped advisory lock), so two concurrent first accounts cannot both become the
+/// default.
 pub(crate) async fn default_for_new(
     tx: &mut PgConnection,
     tenant: &TenantId,
     carrier: &str,
-    requested: bool,
+    requested: Option<bool>,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('shipper_accounts.default:' || $1 || ':' || $2, 0))")
         .bind(tenant.as_str())
         .bind(carrier)
         .execute(&mut *tx)
         .await?;
-    if requested {
-        clear_default(tx, tenant, carrier).await?;
-        return Ok(true);
+    match requested {
+        Some(true) => {
+            clear_default(tx, tenant, carrier).await?;
+            Ok(true)
+        }
+        Some(false) => Ok(false),
+        None => {
+            sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM shipper_accounts
+                                     WHERE tenant_id = $1 AND carrier = $2 AND is_default)",
+            )
+            .bind(tenant.as_str())
+            .bind(carrier)
+            .fetch_one(&mut *tx)
+            .await
+        }
     }
-    sqlx::query_scalar(
-        "SELECT NOT EXISTS (SELECT 1 FROM shipper_accounts
-                             WHERE tenant_id = $1 AND carrier = $2 AND is_default)",
-    )
-    .bind(tenant.as_str())
-    .bind(carrier)
-    .fetch_one(&mut *tx)
-    .await
 }
 
 async fn clear_default(

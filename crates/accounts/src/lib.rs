@@ -26,6 +26,8 @@ pub use crate::db::{APP_ROLE, Database, MIGRATOR};
 pub use crate::id::{AccountId, ApiKeyId, LabelId, TenantId};
 pub use crate::onboarding::{DueAccount, OpenedAccount, Renewal, SignIn, StateError};
 pub use crate::selection::SelectedBy;
-pub use crate::tenant::{NewApiKey, Principal, Tenant};
+pub use crate::tenant::{
+    ApiKeyFilter, ApiKeyInfo, ApiKeyKind, NewApiKey, Principal, Tenant, TenantError,
+};
 pub use crate::token_cache::{PgTokenCache, TokenCacheStats};
 pub use crate::vault::{MasterKeyring, VaultError};

@@ -226,7 +226,7 @@ impl AccountService {
             .map(|key| Value::String(key.clone()))
             .collect();
         let mut tx = self.database().tenant(&sign_in.tenant).await?;
-        let is_default = default_for_new(&mut tx, &sign_in.tenant, carrier, false).await?;
+        let is_default = default_for_new(&mut tx, &sign_in.tenant, carrier, None).await?;
         let row = sqlx::query(concat!(
             "INSERT INTO shipper_accounts (id, tenant_id, carrier, name, status, details, onboarding,
                  credentials_mode, credentials_public, credentials_sealed, data_key_wrapped,

@@ -1,7 +1,10 @@
 //! Tenants and API keys.
 //!
 //! A key is `bh_` + 40 random letters and digits, shown once; only its SHA-256 is stored.
-//! Tenant keys see one tenant; admin keys see `/v1/admin/*` only. Keys are revocable.
+//! Tenant keys see one tenant; admin keys see `/v1/admin/*` only. Keys are listed without
+//! their secret ([`ApiKeyInfo`]) and revocable: a revoked key authenticates nothing from the
+//! moment its revocation commits (console sessions opened with it end too: the console checks
+//! the key on every request). Creating and revoking a key are audited.
 
 use std::fmt;
 
@@ -17,6 +20,11 @@ use sqlx::Row;
 use crate::audit::{self, Action, Actor, NewEvent};
 use crate::db::Database;
 use crate::id::{ApiKeyId, TenantId};
+
+mod listing;
+
+use self::listing::key_info_columns;
+pub use self::listing::{ApiKeyFilter, ApiKeyInfo, ApiKeyKind, MAX_KEYS_PER_PAGE, list_api_keys};
 
 const KEY_PREFIX: &str = "bh_";
 const KEY_RANDOM_LEN: usize = 40;
@@ -66,6 +74,9 @@ pub enum TenantError {
     InvalidName,
     #[error("not found")]
     NotFound,
+    /// The key exists (and is in scope) but was revoked before.
+    #[error("already revoked at {0}")]
+    AlreadyRevoked(DateTime<Utc>),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -119,7 +130,7 @@ pub async fn create_tenant(
         },
     )
     .await?;
-    let key = insert_key(&mut tx, actor, Some(&id), "default").await?;
+    let key = insert_key(&mut tx, actor, Some(&id), "default", None).await?;
     tx.commit().await?;
     Ok((
         Tenant {
@@ -131,12 +142,14 @@ pub async fn create_tenant(
     ))
 }
 
-/// Creates another key for `tenant`, or an admin key when `tenant` is `None`.
+/// Creates another key for `tenant`, or an admin key when `tenant` is `None`; `request_id`
+/// goes into the audit event.
 pub async fn create_api_key(
     db: &Database,
     actor: &Actor,
     tenant: Option<&TenantId>,
     name: &str,
+    request_id: Option<&str>,
 ) -> Result<NewApiKey, TenantError> {
     let name = check_name(name)?;
     let mut tx = db.admin().await?;
@@ -150,7 +163,7 @@ pub async fn create_api_key(
             return Err(TenantError::NotFound);
         }
     }
-    let key = insert_key(&mut tx, actor, tenant, name).await?;
+    let key = insert_key(&mut tx, actor, tenant, name, request_id).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -160,16 +173,21 @@ async fn insert_key(
     actor: &Actor,
     tenant: Option<&TenantId>,
     name: &str,
+    request_id: Option<&str>,
 ) -> Result<NewApiKey, sqlx::Error> {
     let id = ApiKeyId::generate();
     let secret = new_secret();
-    let kind = if tenant.is_some() { "tenant" } else { "admin" };
+    let kind = if tenant.is_some() {
+        ApiKeyKind::Tenant
+    } else {
+        ApiKeyKind::Admin
+    };
     sqlx::query(
         "INSERT INTO api_keys (id, tenant_id, kind, name, secret_hash) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id.as_str())
     .bind(tenant.map(TenantId::as_str))
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(name)
     .bind(&secret_hash(secret.expose_secret())[..])
     .execute(&mut *tx)
@@ -182,7 +200,7 @@ async fn insert_key(
             actor,
             action: Action::ApiKeyCreated,
             target: Some(id.as_str()),
-            request_id: None,
+            request_id,
             summary: summary.as_object().cloned().unwrap_or_default(),
         },
     )
@@ -226,38 +244,66 @@ pub async fn authenticate(
     }))
 }
 
-/// Revokes a key; it stops authenticating at once.
+/// Revokes a key; it stops authenticating at once. `scope` `Some(tenant)` revokes only that
+/// tenant's keys (a tenant revoking its own): any other key is [`TenantError::NotFound`], as
+/// an unknown one is. `None` is the operator's or an admin's revocation of any key. A key
+/// revoked before is [`TenantError::AlreadyRevoked`]. Audited with `request_id`.
 pub async fn revoke_api_key(
     db: &Database,
     actor: &Actor,
+    scope: Option<&TenantId>,
     key: &ApiKeyId,
-) -> Result<(), TenantError> {
-    let mut tx = db.admin().await?;
-    let tenant: Option<Option<String>> = sqlx::query_scalar(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING tenant_id",
-    )
+    request_id: Option<&str>,
+) -> Result<ApiKeyInfo, TenantError> {
+    let mut tx = match scope {
+        Some(tenant) => db.tenant(tenant).await?,
+        None => db.admin().await?,
+    };
+    // The key, when `scope` allows it.
+    macro_rules! in_scope {
+        () => {
+            "id = $1 AND ($2::text IS NULL OR tenant_id = $2)"
+        };
+    }
+    let row = sqlx::query(concat!(
+        "UPDATE api_keys SET revoked_at = now() WHERE ",
+        in_scope!(),
+        " AND revoked_at IS NULL RETURNING ",
+        key_info_columns!()
+    ))
     .bind(key.as_str())
+    .bind(scope.map(TenantId::as_str))
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(tenant) = tenant else {
-        return Err(TenantError::NotFound);
+    let Some(row) = row else {
+        let revoked_at: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(concat!(
+            "SELECT revoked_at FROM api_keys WHERE ",
+            in_scope!()
+        ))
+        .bind(key.as_str())
+        .bind(scope.map(TenantId::as_str))
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        return Err(match revoked_at {
+            Some(Some(at)) => TenantError::AlreadyRevoked(at),
+            _ => TenantError::NotFound,
+        });
     };
-    let tenant = tenant
-        .map(|t| TenantId::parse("tenant_id", &t))
-        .transpose()
-        .map_err(|e| TenantError::Database(sqlx::Error::Decode(e.into())))?;
+    let revoked = ApiKeyInfo::from_row(&row)?;
+    let summary = json!({"kind": revoked.kind, "name": revoked.name});
     audit::record(
         &mut tx,
         NewEvent {
-            tenant: tenant.as_ref(),
+            tenant: revoked.tenant_id.as_ref(),
             actor,
             action: Action::ApiKeyRevoked,
             target: Some(key.as_str()),
-            request_id: None,
-            summary: Map::new(),
+            request_id,
+            summary: summary.as_object().cloned().unwrap_or_default(),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
 }

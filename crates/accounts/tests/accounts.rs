@@ -90,7 +90,7 @@ async fn a_new_default_takes_over_from_the_old_one(owner: PgPool) {
         .create(
             &tenant,
             NewAccount {
-                is_default: true,
+                is_default: Some(true),
                 ..usps_account("First")
             },
         )
@@ -99,7 +99,7 @@ async fn a_new_default_takes_over_from_the_old_one(owner: PgPool) {
         .create(
             &tenant,
             NewAccount {
-                is_default: true,
+                is_default: Some(true),
                 ..usps_account("Second")
             },
         )
@@ -123,7 +123,7 @@ async fn the_database_refuses_two_defaults_for_one_carrier(owner: PgPool) {
         .create(
             &tenant,
             NewAccount {
-                is_default: true,
+                is_default: Some(true),
                 ..usps_account("First")
             },
         )
@@ -223,7 +223,7 @@ async fn a_disabled_account_is_never_selected_or_default(owner: PgPool) {
         .create(
             &tenant,
             NewAccount {
-                is_default: true,
+                is_default: Some(true),
                 ..usps_account("East")
             },
         )
@@ -275,7 +275,7 @@ async fn selection_reads_tags_and_defaults_from_postgres(owner: PgPool) {
             &tenant,
             NewAccount {
                 tags: tags("west"),
-                is_default: true,
+                is_default: Some(true),
                 ..usps_account("West")
             },
         )

@@ -298,9 +298,15 @@ async fn interleaved_tenant_and_platform_chains_each_stay_linear(owner: PgPool) 
                 .unwrap();
         }
         // An admin key: an event of the platform's own chain (no tenant).
-        accounts::tenant::create_api_key(&vault.db, &Actor::System, None, &format!("ops {round}"))
-            .await
-            .unwrap();
+        accounts::tenant::create_api_key(
+            &vault.db,
+            &Actor::System,
+            None,
+            &format!("ops {round}"),
+            None,
+        )
+        .await
+        .unwrap();
     }
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
         .fetch_one(&owner)

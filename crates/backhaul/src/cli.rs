@@ -12,8 +12,9 @@ use clap::{Args, Parser, Subcommand};
 
 /// Backhaul: returns labels through carrier plugins.
 ///
-/// Configuration: config/base.toml, then config/{BACKHAUL_ENV}.toml (local, test, production),
-/// then BACKHAUL__SECTION__KEY environment variables (see the README).
+/// Configuration: base.toml, then {BACKHAUL_ENV}.toml (local, test, production) from
+/// BACKHAUL_CONFIG_DIR, else ./config, else the defaults built into the binary; then
+/// BACKHAUL__SECTION__KEY environment variables (see the README).
 #[derive(Debug, Parser)]
 #[command(name = "backhaul", version, about)]
 pub(crate) struct Cli {
@@ -38,6 +39,9 @@ pub(crate) enum Command {
     /// Manage admin API keys.
     #[command(subcommand)]
     AdminKeys(AdminKeysCommand),
+    /// List, create and revoke API keys, tenant and admin (secrets are shown once, on create).
+    #[command(subcommand)]
+    ApiKeys(ApiKeysCommand),
     /// Manage the vault's master keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -106,6 +110,54 @@ pub(crate) enum AdminKeysCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum ApiKeysCommand {
+    /// List API keys, newest first, without their secrets: every live key, one tenant's
+    /// (`--tenant`) or the admin keys (`--admin`).
+    List {
+        /// Only this tenant's keys (`ten_…`).
+        #[arg(long, value_name = "ID", conflicts_with = "admin")]
+        tenant: Option<String>,
+        /// Only admin keys.
+        #[arg(long)]
+        admin: bool,
+        /// Revoked keys too.
+        #[arg(long)]
+        include_revoked: bool,
+        /// Print one JSON array (id, tenant_id, kind, name, created_at, revoked_at,
+        /// last_used_at) instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a tenant's key or an admin key; prints it once.
+    Create {
+        #[command(flatten)]
+        owner: KeyOwner,
+        /// A name for the key, e.g. who or what uses it (1 to 200 characters).
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke an API key: it stops authenticating at once, and console sessions opened with it
+    /// end.
+    Revoke {
+        /// The key's id (`key_…`, as `api-keys list` shows it).
+        #[arg(value_name = "KEY_ID")]
+        key_id: String,
+    },
+}
+
+/// Whose new key: a tenant's or an admin key, exactly one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct KeyOwner {
+    /// A key of this tenant (`ten_…`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) tenant: Option<String>,
+    /// An admin key (it opens /v1/admin/* only).
+    #[arg(long)]
+    pub(crate) admin: bool,
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum KeysCommand {
     /// Make the first configured master key primary and re-wrap every stored data key under
     /// it, online. Configure the new key first in the list and keep the old ones after it.
@@ -149,6 +201,21 @@ mod tests {
             &["backhaul", "usps-sim", "--listen", "127.0.0.1:8081"],
             &["backhaul", "tenants", "create", "--name", "Acme"],
             &["backhaul", "admin-keys", "create", "--name", "ops"],
+            &["backhaul", "api-keys", "list"],
+            &[
+                "backhaul",
+                "api-keys",
+                "list",
+                "--tenant",
+                "ten_x",
+                "--include-revoked",
+            ],
+            &["backhaul", "api-keys", "list", "--admin", "--json"],
+            &[
+                "backhaul", "api-keys", "create", "--tenant", "ten_x", "--name", "ci",
+            ],
+            &["backhaul", "api-keys", "create", "--admin", "--name", "ops"],
+            &["backhaul", "api-keys", "revoke", "key_x"],
             &["backhaul", "keys", "rotate"],
             &["backhaul", "audit", "verify"],
             &["backhaul", "audit", "verify", "--tenant", "ten_x"],
@@ -186,6 +253,23 @@ mod tests {
             &["backhaul", "bench", "--clients", "0"][..],
             &["backhaul", "bench", "--seconds", "0"],
             &["backhaul", "bench", "--tenants", "0"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn api_keys_create_needs_exactly_one_owner_and_list_at_most_one() {
+        for args in [
+            &["backhaul", "api-keys", "create", "--name", "ci"][..],
+            &[
+                "backhaul", "api-keys", "create", "--tenant", "ten_x", "--admin", "--name", "ci",
+            ],
+            &["backhaul", "api-keys", "create", "--admin"],
+            &[
+                "backhaul", "api-keys", "list", "--tenant", "ten_x", "--admin",
+            ],
+            &["backhaul", "api-keys", "revoke"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

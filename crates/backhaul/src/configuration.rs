@@ -1,10 +1,12 @@
-//! Layered configuration (API.md): `config/base.toml`, then `config/{BACKHAUL_ENV}.toml`
-//! (`local` by default; `test`, `production`), then environment variables prefixed
-//! `BACKHAUL__` with `__` between levels (`BACKHAUL__LOG__FORMAT=json`). `DATABASE_URL` is
-//! accepted for `database.url` when `BACKHAUL__DATABASE__URL` is unset.
+//! Layered configuration (API.md): `base.toml`, then `{BACKHAUL_ENV}.toml` (`local` by
+//! default; `test`, `production`), then environment variables prefixed `BACKHAUL__` with `__`
+//! between levels (`BACKHAUL__LOG__FORMAT=json`). `DATABASE_URL` is accepted for
+//! `database.url` when `BACKHAUL__DATABASE__URL` is unset.
 //!
-//! The directory is `BACKHAUL_CONFIG_DIR` when set, else `./config`. Missing files are skipped
-//! so the binary also runs outside the repository on environment variables alone.
+//! The files are those of `BACKHAUL_CONFIG_DIR` when it is set, else of `./config` when it
+//! holds a `base.toml`, else the repository's `config/*.toml` built into the binary
+//! ([`files`]), so an installed `backhaul` runs from any directory. The base file holds every
+//! default; an environment's file may be missing from a directory.
 //!
 //! Secrets (`database.url`, `database.app_password`, `vault.master_keys`,
 //! `usps.client_secret`) are [`SecretString`]s from the moment they are deserialized, so
@@ -12,8 +14,10 @@
 //! command runs and names the key (and its environment variable) in every error; production
 //! refuses to start without a master key or with a development one.
 
+mod files;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use accounts::MasterKeyring;
@@ -23,6 +27,8 @@ use carrier_usps::PlatformApp;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
+
+pub(crate) use self::files::ConfigFiles;
 
 /// The deployment environment, from `BACKHAUL_ENV`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -243,20 +249,31 @@ pub(crate) struct UspsSimSettings {
 }
 
 impl Settings {
-    /// Reads the configuration for this process's environment variables and validates it.
+    /// Reads the configuration for this process's environment variables and working
+    /// directory, and validates it.
     pub(crate) fn load() -> anyhow::Result<Self> {
         let variables: config::Map<String, String> = std::env::vars_os()
             .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
             .collect();
+        let working_directory = std::env::current_dir().context("reading the working directory")?;
+        Self::load_in(&working_directory, variables)
+    }
+
+    /// [`Settings::load`] with the working directory and the variables given.
+    fn load_in(
+        working_directory: &Path,
+        variables: config::Map<String, String>,
+    ) -> anyhow::Result<Self> {
         let environment = Environment::parse(variables.get("BACKHAUL_ENV").map(String::as_str))?;
-        let directory = variables
-            .get("BACKHAUL_CONFIG_DIR")
-            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
-        Self::load_from(&directory, environment, variables)
+        let files = ConfigFiles::locate(
+            variables.get("BACKHAUL_CONFIG_DIR").map(String::as_str),
+            working_directory,
+        )?;
+        Self::load_from(&files, environment, variables)
     }
 
     fn load_from(
-        directory: &Path,
+        files: &ConfigFiles,
         environment: Environment,
         mut variables: config::Map<String, String>,
     ) -> anyhow::Result<Self> {
@@ -268,19 +285,8 @@ impl Settings {
                 variables.insert("BACKHAUL__DATABASE__URL".to_owned(), url);
             }
         }
-        let mut settings: Settings = config::Config::builder()
-            .set_default("server.listen", "127.0.0.1:8080")?
-            .set_default("database.max_connections", 10)?
-            .set_default("usps.base_url", carrier_usps::PRODUCTION_URL)?
-            .set_default("usps.webtools_url", carrier_usps::WEBTOOLS_URL)?
-            .set_default("log.format", "pretty")?
-            .set_default("log.filter", "info")?
-            .set_default("usps_sim.listen", "127.0.0.1:8081")?
-            .add_source(config::File::from(directory.join("base.toml")).required(false))
-            .add_source(
-                config::File::from(directory.join(format!("{}.toml", environment.as_str())))
-                    .required(false),
-            )
+        let mut settings: Settings = files
+            .add_to(config::Config::builder(), environment)
             .add_source(
                 config::Environment::with_prefix("BACKHAUL")
                     .prefix_separator("__")
@@ -290,7 +296,7 @@ impl Settings {
             )
             .build()
             .and_then(config::Config::try_deserialize)
-            .context("reading the configuration")?;
+            .with_context(|| format!("reading the configuration ({files})"))?;
         settings.environment = environment;
         settings.validate()?;
         Ok(settings)
@@ -337,282 +343,4 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn repository_config() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
-    }
-
-    fn variables(pairs: &[(&str, &str)]) -> config::Map<String, String> {
-        pairs
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-            .collect()
-    }
-
-    /// A production key of the tests: 32 bytes of 7, base64.
-    const PRODUCTION_KEYS: &str = "prod1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-
-    #[test]
-    fn the_environment_file_overrides_the_base_file() {
-        let directory = tempfile::tempdir().unwrap();
-        std::fs::write(
-            directory.path().join("base.toml"),
-            "[log]\nformat = \"pretty\"\n[usps_sim]\nlisten = \"127.0.0.1:9000\"\n",
-        )
-        .unwrap();
-        std::fs::write(
-            directory.path().join("production.toml"),
-            "[log]\nformat = \"json\"\n",
-        )
-        .unwrap();
-        let settings = Settings::load_from(
-            directory.path(),
-            Environment::Production,
-            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
-        )
-        .unwrap();
-        assert_eq!(settings.log.format, LogFormat::Json);
-        assert_eq!(settings.usps_sim.listen.port(), 9000);
-    }
-
-    #[test]
-    fn the_repository_configuration_loads_for_every_environment() {
-        for environment in [
-            Environment::Local,
-            Environment::Test,
-            Environment::Production,
-        ] {
-            Settings::load_from(
-                &repository_config(),
-                environment,
-                variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
-            )
-            .unwrap();
-        }
-    }
-
-    #[test]
-    fn defaults_apply_without_any_file() {
-        let directory = tempfile::tempdir().unwrap();
-        let settings =
-            Settings::load_from(directory.path(), Environment::Test, variables(&[])).unwrap();
-        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(settings.usps.base_url, "https://apis.usps.com");
-        assert_eq!(
-            settings.usps.webtools_url,
-            "https://secure.shippingapis.com/ShippingAPI.dll"
-        );
-        assert_eq!(settings.database.max_connections, 10);
-        assert!(settings.database.url.is_none());
-        assert!(settings.usps.platform_app().is_none());
-    }
-
-    #[test]
-    fn the_local_environment_has_a_development_key_and_the_simulator() {
-        let settings =
-            Settings::load_from(&repository_config(), Environment::Local, variables(&[])).unwrap();
-        assert!(settings.vault.keyring().unwrap().has_development_key());
-        assert_eq!(settings.usps.base_url, "http://127.0.0.1:8081");
-        assert!(settings.usps.platform_app().is_some());
-    }
-
-    #[test]
-    fn prefixed_variables_override_the_files() {
-        let settings = Settings::load_from(
-            &repository_config(),
-            Environment::Local,
-            variables(&[
-                ("BACKHAUL__SERVER__LISTEN", "127.0.0.1:9999"),
-                ("BACKHAUL__SERVER__LABEL_LOCK_MS", "1500"),
-                ("BACKHAUL__USPS__BASE_URL", "https://apis-tem.usps.com"),
-                ("BACKHAUL__DATABASE__MAX_CONNECTIONS", "3"),
-                ("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:9998"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(settings.server.listen.port(), 9999);
-        assert_eq!(settings.server.label_lock_ms, Some(1500));
-        assert_eq!(settings.usps.base_url, "https://apis-tem.usps.com");
-        assert_eq!(settings.database.max_connections, 3);
-        assert_eq!(settings.usps_sim.listen.port(), 9998);
-    }
-
-    #[test]
-    fn a_label_lock_of_zero_is_refused_by_its_key() {
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[("BACKHAUL__SERVER__LABEL_LOCK_MS", "0")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("server.label_lock_ms"), "{error}");
-    }
-
-    #[test]
-    fn database_url_is_accepted_when_the_prefixed_variable_is_unset() {
-        let settings = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[("DATABASE_URL", "postgres://owner@db.internal:6543/backhaul")]),
-        )
-        .unwrap();
-        let options = settings.database.owner_options().unwrap();
-        assert_eq!(options.get_host(), "db.internal");
-        assert_eq!(options.get_port(), 6543);
-        assert_eq!(options.get_database(), Some("backhaul"));
-    }
-
-    #[test]
-    fn the_prefixed_database_url_wins_over_database_url() {
-        let settings = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[
-                ("DATABASE_URL", "postgres://owner@other:5432/other"),
-                (
-                    "BACKHAUL__DATABASE__URL",
-                    "postgres://owner@chosen:5432/chosen",
-                ),
-            ]),
-        )
-        .unwrap();
-        let options = settings.database.owner_options().unwrap();
-        assert_eq!(options.get_host(), "chosen");
-    }
-
-    #[test]
-    fn a_missing_database_url_is_reported_by_its_key() {
-        let settings =
-            Settings::load_from(&repository_config(), Environment::Test, variables(&[])).unwrap();
-        let error = settings.database.owner_options().unwrap_err().to_string();
-        assert!(error.contains("database.url"), "{error}");
-        assert!(error.contains("DATABASE_URL"), "{error}");
-    }
-
-    #[test]
-    fn an_invalid_database_url_is_refused_without_echoing_it() {
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[("DATABASE_URL", "postgres://owner:hunter2@db:notaport/x")]),
-        )
-        .unwrap_err();
-        let message = format!("{error:#}");
-        assert!(message.contains("database.url"), "{message}");
-        assert!(!message.contains("hunter2"), "{message}");
-    }
-
-    #[test]
-    fn production_refuses_a_missing_master_key() {
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Production,
-            variables(&[]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("vault.master_keys"), "{error}");
-        assert!(error.contains("BACKHAUL__VAULT__MASTER_KEYS"), "{error}");
-    }
-
-    #[test]
-    fn production_refuses_a_development_key_even_beside_a_real_one() {
-        let keys = format!("{PRODUCTION_KEYS},dev:mXvwby+BXnvGqt7ZrFlIG0A0tFfi7r62g39zMy9Usjc=");
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Production,
-            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", &keys)]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("development master key"), "{error}");
-        assert!(!error.contains("mXvwby"), "{error}");
-    }
-
-    #[test]
-    fn other_environments_accept_the_development_key() {
-        Settings::load_from(&repository_config(), Environment::Test, {
-            variables(&[(
-                "BACKHAUL__VAULT__MASTER_KEYS",
-                "dev:mXvwby+BXnvGqt7ZrFlIG0A0tFfi7r62g39zMy9Usjc=",
-            )])
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn an_invalid_master_key_is_reported_by_its_key_without_its_material() {
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", "k1:c2hvcnQtc2VjcmV0")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("vault.master_keys"), "{error}");
-        assert!(error.contains("32 bytes"), "{error}");
-        assert!(!error.contains("c2hvcnQtc2VjcmV0"), "{error}");
-    }
-
-    #[test]
-    fn a_partly_configured_platform_app_is_refused() {
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[("BACKHAUL__USPS__CLIENT_ID", "my-app")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("usps.client_secret"), "{error}");
-        assert!(error.contains("usps.redirect_uri"), "{error}");
-    }
-
-    #[test]
-    fn an_invalid_usps_url_is_reported_by_its_key() {
-        let error = Settings::load_from(
-            &repository_config(),
-            Environment::Test,
-            variables(&[("BACKHAUL__USPS__BASE_URL", "apis.usps.com")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("usps.base_url"), "{error}");
-    }
-
-    #[test]
-    fn an_unknown_environment_is_refused() {
-        let error = Environment::parse(Some("staging")).unwrap_err().to_string();
-        assert!(error.contains("BACKHAUL_ENV"), "{error}");
-    }
-
-    #[test]
-    fn debug_output_redacts_every_secret() {
-        let settings = Settings::load_from(
-            &repository_config(),
-            Environment::Local,
-            variables(&[
-                ("DATABASE_URL", "postgres://owner:db-secret-1@db:5432/x"),
-                ("BACKHAUL__DATABASE__APP_PASSWORD", "app-secret-2"),
-                (
-                    "BACKHAUL__VAULT__MASTER_KEYS",
-                    "k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMzISE=",
-                ),
-                ("BACKHAUL__USPS__CLIENT_SECRET", "usps-secret-4"),
-            ]),
-        )
-        .unwrap();
-        let debug = format!("{settings:?}");
-        for secret in [
-            "db-secret-1",
-            "app-secret-2",
-            "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMzISE=",
-            "usps-secret-4",
-        ] {
-            assert!(!debug.contains(secret), "{secret} in {debug}");
-        }
-        assert!(debug.contains("REDACTED"), "{debug}");
-    }
-}
+mod tests;

@@ -5,9 +5,10 @@
 //! 2. The migrations, as the database owner.
 //! 3. The USPS simulator in-process on `usps_sim.listen` (a free port when that one is busy),
 //!    and the USPS plugin pointed at it with the simulator's demo platform app.
-//! 4. The API on `server.listen`, wired like `backhaul serve`, with the development master key
-//!    of `config/local.toml`.
-//! 5. A demo tenant and an admin key (fresh keys on every run), printed with the URLs and two
+//! 4. The API on `server.listen` (bound before step 1, so a busy port is reported at once),
+//!    wired like `backhaul serve`, with the development master key of `config/local.toml`.
+//! 5. A demo tenant and an admin key (fresh keys on every run), printed with the URLs (the
+//!    console's among them), the simulator's demo sign-in for "Login with USPS" and two
 //!    ready-to-paste `curl` commands: create a USPS account for the simulator's demo business,
 //!    then buy a return label with it.
 //!
@@ -32,8 +33,12 @@ use crate::configuration::{Environment, Settings, UspsSettings};
 use crate::migration;
 use crate::postgres::PrivatePostgres;
 use crate::shutdown::Signals;
-use crate::startup::{Application, bind, connect_app, connect_owner, reachable};
+use crate::startup::{
+    API_LISTEN, Application, SIMULATOR_LISTEN, bind, connect_app, connect_owner, reachable,
+};
 
+/// How the command is started (in the busy-port message).
+const COMMAND: &str = "backhaul dev";
 /// The private cluster's home, relative to the working directory.
 const DATA_DIR: &str = ".backhaul/postgres";
 /// The database `dev` creates in its private cluster.
@@ -62,8 +67,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         Arc::new(settings.vault.keyring().context(
             "`backhaul dev` encrypts with the development master key of config/local.toml",
         )?);
-    // Bind first, so a busy port fails before anything is started.
-    let api_listener = bind(settings.server.listen, "the API", "server.listen").await?;
+    // Bind first and keep the listeners, so a busy port fails before the slow steps (the
+    // private Postgres, the migrations) and nothing can take the port in between.
+    let api_listener = bind(settings.server.listen, API_LISTEN, COMMAND).await?;
     let simulator_listener = bind_simulator(settings.usps_sim.listen).await?;
 
     let (owner, owner_options) = prepare_database(&settings).await?;
@@ -101,9 +107,10 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
         .await
         .context("creating the demo tenant")?;
-    let admin_key = accounts::tenant::create_api_key(&db, &Actor::System, None, ADMIN_KEY_NAME)
-        .await
-        .context("creating the admin key")?;
+    let admin_key =
+        accounts::tenant::create_api_key(&db, &Actor::System, None, ADMIN_KEY_NAME, None)
+            .await
+            .context("creating the admin key")?;
     print(banner(&Banner {
         api: api_address,
         simulator: simulator_address,
@@ -170,8 +177,8 @@ async fn bind_simulator(address: SocketAddr) -> anyhow::Result<TcpListener> {
             tracing::warn!(%address, "usps_sim.listen is busy; the simulator takes a free port");
             bind(
                 SocketAddr::from(([127, 0, 0, 1], 0)),
-                "the USPS simulator",
-                "usps_sim.listen",
+                SIMULATOR_LISTEN,
+                COMMAND,
             )
             .await
         }
@@ -218,6 +225,10 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
     writeln!(text, "Backhaul is running (development mode).")?;
     writeln!(text)?;
     writeln!(text, "  API             {api}")?;
+    writeln!(
+        text,
+        "  Console         {api}/console  (sign in with a key below)"
+    )?;
     writeln!(text, "  OpenAPI         {api}/openapi.json")?;
     writeln!(text, "  Metrics         {api}/metrics")?;
     writeln!(text, "  USPS simulator  {simulator}")?;
@@ -228,6 +239,17 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
     writeln!(text, "  Tenant API key  {}", banner.tenant_key)?;
     writeln!(text, "  Admin API key   {}", banner.admin_key)?;
     writeln!(text, "  (fresh keys on every run, shown only here)")?;
+    writeln!(text)?;
+    writeln!(
+        text,
+        "\"Login with USPS\" (in the console, or POST /v1/shipper-accounts/usps/connect) opens the"
+    )?;
+    writeln!(
+        text,
+        "simulator's sign-in page: sign in as {} / {} and approve.",
+        demo::USERNAME,
+        demo::PASSWORD
+    )?;
     writeln!(text)?;
     writeln!(
         text,
@@ -339,6 +361,8 @@ mod tests {
         })
         .unwrap();
         for expected in [
+            "http://127.0.0.1:8080/console",
+            "sign in as merchant / password",
             "http://127.0.0.1:8080/openapi.json",
             "http://127.0.0.1:8080/metrics",
             "http://127.0.0.1:8081/__sim/ledger",

@@ -1,6 +1,9 @@
-//! The operator commands: `migrate`, `tenants create`, `admin-keys create`, `keys rotate` and
-//! `audit verify`. They act as [`Actor::System`] (so the audit trail names the platform, not
-//! an API key) through the application role, except `migrate`, which is the owner's job.
+//! The operator commands: `migrate`, `tenants create`, `admin-keys create`, `api-keys`
+//! (`list`, `create`, `revoke`; in [`api_keys`]), `keys rotate` and `audit verify`. They act
+//! as [`Actor::System`] (so the audit trail names the platform, not an API key) through the
+//! application role, except `migrate`, which is the owner's job.
+
+mod api_keys;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +18,8 @@ use crate::cli::print;
 use crate::configuration::Settings;
 use crate::migration;
 use crate::startup::{connect_app, connect_owner};
+
+pub(crate) use self::api_keys::{KeyListing, create_api_key, list_api_keys, revoke_api_key};
 
 /// Operator commands need only a couple of connections.
 const COMMAND_CONNECTIONS: u32 = 2;
@@ -59,7 +64,7 @@ pub(crate) async fn create_tenant(settings: &Settings, name: &str) -> anyhow::Re
 /// `backhaul admin-keys create --name NAME`.
 pub(crate) async fn create_admin_key(settings: &Settings, name: &str) -> anyhow::Result<()> {
     let db = app_database(settings).await?;
-    let key = accounts::tenant::create_api_key(&db, &Actor::System, None, name)
+    let key = accounts::tenant::create_api_key(&db, &Actor::System, None, name, None)
         .await
         .context("creating the admin key")?;
     db.pool().close().await;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accounts::{Database, MasterKeyring, PgTokenCache};
-use anyhow::Context;
+use anyhow::{Context, anyhow};
 use carrier::CarrierRegistry;
 use carrier_usps::{UspsBuilder, UspsCarrier};
 use secrecy::ExposeSecret;
@@ -46,7 +46,7 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         settings.database.max_connections,
     )
     .await?;
-    let listener = bind(settings.server.listen, "the API", "server.listen").await?;
+    let listener = bind(settings.server.listen, API_LISTEN, "backhaul serve").await?;
     let application = Application::build(listener, db, keyring, &settings.usps)?;
     if let Some(lock) = settings.server.label_lock_ms {
         application
@@ -91,15 +91,59 @@ pub(crate) async fn connect_app(
         })
 }
 
-/// Binds `address`, naming what it is for and the key that configures it.
+/// An address the binary listens on: what for, and the key and variable that configure it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listen {
+    pub(crate) what: &'static str,
+    pub(crate) key: &'static str,
+    pub(crate) variable: &'static str,
+}
+
+/// `server.listen`.
+pub(crate) const API_LISTEN: Listen = Listen {
+    what: "the API",
+    key: "server.listen",
+    variable: "BACKHAUL__SERVER__LISTEN",
+};
+
+/// `usps_sim.listen`.
+pub(crate) const SIMULATOR_LISTEN: Listen = Listen {
+    what: "the USPS simulator",
+    key: "usps_sim.listen",
+    variable: "BACKHAUL__USPS_SIM__LISTEN",
+};
+
+/// Binds `address` for `listen`. A port that is in use is one line saying so, naming the key
+/// and its variable and showing `command` started on another port.
 pub(crate) async fn bind(
     address: SocketAddr,
-    what: &str,
-    key: &str,
+    listen: Listen,
+    command: &str,
 ) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(address)
-        .await
-        .with_context(|| format!("binding {what} to {address} ({key})"))
+    let Listen {
+        what,
+        key,
+        variable,
+    } = listen;
+    match TcpListener::bind(address).await {
+        Ok(listener) => Ok(listener),
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+            let other = SocketAddr::new(address.ip(), another_port(address.port()));
+            Err(anyhow!(
+                "{what} cannot listen on {address} ({key}): the port is in use, perhaps by \
+                 another backhaul; stop that or choose another address with {variable}, e.g. \
+                 `{variable}={other} {command}`"
+            ))
+        }
+        Err(error) => {
+            Err(error).with_context(|| format!("binding {what} to {address} ({key}, {variable})"))
+        }
+    }
+}
+
+/// A port near `port` to suggest instead (8080 → 8090).
+fn another_port(port: u16) -> u16 {
+    port.checked_add(10).unwrap_or(port - 10)
 }
 
 /// The USPS plugin over `settings`, sharing `token_cache` across instances.
@@ -212,4 +256,33 @@ fn served(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> anyhow
     joined
         .context("the API server task failed")?
         .context("serving the API")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_busy_port_is_one_line_naming_the_key_its_variable_and_a_way_out() {
+        let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = taken.local_addr().unwrap();
+        let error = bind(address, API_LISTEN, "backhaul dev").await.unwrap_err();
+        let message = format!("{error:#}");
+        assert!(!message.contains('\n'), "{message}");
+        assert!(
+            message.contains(&format!("{address} (server.listen)")),
+            "{message}"
+        );
+        let suggestion = format!(
+            "`BACKHAUL__SERVER__LISTEN=127.0.0.1:{} backhaul dev`",
+            another_port(address.port())
+        );
+        assert!(message.contains(&suggestion), "{message}");
+    }
+
+    #[test]
+    fn the_suggested_port_is_another_valid_one() {
+        assert_eq!(another_port(8080), 8090);
+        assert_eq!(another_port(u16::MAX), u16::MAX - 10);
+    }
 }

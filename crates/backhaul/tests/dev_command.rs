@@ -1,16 +1,20 @@
 //! `backhaul dev` end to end, as a developer runs it on a machine with PostgreSQL installed
 //! and no database configured: it starts its private Postgres under `./.backhaul/postgres`,
 //! the simulator and the API, prints keys, URLs and two `curl` commands that work as printed,
-//! and on Ctrl-C stops everything, its Postgres included.
+//! and on Ctrl-C stops everything, its Postgres included. As `cargo install` leaves it — the
+//! binary alone, started in an empty directory with no configuration — it runs on the
+//! defaults built into it. A busy API port is reported at once, before anything is started.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{CONFIG_DIR, Running};
+use sqlx::PgPool;
+use support::{CONFIG_DIR, Running, clean_command, database_url, run};
 
 /// `backhaul dev` running in a working directory; on drop (a failed test) it is killed and a
 /// private Postgres it left behind is stopped too.
@@ -177,5 +181,117 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", postgres_port)).is_err(),
         "nothing listens on the private Postgres port any more"
+    );
+}
+
+#[tokio::test]
+async fn dev_on_a_busy_api_port_says_so_in_one_line_before_starting_anything() {
+    let workdir = tempfile::tempdir().unwrap();
+    let occupied = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = occupied.local_addr().unwrap();
+    let mut command = support::backhaul(&["dev"]);
+    // No database configured: had dev gone on, it would have started a private Postgres.
+    command
+        .current_dir(workdir.path())
+        .env_remove("BACKHAUL_ENV")
+        .env("BACKHAUL__SERVER__LISTEN", address.to_string())
+        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0");
+    let started = Instant::now();
+    let finished = run(command).await;
+    let took = started.elapsed();
+
+    assert!(!finished.status.success(), "{finished:#?}");
+    let errors: Vec<&str> = finished
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("backhaul: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{finished:#?}");
+    assert_eq!(finished.stderr.lines().last(), Some(errors[0]));
+    let line = errors[0];
+    for expected in [
+        &format!("{address} (server.listen)"),
+        "in use",
+        &format!(
+            "`BACKHAUL__SERVER__LISTEN=127.0.0.1:{} backhaul dev`",
+            address.port() + 10
+        ),
+    ] {
+        assert!(line.contains(expected), "{expected:?} missing from {line}");
+    }
+    assert!(
+        !workdir.path().join(".backhaul").exists(),
+        "no private Postgres was started"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "the busy port is reported before the slow steps ({took:?})"
+    );
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_installed_binary_runs_dev_from_an_empty_directory(owner: PgPool) {
+    // The binary alone in a bin/ directory, as `cargo install` leaves it, started in an empty
+    // working directory: no config/, no BACKHAUL_CONFIG_DIR, no BACKHAUL_ENV. The database is
+    // the test's own (the first test covers the private Postgres).
+    let install = tempfile::tempdir().unwrap();
+    let binary = install.path().join("bin/backhaul");
+    std::fs::create_dir(install.path().join("bin")).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_backhaul"), &binary).unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let mut command = clean_command(&binary, &["dev"]);
+    command
+        .current_dir(workdir.path())
+        .env("DATABASE_URL", database_url(&owner))
+        .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
+        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0");
+    let mut dev = Dev {
+        process: Some(Running::spawn(command)),
+        data_dir: workdir.path().join(".backhaul/postgres"),
+    };
+    let process = dev.process.as_mut().unwrap();
+    let banner = process
+        .stdout_until(|line| line.contains("Ctrl-C stops everything"))
+        .await;
+
+    let api = banner_value(&banner, "API ").to_owned();
+    let console = banner_value(&banner, "Console ").to_owned();
+    let tenant_key = banner_value(&banner, "Tenant API key ").to_owned();
+    assert_eq!(console, format!("{api}/console"));
+    assert!(
+        banner
+            .iter()
+            .any(|line| line.contains("sign in as merchant / password")),
+        "{}",
+        banner.join("\n")
+    );
+    let health = reqwest::get(format!("{api}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let client = reqwest::Client::new();
+    let accounts = format!("{api}/v1/shipper-accounts");
+    let anonymous = client.get(&accounts).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let listed = client
+        .get(&accounts)
+        .bearer_auth(&tenant_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200, "{}", listed.text().await.unwrap());
+    let sign_in = reqwest::get(&console).await.unwrap();
+    assert_eq!(sign_in.status(), 200, "the console's sign-in page");
+
+    process.signal("INT");
+    let (status, rest) = process.exit().await;
+    assert!(
+        status.success(),
+        "{status:?}\n{}",
+        process.stderr_seen.join("\n")
+    );
+    assert_eq!(rest.last().map(String::as_str), Some("Stopped."));
+    let left: Vec<_> = std::fs::read_dir(workdir.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "with DATABASE_URL, dev leaves nothing in the working directory: {left:?}"
     );
 }

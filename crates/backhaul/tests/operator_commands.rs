@@ -11,9 +11,9 @@ use accounts::audit::Actor;
 use accounts::{AccountService, Context, Database, MasterKeyring, NewAccount, Principal, TenantId};
 use carrier::{CarrierRegistry, CredentialsInput};
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::PgPool;
-use support::{backhaul, backhaul_on, database_url, key, run};
+use support::{Finished, backhaul, backhaul_on, database_url, key, run, start_server};
 
 async fn app_database(owner: &PgPool) -> Database {
     Database::connect_as_app(&owner.connect_options(), None, 4)
@@ -49,7 +49,7 @@ fn demo_account(name: &str) -> NewAccount {
             .with("mode", "own_app")
             .with("client_id", "acme-app")
             .with("client_secret", "acme-secret"),
-        is_default: false,
+        is_default: None,
         priority: 0,
         tags: Default::default(),
     }
@@ -326,5 +326,209 @@ async fn commands_that_need_the_database_say_which_key_is_missing() {
         finished.stderr.contains("BACKHAUL__DATABASE__URL"),
         "{}",
         finished.stderr
+    );
+}
+
+/// `backhaul api-keys list ARGS --json`, parsed.
+async fn listed_keys(owner: &PgPool, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["api-keys", "list", "--json"];
+    all.extend_from_slice(args);
+    let finished = run(backhaul_on(owner, &all)).await;
+    finished.assert_success();
+    serde_json::from_str(&finished.stdout).expect("--json prints one JSON array")
+}
+
+/// The one line a failed command writes to stderr.
+fn error_line(finished: &Finished) -> &str {
+    assert_eq!(finished.status.code(), Some(1), "{finished:#?}");
+    let lines: Vec<&str> = finished.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{finished:#?}");
+    lines[0]
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn an_api_key_is_created_listed_revoked_and_then_refused(owner: PgPool) {
+    let tenant = run(backhaul_on(
+        &owner,
+        &["tenants", "create", "--name", "Acme"],
+    ))
+    .await;
+    tenant.assert_success();
+    let tenant = tenant.word_starting_with("ten_");
+    let created = run(backhaul_on(
+        &owner,
+        &[
+            "api-keys",
+            "create",
+            "--tenant",
+            &tenant,
+            "--name",
+            "ci runner",
+        ],
+    ))
+    .await;
+    created.assert_success();
+    let key_id = created.word_starting_with("key_");
+    let secret = created.word_starting_with("bh_");
+
+    let table = run(backhaul_on(
+        &owner,
+        &["api-keys", "list", "--tenant", &tenant],
+    ))
+    .await;
+    table.assert_success();
+    let row = table
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(&key_id))
+        .unwrap_or_else(|| panic!("{key_id} not listed:\n{}", table.stdout));
+    assert!(
+        row.contains("tenant") && row.contains(&tenant) && row.contains("ci runner"),
+        "{row}"
+    );
+    assert!(!table.stdout.contains(&secret), "{}", table.stdout);
+    let keys = listed_keys(&owner, &["--tenant", &tenant]).await;
+    assert_eq!(
+        keys.len(),
+        2,
+        "the tenant's first key and the new one: {keys:?}"
+    );
+    assert_eq!(keys[0]["id"], key_id.as_str(), "newest first");
+    assert_eq!(keys[0]["revoked_at"], Value::Null);
+
+    let (_server, base_url) = start_server(&owner).await;
+    let client = reqwest::Client::new();
+    let accounts = format!("{base_url}/v1/shipper-accounts");
+    let before = client
+        .get(&accounts)
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.status(), 200);
+
+    let revoked = run(backhaul_on(&owner, &["api-keys", "revoke", &key_id])).await;
+    revoked.assert_success();
+    assert!(
+        revoked.stdout.starts_with(&format!("Revoked {key_id} ")),
+        "{}",
+        revoked.stdout
+    );
+    assert_eq!(revoked.stdout.lines().count(), 1, "{}", revoked.stdout);
+
+    let after = client
+        .get(&accounts)
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401, "a revoked key is refused at once");
+    let live = listed_keys(&owner, &["--tenant", &tenant]).await;
+    assert!(
+        live.iter().all(|key| key["id"] != key_id.as_str()),
+        "{live:?}"
+    );
+    let every = listed_keys(&owner, &["--tenant", &tenant, "--include-revoked"]).await;
+    let listed = every
+        .iter()
+        .find(|key| key["id"] == key_id.as_str())
+        .unwrap();
+    assert!(listed["revoked_at"].is_string(), "{listed}");
+    let table = run(backhaul_on(
+        &owner,
+        &["api-keys", "list", "--tenant", &tenant, "--include-revoked"],
+    ))
+    .await;
+    let row = table
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(&key_id))
+        .unwrap();
+    assert!(!row.ends_with('-'), "the revocation time is shown: {row}");
+
+    let audited: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, actor FROM audit_events WHERE target = $1 ORDER BY id")
+            .bind(&key_id)
+            .fetch_all(&owner)
+            .await
+            .unwrap();
+    let expected = [("api_key.created", "system"), ("api_key.revoked", "system")]
+        .map(|(action, actor)| (action.to_owned(), actor.to_owned()));
+    assert_eq!(audited, expected);
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn api_keys_create_admin_makes_an_admin_key_listed_as_such(owner: PgPool) {
+    let created = run(backhaul_on(
+        &owner,
+        &["api-keys", "create", "--admin", "--name", "ops"],
+    ))
+    .await;
+    created.assert_success();
+    let key_id = created.word_starting_with("key_");
+    let secret = created.word_starting_with("bh_");
+    let principal = accounts::tenant::authenticate(&app_database(&owner).await, &secret)
+        .await
+        .unwrap();
+    assert!(
+        matches!(principal, Some(Principal::Admin { .. })),
+        "{principal:?}"
+    );
+    run(backhaul_on(
+        &owner,
+        &["tenants", "create", "--name", "Acme"],
+    ))
+    .await
+    .assert_success();
+    let admins = listed_keys(&owner, &["--admin"]).await;
+    assert_eq!(admins.len(), 1, "{admins:?}");
+    assert_eq!(admins[0]["id"], key_id.as_str());
+    assert_eq!(admins[0]["kind"], "admin");
+    assert_eq!(admins[0]["tenant_id"], Value::Null);
+    assert_eq!(listed_keys(&owner, &[]).await.len(), 2, "every live key");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn revoking_an_unknown_or_already_revoked_key_fails_and_says_which(owner: PgPool) {
+    let unknown = "key_00000000000000000000";
+    let missing = run(backhaul_on(&owner, &["api-keys", "revoke", unknown])).await;
+    let line = error_line(&missing);
+    assert!(line.contains(&format!("no API key {unknown}")), "{line}");
+
+    let created = run(backhaul_on(
+        &owner,
+        &["api-keys", "create", "--admin", "--name", "ops"],
+    ))
+    .await;
+    let key_id = created.word_starting_with("key_");
+    run(backhaul_on(&owner, &["api-keys", "revoke", &key_id]))
+        .await
+        .assert_success();
+    let again = run(backhaul_on(&owner, &["api-keys", "revoke", &key_id])).await;
+    let line = error_line(&again);
+    assert!(
+        line.contains(&format!("{key_id} was already revoked at ")),
+        "{line}"
+    );
+    let revocations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'api_key.revoked'")
+            .fetch_one(&owner)
+            .await
+            .unwrap();
+    assert_eq!(revocations, 1, "a refused revocation changes nothing");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn api_keys_create_for_an_unknown_tenant_says_so(owner: PgPool) {
+    let unknown = "ten_00000000000000000000";
+    let finished = run(backhaul_on(
+        &owner,
+        &["api-keys", "create", "--tenant", unknown, "--name", "ci"],
+    ))
+    .await;
+    let line = error_line(&finished);
+    assert!(
+        line.contains(&format!("--tenant {unknown}: no such tenant")),
+        "{line}"
     );
 }

@@ -7,22 +7,7 @@
 mod support;
 
 use sqlx::PgPool;
-use support::{Running, backhaul_on, run};
-
-/// Starts `backhaul serve` on a free port; returns it with its base URL, read from the log
-/// line that announces the bound address.
-async fn start_server(owner: &PgPool) -> (Running, String) {
-    let mut command = backhaul_on(owner, &["serve"]);
-    command
-        .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info");
-    let mut server = Running::spawn(command);
-    let listening = server.log_event("API listening").await;
-    let address = listening["address"]
-        .as_str()
-        .expect("the address is logged");
-    (server, format!("http://{address}"))
-}
+use support::{backhaul_on, run, start_server};
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
 async fn serve_answers_healthz_and_readyz(owner: PgPool) {

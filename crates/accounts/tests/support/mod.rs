@@ -112,7 +112,7 @@ pub fn usps_account(name: &str) -> NewAccount {
         name: name.into(),
         details: eps_details(),
         credentials: own_app(),
-        is_default: false,
+        is_default: None,
         priority: 0,
         tags: Default::default(),
     }

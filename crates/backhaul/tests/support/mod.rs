@@ -1,10 +1,11 @@
 //! Running the real `backhaul` binary in tests: a clean environment (nothing inherited but
-//! `PATH`), the repository's `config/`, bounded waits, output read concurrently, and children
+//! `PATH`), the repository's `config/` (unless a test runs it as installed), bounded waits, output read concurrently, and children
 //! killed when the test ends however it ends.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::borrow::BorrowMut;
+use std::ffi::OsStr;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -45,21 +46,29 @@ pub fn database_url(owner: &PgPool) -> String {
     )
 }
 
-/// `backhaul ARGS` with nothing from the test's environment but `PATH`, in the `test`
-/// environment, logging JSON.
-pub fn backhaul(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backhaul"));
+/// `program ARGS` with nothing from the test's environment but `PATH`, logging JSON: as an
+/// installed binary starts from a clean shell (no configuration directory, no environment).
+pub fn clean_command(program: impl AsRef<OsStr>, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
     command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
-        .env("BACKHAUL_ENV", "test")
         .env("BACKHAUL__LOG__FORMAT", "json")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    command
+}
+
+/// `backhaul ARGS` with nothing from the test's environment but `PATH`, in the `test`
+/// environment with the repository's `config/`, logging JSON.
+pub fn backhaul(args: &[&str]) -> Command {
+    let mut command = clean_command(env!("CARGO_BIN_EXE_backhaul"), args);
+    command
+        .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
+        .env("BACKHAUL_ENV", "test");
     command
 }
 
@@ -192,6 +201,33 @@ impl Running {
         }
     }
 
+    /// Stderr lines (also kept in [`Running::stderr_seen`]) up to and including the first for
+    /// which `last` holds.
+    pub async fn stderr_until(&mut self, last: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stderr.recv()).await {
+                Ok(Some(line)) => {
+                    let done = last(&line);
+                    self.stderr_seen.push(line.clone());
+                    lines.push(line);
+                    if done {
+                        return lines;
+                    }
+                }
+                Ok(None) => panic!(
+                    "stderr closed before the expected line:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+                Err(_) => panic!(
+                    "timed out waiting on stderr:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
     /// The first JSON log event on stderr whose `message` is `message`.
     pub async fn log_event(&mut self, message: &str) -> serde_json::Value {
         let deadline = tokio::time::Instant::now() + COMMAND_TIMEOUT;
@@ -240,4 +276,19 @@ impl Running {
         self.drain_stderr();
         (status, rest)
     }
+}
+
+/// Starts `backhaul serve` on the test's database and a free port; returns it with its base
+/// URL, read from the log line that announces the bound address.
+pub async fn start_server(owner: &PgPool) -> (Running, String) {
+    let mut command = backhaul_on(owner, &["serve"]);
+    command
+        .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info");
+    let mut server = Running::spawn(command);
+    let listening = server.log_event("API listening").await;
+    let address = listening["address"]
+        .as_str()
+        .expect("the address is logged");
+    (server, format!("http://{address}"))
 }

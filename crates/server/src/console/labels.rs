@@ -42,12 +42,14 @@ const FROM_ADDRESS: [(&str, &str, bool); 11] = [
     ("email", "Email", false),
 ];
 
-/// The parcel inputs (`parcel.*`): (key, label, required).
+/// The parcel inputs (`parcel.*`): (key, label, required). The dimensions are asked for as
+/// required: carriers price and accept return parcels by them (some refuse a label without
+/// them), and one that can do without takes them all the same.
 const PARCEL: [(&str, &str, bool); 4] = [
     ("weight_oz", "Weight (ounces)", true),
-    ("length_in", "Length (inches)", false),
-    ("width_in", "Width (inches)", false),
-    ("height_in", "Height (inches)", false),
+    ("length_in", "Length (inches)", true),
+    ("width_in", "Width (inches)", true),
+    ("height_in", "Height (inches)", true),
 ];
 
 const FORMATS: [(&str, &str); 4] = [

@@ -12,9 +12,10 @@
 //!   in a hidden field of every form that changes something; every POST is refused (403 page)
 //!   unless its token matches, compared in constant time. The token reveals nothing about the
 //!   session secret and dies with it. The sign-in form itself, which has no session yet, is
-//!   protected by a double-submit token: a random value in a short-lived `SameSite=Strict`
-//!   cookie that the form must repeat. GET forms (filters) carry no token, so that no token
-//!   ever appears in a URL.
+//!   protected by a signed double-submit token: the server issues `nonce.expiry.mac` (the MAC
+//!   keyed with the vault's fingerprint key, so only this service can make one) in a
+//!   short-lived `SameSite=Strict` cookie that the form must repeat; a pair a client made up is
+//!   refused. GET forms (filters) carry no token, so that no token ever appears in a URL.
 
 use std::fmt;
 
@@ -423,13 +424,44 @@ pub struct SignInQuery {
     next: Option<String>,
 }
 
+/// How long a sign-in form may be submitted after it was served.
+const SIGN_IN_TOKEN_SECONDS: i64 = 3600;
+
+fn sign_in_mac(state: &AppState, nonce: &str, expires: i64) -> String {
+    let material = format!("backhaul console sign-in token\n{nonce}.{expires}");
+    let fingerprint = state.keyring().fingerprint(material.as_bytes());
+    fingerprint.trim_start_matches("sha256:").to_owned()
+}
+
+/// A new sign-in token: `nonce.expiry.mac`.
+fn issue_sign_in_token(state: &AppState) -> String {
+    let nonce = random_token();
+    let expires = chrono::Utc::now().timestamp() + SIGN_IN_TOKEN_SECONDS;
+    let mac = sign_in_mac(state, &nonce, expires);
+    format!("{nonce}.{expires}.{mac}")
+}
+
+/// Whether `token` was issued by this service and has not expired.
+fn issued_sign_in_token(state: &AppState, token: &str) -> bool {
+    let mut parts = token.splitn(3, '.');
+    let (Some(nonce), Some(expires), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(expires) = expires.parse::<i64>() else {
+        return false;
+    };
+    expires > chrono::Utc::now().timestamp()
+        && same_secret(mac, &sign_in_mac(state, nonce, expires))
+}
+
 fn sign_in_form(
+    state: &AppState,
     status: StatusCode,
     request: &HeaderMap,
     next: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let token = random_token();
+    let token = issue_sign_in_token(state);
     let body = html! {
         h1 { "Sign in to Backhaul" }
         p { "Merchants sign in with their tenant API key, administrators with an admin key. \
@@ -459,7 +491,7 @@ fn sign_in_form(
         &token,
         "/console/sign-in",
         "Strict",
-        3600,
+        SIGN_IN_TOKEN_SECONDS,
     ) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -478,7 +510,7 @@ pub async fn sign_in_page(
         }
     }
     let next = query.next.as_deref().and_then(safe_next);
-    Ok(sign_in_form(StatusCode::OK, &headers, next, None))
+    Ok(sign_in_form(&state, StatusCode::OK, &headers, next, None))
 }
 
 /// `POST /console/sign-in`: checks the key as the API does and opens a session.
@@ -486,7 +518,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> PageRes
     let (parts, body) = request.into_parts();
     let fields = read_form(body).await?;
     let expected = cookie(&parts.headers, SIGN_IN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_secret(fields.raw("csrf"), expected) {
+    if !issued_sign_in_token(&state, expected) || !same_secret(fields.raw("csrf"), expected) {
         tracing::warn!("console sign-in refused: missing or wrong CSRF token");
         return Err(ConsoleError::Csrf);
     }
@@ -495,6 +527,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> PageRes
     let Some(principal) = state.authenticate(presented).await? else {
         tracing::info!("console sign-in refused: unknown or revoked key");
         return Ok(sign_in_form(
+            &state,
             StatusCode::UNAUTHORIZED,
             &parts.headers,
             next,

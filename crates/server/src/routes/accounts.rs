@@ -34,9 +34,9 @@ pub struct CreateAccount {
     pub details: Value,
     #[schema(value_type = Option<schema::Credentials>)]
     pub credentials: Option<CredentialsInput>,
-    /// The tenant's default account for its carrier (default `false`).
-    #[serde(default)]
-    pub is_default: bool,
+    /// When absent, the account becomes the default if the tenant has no default account of
+    /// this carrier yet (a tenant's first account is its default).
+    pub is_default: Option<bool>,
     /// Lower is chosen first (default 0).
     #[serde(default)]
     pub priority: i32,

@@ -228,6 +228,10 @@ async fn document(
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
+            // A label is the merchant's postage: no shared cache keeps it, and no browser
+            // guesses another type for it.
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],
         Body::from(bytes),
     )
