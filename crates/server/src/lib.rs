@@ -23,7 +23,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 
 pub use crate::error::ApiError;
@@ -34,7 +34,7 @@ const BODY_LIMIT: usize = 256 * 1024;
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
-    use routes::{accounts, admin, labels, ops};
+    use routes::{accounts, admin, api_keys, labels, ops};
     Router::new()
         .route(
             "/v1/shipper-accounts",
@@ -60,6 +60,13 @@ pub fn router(state: AppState) -> Router {
             post(routes::oauth::connect),
         )
         .route("/v1/{carrier}/oauth/callback", get(routes::oauth::callback))
+        .route(
+            "/v1/admin/api-keys",
+            get(api_keys::admin_list).post(api_keys::admin_create),
+        )
+        .route("/v1/admin/api-keys/{id}", delete(api_keys::admin_revoke))
+        .route("/v1/api-keys", get(api_keys::tenant_list))
+        .route("/v1/api-keys/{id}", delete(api_keys::tenant_revoke))
         .route("/v1/admin/shipper-accounts", get(admin::accounts))
         .route("/v1/admin/audit-events", get(admin::events))
         .route("/v1/admin/audit-events/verify", post(admin::verify))
