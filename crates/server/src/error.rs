@@ -23,6 +23,23 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// A path no route serves.
+    #[error("there is no such route")]
+    NoSuchRoute,
+    /// A route that exists, with another method (the answer keeps axum's `Allow` header).
+    #[error("this route does not accept this method")]
+    MethodNotAllowed,
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body must be sent with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("the request URI is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    #[error("the request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
+    /// The body could not be read to its end (the client stopped sending).
+    #[error("the request body could not be read")]
+    UnreadableBody,
     #[error("invalid request")]
     Validation(ValidationErrors),
     #[error("this Idempotency-Key was used with a different request")]
@@ -70,9 +87,18 @@ pub struct ErrorDetail {
 /// The error object.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong, for programs: `unauthenticated`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `uri_too_long`,
+    /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
+    /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `rate_limited`,
+    /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `internal`, …
+    #[schema(example = "validation_failed")]
     pub code: String,
+    /// What went wrong, for people (never a secret; opaque for 5xx).
     pub message: String,
+    /// The request's id, also in the `X-Request-Id` header and the service's logs.
     pub request_id: String,
+    /// Each field or parameter at fault (or the carrier's messages), when there are any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
 }
@@ -88,7 +114,13 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::UnreadableBody => StatusCode::BAD_REQUEST,
             ApiError::Validation(_)
             | ApiError::IdempotencyKeyReused
             | ApiError::NoEligibleAccount(_)
@@ -107,7 +139,13 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden => "forbidden",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoSuchRoute => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UriTooLong { .. } => "uri_too_long",
+            ApiError::HeadersTooLarge { .. } => "headers_too_large",
+            ApiError::UnreadableBody => "unreadable_body",
             ApiError::Validation(_) => "validation_failed",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyKeyInUse => "idempotency_key_in_use",

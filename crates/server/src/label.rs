@@ -46,6 +46,8 @@ use sqlx::Row;
 
 use crate::auth::TenantKey;
 use crate::error::{self, ApiError};
+use crate::extract::parse_json;
+use crate::openapi::schema;
 use crate::request_id;
 use crate::state::AppState;
 
@@ -58,7 +60,7 @@ pub const DEFAULT_LOCK: Duration = Duration::from_secs(60);
 #[serde(deny_unknown_fields)]
 pub struct AccountSelector {
     /// Every tag the account must carry, e.g. `{"location": "east"}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::optional_tags)]
     pub tags: Option<Value>,
 }
 
@@ -67,55 +69,79 @@ pub struct AccountSelector {
 #[serde(deny_unknown_fields)]
 pub struct CreateReturnLabel {
     /// Use this account (else the selection rules choose).
+    #[schema(pattern = r"^sa_[A-Za-z0-9]{20}$")]
     pub shipper_account_id: Option<String>,
+    /// Choose among the accounts carrying these tags.
     pub account_selector: Option<AccountSelector>,
-    /// Defaults to `usps`.
+    /// The carrier's id; defaults to `usps`.
     pub carrier: Option<String>,
-    /// `usps_ground_advantage_return | usps_priority_mail_return |
-    /// usps_priority_mail_express_return | usps_first_class_package_return`.
+    /// The service code (the carrier's services; USPS: `usps_ground_advantage_return`,
+    /// `usps_priority_mail_return`, `usps_priority_mail_express_return`,
+    /// `usps_first_class_package_return`).
+    #[schema(value_type = String, required = true)]
     pub service: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    /// Where the parcel comes from (the customer).
+    #[schema(value_type = schema::Address, required = true)]
     pub from_address: Option<carrier::AddressInput>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = schema::Parcel, required = true)]
     pub parcel: Option<carrier::ParcelInput>,
-    /// `PDF` (default), `PNG`, `TIF`, `ZPL`.
+    /// `PDF` (default), `PNG`, `TIF` or `ZPL` (case does not matter).
+    #[schema(value_type = Option<schema::LabelFormat>)]
     pub label_format: Option<String>,
-    /// `none` (default), `same_page`, `separate_page`.
+    /// Whether and where a mailing receipt is printed: `none` (default), `same_page`, or
+    /// `separate_page` (then at `receipt_url`).
+    #[schema(value_type = Option<schema::Receipt>)]
     pub receipt: Option<String>,
+    /// The merchant's reference (e.g. the RMA), printed on the label.
+    #[schema(example = "RMA-1001")]
     pub reference: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::Notify>)]
     pub notify: Option<carrier::NotifyInput>,
+    /// The day the parcel is to be mailed (default today).
     pub ship_date: Option<chrono::NaiveDate>,
 }
 
-/// Money as a decimal string and a currency.
+/// Money as a decimal string and a currency (never a float).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Money)]
 pub struct MoneyBody {
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "8.44")]
     pub amount: String,
+    /// ISO 4217, e.g. `USD`.
+    #[schema(pattern = r"^[A-Z]{3}$", example = "USD")]
     pub currency: String,
 }
 
 /// A bought return label.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReturnLabel)]
 pub struct ReturnLabelBody {
+    #[schema(pattern = r"^lbl_[A-Za-z0-9]{20}$")]
     pub id: String,
     pub carrier: String,
+    #[schema(pattern = r"^sa_[A-Za-z0-9]{20}$")]
     pub shipper_account_id: String,
-    /// `explicit | selector | default | priority | only`.
+    /// How the account was chosen.
+    #[schema(value_type = schema::SelectedBy)]
     pub selected_by: String,
     pub service: String,
+    #[schema(example = "9302012345600000007248")]
     pub tracking_number: String,
     pub routing_code: Option<String>,
     pub postage: MoneyBody,
     pub zone: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    /// Where the label sends the parcel (the account's return address), as printed.
+    #[schema(value_type = Option<schema::LabelAddress>)]
     pub to_address: Option<Value>,
+    #[schema(value_type = schema::LabelFormat)]
     pub label_format: String,
     /// The request's `reference`, as given.
     pub reference: Option<String>,
+    /// The label document (`GET`), when the carrier made one.
     pub label_url: Option<String>,
+    /// The separate receipt (`GET`), for `receipt: separate_page`.
     pub receipt_url: Option<String>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<schema::Warning>)]
     pub warnings: Vec<Value>,
     pub created_at: DateTime<Utc>,
 }
@@ -129,26 +155,8 @@ struct Parsed {
     hash: [u8; 32],
 }
 
-/// Parses the body with field paths in every error.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|error| ApiError::invalid("body", format!("is not valid JSON: {error}")))?;
-    let mut errors = ValidationErrors::new();
-    carrier::text::check_json("", &value, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let parsed = serde_path_to_error::deserialize(&value).map_err(|error| {
-        let path = error.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        let message = error.inner().to_string();
-        ApiError::invalid(field, message)
-    })?;
-    Ok((parsed, value))
-}
-
 fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
-    let (input, value): (CreateReturnLabel, Value) = parse_body(body)?;
+    let (input, value): (CreateReturnLabel, Value) = parse_json(body)?;
     let hash: [u8; 32] = Sha256::digest(audit::canonical_json(&value).as_bytes()).into();
 
     let mut errors = ValidationErrors::new();
@@ -748,12 +756,11 @@ mod tests {
     #[test]
     fn unknown_fields_are_refused_by_name() {
         let error = parse(br#"{"servce": "x"}"#).err().unwrap();
-        assert!(
-            error.body()["error"]["details"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("servce")
-        );
+        let detail = &error.body()["error"]["details"][0];
+        assert_eq!(detail["field"], "servce");
+        let message = detail["message"].as_str().unwrap();
+        assert!(message.starts_with("is not a known field (known: shipper_account_id, "));
+        assert!(!message.contains("CreateReturnLabel"), "{message}");
     }
 
     #[test]

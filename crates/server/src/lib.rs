@@ -6,12 +6,14 @@
 pub mod auth;
 pub mod console;
 pub mod error;
+pub mod extract;
 pub mod label;
 pub mod limit;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod plain_url;
+pub mod request_head;
 pub mod request_id;
 pub mod routes;
 pub mod serve;
@@ -23,72 +25,39 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 
 pub use crate::error::ApiError;
 pub use crate::state::AppState;
 
-/// The largest request body accepted (labels and accounts are small).
-const BODY_LIMIT: usize = 256 * 1024;
-
-/// The whole API.
+/// The whole API, the web console beside it. Every answer of the API is in its error shape:
+/// an unknown route is 404 `not_found`, a known one with another method 405
+/// `method_not_allowed` (with `Allow`), and the extractors of [`extract`] refuse bodies and
+/// parameters the same way. The console keeps its own HTML pages (its own fallback).
 pub fn router(state: AppState) -> Router {
-    use routes::{accounts, admin, api_keys, labels, ops};
-    Router::new()
-        .route(
-            "/v1/shipper-accounts",
-            post(accounts::create).get(accounts::list),
-        )
-        .route(
-            "/v1/shipper-accounts/{id}",
-            get(accounts::get)
-                .patch(accounts::update)
-                .delete(accounts::disable),
-        )
-        .route("/v1/return-labels", post(labels::create).get(labels::list))
-        .route("/v1/return-labels/{id}", get(labels::get))
-        .route("/v1/return-labels/{id}/label", get(labels::label_document))
-        .route(
-            "/v1/return-labels/{id}/receipt",
-            get(labels::receipt_document),
-        )
-        // Login with USPS (OAuth onboarding): the tenant's connect call and the browser's
-        // callback, which carries no API key (routes::oauth).
-        .route(
-            "/v1/shipper-accounts/{carrier}/connect",
-            post(routes::oauth::connect),
-        )
-        .route("/v1/{carrier}/oauth/callback", get(routes::oauth::callback))
-        .route(
-            "/v1/admin/api-keys",
-            get(api_keys::admin_list).post(api_keys::admin_create),
-        )
-        .route("/v1/admin/api-keys/{id}", delete(api_keys::admin_revoke))
-        .route("/v1/api-keys", get(api_keys::tenant_list))
-        .route("/v1/api-keys/{id}", delete(api_keys::tenant_revoke))
-        .route("/v1/admin/shipper-accounts", get(admin::accounts))
-        .route("/v1/admin/audit-events", get(admin::events))
-        .route("/v1/admin/audit-events/verify", post(admin::verify))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
+    routes::api()
+        // Before the console is merged: its 405s are the console's business.
+        .method_not_allowed_fallback(method_not_allowed)
         .merge(console::router())
         .route_layer(middleware::from_fn(plain_url::refuse_control_characters))
-        .fallback(not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .fallback(no_such_route)
+        .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limit::request_timeout,
         ))
+        .layer(middleware::from_fn(request_head::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound
+async fn no_such_route() -> ApiError {
+    ApiError::NoSuchRoute
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Logs one line per request (method, route template, status, latency — never the query

@@ -21,6 +21,7 @@ use super::page;
 use super::session::{Admin, Posted};
 use super::{ConsoleError, PageResult};
 use crate::error::ApiError;
+use crate::extract;
 use crate::routes::admin::{self as api, EventQuery, VerifyResponse};
 use crate::state::AppState;
 
@@ -226,7 +227,7 @@ pub async fn timeline(
     let axum::Json(events) = api::events(
         State(state.clone()),
         admin.caller.clone(),
-        Query(EventQuery {
+        extract::Query(EventQuery {
             tenant_id: None,
             account_id: Some(id.clone()),
             action: None,
@@ -345,7 +346,7 @@ async fn audit_page(
         let result = api::events(
             State(state.clone()),
             admin.caller.clone(),
-            Query(EventQuery {
+            extract::Query(EventQuery {
                 tenant_id: blank_to_none(&filters.tenant_id).map(str::to_owned),
                 account_id: blank_to_none(&filters.account_id).map(str::to_owned),
                 action: blank_to_none(&filters.action).map(str::to_owned),
@@ -463,7 +464,13 @@ pub async fn verify(
         tenant_id: tenant.clone().unwrap_or_default(),
         ..AuditFilters::default()
     };
-    let result = match api::verify(State(state.clone()), admin.caller.clone(), bytes).await {
+    let result = match api::verify(
+        State(state.clone()),
+        admin.caller.clone(),
+        extract::OptionalJsonBody(Some(bytes)),
+    )
+    .await
+    {
         Ok(axum::Json(result)) => result,
         // An invalid tenant id: the page shows the error beside the filter.
         Err(ApiError::Validation(_)) => return audit_page(&state, &admin, &filters, None).await,

@@ -21,6 +21,7 @@ use super::page;
 use super::session::{Merchant, Posted};
 use super::{ConsoleError, PageResult};
 use crate::error::ApiError;
+use crate::extract;
 use crate::label::{self, MoneyBody, ReturnLabelBody};
 use crate::routes::accounts::PageQuery;
 use crate::routes::labels as api;
@@ -357,8 +358,12 @@ pub async fn show(
     merchant: Merchant,
     Path(id): Path<String>,
 ) -> PageResult {
-    let axum::Json(label) =
-        api::get(State(state.clone()), merchant.caller.clone(), Path(id)).await?;
+    let axum::Json(label) = api::get(
+        State(state.clone()),
+        merchant.caller.clone(),
+        extract::Path(id),
+    )
+    .await?;
     let account = state
         .accounts()
         .get(&merchant.caller.tenant, &label.shipper_account_id)
@@ -425,7 +430,8 @@ pub async fn document(
     Path(id): Path<String>,
     Query(query): Query<DocumentQuery>,
 ) -> Result<Response, ConsoleError> {
-    let mut response = api::label_document(State(state), merchant.caller, Path(id)).await?;
+    let mut response =
+        api::label_document(State(state), merchant.caller, extract::Path(id)).await?;
     if query.download.is_some() {
         let headers = response.headers_mut();
         let inline = headers
@@ -453,7 +459,7 @@ pub async fn list(
     let axum::Json(found) = api::list(
         State(state.clone()),
         merchant.caller.clone(),
-        Query(PageQuery {
+        extract::Query(PageQuery {
             limit: Some(50),
             starting_after: query.after,
         }),

@@ -1,18 +1,19 @@
 //! `/v1/shipper-accounts`: create, list, read, update (secrets write-only; rotation = a new
 //! secret), and disable. Another tenant's account is a 404, never a 403.
 
+use accounts::AccountId;
 use accounts::{AccountChanges, Context, NewAccount, ShipperAccount};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use bytes::Bytes;
 use carrier::CredentialsInput;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::TenantKey;
-use crate::error::{ApiError, ErrorEnvelope};
-use crate::label::parse_body;
+use crate::error::ApiError;
+use crate::extract::{JsonBody, Path, Query, parse_json};
+use crate::openapi::schema;
 use crate::request_id;
 use crate::state::AppState;
 
@@ -20,23 +21,26 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
-    /// Defaults to `usps`.
+    /// The carrier's id; defaults to `usps`.
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,31}$", example = "usps")]
     pub carrier: Option<String>,
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200, example = "East warehouse")]
     pub name: String,
-    /// Carrier-specific details (USPS: api, crid, mid, manifest_mid, returns_mid, account_type,
-    /// eps_account_number or permit_number + permit_zip, return_address).
+    /// Carrier-specific details (USPS: `api` (`v3` or `webtools`), `crid`, `mid`,
+    /// `manifest_mid`, `returns_mid`, `account_type` (`EPS` or `PERMIT`), `eps_account_number`
+    /// or `permit_number` + `permit_zip`, `return_address`).
     #[schema(value_type = Object)]
     pub details: Value,
-    /// Write-only. USPS: `{"mode": "own_app", "client_id", "client_secret"}` or
-    /// `{"mode": "webtools", "user_id", "password"}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::Credentials>)]
     pub credentials: Option<CredentialsInput>,
     /// When absent, the account becomes the default if the tenant has no default account of
     /// this carrier yet (a tenant's first account is its default).
     pub is_default: Option<bool>,
+    /// Lower is chosen first (default 0).
     #[serde(default)]
     pub priority: i32,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::optional_tags)]
     pub tags: Option<Value>,
 }
 
@@ -44,19 +48,24 @@ pub struct CreateAccount {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// Merged into the stored details (carrier-specific, as on create).
     #[schema(value_type = Option<Object>)]
     pub details: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    /// New credentials (rotation): the secrets are replaced, never shown.
+    #[schema(value_type = Option<schema::Credentials>)]
     pub credentials: Option<CredentialsInput>,
     pub is_default: Option<bool>,
     pub priority: Option<i32>,
-    #[schema(value_type = Option<Object>)]
+    /// Replace the tags.
+    #[schema(schema_with = schema::optional_tags)]
     pub tags: Option<Value>,
 }
 
-/// A page of a list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// A page of a list (documented per list as [`schema::AccountPage`], [`schema::LabelPage`]).
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub has_more: bool,
@@ -64,24 +73,40 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// `?limit=&starting_after=`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// `?limit=&starting_after=`: cursor pagination. A page holds up to `limit` items; when
+/// `has_more` is true, pass its `next_cursor` as `starting_after` for the next one.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// 1–100, default 20.
+    /// How many items a page holds: 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// The last id of the previous page.
+    /// The `next_cursor` of the previous page (the id of its last item).
     pub starting_after: Option<String>,
 }
 
 impl PageQuery {
-    pub fn limit(&self) -> i64 {
-        self.limit.unwrap_or(20).clamp(1, 100)
+    /// The page size; out of 1–100 is refused, naming `limit`.
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(20),
+            Some(limit @ 1..=100) => Ok(limit),
+            Some(_) => Err(ApiError::invalid("limit", "must be between 1 and 100")),
+        }
     }
+}
+
+/// A `starting_after` that is no id from a previous page.
+pub fn bad_cursor() -> ApiError {
+    ApiError::invalid(
+        "starting_after",
+        "must be the next_cursor of a previous page",
+    )
 }
 
 /// Secrets may sit in a mistyped field: never echo a value from the credentials.
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    parse_body::<T>(bytes)
+    parse_json::<T>(bytes)
         .map(|(parsed, _)| parsed)
         .map_err(|error| match error {
             ApiError::Validation(errors)
@@ -108,15 +133,19 @@ fn tags(value: Option<&Value>) -> Result<Option<accounts::Tags>, ApiError> {
         .map_err(ApiError::from)
 }
 
-#[utoipa::path(post, path = "/v1/shipper-accounts", tag = "shipper accounts",
+/// Create a shipper account.
+///
+/// Secrets go in `credentials` (`client_secret` for `own_app`; `user_id` and `password` for
+/// `webtools`) and are never shown again; `platform_app` accounts are connected with Login with
+/// USPS instead. The account is `active` when its details are complete.
+#[utoipa::path(post, path = "/v1/shipper-accounts", operation_id = "create_shipper_account", tag = "shipper accounts",
     request_body = CreateAccount,
-    responses((status = 201, description = "Created", body = Object),
-              (status = 422, description = "Invalid", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+    responses((status = 201, description = "The account, created", body = schema::Account)),
+    security(("tenant_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: TenantKey,
-    bytes: Bytes,
+    JsonBody(bytes): JsonBody,
 ) -> Result<(StatusCode, Json<ShipperAccount>), ApiError> {
     let input: CreateAccount = body(&bytes)?;
     let actor = caller.actor();
@@ -143,15 +172,23 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(account)))
 }
 
-#[utoipa::path(get, path = "/v1/shipper-accounts", tag = "shipper accounts", params(PageQuery),
-    responses((status = 200, description = "A page of accounts", body = Object)),
-    security(("api_key" = [])))]
+/// List the tenant's shipper accounts, oldest first.
+#[utoipa::path(get, path = "/v1/shipper-accounts", operation_id = "list_shipper_accounts", tag = "shipper accounts", params(PageQuery),
+    responses((status = 200, description = "A page of accounts, oldest first", body = schema::AccountPage)),
+    security(("tenant_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: TenantKey,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<ShipperAccount>>, ApiError> {
-    let limit = page.limit();
+    let limit = page.limit()?;
+    if let Some(cursor) = &page.starting_after {
+        let id = AccountId::parse("starting_after", cursor).map_err(|_| bad_cursor())?;
+        match state.accounts().get(&caller.tenant, id.as_str()).await {
+            Err(accounts::AccountError::NotFound) => return Err(bad_cursor()),
+            other => other?,
+        };
+    }
     let mut accounts = state
         .accounts()
         .list(&caller.tenant, page.starting_after.as_deref(), limit + 1)
@@ -168,30 +205,41 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/v1/shipper-accounts/{id}", tag = "shipper accounts",
-    responses((status = 200, description = "The account", body = Object),
-              (status = 404, description = "No such account for this tenant", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+/// The account id of a path: a malformed one names no account (404, like another tenant's).
+fn account_id(raw: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse("id", raw).map_err(|_| ApiError::NotFound)
+}
+
+/// Read a shipper account (secrets masked).
+#[utoipa::path(get, path = "/v1/shipper-accounts/{id}", operation_id = "get_shipper_account", tag = "shipper accounts",
+    params(schema::AccountIdParam),
+    responses((status = 200, description = "The account", body = schema::Account)),
+    security(("tenant_key" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: TenantKey,
     Path(id): Path<String>,
 ) -> Result<Json<ShipperAccount>, ApiError> {
-    Ok(Json(state.accounts().get(&caller.tenant, &id).await?))
+    let id = account_id(&id)?;
+    Ok(Json(
+        state.accounts().get(&caller.tenant, id.as_str()).await?,
+    ))
 }
 
-#[utoipa::path(patch, path = "/v1/shipper-accounts/{id}", tag = "shipper accounts",
+/// Update a shipper account: every field optional, `details` merged, secrets write-only
+/// (rotation: send the new secret).
+#[utoipa::path(patch, path = "/v1/shipper-accounts/{id}", operation_id = "update_shipper_account", tag = "shipper accounts",
+    params(schema::AccountIdParam),
     request_body = UpdateAccount,
-    responses((status = 200, description = "Updated", body = Object),
-              (status = 404, description = "No such account", body = ErrorEnvelope),
-              (status = 422, description = "Invalid", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+    responses((status = 200, description = "The account, updated", body = schema::Account)),
+    security(("tenant_key" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     caller: TenantKey,
     Path(id): Path<String>,
-    bytes: Bytes,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Json<ShipperAccount>, ApiError> {
+    let id = account_id(&id)?;
     let input: UpdateAccount = body(&bytes)?;
     let actor = caller.actor();
     let request_id = request_id::current();
@@ -203,7 +251,7 @@ pub async fn update(
                 actor: &actor,
                 request_id: Some(&request_id),
             },
-            &id,
+            id.as_str(),
             AccountChanges {
                 name: input.name,
                 details: input.details,
@@ -217,15 +265,17 @@ pub async fn update(
     Ok(Json(account))
 }
 
-#[utoipa::path(delete, path = "/v1/shipper-accounts/{id}", tag = "shipper accounts",
-    responses((status = 200, description = "Disabled (history and audit stay)", body = Object),
-              (status = 404, description = "No such account", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+/// Disable a shipper account: it is never selected again; its history and audit stay.
+#[utoipa::path(delete, path = "/v1/shipper-accounts/{id}", operation_id = "disable_shipper_account", tag = "shipper accounts",
+    params(schema::AccountIdParam),
+    responses((status = 200, description = "The account, disabled", body = schema::Account)),
+    security(("tenant_key" = [])))]
 pub async fn disable(
     State(state): State<AppState>,
     caller: TenantKey,
     Path(id): Path<String>,
 ) -> Result<Json<ShipperAccount>, ApiError> {
+    let id = account_id(&id)?;
     let actor = caller.actor();
     let request_id = request_id::current();
     let account = state
@@ -236,7 +286,7 @@ pub async fn disable(
                 actor: &actor,
                 request_id: Some(&request_id),
             },
-            &id,
+            id.as_str(),
         )
         .await?;
     Ok(Json(account))

@@ -7,16 +7,16 @@
 use accounts::tenant::{self, ApiKeyFilter, ApiKeyInfo, ApiKeyKind, TenantError};
 use accounts::{ApiKeyId, TenantId};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{AdminKey, TenantKey};
 use crate::error::ApiError;
-use crate::label::parse_body;
+use crate::extract::{JsonBody, Path, Query, parse_json};
 use crate::request_id;
 use crate::routes::accounts::Page;
 use crate::state::AppState;
@@ -34,38 +34,82 @@ impl From<TenantError> for ApiError {
     }
 }
 
-/// `?tenant_id=&kind=&include_revoked=&limit=&starting_after=`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
+/// `?tenant_id=&kind=&include_revoked=&limit=&starting_after=` of the admin's list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyQuery {
-    /// Only this tenant's keys (admin only).
+    /// Only this tenant's keys.
+    #[param(pattern = r"^ten_[A-Za-z0-9]{20}$")]
     pub tenant_id: Option<String>,
-    /// `tenant` or `admin` (admin only).
+    /// Only keys of this kind.
+    #[param(inline, value_type = Option<KeyKind>)]
     pub kind: Option<String>,
-    /// Include revoked keys (default `false`).
+    /// Revoked keys too (default `false`).
     pub include_revoked: Option<bool>,
-    /// 1–100, default 20.
+    /// How many keys a page holds: 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// The last id of the previous page.
+    /// The `next_cursor` of the previous page (the id of its last key).
+    #[param(pattern = r"^key_[A-Za-z0-9]{20}$")]
     pub starting_after: Option<String>,
 }
 
+/// `?include_revoked=&limit=&starting_after=` of a tenant's own list (the admin's filters are
+/// refused by name: a tenant sees its own keys only).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OwnKeyQuery {
+    /// Revoked keys too (default `false`).
+    pub include_revoked: Option<bool>,
+    /// How many keys a page holds: 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page (the id of its last key).
+    #[param(pattern = r"^key_[A-Za-z0-9]{20}$")]
+    pub starting_after: Option<String>,
+}
+
+/// `{id}` of `/v1/admin/api-keys/{id}` and `/v1/api-keys/{id}`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct KeyIdParam {
+    /// The key's id (`key_` and 20 letters or digits).
+    #[param(
+        pattern = r"^key_[A-Za-z0-9]{20}$",
+        example = "key_7Hq2Lm9Zx4Wb1Nc8Vt3R"
+    )]
+    pub id: String,
+}
+
+/// Whose a key is.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum KeyKind {
+    Tenant,
+    Admin,
+}
+
 /// `POST /v1/admin/api-keys`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// Who or what uses the key (1–200 characters).
+    /// Who or what uses the key.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The tenant the key is for; an admin key when absent.
+    #[schema(pattern = r"^ten_[A-Za-z0-9]{20}$")]
     pub tenant_id: Option<String>,
 }
 
 /// A key as the API shows it: never its secret or hash.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeyBody {
+    #[schema(pattern = r"^key_[A-Za-z0-9]{20}$")]
     pub id: String,
-    /// `tenant` or `admin`.
+    #[schema(value_type = KeyKind)]
     pub kind: String,
+    #[schema(pattern = r"^ten_[A-Za-z0-9]{20}$")]
     pub tenant_id: Option<String>,
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -88,12 +132,24 @@ impl From<ApiKeyInfo> for KeyBody {
 }
 
 /// A new key: the key, and its secret — shown in this answer only.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedKey {
     #[serde(flatten)]
     pub key: KeyBody,
     /// `bh_…`: store it now, it is never shown again.
+    #[schema(pattern = r"^bh_[A-Za-z0-9]{40}$")]
     pub secret: String,
+}
+
+/// A page of API keys, newest first.
+#[derive(Debug, ToSchema)]
+pub struct KeyPage {
+    pub data: Vec<KeyBody>,
+    /// Whether another page follows.
+    pub has_more: bool,
+    /// Pass as `starting_after` for the next page (when `has_more`).
+    #[schema(pattern = r"^key_[A-Za-z0-9]{20}$")]
+    pub next_cursor: Option<String>,
 }
 
 fn key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
@@ -107,17 +163,29 @@ fn tenant_id(raw: Option<&str>) -> Result<Option<TenantId>, ApiError> {
         .map_err(ApiError::from)
 }
 
-async fn list(
-    state: &AppState,
-    tenant: Option<&TenantId>,
+/// One page of keys.
+struct Listing<'a> {
+    tenant: Option<&'a TenantId>,
     kind: Option<ApiKeyKind>,
-    query: &KeyQuery,
-) -> Result<Json<Page<KeyBody>>, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be 1 to 100"));
-    }
-    let after = match query.starting_after.as_deref() {
+    include_revoked: Option<bool>,
+    limit: Option<i64>,
+    starting_after: Option<&'a str>,
+}
+
+async fn list(state: &AppState, query: Listing<'_>) -> Result<Json<Page<KeyBody>>, ApiError> {
+    let Listing {
+        tenant,
+        kind,
+        include_revoked,
+        limit,
+        starting_after,
+    } = query;
+    let limit = match limit {
+        None => 20,
+        Some(limit @ 1..=100) => limit,
+        Some(_) => return Err(ApiError::invalid("limit", "must be between 1 and 100")),
+    };
+    let after = match starting_after {
         None => None,
         Some(raw) => {
             let id = ApiKeyId::parse("starting_after", raw)?;
@@ -135,7 +203,7 @@ async fn list(
         &ApiKeyFilter {
             tenant,
             kind,
-            include_revoked: query.include_revoked.unwrap_or(false),
+            include_revoked: include_revoked.unwrap_or(false),
             after: after.as_ref(),
             limit: limit + 1,
         },
@@ -173,7 +241,11 @@ async fn revoke(
     }
 }
 
-/// `GET /v1/admin/api-keys`: every key (or one tenant's), newest first.
+/// Every tenant's API keys and the admin keys (or one tenant's), newest first, without their
+/// secrets.
+#[utoipa::path(get, path = "/v1/admin/api-keys", operation_id = "admin_list_api_keys", tag = "admin", params(KeyQuery),
+    responses((status = 200, description = "A page of keys, newest first", body = KeyPage)),
+    security(("admin_key" = [])))]
 pub async fn admin_list(
     State(state): State<AppState>,
     _admin: AdminKey,
@@ -186,16 +258,28 @@ pub async fn admin_list(
         Some("admin") => Some(ApiKeyKind::Admin),
         Some(_) => return Err(ApiError::invalid("kind", "must be tenant or admin")),
     };
-    list(&state, tenant.as_ref(), kind, &query).await
+    let listing = Listing {
+        tenant: tenant.as_ref(),
+        kind,
+        include_revoked: query.include_revoked,
+        limit: query.limit,
+        starting_after: query.starting_after.as_deref(),
+    };
+    list(&state, listing).await
 }
 
-/// `POST /v1/admin/api-keys`: a new key for a tenant, or a new admin key.
+/// A new key for a tenant (with `tenant_id`), or a new admin key: its secret is in this answer
+/// and never again. Audited `api_key.created`.
+#[utoipa::path(post, path = "/v1/admin/api-keys", operation_id = "admin_create_api_key", tag = "admin",
+    request_body = CreateKey,
+    responses((status = 201, description = "The key, with its secret (shown once)", body = CreatedKey)),
+    security(("admin_key" = [])))]
 pub async fn admin_create(
     State(state): State<AppState>,
     admin: AdminKey,
-    bytes: Bytes,
+    JsonBody(bytes): JsonBody,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    let (input, _): (CreateKey, _) = parse_body(&bytes)?;
+    let (input, _): (CreateKey, _) = parse_json(&bytes)?;
     let tenant = tenant_id(input.tenant_id.as_deref())?;
     let request_id = request_id::current();
     let created = tenant::create_api_key(
@@ -222,7 +306,12 @@ pub async fn admin_create(
     ))
 }
 
-/// `DELETE /v1/admin/api-keys/{id}`: revokes any key.
+/// Revokes any key: it is refused at once, and the console sessions opened with it end.
+/// Revoking a revoked key answers it as it stands. Audited `api_key.revoked`.
+#[utoipa::path(delete, path = "/v1/admin/api-keys/{id}", operation_id = "admin_revoke_api_key", tag = "admin",
+    params(KeyIdParam),
+    responses((status = 200, description = "The key, revoked", body = KeyBody)),
+    security(("admin_key" = [])))]
 pub async fn admin_revoke(
     State(state): State<AppState>,
     admin: AdminKey,
@@ -231,24 +320,31 @@ pub async fn admin_revoke(
     revoke(&state, &admin.actor(), None, &id).await
 }
 
-/// `GET /v1/api-keys`: the tenant's own keys.
+/// The tenant's own API keys, newest first, without their secrets.
+#[utoipa::path(get, path = "/v1/api-keys", operation_id = "list_api_keys", tag = "api keys", params(OwnKeyQuery),
+    responses((status = 200, description = "A page of the tenant's keys, newest first", body = KeyPage)),
+    security(("tenant_key" = [])))]
 pub async fn tenant_list(
     State(state): State<AppState>,
     caller: TenantKey,
-    Query(query): Query<KeyQuery>,
+    Query(query): Query<OwnKeyQuery>,
 ) -> Result<Json<Page<KeyBody>>, ApiError> {
-    if query.tenant_id.is_some() || query.kind.is_some() {
-        let field = if query.tenant_id.is_some() {
-            "tenant_id"
-        } else {
-            "kind"
-        };
-        return Err(ApiError::invalid(field, "is for admin keys only"));
-    }
-    list(&state, Some(&caller.tenant), None, &query).await
+    let listing = Listing {
+        tenant: Some(&caller.tenant),
+        kind: None,
+        include_revoked: query.include_revoked,
+        limit: query.limit,
+        starting_after: query.starting_after.as_deref(),
+    };
+    list(&state, listing).await
 }
 
-/// `DELETE /v1/api-keys/{id}`: revokes one of the tenant's own keys (another tenant's is 404).
+/// Revokes one of the tenant's own keys (another tenant's is not found): it is refused at
+/// once, and the console sessions opened with it end. Audited `api_key.revoked`.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", operation_id = "revoke_api_key", tag = "api keys",
+    params(KeyIdParam),
+    responses((status = 200, description = "The key, revoked", body = KeyBody)),
+    security(("tenant_key" = [])))]
 pub async fn tenant_revoke(
     State(state): State<AppState>,
     caller: TenantKey,

@@ -1,37 +1,48 @@
 //! `/v1/return-labels`: buy (idempotent), list, read, and download the label and receipt.
 
+use accounts::LabelId;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use carrier::{IdempotencyKey, LabelFormat};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use crate::auth::TenantKey;
-use crate::error::{ApiError, ErrorEnvelope};
+use crate::error::ApiError;
+use crate::extract::{JsonBody, Path, Query};
 use crate::label::{self, CreateReturnLabel, MoneyBody, ReturnLabelBody};
-use crate::routes::accounts::{Page, PageQuery};
+use crate::openapi::schema;
+use crate::routes::accounts::{Page, PageQuery, bad_cursor};
 use crate::state::AppState;
 
-#[utoipa::path(post, path = "/v1/return-labels", tag = "return labels",
+/// Buy a return label, exactly once per `Idempotency-Key`.
+///
+/// The same key with the same body answers the same label (no second purchase); with another
+/// body it is 422 `idempotency_key_reused`; while the first request runs, 409
+/// `idempotency_key_in_use`. Without `shipper_account_id` the account is chosen among the
+/// tenant's active accounts for the carrier that offer the service and match
+/// `account_selector`: the default, then the lowest `priority`, then the oldest. A 503 means
+/// nothing was bought; a 504 that the carrier may have acted: retry with the same key.
+/// (Its 409 and 504 answers are added by `openapi::answer::label_purchase`.)
+#[utoipa::path(post, path = "/v1/return-labels", operation_id = "create_return_label", tag = "return labels",
     request_body = CreateReturnLabel,
-    params(("Idempotency-Key" = String, Header, description = "1–255 characters; the same key and body return the same label")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 255,
+            pattern = r"^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$",
+            description = "1–255 printable ASCII characters, kept 24 hours per tenant: the same key and body answer the same label")),
     responses(
-        (status = 201, description = "Bought", body = ReturnLabelBody),
-        (status = 409, description = "idempotency_key_in_use", body = ErrorEnvelope),
-        (status = 422, description = "validation_failed, idempotency_key_reused, no_eligible_account, carrier_rejected", body = ErrorEnvelope),
-        (status = 503, description = "carrier_unavailable (retry with the same key after Retry-After)", body = ErrorEnvelope),
-        (status = 504, description = "carrier_unavailable: outcome unknown (retry with the same key)", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+        (status = 201, description = "The label, bought (or the same answer again for a replayed key and body)", body = ReturnLabelBody,
+         headers(("Idempotency-Key" = String, description = "The key of the purchase"),
+                 ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer of an earlier request with the key")))),
+    security(("tenant_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: TenantKey,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let key = headers
         .get("idempotency-key")
@@ -100,16 +111,30 @@ fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
     })
 }
 
-#[utoipa::path(get, path = "/v1/return-labels", tag = "return labels", params(PageQuery),
-    responses((status = 200, description = "Newest first", body = Object)),
-    security(("api_key" = [])))]
+/// List the tenant's return labels, newest first.
+#[utoipa::path(get, path = "/v1/return-labels", operation_id = "list_return_labels", tag = "return labels", params(PageQuery),
+    responses((status = 200, description = "A page of labels, newest first", body = schema::LabelPage)),
+    security(("tenant_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: TenantKey,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<ReturnLabelBody>>, ApiError> {
-    let limit = page.limit();
+    let limit = page.limit()?;
     let mut tx = state.db().tenant(&caller.tenant).await?;
+    if let Some(cursor) = &page.starting_after {
+        let id = LabelId::parse("starting_after", cursor).map_err(|_| bad_cursor())?;
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM return_labels WHERE tenant_id = $1 AND id = $2)",
+        )
+        .bind(caller.tenant.as_str())
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if !exists {
+            return Err(bad_cursor());
+        }
+    }
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {LABEL_COLUMNS} FROM return_labels
          WHERE tenant_id = $1 AND ($2::text IS NULL OR (created_at, id) <
@@ -138,21 +163,28 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/v1/return-labels/{id}", tag = "return labels",
-    responses((status = 200, description = "The label", body = ReturnLabelBody),
-              (status = 404, description = "No such label for this tenant", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+/// The label id of a path: a malformed one names no label (404, like another tenant's).
+fn label_id(raw: &str) -> Result<LabelId, ApiError> {
+    LabelId::parse("id", raw).map_err(|_| ApiError::NotFound)
+}
+
+/// Read a return label.
+#[utoipa::path(get, path = "/v1/return-labels/{id}", operation_id = "get_return_label", tag = "return labels",
+    params(schema::LabelIdParam),
+    responses((status = 200, description = "The label", body = ReturnLabelBody)),
+    security(("tenant_key" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: TenantKey,
     Path(id): Path<String>,
 ) -> Result<Json<ReturnLabelBody>, ApiError> {
+    let id = label_id(&id)?;
     let mut tx = state.db().tenant(&caller.tenant).await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {LABEL_COLUMNS} FROM return_labels WHERE tenant_id = $1 AND id = $2"
     )))
     .bind(caller.tenant.as_str())
-    .bind(&id)
+    .bind(id.as_str())
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
@@ -166,6 +198,8 @@ async fn document(
     id: &str,
     column: &'static str,
 ) -> Result<Response, ApiError> {
+    let id = label_id(id)?;
+    let id = id.as_str();
     let mut tx = state.db().tenant(&caller.tenant).await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {column} AS bytes, label_format FROM return_labels WHERE tenant_id = $1 AND id = $2"
@@ -204,10 +238,11 @@ async fn document(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/v1/return-labels/{id}/label", tag = "return labels",
-    responses((status = 200, description = "The label document (application/pdf, image/png, image/tiff or application/x-zpl)"),
-              (status = 404, description = "No such label", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+/// Download the label document, in the label's `label_format`.
+#[utoipa::path(get, path = "/v1/return-labels/{id}/label", operation_id = "get_return_label_document", tag = "return labels",
+    params(schema::LabelIdParam),
+    responses((status = 200, description = "The document (typed by `openapi::answer::label_document`)")),
+    security(("tenant_key" = [])))]
 pub async fn label_document(
     State(state): State<AppState>,
     caller: TenantKey,
@@ -216,10 +251,12 @@ pub async fn label_document(
     document(&state, &caller, &id, "label_bytes").await
 }
 
-#[utoipa::path(get, path = "/v1/return-labels/{id}/receipt", tag = "return labels",
-    responses((status = 200, description = "The separate receipt, when one was requested"),
-              (status = 404, description = "No such label or no separate receipt", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+/// Download the separate receipt (only for labels bought with `receipt: separate_page`; 404
+/// otherwise), in the label's `label_format`.
+#[utoipa::path(get, path = "/v1/return-labels/{id}/receipt", operation_id = "get_return_label_receipt", tag = "return labels",
+    params(schema::LabelIdParam),
+    responses((status = 200, description = "The document (typed by `openapi::answer::label_document`)")),
+    security(("tenant_key" = [])))]
 pub async fn receipt_document(
     State(state): State<AppState>,
     caller: TenantKey,

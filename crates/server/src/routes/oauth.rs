@@ -22,11 +22,10 @@
 use accounts::audit::Actor;
 use accounts::{AccountError, Context, ShipperAccount, SignIn, StateError};
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
-use bytes::Bytes;
 use carrier::{Carrier, OAuthOnboarding};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -36,8 +35,8 @@ use serde_json::Value;
 
 use crate::auth::TenantKey;
 use crate::console;
-use crate::error::{self, ApiError, ErrorEnvelope};
-use crate::label::parse_body;
+use crate::error::{self, ApiError};
+use crate::extract::{JsonBody, Path, parse_json};
 use crate::request_id;
 use crate::state::AppState;
 
@@ -46,13 +45,16 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct Connect {
     /// The name of the account the sign-in creates (1–200 characters).
+    #[schema(min_length = 1, max_length = 200, example = "East warehouse")]
     pub name: String,
 }
 
 /// Where to send the merchant's browser, and until when the sign-in may complete.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConnectResponse {
+    /// The carrier's consent page, carrying the sign-in's single-use state.
     pub authorize_url: String,
+    /// The sign-in expires 10 minutes after it started.
     pub expires_at: DateTime<Utc>,
 }
 
@@ -63,19 +65,23 @@ fn new_state() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[utoipa::path(post, path = "/v1/shipper-accounts/{carrier}/connect", tag = "shipper accounts",
-    params(("carrier" = String, Path, description = "A carrier connected by signing in (`usps`)")),
+/// Start "Login with USPS": a single-use sign-in for the merchant's browser.
+///
+/// The browser comes back to `GET /v1/{carrier}/oauth/callback`, which creates the account
+/// `pending_details` with what the carrier shared; PATCH the missing details to make it active.
+/// An unknown carrier, or one not connected by signing in, is 422 on `carrier`.
+#[utoipa::path(post, path = "/v1/shipper-accounts/{carrier}/connect", operation_id = "connect_shipper_account", tag = "shipper accounts",
+    params(("carrier" = String, Path, description = "A carrier connected by signing in (`usps`)", example = "usps")),
     request_body = Connect,
-    responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse),
-              (status = 422, description = "Unknown carrier, a carrier not connected by signing in, or an invalid name", body = ErrorEnvelope)),
-    security(("api_key" = [])))]
+    responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse)),
+    security(("tenant_key" = [])))]
 pub async fn connect(
     State(state): State<AppState>,
     caller: TenantKey,
     Path(carrier): Path<String>,
-    bytes: Bytes,
+    JsonBody(bytes): JsonBody,
 ) -> Result<Json<ConnectResponse>, ApiError> {
-    let (input, _): (Connect, Value) = parse_body(&bytes)?;
+    let (input, _): (Connect, Value) = parse_json(&bytes)?;
     let begun = begin(&state, &caller, &carrier, &input.name).await?;
     Ok(Json(begun.response))
 }
@@ -211,13 +217,19 @@ impl Failure {
     }
 }
 
-#[utoipa::path(get, path = "/v1/{carrier}/oauth/callback", tag = "shipper accounts",
-    params(("carrier" = String, Path, description = "The carrier signed in with (`usps`)"),
+/// The merchant's browser back from the carrier's consent page (no API key: the state names
+/// the sign-in). Answers an HTML page, never JSON; a sign-in started from the web console is
+/// redirected to the console's pages instead.
+#[utoipa::path(get, path = "/v1/{carrier}/oauth/callback", operation_id = "oauth_callback", tag = "shipper accounts",
+    params(("carrier" = String, Path, description = "The carrier signed in with (`usps`)", example = "usps"),
            ("code" = Option<String>, Query, description = "The authorization code (on consent)"),
-           ("state" = String, Query, description = "The state of the sign-in"),
+           ("state" = Option<String>, Query, description = "The sign-in's single-use state (without it the login fails)"),
            ("error" = Option<String>, Query, description = "`access_denied` when the merchant declined")),
     responses((status = 200, description = "HTML page: connected — finish the account details (the account is `pending_details`)", content_type = "text/html", body = String),
-              (status = 400, description = "HTML page: Login failed — try again (nothing stored)", content_type = "text/html", body = String)))]
+              (status = 303, description = "A sign-in started from the web console: to the console's details form or its Login failed page",
+               headers(("Location" = String, description = "The console page"))),
+              (status = 400, description = "HTML page: Login failed — try again (nothing stored)", content_type = "text/html", body = String),
+              (status = 500, description = "HTML page: Login failed — try again (the account could not be stored)", content_type = "text/html", body = String)))]
 pub async fn callback(
     State(state): State<AppState>,
     Path(carrier): Path<String>,

@@ -7,14 +7,20 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::openapi::schema;
 use crate::state::AppState;
 
 /// The process is up.
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = schema::Health)))]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// The database answers.
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "operations",
+    responses((status = 200, description = "Ready: the database answers", body = schema::Health),
+              (status = 503, description = "Not ready: the database does not answer", body = schema::Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match sqlx::query("SELECT 1").execute(state.db().pool()).await {
         Ok(_) => Json(json!({"status": "ready"})).into_response(),
@@ -29,7 +35,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus text format.
+/// The metrics, in the OpenMetrics text format (Prometheus scrapes it).
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
+    responses((status = 200, description = "The metrics",
+               content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state
         .metrics()
@@ -45,7 +54,9 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         .into_response())
 }
 
-/// The OpenAPI 3.1 document, generated from the code.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::document())
+/// This document: OpenAPI 3.1, generated from the code.
+#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi_document", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document_for(state.registry()))
 }
