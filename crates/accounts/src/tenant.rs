@@ -24,7 +24,9 @@ use crate::id::{ApiKeyId, TenantId};
 mod listing;
 
 use self::listing::key_info_columns;
-pub use self::listing::{ApiKeyFilter, ApiKeyInfo, ApiKeyKind, MAX_KEYS_PER_PAGE, list_api_keys};
+pub use self::listing::{
+    ApiKeyFilter, ApiKeyInfo, ApiKeyKind, MAX_KEYS_PER_PAGE, api_key, list_api_keys,
+};
 
 const KEY_PREFIX: &str = "bh_";
 const KEY_RANDOM_LEN: usize = 40;

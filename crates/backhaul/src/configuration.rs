@@ -85,6 +85,83 @@ pub(crate) struct ServerSettings {
     /// finished. Unset: [`server::label::DEFAULT_LOCK`] (a minute).
     #[serde(default)]
     pub(crate) label_lock_ms: Option<u64>,
+    /// `server.max_connections`: connections served at once (more wait in the backlog).
+    pub(crate) max_connections: usize,
+    /// `server.header_read_timeout_secs`: how soon a client must send a whole request head.
+    pub(crate) header_read_timeout_secs: u64,
+    /// `server.idle_timeout_secs`: how long a keep-alive connection may sit idle.
+    pub(crate) idle_timeout_secs: u64,
+    /// `server.request_timeout_secs`: how long one request may take.
+    pub(crate) request_timeout_secs: u64,
+    /// `server.rate_limit_per_second` and `server.rate_limit_burst`: each API key's request
+    /// rate on this instance.
+    pub(crate) rate_limit_per_second: u32,
+    pub(crate) rate_limit_burst: u32,
+}
+
+impl ServerSettings {
+    /// Applies the settings the server reads at run time to `state`.
+    pub(crate) fn apply_to(&self, state: &server::AppState) {
+        if let Some(lock) = self.label_lock_ms {
+            state.set_label_lock(std::time::Duration::from_millis(lock));
+        }
+        state.set_limits(server::serve::Limits {
+            max_connections: self.max_connections,
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+        });
+        state.rate_limiter().set_limit(server::limit::RateLimit {
+            per_second: self.rate_limit_per_second,
+            burst: self.rate_limit_burst,
+        });
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let at_least_one = [
+            (
+                "server.label_lock_ms",
+                "BACKHAUL__SERVER__LABEL_LOCK_MS",
+                self.label_lock_ms.unwrap_or(1),
+            ),
+            (
+                "server.max_connections",
+                "BACKHAUL__SERVER__MAX_CONNECTIONS",
+                self.max_connections as u64,
+            ),
+            (
+                "server.header_read_timeout_secs",
+                "BACKHAUL__SERVER__HEADER_READ_TIMEOUT_SECS",
+                self.header_read_timeout_secs,
+            ),
+            (
+                "server.idle_timeout_secs",
+                "BACKHAUL__SERVER__IDLE_TIMEOUT_SECS",
+                self.idle_timeout_secs,
+            ),
+            (
+                "server.request_timeout_secs",
+                "BACKHAUL__SERVER__REQUEST_TIMEOUT_SECS",
+                self.request_timeout_secs,
+            ),
+            (
+                "server.rate_limit_per_second",
+                "BACKHAUL__SERVER__RATE_LIMIT_PER_SECOND",
+                u64::from(self.rate_limit_per_second),
+            ),
+            (
+                "server.rate_limit_burst",
+                "BACKHAUL__SERVER__RATE_LIMIT_BURST",
+                u64::from(self.rate_limit_burst),
+            ),
+        ];
+        for (key, variable, value) in at_least_one {
+            if value == 0 {
+                bail!("{key} ({variable}) must be at least 1");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The Postgres database.
@@ -303,9 +380,7 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if self.server.label_lock_ms == Some(0) {
-            bail!("server.label_lock_ms (BACKHAUL__SERVER__LABEL_LOCK_MS) must be at least 1");
-        }
+        self.server.validate()?;
         if self.database.max_connections == 0 {
             bail!(
                 "database.max_connections (BACKHAUL__DATABASE__MAX_CONNECTIONS) must be at least 1"

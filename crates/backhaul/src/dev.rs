@@ -103,6 +103,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         authorize_url: None,
     };
     let application = Application::build(api_listener, db.clone(), keyring, &usps)?;
+    settings.server.apply_to(application.state());
 
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
         .await

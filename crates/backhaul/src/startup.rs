@@ -48,11 +48,7 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     let listener = bind(settings.server.listen, API_LISTEN, "backhaul serve").await?;
     let application = Application::build(listener, db, keyring, &settings.usps)?;
-    if let Some(lock) = settings.server.label_lock_ms {
-        application
-            .state()
-            .set_label_lock(Duration::from_millis(lock));
-    }
+    settings.server.apply_to(application.state());
     tracing::info!(
         environment = settings.environment.as_str(),
         address = %application.address(),
@@ -125,7 +121,8 @@ pub(crate) async fn bind(
         key,
         variable,
     } = listen;
-    match TcpListener::bind(address).await {
+    // The server's listener, with its generous backlog (`server::serve::bind`).
+    match server::serve::bind(address) {
         Ok(listener) => Ok(listener),
         Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
             let other = SocketAddr::new(address.ip(), another_port(address.port()));

@@ -151,3 +151,30 @@ pub async fn list_api_keys(
         .map(|row| ApiKeyInfo::from_row(row).map_err(TenantError::from))
         .collect()
 }
+
+/// One key without its secret, revoked or not; `None` when there is no such key in `scope`
+/// (one tenant's keys, or every key when `None`).
+pub async fn api_key(
+    db: &Database,
+    scope: Option<&TenantId>,
+    id: &ApiKeyId,
+) -> Result<Option<ApiKeyInfo>, TenantError> {
+    let mut tx = match scope {
+        Some(tenant) => db.tenant(tenant).await?,
+        None => db.admin().await?,
+    };
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        key_info_columns!(),
+        " FROM api_keys WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)"
+    ))
+    .bind(id.as_str())
+    .bind(scope.map(TenantId::as_str))
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.as_ref()
+        .map(ApiKeyInfo::from_row)
+        .transpose()
+        .map_err(TenantError::from)
+}

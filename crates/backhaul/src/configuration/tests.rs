@@ -171,6 +171,54 @@ fn prefixed_variables_override_the_files() {
 }
 
 #[test]
+fn the_servers_limits_have_defaults_and_keys() {
+    let defaults =
+        Settings::load_from(&ConfigFiles::BuiltIn, Environment::Test, variables(&[])).unwrap();
+    assert_eq!(defaults.server.max_connections, 1024);
+    assert_eq!(defaults.server.header_read_timeout_secs, 10);
+    assert_eq!(defaults.server.rate_limit_per_second, 100);
+    let settings = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Test,
+        variables(&[
+            ("BACKHAUL__SERVER__MAX_CONNECTIONS", "64"),
+            ("BACKHAUL__SERVER__HEADER_READ_TIMEOUT_SECS", "3"),
+            ("BACKHAUL__SERVER__IDLE_TIMEOUT_SECS", "4"),
+            ("BACKHAUL__SERVER__REQUEST_TIMEOUT_SECS", "5"),
+            ("BACKHAUL__SERVER__RATE_LIMIT_PER_SECOND", "6"),
+            ("BACKHAUL__SERVER__RATE_LIMIT_BURST", "7"),
+        ]),
+    )
+    .unwrap();
+    let server = &settings.server;
+    assert_eq!(
+        (
+            server.max_connections,
+            server.header_read_timeout_secs,
+            server.idle_timeout_secs,
+            server.request_timeout_secs,
+            server.rate_limit_per_second,
+            server.rate_limit_burst
+        ),
+        (64, 3, 4, 5, 6, 7)
+    );
+    for variable in [
+        "BACKHAUL__SERVER__MAX_CONNECTIONS",
+        "BACKHAUL__SERVER__IDLE_TIMEOUT_SECS",
+        "BACKHAUL__SERVER__RATE_LIMIT_BURST",
+    ] {
+        let error = Settings::load_from(
+            &ConfigFiles::BuiltIn,
+            Environment::Test,
+            variables(&[(variable, "0")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains(variable), "{error}");
+    }
+}
+
+#[test]
 fn a_label_lock_of_zero_is_refused_by_its_key() {
     let error = Settings::load_from(
         &ConfigFiles::BuiltIn,

@@ -41,6 +41,9 @@ use crate::routes;
         routes::oauth::connect, routes::oauth::callback,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
+        routes::api_keys::tenant_list, routes::api_keys::tenant_revoke,
+        routes::api_keys::admin_list, routes::api_keys::admin_create,
+        routes::api_keys::admin_revoke,
         routes::admin::accounts, routes::admin::events, routes::admin::verify,
         routes::ops::healthz, routes::ops::readyz, routes::ops::metrics, routes::ops::openapi,
     ),
@@ -51,7 +54,8 @@ use crate::routes;
     tags(
         (name = "shipper accounts", description = "A tenant's carrier accounts, their credentials and Login with USPS"),
         (name = "return labels", description = "Buying return labels exactly once, and their documents"),
-        (name = "admin", description = "Every tenant's accounts and the audit trail (admin keys only)"),
+        (name = "api keys", description = "A tenant's own API keys: list and revoke"),
+        (name = "admin", description = "Every tenant's accounts, API keys and the audit trail (admin keys only)"),
         (name = "operations", description = "Health, readiness, metrics and this document (no key)"),
     )
 )]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_keys;
 pub mod labels;
 pub mod oauth;
 pub mod ops;
@@ -75,6 +76,11 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/return-labels/{id}", labels::get),
         Operation::get("/v1/return-labels/{id}/label", labels::label_document),
         Operation::get("/v1/return-labels/{id}/receipt", labels::receipt_document),
+        Operation::get("/v1/api-keys", api_keys::tenant_list),
+        Operation::delete("/v1/api-keys/{id}", api_keys::tenant_revoke),
+        Operation::get("/v1/admin/api-keys", api_keys::admin_list),
+        Operation::post("/v1/admin/api-keys", api_keys::admin_create),
+        Operation::delete("/v1/admin/api-keys/{id}", api_keys::admin_revoke),
         Operation::get("/v1/admin/shipper-accounts", admin::accounts),
         Operation::get("/v1/admin/audit-events", admin::events),
         Operation::post("/v1/admin/audit-events/verify", admin::verify),
