@@ -68,6 +68,10 @@ impl Server {
                 config.master_keys.expose_secret(),
             )
             .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
+            // The benchmark measures the service, not the per-key rate limit that protects it
+            // (`server.rate_limit_*`): a tenant's clients share one key.
+            .env("BACKHAUL__SERVER__RATE_LIMIT_PER_SECOND", "1000000")
+            .env("BACKHAUL__SERVER__RATE_LIMIT_BURST", "1000000")
             .env("BACKHAUL__USPS__BASE_URL", config.usps_url)
             .env(
                 "BACKHAUL__USPS__WEBTOOLS_URL",
