@@ -490,6 +490,50 @@ async fn a_label_form_with_mistakes_shows_them_beside_the_fields(owner: PgPool) 
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_label_the_carrier_refuses_before_sending_marks_the_inputs_it_names(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.create_v3_account(&app.tenant_key, "East", json!({}))
+        .await;
+    let console = app.console_sign_in(&app.tenant_key).await;
+    let (_, form) = console.page("/console/labels/new").await;
+    for name in ["length-in", "width-in", "height-in"] {
+        let label = format!("for=\"f-parcel-{name}\"");
+        let at = form.find(&label).unwrap();
+        let tail = &form[at..at + 120];
+        assert!(!tail.contains("(optional)"), "{name} is asked for: {tail}");
+    }
+    // USPS v3 needs the dimensions: the plugin refuses before anything is sent.
+    let fields: Vec<(&str, String)> = label_form("console-no-dimensions")
+        .into_iter()
+        .filter(|(name, _)| {
+            !matches!(
+                *name,
+                "parcel.length_in" | "parcel.width_in" | "parcel.height_in"
+            )
+        })
+        .collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = console.post("/console/labels/new", &fields).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    for name in ["length-in", "width-in", "height-in"] {
+        assert!(
+            page.contains(&format!("id=\"f-parcel-{name}-error\"")),
+            "{name} marked: {page}"
+        );
+        assert!(
+            page.contains(&format!("href=\"#f-parcel-{name}\"")),
+            "{name} linked"
+        );
+    }
+    // Nothing was kept against the key: the corrected form buys with it.
+    let fields = label_form("console-no-dimensions");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = console.post("/console/labels/new", &fields).await;
+    assert_eq!(response.status(), 303);
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
 async fn the_admin_sees_every_tenants_accounts_masked_with_their_timeline(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let (other, other_key) = app.other_tenant("Other Returns").await;
