@@ -231,24 +231,8 @@ pub struct AdminAccountList {
 pub struct AdminAccount {
     #[schema(pattern = r"^ten_[A-Za-z0-9]{20}$")]
     pub tenant_id: String,
-    #[schema(pattern = r"^sa_[A-Za-z0-9]{20}$")]
-    pub id: String,
-    pub carrier: String,
-    pub name: String,
-    pub status: AccountStatus,
-    pub is_default: bool,
-    pub priority: i32,
-    #[schema(schema_with = tags)]
-    pub tags: Value,
-    /// Carrier-specific details, secrets masked.
-    #[schema(value_type = Object)]
-    pub details: Value,
-    pub credentials: CredentialsSummary,
-    #[schema(value_type = Option<Object>)]
-    pub onboarding: Option<Value>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub account: Account,
 }
 
 /// One audit event: who did what to which target, hash-chained to its tenant's previous event.
