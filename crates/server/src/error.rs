@@ -291,6 +291,20 @@ impl From<accounts::AccountError> for ApiError {
     }
 }
 
+impl From<accounts::TenantError> for ApiError {
+    fn from(error: accounts::TenantError) -> Self {
+        use accounts::TenantError;
+        match error {
+            TenantError::InvalidName => ApiError::invalid("name", "must be 1 to 200 characters"),
+            TenantError::NotFound => ApiError::NotFound,
+            // Revoking twice is answered with the key as it stands (`routes::api_keys`); anywhere
+            // else a revoked key is one that cannot be used.
+            TenantError::AlreadyRevoked(_) => ApiError::NotFound,
+            TenantError::Database(error) => error.into(),
+        }
+    }
+}
+
 /// How a carrier failure is answered. Retryable failures become 503 (or 504 when the carrier
 /// may have acted) with `Retry-After`; the carrier's refusals keep its codes.
 pub fn from_carrier(carrier: &str, error: CarrierError) -> ApiError {

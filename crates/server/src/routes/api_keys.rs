@@ -21,19 +21,6 @@ use crate::request_id;
 use crate::routes::accounts::Page;
 use crate::state::AppState;
 
-impl From<TenantError> for ApiError {
-    fn from(error: TenantError) -> Self {
-        match error {
-            TenantError::InvalidName => ApiError::invalid("name", "must be 1 to 200 characters"),
-            TenantError::NotFound => ApiError::NotFound,
-            // Revoking twice is answered with the key as it stands ([`revoke`]); anywhere else
-            // a revoked key is one that cannot be used.
-            TenantError::AlreadyRevoked(_) => ApiError::NotFound,
-            TenantError::Database(error) => error.into(),
-        }
-    }
-}
-
 /// `?tenant_id=&kind=&include_revoked=&limit=&starting_after=` of the admin's list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
