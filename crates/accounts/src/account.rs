@@ -910,6 +910,29 @@ impl AccountService {
         })
     }
 
+    /// Opens one account's credentials for `operation` on `target` (audited with both, e.g.
+    /// `return_label.void` of `lbl_…`), whatever the account's status: a label bought with an
+    /// account since disabled can still be voided.
+    pub async fn open_for_operation(
+        &self,
+        context: Context<'_>,
+        id: &str,
+        operation: &str,
+        target: &str,
+    ) -> Result<(ShipperAccount, AccountDetails, Credentials), AccountError> {
+        let account = self.get(context.tenant, id).await?;
+        let used_for = Map::from_iter([
+            ("operation".to_owned(), json!(operation)),
+            ("target".to_owned(), json!(target)),
+        ]);
+        let mut tx = self.db.tenant(context.tenant).await?;
+        let (details, credentials) = self
+            .open_in(&mut tx, context, &account, Some(used_for))
+            .await?;
+        tx.commit().await?;
+        Ok((account, details, credentials))
+    }
+
     /// Opens one account's credentials for use (audited), whatever its status: the OAuth
     /// refresh job needs accounts that cannot buy labels yet.
     pub async fn open_for_use(

@@ -139,6 +139,11 @@ pub struct ReturnLabelBody {
     pub to_address: Option<Value>,
     #[schema(value_type = schema::LabelFormat)]
     pub label_format: String,
+    #[schema(value_type = schema::LabelDelivery)]
+    pub label_delivery: String,
+    /// `created` until the carrier reports it (tracking), `voided` once voided.
+    #[schema(value_type = schema::LabelStatus)]
+    pub status: String,
     /// The request's `reference`, as given.
     pub reference: Option<String>,
     /// The label document (`GET`), when the carrier made one.
@@ -571,6 +576,8 @@ async fn finish(
         zone: label.zone.clone(),
         to_address: label.to_address.as_ref().map(|address| json!(address)),
         label_format: format.as_str().to_owned(),
+        label_delivery: parsed.request.label_delivery.as_str().to_owned(),
+        status: "created".to_owned(),
         reference: parsed.request.reference.clone(),
         label_url: label
             .label
@@ -594,8 +601,9 @@ async fn finish(
         "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
              label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
-             reference)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             reference, carrier_reference, label_delivery)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21, $22)",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -617,6 +625,8 @@ async fn finish(
     .bind(&label.carrier_idempotency_key)
     .bind(body.created_at)
     .bind(&body.reference)
+    .bind(&label.carrier_reference)
+    .bind(&body.label_delivery)
     .execute(&mut *tx)
     .await?;
     sqlx::query(

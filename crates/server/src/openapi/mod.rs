@@ -41,6 +41,7 @@ use crate::routes;
         routes::oauth::connect, routes::oauth::callback,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
+        routes::labels::void, routes::carriers::list,
         routes::api_keys::tenant_list, routes::api_keys::tenant_revoke,
         routes::api_keys::admin_list, routes::api_keys::admin_create,
         routes::api_keys::admin_revoke,

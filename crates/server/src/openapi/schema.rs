@@ -118,6 +118,18 @@ pub enum LabelFormat {
     Zpl,
 }
 
+/// Where a label stands.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelStatus {
+    Created,
+    InTransit,
+    Delivered,
+    ReturnedToSender,
+    Exception,
+    Voided,
+}
+
 /// How the label reaches the customer.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]

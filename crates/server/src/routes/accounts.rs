@@ -17,11 +17,30 @@ use crate::openapi::schema;
 use crate::request_id;
 use crate::state::AppState;
 
+/// The carrier a new account is for: the one named, or the only one registered.
+fn carrier_of(state: &AppState, named: Option<String>) -> Result<String, ApiError> {
+    if let Some(named) = named {
+        return Ok(named);
+    }
+    let mut ids = state.registry().ids();
+    match (ids.next(), ids.next()) {
+        (Some(only), None) => Ok(only.to_owned()),
+        _ => {
+            let known: Vec<&str> = state.registry().ids().collect();
+            Err(ApiError::invalid(
+                "carrier",
+                format!("is required: one of {}", known.join(", ")),
+            ))
+        }
+    }
+}
+
 /// `POST /v1/shipper-accounts`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
-    /// The carrier's id; defaults to `usps`.
+    /// The carrier's id (`GET /v1/carriers`); required when the deployment offers more than one
+    /// carrier.
     #[schema(pattern = r"^[a-z][a-z0-9_]{0,31}$", example = "usps")]
     pub carrier: Option<String>,
     /// 1–200 characters.
@@ -159,7 +178,7 @@ pub async fn create(
                 request_id: Some(&request_id),
             },
             NewAccount {
-                carrier: input.carrier.unwrap_or_else(|| "usps".to_owned()),
+                carrier: carrier_of(&state, input.carrier)?,
                 name: input.name,
                 details: input.details,
                 credentials: input.credentials.unwrap_or_default(),

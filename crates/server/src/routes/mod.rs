@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
+pub mod carriers;
 pub mod labels;
 pub mod oauth;
 pub mod ops;
@@ -76,6 +77,8 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/return-labels/{id}", labels::get),
         Operation::get("/v1/return-labels/{id}/label", labels::label_document),
         Operation::get("/v1/return-labels/{id}/receipt", labels::receipt_document),
+        Operation::post("/v1/return-labels/{id}/void", labels::void),
+        Operation::get("/v1/carriers", carriers::list),
         Operation::get("/v1/api-keys", api_keys::tenant_list),
         Operation::delete("/v1/api-keys/{id}", api_keys::tenant_revoke),
         Operation::get("/v1/admin/api-keys", api_keys::admin_list),
