@@ -424,7 +424,7 @@ impl AccountService {
         summary
     }
 
-    /// Creates an account whose credentials the client supplies (`own_app`, `webtools` …).
+    /// Creates an account whose credentials the client supplies (`own_app` …).
     /// Accounts connected by OAuth consent are created by the connect flow instead.
     pub async fn create(
         &self,

@@ -17,7 +17,7 @@ use crate::state::AppState;
 #[schema(as = CarrierService)]
 pub struct ServiceBody {
     /// The code to send as a label's `service`; it starts with the carrier's id.
-    #[schema(example = "usps_ground_advantage_return")]
+    #[schema(example = "acme_ground_return")]
     pub code: &'static str,
     pub name: &'static str,
     #[schema(value_type = Vec<schema::LabelFormat>)]
@@ -47,9 +47,9 @@ pub struct CapabilitiesBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = Carrier)]
 pub struct CarrierBody {
-    #[schema(example = "usps")]
+    #[schema(example = "acme")]
     pub id: &'static str,
-    #[schema(example = "USPS")]
+    #[schema(example = "Acme Parcel")]
     pub name: &'static str,
     pub services: Vec<ServiceBody>,
     pub capabilities: CapabilitiesBody,

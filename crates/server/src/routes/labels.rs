@@ -171,7 +171,7 @@ pub async fn list(
 ///
 /// Answers the label with `status: "voided"` once the carrier confirmed (and again, without a
 /// carrier call, for a label already voided). 422 `not_supported` where the carrier cannot void
-/// (USPS returns labels are charged only when used); 409 `label_in_use` once the carrier has the
+/// (pay-on-use labels, charged only when used); 409 `label_in_use` once the carrier has the
 /// parcel.
 #[utoipa::path(post, path = "/v1/return-labels/{id}/void", operation_id = "void_return_label", tag = "return labels",
     params(schema::LabelIdParam),

@@ -68,7 +68,7 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/shipper-accounts/{id}", accounts::get),
         Operation::patch("/v1/shipper-accounts/{id}", accounts::update),
         Operation::delete("/v1/shipper-accounts/{id}", accounts::disable),
-        // Login with USPS (OAuth onboarding): the tenant's connect call and the browser's
+        // A carrier's sign-in (OAuth onboarding): the tenant's connect call and the browser's
         // callback, which carries no API key.
         Operation::post("/v1/shipper-accounts/{carrier}/connect", oauth::connect),
         Operation::get("/v1/{carrier}/oauth/callback", oauth::callback),
