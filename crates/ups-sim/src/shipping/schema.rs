@@ -42,13 +42,30 @@ pub(crate) struct ShipSchema {
 
 /// Why the schema could not be built (a broken spec file; never a request's fault).
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum SchemaError {
+pub enum SchemaError {
+    /// The YAML does not parse.
     #[error("Shipping.yaml does not parse: {0}")]
     Yaml(String),
+    /// No `components.schemas` entry of that name.
     #[error("Shipping.yaml has no such components.schemas entry")]
     Missing,
+    /// The converted schema is not valid JSON Schema.
     #[error("the converted schema does not compile: {0}")]
     Compile(String),
+}
+
+/// Checks `value` against one of Shipping.yaml's schemas by name (e.g. `SHIPResponseWrapper`,
+/// `VOIDSHIPMENTResponseWrapper`), converted as the module docs say, and returns each
+/// violation as `path: message` (none when it conforms). For tests of answers, the
+/// simulator's and a client's.
+pub fn violations(wrapper: &str, value: &Value) -> Result<Vec<String>, SchemaError> {
+    let schema = ShipSchema::from_spec(wrapper)?;
+    let mut value = value.clone();
+    Ok(schema
+        .check(&mut value, usize::MAX)
+        .into_iter()
+        .map(|violation| format!("{}: {}", violation.path, violation.message))
+        .collect())
 }
 
 /// The schema, built once.

@@ -12,7 +12,9 @@
 //! $8.00 + $1.00 per started unit of weight, times 3 for Next Day services (01, 13, 14), 2 for
 //! 2nd Day (02, 59) and 1.5 for 3 Day Select (12); USD; no service-option charges
 //! (`ServiceOptionsCharges` is 0.00). `BillingWeight` is the packages' weight rounded up to a
-//! whole unit, at least 1.
+//! whole unit, at least 1, written with one decimal and zero-padded to the 8 characters the
+//! schema requires (`minLength` = `maxLength` = 8: `"000003.0"`; a client should not rely on
+//! the padding, which the spec implies but does not show).
 
 use std::sync::Arc;
 
@@ -267,7 +269,8 @@ fn issue(state: &State, grant: &AccessGrant, plan: &Plan) -> Result<Value, UpsEr
                 },
                 "BillingWeight": {
                     "UnitOfMeasurement": {"Code": unit.0, "Description": unit.1},
-                    "Weight": format!("{billing_weight}.0"),
+                    // The schema gives Weight minLength and maxLength 8: zero-padded to 8.
+                    "Weight": format!("{:08.1}", billing_weight as f64),
                 },
                 "ShipmentIdentificationNumber": shipment_id,
                 "PackageResults": package_results,
