@@ -94,10 +94,7 @@ fn cancel(
         .iter_mut()
         .find(|entry| {
             entry.shipment_identification_number == number
-                && grant
-                    .shipper_numbers
-                    .iter()
-                    .any(|held| *held == entry.shipper_number)
+                && grant.shipper_numbers.contains(&entry.shipper_number)
         })
         .ok_or_else(|| {
             UpsError::bad_request(
