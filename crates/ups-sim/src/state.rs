@@ -45,8 +45,8 @@ pub(crate) struct RefreshGrant {
     pub(crate) refresh_count: u32,
 }
 
-/// An issued, not yet redeemed authorization code.
-#[derive(Clone, Debug)]
+/// An issued, not yet redeemed authorization code. `Debug` hides the challenge.
+#[derive(Clone)]
 pub(crate) struct CodeGrant {
     pub(crate) client_id: String,
     pub(crate) redirect_uri: String,
@@ -57,12 +57,35 @@ pub(crate) struct CodeGrant {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
-/// OAuth codes and tokens by their value.
-#[derive(Debug, Default)]
+impl std::fmt::Debug for CodeGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeGrant")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("username", &self.username)
+            .field("pkce", &self.code_challenge.is_some())
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// OAuth codes and tokens by their value. `Debug` shows only how many there are: the keys
+/// are credentials.
+#[derive(Default)]
 pub(crate) struct OAuthStore {
     pub(crate) access: HashMap<String, AccessGrant>,
     pub(crate) refresh: HashMap<String, RefreshGrant>,
     pub(crate) codes: HashMap<String, CodeGrant>,
+}
+
+impl std::fmt::Debug for OAuthStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthStore")
+            .field("access_tokens", &self.access.len())
+            .field("refresh_tokens", &self.refresh.len())
+            .field("codes", &self.codes.len())
+            .finish()
+    }
 }
 
 /// The ledger and the next package reference.

@@ -1,6 +1,12 @@
 //! The rules Shipping.yaml states in prose, checked after the schema has passed, and the
 //! [`Plan`] of what to issue. Each rule cites the description it comes from.
 //!
+//! Checked: `RequestOption`, `ReturnService.Code`, the ShipperNumber and BillShipper account
+//! against the token, `Service.Code` (listed values; not-for-returns codes), `ShipFrom` for
+//! returns, `ShipmentDate`, the payment containers, `Package.Description` for returns and the
+//! package count, `LabelDelivery` and `LabelSpecification` by return service, the label image
+//! format and stock size.
+//!
 //! Supported: forward shipments and the return services `9` (Print Return Label) and `8`
 //! (Electronic Return Label, delivered by UPS by e-mail: the answer carries no image). Refused
 //! as not simulated, with a clear error: return services `2`, `3`, `5` and `10`–`20`;
@@ -8,6 +14,7 @@
 //! service codes that are not two digits (Mail Innovations, Roadie, Trade Direct);
 //! `EPL` and `SPL` labels.
 
+use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::config::SimConfig;
@@ -177,6 +184,7 @@ pub(crate) fn plan(
     request: &Value,
     grant: &AccessGrant,
     config: &SimConfig,
+    today: NaiveDate,
 ) -> Result<Plan, UpsError> {
     let shipment = request
         .pointer("/ShipmentRequest/Shipment")
@@ -243,6 +251,9 @@ pub(crate) fn plan(
     if is_return && ship_from.is_none() {
         return Err(rule("Shipment.ShipFrom is required for a return shipment"));
     }
+    if let Some(date) = text(shipment, "/ShipmentDate") {
+        check_shipment_date(date, today)?;
+    }
     check_payment(shipment, is_return, &may_use)?;
     let packages = check_packages(shipment, is_return, ship_from)?;
     let label_format = check_labels(request, shipment, return_service)?;
@@ -265,6 +276,24 @@ pub(crate) fn plan(
         from_lines: address_lines(ship_from.or_else(|| shipment.get("Shipper"))),
         to_lines: address_lines(shipment.get("ShipTo")),
     })
+}
+
+/// ShipmentDate: "User can send up to 7 days in the future with current date as day zero.
+/// Format: YYYYMMDD" — read as today (the simulator clock's UTC date) to today + 7.
+fn check_shipment_date(date: &str, today: NaiveDate) -> Result<(), UpsError> {
+    let parsed = NaiveDate::parse_from_str(date, "%Y%m%d").map_err(|_| {
+        rule(format!(
+            "Shipment.ShipmentDate {date} is not a date in the format YYYYMMDD"
+        ))
+    })?;
+    let days = (parsed - today).num_days();
+    if (0..=7).contains(&days) {
+        Ok(())
+    } else {
+        Err(rule(format!(
+            "Shipment.ShipmentDate {date} must be today or up to 7 days in the future"
+        )))
+    }
 }
 
 fn check_payment(
@@ -487,6 +516,16 @@ fn check_labels(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shipment_dates_run_from_today_to_seven_days_ahead() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert!(check_shipment_date("20261202", today).is_ok());
+        assert!(check_shipment_date("20261209", today).is_ok());
+        assert!(check_shipment_date("20261210", today).is_err());
+        assert!(check_shipment_date("20261201", today).is_err());
+        assert!(check_shipment_date("20261332", today).is_err());
+    }
 
     #[test]
     fn weights_are_read_to_the_hundredth() {

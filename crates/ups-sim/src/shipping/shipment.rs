@@ -132,7 +132,7 @@ fn create(
     check_query(query)?;
     check_json(headers)?;
     let request = validated_body(body)?;
-    let plan = rules::plan(&request, &grant, &state.config)?;
+    let plan = rules::plan(&request, &grant, &state.config, state.now().date_naive())?;
     issue(state, &grant, &plan)
 }
 

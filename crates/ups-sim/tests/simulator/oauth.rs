@@ -357,3 +357,23 @@ async fn access_tokens_expire_after_four_hours() {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.code(), "250002");
 }
+
+#[tokio::test]
+async fn debug_output_of_the_simulator_shows_no_secret_code_or_token() {
+    let harness = Harness::start().await;
+    let code = harness.pkce_code(demo::USERNAME).await;
+    let tokens = harness.user_tokens(demo::USERNAME).await;
+    let client = harness.client_token().await;
+    let shown = format!("{:?}", harness.running);
+    for secret in [
+        code.as_str(),
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+        client.as_str(),
+        demo::CLIENT_SECRET,
+        &ups_sim::s256_challenge(VERIFIER),
+    ] {
+        assert!(!shown.contains(secret), "Debug shows a secret: {shown}");
+    }
+    assert!(shown.contains("access_tokens: 2"), "{shown}");
+}

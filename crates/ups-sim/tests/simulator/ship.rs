@@ -14,7 +14,12 @@ async fn refused(request: &Value) -> Answer {
     let harness = Harness::start().await;
     let token = harness.client_token().await;
     let answer = harness.ship(&token, request).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(
+        answer.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        answer.messages()
+    );
     assert!(harness.simulator().ledger().is_empty());
     answer
 }
@@ -398,4 +403,39 @@ async fn a_single_package_object_is_read_as_a_one_element_list() {
     shipment(&mut request)["ShipFrom"]["Address"]["AddressLine"] = json!("30 Montgomery St");
     let answer = harness.ship(&token, &request).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_shipment_date_more_than_seven_days_ahead_is_refused() {
+    let mut request = print_return_request();
+    shipment(&mut request)["ShipmentDate"] = json!("20990101");
+    assert!(refused(&request).await.messages().contains("ShipmentDate"));
+}
+
+#[tokio::test]
+async fn a_print_return_label_without_label_specification_is_refused() {
+    let mut request = print_return_request();
+    request["ShipmentRequest"]
+        .as_object_mut()
+        .unwrap()
+        .remove("LabelSpecification");
+    assert!(
+        refused(&request)
+            .await
+            .messages()
+            .contains("LabelSpecification is required")
+    );
+}
+
+#[tokio::test]
+async fn label_delivery_email_on_a_print_return_label_is_refused() {
+    let mut request = print_return_request();
+    shipment(&mut request)["ShipmentServiceOptions"] =
+        json!({"LabelDelivery": {"EMail": {"EMailAddress": "jane@example.com"}}});
+    assert!(
+        refused(&request)
+            .await
+            .messages()
+            .contains("only LabelLinksIndicator")
+    );
 }
