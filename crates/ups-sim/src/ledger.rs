@@ -1,7 +1,6 @@
-//! What the simulator did: the ledger of issued shipments and the per-route call counters.
-//! Routes are named by the constants in [`route`], the names fault rules use too.
-
-use std::collections::BTreeMap;
+//! What the simulator did: the ledger of issued shipments and the per-route call counters
+//! (`sim_kit`'s [`Counters`], shared with the USPS simulator). Routes are named by the
+//! constants in [`route`], the names fault rules use too.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -51,50 +50,4 @@ pub struct LedgerEntry {
     pub voided_at: Option<DateTime<Utc>>,
 }
 
-/// Calls of one route (or one token grant type).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RouteCount {
-    /// Requests received.
-    pub calls: u64,
-    /// Responses with a status below 400.
-    pub ok: u64,
-    /// Responses with a status of 400 or more, injected faults included.
-    pub error: u64,
-}
-
-/// Call counters, by route name and by OAuth grant type.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counters {
-    /// By route name (see [`route`]).
-    pub routes: BTreeMap<String, RouteCount>,
-    /// Token and refresh requests by `grant_type` as sent (`client_credentials`,
-    /// `authorization_code`, `refresh_token`, or whatever unsupported value a client sent).
-    pub token_grants: BTreeMap<String, RouteCount>,
-    /// Fault rules applied.
-    pub faults_injected: u64,
-}
-
-impl Counters {
-    /// The counts of `route` (zero when it was never called).
-    pub fn route(&self, route: &str) -> RouteCount {
-        self.routes.get(route).copied().unwrap_or_default()
-    }
-
-    /// The counts of token requests with `grant_type`.
-    pub fn grant(&self, grant_type: &str) -> RouteCount {
-        self.token_grants
-            .get(grant_type)
-            .copied()
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn record(map: &mut BTreeMap<String, RouteCount>, name: &str, ok: bool) {
-        let count = map.entry(name.to_owned()).or_default();
-        count.calls += 1;
-        if ok {
-            count.ok += 1;
-        } else {
-            count.error += 1;
-        }
-    }
-}
+pub use sim_kit::counters::{Counters, RouteCount};

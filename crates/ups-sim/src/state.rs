@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use sim_kit::SimClock;
 
 use crate::config::SimConfig;
 use crate::fault::FaultRule;
@@ -100,7 +101,7 @@ pub(crate) struct ShipmentBook {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) config: SimConfig,
-    clock_offset: Mutex<Duration>,
+    clock: SimClock,
     oauth: Mutex<OAuthStore>,
     shipments: Mutex<ShipmentBook>,
     counters: Mutex<Counters>,
@@ -125,7 +126,7 @@ impl State {
     pub(crate) fn new(config: SimConfig) -> Self {
         Self {
             config,
-            clock_offset: Mutex::new(Duration::zero()),
+            clock: SimClock::default(),
             oauth: Mutex::new(OAuthStore::default()),
             shipments: Mutex::new(ShipmentBook {
                 ledger: Vec::new(),
@@ -138,11 +139,11 @@ impl State {
 
     /// The simulator clock: wall-clock UTC plus whatever [`State::advance_clock`] added.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *lock(&self.clock_offset)
+        self.clock.now()
     }
 
-    pub(crate) fn advance_clock(&self, by: Duration) {
-        *lock(&self.clock_offset) += by;
+    pub(crate) fn advance_clock(&self, by: std::time::Duration) {
+        self.clock.advance(by);
     }
 
     pub(crate) fn oauth(&self) -> MutexGuard<'_, OAuthStore> {

@@ -8,14 +8,12 @@
 //! | `ZPL` | ZPL II `^XA … ^XZ`: `^FO`/`^A0`/`^FD` text, `^GB` boxes, `^BC` Code 128 ([`zpl`]) |
 //!
 //! `EPL` and `SPL` are not drawn (the Ship route refuses them as not simulated). Text is the
-//! built-in 5×7 bitmap font ([`font`]) in the raster and ZPL's scalable font 0 in ZPL.
+//! 5×7 bitmap font of `sim_kit::font` in the raster and ZPL's scalable font 0 in ZPL.
 
-mod barcode;
-mod font;
 pub(crate) mod raster;
 pub(crate) mod zpl;
 
-pub(crate) use barcode::code128_modules;
+use sim_kit::code128;
 
 /// Label width in dots (4 in at 203 dpi).
 pub(crate) const WIDTH: i64 = 812;
@@ -116,7 +114,7 @@ fn fill(x: i64, y: i64, width: i64, height: i64) -> Element {
 
 /// The 4×6 label design.
 pub(crate) fn layout(content: &LabelContent) -> Result<Vec<Element>, RenderError> {
-    let modules = code128_modules(&content.tracking_number).ok_or(RenderError::Barcode)?;
+    let modules = code128::code_b(&content.tracking_number).ok_or(RenderError::Barcode)?;
     let mut elements = vec![
         fill(8, 8, WIDTH - 16, 4),
         fill(8, HEIGHT - 12, WIDTH - 16, 4),

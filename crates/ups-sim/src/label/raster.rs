@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::font;
+use sim_kit::font;
+
 use super::{Element, HEIGHT, RenderError, WIDTH};
 
 /// A black-and-white bitmap; `true` is black.
