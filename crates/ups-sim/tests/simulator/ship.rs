@@ -78,7 +78,18 @@ async fn a_print_return_label_is_issued_in_the_specs_answer_shape() {
         .await
         .unwrap();
     assert_eq!(over_http[0]["shipper_number"], demo::SHIPPER_NUMBER);
-    assert_eq!(harness.simulator().counters().route("ship").ok, 1);
+    let counters: Value = harness
+        .http
+        .get(harness.url("/__sim/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counters["routes"]["ship"]["ok"], 1);
+    assert_eq!(counters["routes"]["token"]["ok"], 1);
+    assert_eq!(counters["token_grants"]["client_credentials"]["calls"], 1);
 }
 
 #[tokio::test]
