@@ -16,8 +16,12 @@
 //! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults` | [`admin`] |
 //!
 //! Ship bodies are validated against the spec's own `SHIPRequestWrapper` schema
-//! ([`shipping::schema`]: unknown fields, required fields, enums, lengths and patterns), then
-//! against the rules the spec states in prose ([`shipping::rules`]). Test data comes from
+//! ([`shipping::schema`]: unknown fields, required fields, types, enums, lengths, patterns and
+//! occurrence limits), then against the rules the spec states in prose ([`shipping::rules`]).
+//! Labels are GIF or ZPL: the spec gives `PNG` only in the answer's description, where it says
+//! "Only EPL, SPL, ZPL and GIF are currently supported", so a `PNG` request is refused as
+//! invalid, not as unsimulated. The clock, counters, Code 128 and the label font come from
+//! `sim_kit`, shared with the USPS simulator. Test data comes from
 //! [`SimConfig`] (default: [`demo`]). Every shipment is recorded in the
 //! [ledger](Simulator::ledger), calls are [counted](Simulator::counters) per route, faults
 //! are injected at runtime ([`fault`]), and the clock can be moved forward

@@ -1,5 +1,5 @@
 //! The rules Shipping.yaml states in prose, checked after the schema has passed, and the
-//! [`Plan`] of what to issue. Each rule cites the description it comes from.
+//! `Plan` of what to issue. Each rule cites the description it comes from.
 //!
 //! Checked: `RequestOption`, `ReturnService.Code`, the ShipperNumber and BillShipper account
 //! against the token, `Service.Code` (listed values; not-for-returns codes), `ShipFrom` for

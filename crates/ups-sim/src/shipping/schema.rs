@@ -20,7 +20,7 @@
 //!
 //! One leniency, the spec's own: its examples send a single object (or a single string) where
 //! the schema declares an array (`"Package": {…}`, `"AddressLine": "…"`), as UPS's JSON API
-//! accepts. Before validating, [`normalize`] wraps such a value in a one-element array, walking
+//! accepts. Before validating, `normalize` wraps such a value in a one-element array, walking
 //! the instance beside the schema.
 
 use std::sync::LazyLock;

@@ -1,6 +1,6 @@
 //! `POST /api/shipments/{version}/ship` (Shipping.yaml `Shipment`).
 //!
-//! In order: the version ([`super::check_version`]), the bearer token (401 `250002`), the
+//! In order: the version (`check_version`), the bearer token (401 `250002`), the
 //! transaction headers, the query parameter `additionaladdressvalidation` ("Valid Values:
 //! city"), `Content-Type: application/json`, the body against the spec's `SHIPRequestWrapper`
 //! ([`super::schema`]; every violation listed, code `10002`, naming the field), then the prose

@@ -377,3 +377,55 @@ async fn debug_output_of_the_simulator_shows_no_secret_code_or_token() {
     }
     assert!(shown.contains("access_tokens: 2"), "{shown}");
 }
+
+/// The property names of `schema` in one of the OAuth files under `spec/`.
+fn schema_fields(file: &str, schema: &str) -> Vec<String> {
+    let path = format!("{}/spec/{file}", env!("CARGO_MANIFEST_DIR"));
+    let spec: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut fields: Vec<String> = spec["components"]["schemas"][schema]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    fields.sort();
+    fields
+}
+
+fn body_fields(body: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+    fields.sort();
+    fields
+}
+
+#[tokio::test]
+async fn token_answers_carry_exactly_the_fields_of_their_schemas() {
+    let harness = Harness::start().await;
+    let tokens = harness.user_tokens(demo::USERNAME).await;
+    assert_eq!(
+        body_fields(&tokens),
+        schema_fields("OAuthAuthCode.yaml", "generateTokenSuccessResponse")
+    );
+    let refreshed = harness
+        .refresh(tokens["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        body_fields(&refreshed.body),
+        schema_fields("OAuthAuthCode.yaml", "refreshTokenSuccessResponse")
+    );
+    let client = harness
+        .oauth_post(
+            "/security/v1/oauth/token",
+            Some((demo::CLIENT_ID, demo::CLIENT_SECRET)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(
+        body_fields(&client.body),
+        schema_fields("OAuthClientCredentials.yaml", "tokenSuccessResponse")
+    );
+    let refused = harness.refresh("unknown").await;
+    assert_eq!(body_fields(&refused.body), vec!["response".to_owned()]);
+    assert!(refused.body["response"]["errors"][0]["code"].is_string());
+    assert!(refused.body["response"]["errors"][0]["message"].is_string());
+}
