@@ -1,0 +1,231 @@
+//! The UPS OAuth token grants (OAuthClientCredentials.yaml, OAuthAuthCode.yaml): form bodies
+//! (`application/x-www-form-urlencoded`) and the `tokenSuccessResponse` /
+//! `generateTokenSuccessResponse` / `refreshTokenSuccessResponse` replies.
+//!
+//! | grant | path | authentication | body |
+//! |---|---|---|---|
+//! | client credentials | `/security/v1/oauth/token` | Basic (client id, secret) | `grant_type=client_credentials` |
+//! | authorization code, PKCE | `/security/v1/oauth/token` | none ("the BASIC Authorization header should **not** be included") | `grant_type=authorization_code`, `code`, `redirect_uri`, `code_verifier`, `client_id` |
+//! | authorization code, plain | `/security/v1/oauth/token` | Basic | `grant_type=authorization_code`, `code`, `redirect_uri` |
+//! | refresh | `/security/v1/oauth/refresh` | Basic | `grant_type=refresh_token`, `refresh_token` |
+//!
+//! The replies carry numbers as strings (`"expires_in": "14399"`); both forms are read.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+
+use crate::client::HttpClient;
+use crate::error::{self, Error, Operation};
+
+pub(crate) const TOKEN_PATH: &str = "/security/v1/oauth/token";
+pub(crate) const REFRESH_PATH: &str = "/security/v1/oauth/refresh";
+pub(crate) const AUTHORIZE_PATH: &str = "/security/v1/oauth/authorize";
+
+/// An app's client id and secret.
+pub(crate) struct AppCredentials<'a> {
+    pub(crate) client_id: &'a str,
+    pub(crate) client_secret: &'a SecretString,
+}
+
+/// One token request. Secrets are exposed only when the body is written.
+pub(crate) enum Grant<'a> {
+    ClientCredentials(AppCredentials<'a>),
+    AuthorizationCode {
+        code: &'a str,
+        redirect_uri: &'a str,
+        app: AppCredentials<'a>,
+        /// With a verifier the exchange is PKCE: `client_id` and `code_verifier` in the body,
+        /// no Basic header.
+        verifier: Option<&'a SecretString>,
+    },
+    Refresh {
+        refresh_token: &'a SecretString,
+        app: AppCredentials<'a>,
+    },
+}
+
+impl Grant<'_> {
+    pub(crate) fn operation(&self) -> Operation {
+        match self {
+            Grant::ClientCredentials(_) => Operation::Token,
+            Grant::AuthorizationCode { .. } => Operation::CodeExchange,
+            Grant::Refresh { .. } => Operation::Refresh,
+        }
+    }
+
+    pub(crate) fn path(&self) -> &'static str {
+        match self {
+            Grant::Refresh { .. } => REFRESH_PATH,
+            _ => TOKEN_PATH,
+        }
+    }
+
+    /// The app whose Basic credentials go in the `Authorization` header, if any.
+    pub(crate) fn basic(&self) -> Option<&AppCredentials<'_>> {
+        match self {
+            Grant::ClientCredentials(app) | Grant::Refresh { app, .. } => Some(app),
+            Grant::AuthorizationCode {
+                app,
+                verifier: None,
+                ..
+            } => Some(app),
+            Grant::AuthorizationCode {
+                verifier: Some(_), ..
+            } => None,
+        }
+    }
+
+    /// The form body, as a secret (it may hold a code, a verifier or a refresh token).
+    pub(crate) fn body(&self) -> SecretString {
+        let pairs: Vec<(&str, &str)> = match self {
+            Grant::ClientCredentials(_) => vec![("grant_type", "client_credentials")],
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                app,
+                verifier,
+            } => {
+                let mut pairs = vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", *code),
+                    ("redirect_uri", *redirect_uri),
+                ];
+                if let Some(verifier) = verifier {
+                    pairs.push(("code_verifier", verifier.expose_secret()));
+                    pairs.push(("client_id", app.client_id));
+                }
+                pairs
+            }
+            Grant::Refresh { refresh_token, .. } => vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.expose_secret()),
+            ],
+        };
+        // Pairs of strings always encode.
+        SecretString::from(serde_urlencoded::to_string(pairs).unwrap_or_default())
+    }
+}
+
+fn flexible_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flexible {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Flexible>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Flexible::Number(n)) => Ok(Some(n)),
+        Some(Flexible::Text(text)) if text.trim().is_empty() => Ok(None),
+        Some(Flexible::Text(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: Option<String>,
+    #[serde(default, deserialize_with = "flexible_seconds")]
+    expires_in: Option<u64>,
+    refresh_token: Option<String>,
+    #[serde(default, deserialize_with = "flexible_seconds")]
+    refresh_token_expires_in: Option<u64>,
+}
+
+/// Tokens a grant issued. No `Debug`: it holds secrets.
+pub(crate) struct IssuedTokens {
+    pub(crate) access_token: SecretString,
+    pub(crate) access_expires_at: DateTime<Utc>,
+    pub(crate) refresh: Option<(SecretString, Option<DateTime<Utc>>)>,
+}
+
+fn after(now: DateTime<Utc>, seconds: u64) -> DateTime<Utc> {
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    now.checked_add_signed(chrono::Duration::seconds(seconds))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Reads a successful token reply. `expires_in` is required: the specs give no default
+/// lifetime.
+pub(crate) fn parse(
+    operation: Operation,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens, Error> {
+    let reply: TokenResponse = serde_json::from_slice(body).map_err(|error| {
+        Error::malformed(operation, format!("token reply: {}", json_problem(&error)))
+    })?;
+    if let Some(kind) = &reply.token_type {
+        if !kind.eq_ignore_ascii_case("bearer") {
+            return Err(Error::malformed(
+                operation,
+                format!("token_type {kind:?} is not Bearer"),
+            ));
+        }
+    }
+    if reply.access_token.trim().is_empty() {
+        return Err(Error::malformed(operation, "empty access_token"));
+    }
+    let lifetime = reply
+        .expires_in
+        .ok_or_else(|| Error::malformed(operation, "token reply without expires_in"))?;
+    Ok(IssuedTokens {
+        access_token: SecretString::from(reply.access_token),
+        access_expires_at: after(now, lifetime),
+        refresh: reply.refresh_token.filter(|t| !t.is_empty()).map(|token| {
+            (
+                SecretString::from(token),
+                reply.refresh_token_expires_in.map(|s| after(now, s)),
+            )
+        }),
+    })
+}
+
+/// What kind of JSON failure it was, without quoting the input (a token reply holds secrets).
+fn json_problem(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "not the documented token response",
+        serde_json::error::Category::Eof => "cut short",
+    }
+}
+
+/// Runs one grant against `base_url`.
+pub(crate) async fn request(
+    http: &HttpClient,
+    base_url: &str,
+    grant: &Grant<'_>,
+) -> Result<IssuedTokens, Error> {
+    let operation = grant.operation();
+    let url = format!("{base_url}{}", grant.path());
+    let body = grant.body();
+    let basic = grant.basic();
+    let reply = http
+        .send(operation, |client| {
+            let request = client
+                .post(&url)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .header(reqwest::header::ACCEPT, "application/json")
+                .body(body.expose_secret().to_owned());
+            match basic {
+                Some(app) => {
+                    request.basic_auth(app.client_id, Some(app.client_secret.expose_secret()))
+                }
+                None => request,
+            }
+        })
+        .await?;
+    if !reply.status.is_success() {
+        return Err(error::from_reply(operation, &reply));
+    }
+    parse(operation, &reply.body, Utc::now())
+}
