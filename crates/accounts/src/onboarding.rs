@@ -23,9 +23,10 @@ use std::fmt;
 
 use carrier::{
     AccountDetails, Carrier, CarrierError, Credentials, OAuthConnection, OAuthOnboarding,
-    ValidationErrors,
+    PkceVerifier, ValidationErrors,
 };
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, Row, Transaction};
@@ -158,6 +159,21 @@ impl AccountService {
         .await?;
         tx.commit().await?;
         Ok(expires_at)
+    }
+
+    /// The PKCE verifier (RFC 7636) of the sign-in started with `state`: derived from the state
+    /// under the vault's key rather than stored, so it is bound to that one sign-in, never
+    /// sits in the database, and cannot be computed by whoever sees the state (it travels
+    /// through the browser and the carrier; the verifier only in our code exchange).
+    pub fn pkce_verifier(&self, state: &str) -> PkceVerifier {
+        use base64::Engine;
+        let bytes = self
+            .keyring
+            .derive(b"backhaul/oauth-pkce-verifier/v1", state.as_bytes());
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..]);
+        // 32 bytes are 43 base64url characters: always a valid verifier.
+        PkceVerifier::from_stored(SecretString::from(encoded))
+            .unwrap_or_else(PkceVerifier::generate)
     }
 
     /// Consumes a callback's state exactly once; says whether it was unknown, expired or

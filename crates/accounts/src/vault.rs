@@ -164,6 +164,20 @@ impl MasterKeyring {
         format!("sha256:{}", hex::encode(&digest[..16]))
     }
 
+    /// A secret derived from `input` for one `domain` (HMAC-SHA-256 under the fingerprint key,
+    /// domain-separated): what only this deployment can compute from a public value, so it
+    /// need not be stored.
+    pub fn derive(&self, domain: &[u8], input: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.fingerprint_key[..])
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(domain);
+        mac.update(&[0]);
+        mac.update(input);
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
+    }
+
     /// Wraps a fresh data key under the primary master key, bound to `context`.
     pub fn new_data_key(
         &self,

@@ -379,7 +379,12 @@ pub(crate) fn scrub(error: CarrierError, secrets: &[(&str, String)]) -> CarrierE
             carrier,
             message: clean(message),
         },
-        other @ (CarrierError::Validation(_) | CarrierError::RateLimited { .. }) => other,
+        CarrierError::LabelInUse { carrier, message } => CarrierError::LabelInUse {
+            carrier,
+            message: clean(message),
+        },
+        // Validation, RateLimited, NotSupported: no carrier text in them.
+        other => other,
     }
 }
 

@@ -46,6 +46,7 @@ mod account;
 mod client;
 mod credential;
 mod error;
+mod form;
 mod oauth;
 mod v3;
 mod webtools;
@@ -61,7 +62,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use carrier::{
     AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
-    IdempotencyKey, LabelFormat, OAuthOnboarding, ReturnLabel, ReturnLabelRequest, ServiceInfo,
+    IdempotencyKey, LabelDelivery, OAuthOnboarding, ReturnLabel, ReturnLabelRequest, ServiceInfo,
     TokenCache, ValidatedAccount, ValidationErrors,
 };
 use chrono::Utc;
@@ -264,6 +265,7 @@ impl UspsCarrier {
             receipt: reply.receipt,
             warnings,
             carrier_idempotency_key: Some(key.to_string()),
+            carrier_reference: None,
             created_at: Utc::now(),
         })
     }
@@ -323,6 +325,7 @@ impl UspsCarrier {
             warnings,
             // Web Tools has no idempotency key.
             carrier_idempotency_key: None,
+            carrier_reference: None,
             created_at: Utc::now(),
         })
     }
@@ -421,6 +424,7 @@ impl Carrier for UspsCarrier {
                     .map(|(code, _)| *code)
                     .collect(),
                 label_formats: webtools::label::LABEL_FORMATS.to_vec(),
+                label_deliveries: vec![LabelDelivery::Download],
                 receipts: true,
                 idempotent_create: false,
                 cancellable: false,
@@ -435,7 +439,8 @@ impl Carrier for UspsCarrier {
                 .iter()
                 .map(|service| service.info.code)
                 .collect(),
-            label_formats: LabelFormat::ALL.to_vec(),
+            label_formats: v3::label::LABEL_FORMATS.to_vec(),
+            label_deliveries: vec![LabelDelivery::Download],
             receipts: true,
             idempotent_create: true,
             cancellable: false,
@@ -444,6 +449,20 @@ impl Carrier for UspsCarrier {
             // `ship_date` only earns a warning). The Web Tools window is kept so a USPS request
             // means the same thing on both APIs.
             ship_date_days_ahead: webtools::label::SHIP_DATE_DAYS_AHEAD,
+        }
+    }
+
+    fn account_schema(&self) -> serde_json::Value {
+        form::account_schema()
+    }
+
+    /// "Login with USPS" when a platform app is configured, the merchant's own app, and the
+    /// Web Tools user ID of accounts still on that API.
+    fn onboarding(&self) -> &'static [&'static str] {
+        if self.onboarding.is_some() {
+            &["oauth", "own_app", "webtools"]
+        } else {
+            &["own_app", "webtools"]
         }
     }
 
@@ -556,7 +575,11 @@ mod tests {
         );
         assert_eq!(
             capabilities.label_formats,
-            vec![LabelFormat::Pdf, LabelFormat::Tif, LabelFormat::Zpl]
+            vec![
+                carrier::LabelFormat::Pdf,
+                carrier::LabelFormat::Tif,
+                carrier::LabelFormat::Zpl
+            ]
         );
         assert!(capabilities.receipts);
         assert!(!capabilities.idempotent_create && !capabilities.cancellable);

@@ -7,7 +7,10 @@
 //! both tokens (USPS revokes the old refresh token) and keeps every other field.
 
 use async_trait::async_trait;
-use carrier::{AccountPrefill, CarrierError, Credentials, OAuthConnection, OAuthOnboarding};
+use carrier::{
+    AccountPrefill, CarrierError, Credentials, OAuthConnection, OAuthOnboarding, PkceChallenge,
+    PkceVerifier,
+};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -112,7 +115,12 @@ impl UspsOAuth {
 
 #[async_trait]
 impl OAuthOnboarding for UspsOAuth {
-    fn authorize_url(&self, state: &str) -> Result<Url, CarrierError> {
+    /// USPS's OAuth 2.0 API 3.0.5 (`oauth2.yaml`) lists no PKCE parameters, and its
+    /// `AuthorizationCodeCredentials` body is `additionalProperties: false`, so a
+    /// `code_verifier` would be refused by the spec as written: the challenge and verifier the
+    /// server made for this sign-in are not sent to USPS yet. The sign-in's state stays bound
+    /// to its tenant, single use and short lived on our side.
+    fn authorize_url(&self, state: &str, _challenge: &PkceChallenge) -> Result<Url, CarrierError> {
         let mut url = self.authorize_url.clone();
         url.query_pairs_mut()
             .append_pair("client_id", &self.app.client_id)
@@ -123,7 +131,11 @@ impl OAuthOnboarding for UspsOAuth {
         Ok(url)
     }
 
-    async fn exchange_code(&self, code: &str) -> Result<OAuthConnection, CarrierError> {
+    async fn exchange_code(
+        &self,
+        code: &str,
+        _verifier: &PkceVerifier,
+    ) -> Result<OAuthConnection, CarrierError> {
         let tokens = self
             .grant(v3::oauth::Grant::AuthorizationCode {
                 code,
@@ -241,7 +253,7 @@ mod tests {
         let url = carrier
             .onboarding()
             .unwrap()
-            .authorize_url("st ate&=1")
+            .authorize_url("st ate&=1", &PkceVerifier::generate().challenge())
             .unwrap();
         assert!(
             url.as_str()

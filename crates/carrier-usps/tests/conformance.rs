@@ -8,9 +8,26 @@ mod support;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use carrier::conformance::{Fixture, run_all};
+use carrier::conformance::{AfterCommit, Fixture, run_all};
 use carrier::{Carrier, CredentialsInput, ReturnLabelInput};
-use usps_sim::{RunningSimulator, demo};
+use usps_sim::{Fault, FaultRule, RunningSimulator, demo};
+
+/// Arms `how` once on the simulator's `route`.
+fn fail_after_commit(simulator: &RunningSimulator, route: &str, how: AfterCommit) {
+    let fault = match how {
+        AfterCommit::MalformedBody => Fault::Malformed,
+        AfterCommit::ConnectionReset => Fault::ResetAfterCommit,
+    };
+    simulator
+        .simulator
+        .try_inject(FaultRule {
+            route: route.to_owned(),
+            fault,
+            times: Some(1),
+            probability: None,
+        })
+        .unwrap();
+}
 
 struct UspsFixture {
     simulator: RunningSimulator,
@@ -41,6 +58,15 @@ impl Fixture for UspsFixture {
 
     async fn labels_issued(&self) -> usize {
         self.simulator.simulator.ledger().len()
+    }
+
+    async fn fail_next_label_after_commit(&self, how: AfterCommit) {
+        fail_after_commit(&self.simulator, "return-label", how);
+    }
+
+    /// USPS returns labels cannot be voided; the suite never asks.
+    async fn is_voided(&self, _tracking_number: &str) -> bool {
+        false
     }
 }
 
@@ -84,6 +110,15 @@ impl Fixture for WebToolsFixture {
 
     async fn labels_issued(&self) -> usize {
         self.simulator.simulator.ledger().len()
+    }
+
+    async fn fail_next_label_after_commit(&self, how: AfterCommit) {
+        fail_after_commit(&self.simulator, "webtools", how);
+    }
+
+    /// USPS returns labels cannot be voided; the suite never asks.
+    async fn is_voided(&self, _tracking_number: &str) -> bool {
+        false
     }
 }
 

@@ -7,6 +7,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
+use carrier::PkceVerifier;
 use carrier::{AccountInput, Carrier, Credentials, ErrorKind, OAuthConnection, OAuthOnboarding};
 use carrier_usps::{PlatformApp, UspsCarrier};
 use secrecy::{ExposeSecret, SecretString};
@@ -48,7 +49,9 @@ async fn consent(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let authorize = hooks.authorize_url(state).unwrap();
+    let authorize = hooks
+        .authorize_url(state, &PkceVerifier::generate().challenge())
+        .unwrap();
     let page = browser
         .get(authorize.clone())
         .send()
@@ -92,7 +95,10 @@ async fn connect(carrier: &UspsCarrier) -> OAuthConnection {
     let hooks = carrier.oauth().unwrap();
     let query = consent(hooks, "state-123", demo::USERNAME).await;
     assert_eq!(query["state"], "state-123");
-    hooks.exchange_code(&query["code"]).await.unwrap()
+    hooks
+        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .await
+        .unwrap()
 }
 
 /// The prefilled details completed by the merchant (the return address).
@@ -206,7 +212,7 @@ async fn an_unknown_authorization_code_is_unauthenticated() {
     let error = carrier
         .oauth()
         .unwrap()
-        .exchange_code("NOTACODE")
+        .exchange_code("NOTACODE", &PkceVerifier::generate())
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unauthenticated, "{error:?}");
@@ -218,8 +224,14 @@ async fn an_authorization_code_is_single_use() {
     let carrier = platform_carrier(&sim);
     let hooks = carrier.oauth().unwrap();
     let query = consent(hooks, "once", demo::USERNAME).await;
-    hooks.exchange_code(&query["code"]).await.unwrap();
-    let replay = hooks.exchange_code(&query["code"]).await.unwrap_err();
+    hooks
+        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .await
+        .unwrap();
+    let replay = hooks
+        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .await
+        .unwrap_err();
     assert_eq!(replay.kind(), ErrorKind::Unauthenticated);
 }
 

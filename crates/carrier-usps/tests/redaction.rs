@@ -157,7 +157,11 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         .build()
         .unwrap();
     let page = browser
-        .get(hooks.authorize_url("s").unwrap())
+        .get(
+            hooks
+                .authorize_url("s", &carrier::PkceVerifier::generate().challenge())
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap()
@@ -192,7 +196,10 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         .unwrap()
         .1
         .into_owned();
-    let connection = hooks.exchange_code(&code).await.unwrap();
+    let connection = hooks
+        .exchange_code(&code, &carrier::PkceVerifier::generate())
+        .await
+        .unwrap();
     printed.push(format!("{connection:?}"));
     let renewed = hooks.refresh(&connection.credentials).await.unwrap();
     printed.push(format!("{renewed:?}"));

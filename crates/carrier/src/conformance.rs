@@ -14,8 +14,8 @@ use secrecy::ExposeSecret;
 
 use crate::{
     AccountContext, AccountInput, Carrier, CarrierError, CredentialsInput, ErrorKind,
-    IdempotencyKey, LabelFormat, ReturnLabel, ReturnLabelInput, ReturnLabelRequest, ServiceCode,
-    ValidatedAccount,
+    IdempotencyKey, LabelFormat, LabelToVoid, ReturnLabel, ReturnLabelInput, ReturnLabelRequest,
+    ServiceCode, ValidatedAccount,
 };
 
 /// What a plugin's test gives the suite.
@@ -35,6 +35,23 @@ pub trait Fixture: Send + Sync {
 
     /// How many labels the carrier has issued so far (the simulator's ledger).
     async fn labels_issued(&self) -> usize;
+
+    /// Makes the carrier's next label reply fail *after* the label was made (the simulator's
+    /// `malformed` or `reset_after_commit` fault on its label route, once).
+    async fn fail_next_label_after_commit(&self, how: AfterCommit);
+
+    /// Whether the carrier considers a label voided (the simulator's ledger); only asked of
+    /// carriers whose capabilities say they can void.
+    async fn is_voided(&self, tracking_number: &str) -> bool;
+}
+
+/// How a label reply fails after the carrier made the label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterCommit {
+    /// The reply's body is cut short: unreadable.
+    MalformedBody,
+    /// The connection is reset mid-reply.
+    ConnectionReset,
 }
 
 /// Runs every conformance check.
@@ -49,6 +66,8 @@ pub async fn run_all(fixture: &dyn Fixture) {
     unknown_service_is_refused_before_sending(fixture).await;
     invalid_parcel_is_refused_before_sending(fixture).await;
     refused_credentials_are_unauthenticated(fixture).await;
+    failures_after_the_label_was_made_keep_the_error_contract(fixture).await;
+    voids_where_the_carrier_can(fixture).await;
 }
 
 fn validated(fixture: &dyn Fixture) -> ValidatedAccount {
@@ -127,6 +146,62 @@ pub fn describes_itself(fixture: &dyn Fixture) {
             codes.contains(offered),
             "capability lists unknown service {offered}"
         );
+        assert!(
+            offered.starts_with(&format!("{id}_")),
+            "service codes start with the carrier's id: {offered}"
+        );
+    }
+    assert!(!capabilities.label_deliveries.is_empty());
+    assert!(
+        !carrier.onboarding().is_empty(),
+        "the carrier says how accounts connect"
+    );
+    describes_its_account_form(fixture);
+}
+
+/// The account schema is a JSON Schema object of `details` and `credentials` that names every
+/// detail the plugin keeps and marks every secret `writeOnly`.
+fn describes_its_account_form(fixture: &dyn Fixture) {
+    let schema = fixture.carrier().account_schema();
+    assert_eq!(schema["type"], "object", "{schema}");
+    let details = &schema["properties"]["details"];
+    let credentials = &schema["properties"]["credentials"];
+    assert_eq!(details["type"], "object", "details schema: {schema}");
+    assert!(credentials.is_object(), "credentials schema: {schema}");
+    let (input, _) = fixture.account();
+    for key in input.as_object().into_iter().flatten().map(|(key, _)| key) {
+        assert!(
+            details["properties"].get(key).is_some(),
+            "the account schema describes details.{key}"
+        );
+    }
+    // A secret may be typed in the details (USPS's EPS account number) or the credentials;
+    // either way the schema marks it `writeOnly`.
+    let account = validated(fixture);
+    let text = schema.to_string();
+    for secret in account.credentials.secret_names() {
+        let described = find_property(&schema, secret)
+            .unwrap_or_else(|| panic!("the account schema describes the secret {secret}: {text}"));
+        assert_eq!(
+            described["writeOnly"], true,
+            "the secret {secret} is writeOnly"
+        );
+    }
+}
+
+/// The schema of property `name` anywhere under `schema` (through `oneOf` and the like).
+fn find_property<'a>(schema: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    match schema {
+        serde_json::Value::Object(map) => {
+            if let Some(found) = map.get("properties").and_then(|p| p.get(name)) {
+                return Some(found);
+            }
+            map.values().find_map(|value| find_property(value, name))
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().find_map(|value| find_property(value, name))
+        }
+        _ => None,
     }
 }
 
@@ -345,4 +420,86 @@ pub async fn refused_credentials_are_unauthenticated(fixture: &dyn Fixture) {
             "secret {name} leaked into the error"
         );
     }
+}
+
+/// A label reply lost after the carrier made the label is `OutcomeUnknown` — never `Protocol`
+/// or `Validation`, which would let the server release the key and buy a second label (the
+/// contract on [`CarrierError`]).
+pub async fn failures_after_the_label_was_made_keep_the_error_contract(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let service = fixture
+        .carrier()
+        .capabilities(Some(&account.details))
+        .services[0];
+    for how in [AfterCommit::MalformedBody, AfterCommit::ConnectionReset] {
+        let before = fixture.labels_issued().await;
+        fixture.fail_next_label_after_commit(how).await;
+        let error = buy(
+            fixture,
+            &account,
+            &fixture.request(service),
+            &unique_key("lost"),
+        )
+        .await
+        .expect_err("the reply was lost");
+        assert!(
+            error.may_follow_a_sent_purchase(),
+            "{how:?}: {error:?} may not follow a sent purchase"
+        );
+        assert_eq!(
+            error.kind(),
+            ErrorKind::OutcomeUnknown,
+            "{how:?}: {error:?}"
+        );
+        assert_eq!(
+            fixture.labels_issued().await,
+            before + 1,
+            "{how:?}: the carrier made the label"
+        );
+    }
+}
+
+/// A carrier that can void does (once); one that cannot says `NotSupported`.
+pub async fn voids_where_the_carrier_can(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let carrier = fixture.carrier();
+    let capabilities = carrier.capabilities(Some(&account.details));
+    let service = capabilities.services[0];
+    let label = buy(
+        fixture,
+        &account,
+        &fixture.request(service),
+        &unique_key("void"),
+    )
+    .await
+    .unwrap();
+    let context = AccountContext {
+        id: "sa_conformance",
+        details: &account.details,
+        credentials: &account.credentials,
+    };
+    let to_void = LabelToVoid {
+        tracking_number: &label.tracking_number,
+        carrier_reference: label.carrier_reference.as_deref(),
+        service: &label.service,
+    };
+    let outcome = carrier.void_label(context, &to_void).await;
+    if !capabilities.cancellable {
+        let error = outcome.expect_err("a carrier that cannot void says so");
+        assert_eq!(error.kind(), ErrorKind::NotSupported, "{error:?}");
+        return;
+    }
+    outcome.unwrap_or_else(|error| panic!("void: {error}"));
+    assert!(
+        fixture.is_voided(label.tracking_number.as_str()).await,
+        "the carrier voided the label"
+    );
+    let again = carrier
+        .void_label(context, &to_void)
+        .await
+        .expect_err("a voided label cannot be voided again");
+    assert!(
+        matches!(again.kind(), ErrorKind::Rejected | ErrorKind::LabelInUse),
+        "{again:?}"
+    );
 }

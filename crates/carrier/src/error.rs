@@ -138,6 +138,7 @@ pub struct CarrierMessage {
 /// How a caller should react to a [`CarrierError`]; stable names for logs, metrics and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     Validation,
     Unauthenticated,
@@ -146,6 +147,8 @@ pub enum ErrorKind {
     Unavailable,
     OutcomeUnknown,
     Protocol,
+    NotSupported,
+    LabelInUse,
 }
 
 impl ErrorKind {
@@ -158,13 +161,26 @@ impl ErrorKind {
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::OutcomeUnknown => "outcome_unknown",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::NotSupported => "not_supported",
+            ErrorKind::LabelInUse => "label_in_use",
         }
     }
 }
 
 /// A carrier call that did not produce a label, classified. Messages never contain secrets or
 /// URLs with credentials: plugins build them from redacted parts only.
+///
+/// ## The contract after a request left
+///
+/// Once a label purchase may have reached the carrier (anything after the connection was made),
+/// a plugin returns only what the carrier *said* (`Rejected`, `Unauthenticated`, `RateLimited`,
+/// `Unavailable` where the carrier's protocol states it did nothing) or `OutcomeUnknown`; never
+/// `Validation` (our input is checked before sending) and never `Protocol` (a reply we cannot
+/// read after sending may hide a bought label). [`CarrierError::may_follow_a_sent_purchase`]
+/// states the rule, the conformance suite checks every plugin against it, and the server keeps
+/// the idempotency key of any other error as if the outcome were unknown.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum CarrierError {
     /// The input is wrong before anything was sent; each error names its field.
     #[error("invalid request: {0}")]
@@ -209,9 +225,25 @@ pub enum CarrierError {
         message: String,
     },
 
-    /// The carrier replied with something we could not understand.
+    /// The carrier replied with something we could not understand. Only before a purchase was
+    /// sent, or on calls that buy nothing (tokens, voids): see the contract above.
     #[error("{carrier}: malformed reply: {message}")]
     Protocol {
+        carrier: &'static str,
+        message: String,
+    },
+
+    /// The carrier cannot do this at all (void a pay-on-use label, deliver by QR code).
+    #[error("{carrier} does not support {operation}")]
+    NotSupported {
+        carrier: &'static str,
+        operation: &'static str,
+    },
+
+    /// The carrier refused to void the label because it is already in its network (scanned or
+    /// picked up).
+    #[error("{carrier}: the label is in use: {message}")]
+    LabelInUse {
         carrier: &'static str,
         message: String,
     },
@@ -238,7 +270,22 @@ impl CarrierError {
             CarrierError::Unavailable { .. } => ErrorKind::Unavailable,
             CarrierError::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
             CarrierError::Protocol { .. } => ErrorKind::Protocol,
+            CarrierError::NotSupported { .. } => ErrorKind::NotSupported,
+            CarrierError::LabelInUse { .. } => ErrorKind::LabelInUse,
         }
+    }
+
+    /// Whether a plugin may return this error for a label purchase whose request may have
+    /// reached the carrier (see the contract on [`CarrierError`]).
+    pub fn may_follow_a_sent_purchase(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::Rejected
+                | ErrorKind::Unauthenticated
+                | ErrorKind::RateLimited
+                | ErrorKind::Unavailable
+                | ErrorKind::OutcomeUnknown
+        )
     }
 
     /// Whether sending the same request again (with the same idempotency key) is the right move.

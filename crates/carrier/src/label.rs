@@ -77,17 +77,20 @@ pub struct ServiceInfo {
 /// The image format of a label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[non_exhaustive]
 pub enum LabelFormat {
     Pdf,
     Png,
+    Gif,
     Tif,
     Zpl,
 }
 
 impl LabelFormat {
-    pub const ALL: [LabelFormat; 4] = [
+    pub const ALL: [LabelFormat; 5] = [
         LabelFormat::Pdf,
         LabelFormat::Png,
+        LabelFormat::Gif,
         LabelFormat::Tif,
         LabelFormat::Zpl,
     ];
@@ -96,11 +99,12 @@ impl LabelFormat {
         match raw.trim().to_ascii_uppercase().as_str() {
             "PDF" => Ok(LabelFormat::Pdf),
             "PNG" => Ok(LabelFormat::Png),
+            "GIF" => Ok(LabelFormat::Gif),
             "TIF" | "TIFF" => Ok(LabelFormat::Tif),
             "ZPL" => Ok(LabelFormat::Zpl),
             _ => Err(ValidationErrors::single(
                 field,
-                "must be one of PDF, PNG, TIF, ZPL",
+                "must be one of PDF, PNG, GIF, TIF, ZPL",
             )),
         }
     }
@@ -109,6 +113,7 @@ impl LabelFormat {
         match self {
             LabelFormat::Pdf => "PDF",
             LabelFormat::Png => "PNG",
+            LabelFormat::Gif => "GIF",
             LabelFormat::Tif => "TIF",
             LabelFormat::Zpl => "ZPL",
         }
@@ -119,6 +124,7 @@ impl LabelFormat {
         match self {
             LabelFormat::Pdf => "application/pdf",
             LabelFormat::Png => "image/png",
+            LabelFormat::Gif => "image/gif",
             LabelFormat::Tif => "image/tiff",
             LabelFormat::Zpl => "application/x-zpl",
         }
@@ -128,6 +134,7 @@ impl LabelFormat {
         match self {
             LabelFormat::Pdf => "pdf",
             LabelFormat::Png => "png",
+            LabelFormat::Gif => "gif",
             LabelFormat::Tif => "tif",
             LabelFormat::Zpl => "zpl",
         }
@@ -139,6 +146,7 @@ impl LabelFormat {
         match self {
             LabelFormat::Pdf => bytes.starts_with(b"%PDF-"),
             LabelFormat::Png => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            LabelFormat::Gif => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
             LabelFormat::Tif => bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*"),
             LabelFormat::Zpl => {
                 String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).contains("^XA")
@@ -147,9 +155,52 @@ impl LabelFormat {
     }
 }
 
+/// How the label reaches the customer (`label_delivery` in the API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LabelDelivery {
+    /// The label comes back in the answer, to print (the default).
+    #[default]
+    Download,
+    /// The carrier emails the label to `notify.recipient_email` (which is then required).
+    Email,
+    /// Printerless: a code the customer shows at a carrier's counter.
+    QrCode,
+}
+
+impl LabelDelivery {
+    pub const ALL: [LabelDelivery; 3] = [
+        LabelDelivery::Download,
+        LabelDelivery::Email,
+        LabelDelivery::QrCode,
+    ];
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationErrors> {
+        match raw.trim() {
+            "download" => Ok(LabelDelivery::Download),
+            "email" => Ok(LabelDelivery::Email),
+            "qr_code" => Ok(LabelDelivery::QrCode),
+            _ => Err(ValidationErrors::single(
+                field,
+                "must be one of download, email, qr_code",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelDelivery::Download => "download",
+            LabelDelivery::Email => "email",
+            LabelDelivery::QrCode => "qr_code",
+        }
+    }
+}
+
 /// Whether and where a carrier prints the mailing receipt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReceiptOption {
     #[default]
     None,
@@ -239,7 +290,20 @@ pub struct ReturnLabel {
     pub warnings: Vec<Warning>,
     /// The carrier-side idempotency key used, so a resend can reuse it.
     pub carrier_idempotency_key: Option<String>,
+    /// The carrier's own id of the shipment when it is not the tracking number (UPS's
+    /// `ShipmentIdentificationNumber`): stored with the label and handed back to
+    /// [`Carrier::void_label`](crate::Carrier::void_label).
+    pub carrier_reference: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A bought label as the server hands it back to its carrier to void it.
+#[derive(Debug, Clone, Copy)]
+pub struct LabelToVoid<'a> {
+    pub tracking_number: &'a TrackingNumber,
+    /// [`ReturnLabel::carrier_reference`] as stored.
+    pub carrier_reference: Option<&'a str>,
+    pub service: &'a ServiceCode,
 }
 
 #[cfg(test)]
@@ -252,8 +316,9 @@ mod tests {
         assert!(!LabelFormat::Pdf.matches(b"\x89PNG\r\n\x1a\n"));
         assert!(LabelFormat::Zpl.matches(b"^FX comment ^FS\n^XA^FO50,50^XZ"));
         assert_eq!(LabelFormat::parse("f", "tiff").unwrap(), LabelFormat::Tif);
+        assert!(LabelFormat::Gif.matches(b"GIF89a\x01\x00"));
         assert!(
-            LabelFormat::parse("label_format", "GIF")
+            LabelFormat::parse("label_format", "JPG")
                 .unwrap_err()
                 .names("label_format")
         );

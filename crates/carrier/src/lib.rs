@@ -13,6 +13,7 @@
 pub mod account;
 pub mod address;
 pub mod error;
+pub mod form;
 pub mod label;
 pub mod money;
 pub mod oauth;
@@ -34,14 +35,18 @@ use serde::Serialize;
 pub use crate::account::{
     AccountContext, AccountDetails, AccountInput, Credentials, CredentialsInput, ValidatedAccount,
 };
-pub use crate::address::{Address, AddressInput, Email, Phone, State, Zip4, Zip5};
+pub use crate::address::{
+    Address, AddressInput, Country, Email, Phone, PostalCode, State, UsParts, Zip4, Zip5,
+};
 pub use crate::error::{CarrierError, CarrierMessage, ErrorKind, FieldError, ValidationErrors};
 pub use crate::label::{
-    Document, LabelAddress, LabelFormat, ReceiptOption, ReturnLabel, ServiceCode, ServiceInfo,
-    Warning,
+    Document, LabelAddress, LabelDelivery, LabelFormat, LabelToVoid, ReceiptOption, ReturnLabel,
+    ServiceCode, ServiceInfo, Warning,
 };
 pub use crate::money::{Currency, Money};
-pub use crate::oauth::{AccountPrefill, OAuthConnection, OAuthOnboarding};
+pub use crate::oauth::{
+    AccountPrefill, OAuthConnection, OAuthOnboarding, PkceChallenge, PkceVerifier,
+};
 pub use crate::parcel::{Dimensions, Parcel, ParcelInput};
 pub use crate::registry::CarrierRegistry;
 pub use crate::request::{
@@ -50,23 +55,29 @@ pub use crate::request::{
 pub use crate::token::{CachedToken, MemoryTokenCache, TokenCache, TokenFetch, TokenKey};
 pub use crate::tracking::TrackingNumber;
 
-/// What a carrier (or one of a carrier's accounts) can do.
+/// What a carrier (or one of a carrier's accounts) can do. The server acts on every flag: it
+/// refuses what an account does not offer before the carrier is called (formats, deliveries,
+/// receipts, the ship-date window, by [`ReturnLabelRequest::check_for`]), answers a void of a
+/// carrier that cannot void with `not_supported`, and publishes them at `GET /v1/carriers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
     /// Service codes this account can buy.
     pub services: Vec<&'static str>,
     pub label_formats: Vec<LabelFormat>,
+    /// How labels can reach the customer.
+    pub label_deliveries: Vec<LabelDelivery>,
     /// Whether a mailing receipt can be requested.
     pub receipts: bool,
     /// Whether the carrier itself deduplicates label purchases by an idempotency key, so a
     /// resend after an ambiguous failure cannot buy a second label.
     pub idempotent_create: bool,
-    /// Whether bought return labels can be cancelled (USPS: no, they are pay-on-use).
+    /// Whether bought return labels can be voided ([`Carrier::void_label`]; USPS: no, they are
+    /// pay-on-use).
     pub cancellable: bool,
     /// Whether merchants connect this carrier by OAuth consent.
     pub oauth_onboarding: bool,
     /// How many days after today a request's `ship_date` may be (0: today only). Checked for
-    /// every carrier by [`ReturnLabelRequest::check_ship_date`] before the carrier is called.
+    /// every carrier by [`ReturnLabelRequest::check_for`] before the carrier is called.
     pub ship_date_days_ahead: u32,
 }
 
@@ -96,6 +107,19 @@ pub trait Carrier: fmt::Debug + Send + Sync + 'static {
     /// What the carrier can do in general (`None`) or for one account's details.
     fn capabilities(&self, details: Option<&AccountDetails>) -> Capabilities;
 
+    /// The account form as a JSON Schema (2020-12): `{"type": "object", "properties":
+    /// {"details": {…}, "credentials": {…}}}` of what `POST /v1/shipper-accounts` takes for this
+    /// carrier, secrets marked `writeOnly`, conditional requirements (`oneOf`, `if`/`then`) as
+    /// the carrier has them, and a `title` and `description` on every field for the forms the
+    /// console renders from it. [`Carrier::validate_account`] stays the judge; the schema
+    /// describes what it accepts.
+    fn account_schema(&self) -> serde_json::Value;
+
+    /// How merchants connect accounts: `oauth` (a consent page, [`Carrier::oauth`]),
+    /// `own_app` (credentials of the merchant's own API app) and so on, in the order a form
+    /// should offer them.
+    fn onboarding(&self) -> &'static [&'static str];
+
     /// Validates and normalizes an account: named field errors for the merchant, secrets moved
     /// into the credentials, masked copies left in the details.
     fn validate_account(
@@ -112,6 +136,21 @@ pub trait Carrier: fmt::Debug + Send + Sync + 'static {
         request: &ReturnLabelRequest,
         idempotency_key: &IdempotencyKey,
     ) -> Result<ReturnLabel, CarrierError>;
+
+    /// Voids a bought label, where [`Capabilities::cancellable`] says the carrier can. Nothing
+    /// is bought, so a plugin may retry where its protocol makes it safe. `LabelInUse` when the
+    /// carrier refuses because the parcel is already in its network.
+    async fn void_label(
+        &self,
+        account: AccountContext<'_>,
+        label: &LabelToVoid<'_>,
+    ) -> Result<(), CarrierError> {
+        let _ = (account, label);
+        Err(CarrierError::NotSupported {
+            carrier: self.id(),
+            operation: "voiding labels",
+        })
+    }
 
     /// The OAuth onboarding hooks, for carriers connected by consent.
     fn oauth(&self) -> Option<&dyn OAuthOnboarding> {

@@ -3,9 +3,16 @@
 //! into stored credentials and pre-filled account details, and how to keep those credentials
 //! alive.
 
+use std::fmt;
+
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::account::Credentials;
@@ -28,15 +35,79 @@ pub struct OAuthConnection {
     pub prefill: AccountPrefill,
 }
 
+/// The PKCE code verifier of one sign-in (RFC 7636): 43 characters of base64url from 32 random
+/// bytes, kept by the server with the sign-in's state and sent only in the code exchange, so a
+/// code approved for one sign-in cannot complete another. `Debug` never shows it.
+#[derive(Clone)]
+pub struct PkceVerifier(SecretString);
+
+impl PkceVerifier {
+    /// A fresh verifier from the operating system's random source.
+    pub fn generate() -> Self {
+        let mut bytes = [0_u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(SecretString::from(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// A verifier as stored; `None` unless it has RFC 7636's shape (43 to 128 characters of
+    /// `[A-Za-z0-9-._~]`).
+    pub fn from_stored(value: SecretString) -> Option<Self> {
+        let text = value.expose_secret();
+        let valid = (43..=128).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        valid.then_some(Self(value))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// Its S256 challenge, for the authorize URL.
+    pub fn challenge(&self) -> PkceChallenge {
+        PkceChallenge::s256(self.expose())
+    }
+}
+
+impl fmt::Debug for PkceVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PkceVerifier([REDACTED])")
+    }
+}
+
+/// `BASE64URL(SHA256(verifier))` without padding: the `code_challenge` of the `S256` method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PkceChallenge(String);
+
+impl PkceChallenge {
+    /// The method's name for `code_challenge_method`.
+    pub const METHOD: &'static str = "S256";
+
+    pub fn s256(verifier: &str) -> Self {
+        Self(URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// OAuth onboarding hooks of one carrier.
 #[async_trait]
 pub trait OAuthOnboarding: Send + Sync {
-    /// The carrier's authorize URL for the browser, carrying our single-use `state`.
-    fn authorize_url(&self, state: &str) -> Result<Url, CarrierError>;
+    /// The carrier's authorize URL for the browser, carrying our single-use `state` and the
+    /// sign-in's PKCE challenge (`S256`).
+    fn authorize_url(&self, state: &str, challenge: &PkceChallenge) -> Result<Url, CarrierError>;
 
-    /// Exchanges the authorization code from the callback for tokens and reads what the carrier
-    /// offers to pre-fill.
-    async fn exchange_code(&self, code: &str) -> Result<OAuthConnection, CarrierError>;
+    /// Exchanges the authorization code from the callback for tokens, proving with the
+    /// sign-in's `verifier` that it started the sign-in, and reads what the carrier offers to
+    /// pre-fill.
+    async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<OAuthConnection, CarrierError>;
 
     /// Renews the credentials' tokens (a refresh-token grant). The result replaces the stored
     /// credentials.
@@ -46,4 +117,31 @@ pub trait OAuthOnboarding: Send + Sync {
     /// Decided from the mode and the public fields alone: the server asks with credentials
     /// that carry no secrets to find due accounts without opening them.
     fn refresh_due_at(&self, credentials: &Credentials) -> Option<DateTime<Utc>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_challenge_is_rfc_7636s_s256() {
+        // RFC 7636 appendix B.
+        let challenge = PkceChallenge::s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        assert_eq!(
+            challenge.as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn verifiers_are_fresh_shaped_and_never_printed() {
+        let one = PkceVerifier::generate();
+        let two = PkceVerifier::generate();
+        assert_ne!(one.expose(), two.expose());
+        assert_eq!(one.expose().len(), 43);
+        assert!(PkceVerifier::from_stored(SecretString::from(one.expose().to_owned())).is_some());
+        assert!(PkceVerifier::from_stored(SecretString::from("short".to_owned())).is_none());
+        assert!(!format!("{one:?}").contains(one.expose()));
+        assert_eq!(one.challenge(), PkceChallenge::s256(one.expose()));
+    }
 }

@@ -27,6 +27,13 @@ impl CarrierRegistry {
         self.carriers.get(id)
     }
 
+    /// The carrier that offers `service`: every service code starts with its carrier's id
+    /// (`ups_ground_return`), and a carrier lists its codes in [`Carrier::services`].
+    pub fn for_service(&self, service: &str) -> Option<&Arc<dyn Carrier>> {
+        self.iter()
+            .find(|carrier| carrier.services().iter().any(|info| info.code == service))
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.carriers.keys().copied()
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::Capabilities;
 use crate::address::{Address, AddressInput, Email};
 use crate::error::ValidationErrors;
-use crate::label::{LabelFormat, ReceiptOption, ServiceCode};
+use crate::label::{LabelDelivery, LabelFormat, ReceiptOption, ServiceCode};
 use crate::parcel::{Parcel, ParcelInput};
 
 /// Who is told about the label by email, as the client sends it.
@@ -40,6 +40,7 @@ pub struct ReturnLabelInput {
     pub from_address: Option<AddressInput>,
     pub parcel: Option<ParcelInput>,
     pub label_format: Option<String>,
+    pub label_delivery: Option<String>,
     pub receipt: Option<String>,
     pub reference: Option<String>,
     pub notify: Option<NotifyInput>,
@@ -59,6 +60,7 @@ pub struct ReturnLabelRequest {
     pub from_address: Address,
     pub parcel: Parcel,
     pub label_format: LabelFormat,
+    pub label_delivery: LabelDelivery,
     pub receipt: ReceiptOption,
     pub reference: Option<String>,
     pub notify: Notify,
@@ -104,6 +106,10 @@ impl ReturnLabelRequest {
             Some(raw) => errors.collect(LabelFormat::parse("label_format", raw)),
             None => Some(LabelFormat::Pdf),
         };
+        let label_delivery = match input.label_delivery.as_deref() {
+            Some(raw) => errors.collect(LabelDelivery::parse("label_delivery", raw)),
+            None => Some(LabelDelivery::Download),
+        };
         let receipt = match input.receipt.as_deref() {
             Some(raw) => errors.collect(ReceiptOption::parse("receipt", raw)),
             None => Some(ReceiptOption::None),
@@ -144,18 +150,33 @@ impl ReturnLabelRequest {
                 &mut errors,
             ),
         };
-        match (service, from_address, parcel, label_format, receipt) {
+        if label_delivery == Some(LabelDelivery::Email) && notify.recipient_email.is_none() {
+            errors.push(
+                "notify.recipient_email",
+                "is required when label_delivery is email",
+            );
+        }
+        match (
+            service,
+            from_address,
+            parcel,
+            label_format,
+            label_delivery,
+            receipt,
+        ) {
             (
                 Some(service),
                 Some(from_address),
                 Some(parcel),
                 Some(label_format),
+                Some(label_delivery),
                 Some(receipt),
             ) if errors.is_empty() => Ok(ReturnLabelRequest {
                 service,
                 from_address,
                 parcel,
                 label_format,
+                label_delivery,
                 receipt,
                 reference,
                 notify,
@@ -168,9 +189,55 @@ impl ReturnLabelRequest {
 
 impl ReturnLabelRequest {
     /// The checks of the neutral request that depend on the chosen carrier account, run for
-    /// every carrier before it is called: the `ship_date` must fall within the account's window
-    /// (`today` to `today` + [`Capabilities::ship_date_days_ahead`], UTC).
+    /// every carrier before it is called, every problem named by field: the service, label
+    /// format and label delivery must be ones the account offers, a receipt only where the
+    /// account prints one, and the `ship_date` within the account's window (`today` to `today`
+    /// + [`Capabilities::ship_date_days_ahead`], UTC).
     pub fn check_for(
+        &self,
+        capabilities: &Capabilities,
+        today: NaiveDate,
+    ) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if !capabilities.offers(&self.service) {
+            errors.push(
+                "service",
+                format!(
+                    "is not offered by this account; it offers {}",
+                    capabilities.services.join(", ")
+                ),
+            );
+        }
+        if !capabilities.label_formats.contains(&self.label_format) {
+            errors.push(
+                "label_format",
+                format!(
+                    "{} is not offered by this account; it offers {}",
+                    self.label_format.as_str(),
+                    list(capabilities.label_formats.iter().map(|f| f.as_str()))
+                ),
+            );
+        }
+        if !capabilities.label_deliveries.contains(&self.label_delivery) {
+            errors.push(
+                "label_delivery",
+                format!(
+                    "{} is not offered by this account; it offers {}",
+                    self.label_delivery.as_str(),
+                    list(capabilities.label_deliveries.iter().map(|d| d.as_str()))
+                ),
+            );
+        }
+        if self.receipt != ReceiptOption::None && !capabilities.receipts {
+            errors.push("receipt", "this account's carrier prints no receipt");
+        }
+        if let Err(window) = self.check_ship_date(capabilities, today) {
+            errors.extend(window);
+        }
+        errors.finish(|| ())
+    }
+
+    fn check_ship_date(
         &self,
         capabilities: &Capabilities,
         today: NaiveDate,
@@ -191,6 +258,15 @@ impl ReturnLabelRequest {
             return Err(ValidationErrors::single("ship_date", window));
         }
         Ok(())
+    }
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
     }
 }
 
@@ -285,7 +361,7 @@ mod tests {
             recipient_email: Some("nope".into()),
             ..NotifyInput::default()
         });
-        input.label_format = Some("GIF".into());
+        input.label_format = Some("JPG".into());
         let errors = ReturnLabelRequest::parse(&input).unwrap_err();
         assert!(errors.names("notify.recipient_email"));
         assert!(errors.names("label_format"));
@@ -314,8 +390,9 @@ mod tests {
 
     fn capabilities(days: u32) -> Capabilities {
         Capabilities {
-            services: Vec::new(),
-            label_formats: Vec::new(),
+            services: vec!["usps_ground_advantage_return"],
+            label_formats: vec![LabelFormat::Pdf],
+            label_deliveries: vec![LabelDelivery::Download],
             receipts: false,
             idempotent_create: false,
             cancellable: false,
@@ -353,6 +430,40 @@ mod tests {
             .unwrap_err();
         assert_eq!(errors.errors()[0].message, "must be today (2026-12-01)");
         assert!(example_request().check_for(&capabilities(0), today).is_ok());
+    }
+
+    #[test]
+    fn what_the_account_does_not_offer_is_refused_by_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut input = example();
+        input.label_format = Some("ZPL".into());
+        input.label_delivery = Some("qr_code".into());
+        input.receipt = Some("same_page".into());
+        input.service = Some("usps_priority_mail_return".into());
+        let errors = ReturnLabelRequest::parse(&input)
+            .unwrap()
+            .check_for(&capabilities(0), today)
+            .unwrap_err();
+        for field in ["service", "label_format", "label_delivery", "receipt"] {
+            assert!(errors.names(field), "{field}: {errors}");
+        }
+    }
+
+    #[test]
+    fn an_emailed_label_needs_the_recipients_address() {
+        let mut input = example();
+        input.label_delivery = Some("email".into());
+        let errors = ReturnLabelRequest::parse(&input).unwrap_err();
+        assert!(errors.names("notify.recipient_email"), "{errors}");
+        input.notify = Some(NotifyInput {
+            recipient_email: Some("jane@example.com".into()),
+            ..NotifyInput::default()
+        });
+        let request = ReturnLabelRequest::parse(&input).unwrap();
+        assert_eq!(request.label_delivery, LabelDelivery::Email);
+        input.label_delivery = Some("carrier_pigeon".into());
+        let errors = ReturnLabelRequest::parse(&input).unwrap_err();
+        assert!(errors.names("label_delivery"), "{errors}");
     }
 
     fn example_request() -> ReturnLabelRequest {

@@ -60,6 +60,12 @@ pub enum ApiError {
         message: String,
         retry_after: Duration,
     },
+    /// The carrier cannot do this at all (void a USPS pay-on-use label).
+    #[error("{message}")]
+    NotSupported { message: String },
+    /// The carrier refused to void a label already in its network.
+    #[error("{message}")]
+    LabelInUse { message: String },
     #[error("the service is temporarily unavailable")]
     ServiceUnavailable { retry_after: Duration },
     #[error("too many requests with this API key; retry after the time in Retry-After")]
@@ -90,7 +96,8 @@ pub struct ErrorBody {
     /// What went wrong, for programs: `unauthenticated`, `forbidden`, `not_found`,
     /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `uri_too_long`,
     /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
-    /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `rate_limited`,
+    /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `not_supported`,
+    /// `label_in_use`, `rate_limited`,
     /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `internal`, …
     #[schema(example = "validation_failed")]
     pub code: String,
@@ -124,8 +131,9 @@ impl ApiError {
             ApiError::Validation(_)
             | ApiError::IdempotencyKeyReused
             | ApiError::NoEligibleAccount(_)
-            | ApiError::CarrierRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            | ApiError::CarrierRejected { .. }
+            | ApiError::NotSupported { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInUse | ApiError::LabelInUse { .. } => StatusCode::CONFLICT,
             ApiError::CarrierUnavailable { status, .. } => *status,
             ApiError::ServiceUnavailable { .. } | ApiError::RequestTimeout => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -152,6 +160,8 @@ impl ApiError {
             ApiError::NoEligibleAccount(_) => "no_eligible_account",
             ApiError::CarrierRejected { .. } => "carrier_rejected",
             ApiError::CarrierUnavailable { .. } => "carrier_unavailable",
+            ApiError::NotSupported { .. } => "not_supported",
+            ApiError::LabelInUse { .. } => "label_in_use",
             ApiError::ServiceUnavailable { .. } => "service_unavailable",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::RequestTimeout => "request_timeout",
@@ -338,12 +348,17 @@ pub fn from_carrier(carrier: &str, error: CarrierError) -> ApiError {
             message: format!("{carrier} is rate limiting requests; retry later"),
             retry_after,
         },
-        CarrierError::Unavailable { .. } | CarrierError::Protocol { .. } => {
-            ApiError::CarrierUnavailable {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: format!("{carrier} is unavailable; retry later"),
-                retry_after,
-            }
-        }
+        CarrierError::NotSupported { operation, .. } => ApiError::NotSupported {
+            message: format!("{carrier} does not support {operation}"),
+        },
+        CarrierError::LabelInUse { message, .. } => ApiError::LabelInUse {
+            message: format!("{carrier} refused: {message}"),
+        },
+        // Unavailable, Protocol and anything a later core adds.
+        _ => ApiError::CarrierUnavailable {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("{carrier} is unavailable; retry later"),
+            retry_after,
+        },
     }
 }

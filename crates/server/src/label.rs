@@ -73,11 +73,10 @@ pub struct CreateReturnLabel {
     pub shipper_account_id: Option<String>,
     /// Choose among the accounts carrying these tags.
     pub account_selector: Option<AccountSelector>,
-    /// The carrier's id; defaults to `usps`.
+    /// The carrier's id (`GET /v1/carriers`); when left out, the carrier whose service code
+    /// `service` is (every code starts with its carrier's id).
     pub carrier: Option<String>,
-    /// The service code (the carrier's services; USPS: `usps_ground_advantage_return`,
-    /// `usps_priority_mail_return`, `usps_priority_mail_express_return`,
-    /// `usps_first_class_package_return`).
+    /// One of the carrier's service codes (`GET /v1/carriers`).
     #[schema(value_type = String, required = true)]
     pub service: Option<String>,
     /// Where the parcel comes from (the customer).
@@ -85,9 +84,14 @@ pub struct CreateReturnLabel {
     pub from_address: Option<carrier::AddressInput>,
     #[schema(value_type = schema::Parcel, required = true)]
     pub parcel: Option<carrier::ParcelInput>,
-    /// `PDF` (default), `PNG`, `TIF` or `ZPL` (case does not matter).
+    /// `PDF` (default), `PNG`, `GIF`, `TIF` or `ZPL` (case does not matter), as the account's
+    /// carrier offers them.
     #[schema(value_type = Option<schema::LabelFormat>)]
     pub label_format: Option<String>,
+    /// `download` (default), `email` (the carrier emails the label to
+    /// `notify.recipient_email`) or `qr_code`, as the account's carrier offers them.
+    #[schema(value_type = Option<schema::LabelDelivery>)]
+    pub label_delivery: Option<String>,
     /// Whether and where a mailing receipt is printed: `none` (default), `same_page`, or
     /// `separate_page` (then at `receipt_url`).
     #[schema(value_type = Option<schema::Receipt>)]
@@ -148,7 +152,8 @@ pub struct ReturnLabelBody {
 
 /// A parsed, validated request.
 struct Parsed {
-    carrier: String,
+    /// As the client named it, if it did.
+    carrier: Option<String>,
     account_id: Option<String>,
     tags: Option<Tags>,
     request: ReturnLabelRequest,
@@ -165,6 +170,7 @@ fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
         from_address: input.from_address,
         parcel: input.parcel,
         label_format: input.label_format,
+        label_delivery: input.label_delivery,
         receipt: input.receipt,
         reference: input.reference,
         notify: input.notify,
@@ -183,7 +189,7 @@ fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
         )),
         None => None,
     };
-    let carrier = input.carrier.unwrap_or_else(|| "usps".to_owned());
+    let carrier = input.carrier;
     match request {
         Some(request) if errors.is_empty() => Ok(Parsed {
             carrier,
@@ -387,11 +393,25 @@ pub async fn create(
     body: &[u8],
 ) -> Result<Outcome, ApiError> {
     let parsed = parse(body)?;
-    let carrier = state
-        .registry()
-        .get(&parsed.carrier)
-        .cloned()
-        .ok_or_else(|| ApiError::invalid("carrier", "unknown carrier"))?;
+    let registry = state.registry();
+    let carrier = match &parsed.carrier {
+        Some(id) => registry.get(id).ok_or_else(|| {
+            let known: Vec<&str> = registry.ids().collect();
+            ApiError::invalid(
+                "carrier",
+                format!("unknown carrier; use one of {}", known.join(", ")),
+            )
+        })?,
+        None => registry
+            .for_service(parsed.request.service.as_str())
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "service",
+                    "is not a service of any carrier (GET /v1/carriers lists them)",
+                )
+            })?,
+    }
+    .clone();
     if carrier.service_info(&parsed.request.service).is_none() {
         let offered: Vec<&str> = carrier
             .services()
@@ -670,9 +690,8 @@ async fn fail(
             set_phase(state, tenant, key, "outcome_unknown", None).await?;
             return Err(error::from_carrier(carrier, error));
         }
-        CarrierError::Unavailable { .. }
-        | CarrierError::RateLimited { .. }
-        | CarrierError::Protocol { .. } => {
+        // The carrier said it did nothing: the same key may try again.
+        CarrierError::Unavailable { .. } | CarrierError::RateLimited { .. } => {
             release(state, tenant, key).await?;
             return Err(error::from_carrier(carrier, error));
         }
@@ -684,6 +703,13 @@ async fn fail(
             return Err(error::from_carrier(carrier, error));
         }
         CarrierError::Rejected { .. } | CarrierError::Unauthenticated { .. } => {}
+        // Anything else breaks the core's contract for a sent purchase (a `Protocol` reply
+        // may hide a bought label): kept as if the outcome were unknown, so only the same
+        // key can resend — never a second label by accident, whatever a plugin does.
+        _ => {
+            set_phase(state, tenant, key, "outcome_unknown", None).await?;
+            return Err(error::from_carrier(carrier, error));
+        }
     }
     let kind = error.kind();
     let api_error = error::from_carrier(carrier, error);

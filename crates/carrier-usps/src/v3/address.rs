@@ -47,6 +47,7 @@ impl<'a> DomesticLabelAddress<'a> {
     pub(crate) fn from_address(address: &'a Address) -> Self {
         // When a firm is given with only one of the two names, send the firm alone: USPS wants
         // "first and last name, or firm", and a lone name would print half a person.
+        let us = address.us();
         let (first_name, last_name) = match (&address.first_name, &address.last_name) {
             (Some(first), Some(last)) => (Some(first.as_str()), Some(last.as_str())),
             _ => (None, None),
@@ -58,9 +59,10 @@ impl<'a> DomesticLabelAddress<'a> {
             street_address: &address.street1,
             secondary_address: address.street2.as_deref(),
             city: &address.city,
-            state: address.state.as_str(),
-            zip_code: address.zip5.as_str(),
-            zip_plus4: address.zip4.as_ref().map(|z| z.as_str()),
+            // `check` refused every address that is not a US one before this is built.
+            state: us.map_or("", |us| us.state.as_str()),
+            zip_code: us.map_or("", |us| us.zip5),
+            zip_plus4: us.and_then(|us| us.zip4),
             urbanization: address.urbanization.as_deref(),
             phone: address.phone.as_ref().map(|p| p.as_str()),
             email: address.email.as_ref().map(|e| e.as_str()),
@@ -125,6 +127,15 @@ fn too_long(
 /// Checks a parsed address against the v3 `DomesticLabelAddress` limits; errors are named
 /// `{path}.{field}` in our naming (`from_address.street1`).
 pub(crate) fn check(path: &str, address: &Address, errors: &mut ValidationErrors) {
+    if address.us().is_none() {
+        errors.push(
+            format!("{path}.country"),
+            format!(
+                "USPS domestic return labels are for US addresses only, not {}",
+                address.country
+            ),
+        );
+    }
     too_long(
         path,
         "first_name",

@@ -16,8 +16,8 @@
 //! | `reference` | `customerReference[0].referenceNumber` (printed) |
 
 use carrier::{
-    LabelFormat, ReceiptOption, ReturnLabelRequest as Request, ServiceInfo, ValidationErrors,
-    Warning,
+    LabelDelivery, LabelFormat, ReceiptOption, ReturnLabelRequest as Request, ServiceInfo,
+    ValidationErrors, Warning,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -143,21 +143,31 @@ fn number(value: Decimal) -> Option<Box<RawValue>> {
     RawValue::from_string(value.normalize().to_string()).ok()
 }
 
-/// `imageInfo.imageType` for a label format.
-pub(crate) fn image_type(format: LabelFormat) -> &'static str {
+/// The label formats a v3 return label comes in (domestic-labels.yaml also has `JPG`, `GIF`
+/// and `EPL300DPI` images, which the platform does not ask for).
+pub(crate) const LABEL_FORMATS: [LabelFormat; 4] = [
+    LabelFormat::Pdf,
+    LabelFormat::Png,
+    LabelFormat::Tif,
+    LabelFormat::Zpl,
+];
+
+/// `imageInfo.imageType` for a label format, when v3 is asked for it.
+pub(crate) fn image_type(format: LabelFormat) -> Option<&'static str> {
     match format {
-        LabelFormat::Pdf => "PDF",
-        LabelFormat::Png => "PNG",
-        LabelFormat::Tif => "TIFF",
-        LabelFormat::Zpl => "ZPL203DPI",
+        LabelFormat::Pdf => Some("PDF"),
+        LabelFormat::Png => Some("PNG"),
+        LabelFormat::Tif => Some("TIFF"),
+        LabelFormat::Zpl => Some("ZPL203DPI"),
+        _ => None,
     }
 }
 
 fn receipt_option(receipt: ReceiptOption) -> &'static str {
     match receipt {
-        ReceiptOption::None => "NONE",
         ReceiptOption::SamePage => "SAME_PAGE",
         ReceiptOption::SeparatePage => "SEPARATE_PAGE",
+        _ => "NONE",
     }
 }
 
@@ -237,6 +247,25 @@ pub(crate) fn prepare(
         }
     };
 
+    let image = image_type(request.label_format);
+    if image.is_none() {
+        errors.push(
+            "label_format",
+            format!(
+                "{} is not offered for USPS labels; use PDF, PNG, TIF or ZPL",
+                request.label_format.as_str()
+            ),
+        );
+    }
+    if request.label_delivery != LabelDelivery::Download {
+        errors.push(
+            "label_delivery",
+            format!(
+                "{} is not offered for USPS labels; use download",
+                request.label_delivery.as_str()
+            ),
+        );
+    }
     if request.label_format == LabelFormat::Zpl && request.receipt == ReceiptOption::SamePage {
         errors.push(
             "receipt",
@@ -315,7 +344,7 @@ pub(crate) fn prepare(
     };
     let body = ReturnLabelRequest {
         image_info: ImageInfo {
-            image_type: image_type(request.label_format),
+            image_type: image.unwrap_or_default(),
             label_type: "4X6LABEL",
             receipt_option: receipt_option(request.receipt),
         },

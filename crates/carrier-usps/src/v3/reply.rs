@@ -118,7 +118,7 @@ fn assemble(
         }
     };
     let postage = match metadata.postage {
-        Some(raw) => Money::parse("postage", raw.get(), Currency::Usd)
+        Some(raw) => Money::parse("postage", raw.get(), Currency::USD)
             .map_err(|_| malformed("postage is not an amount in cents"))?,
         None => return Err(malformed("no postage")),
     };

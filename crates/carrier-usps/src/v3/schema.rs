@@ -468,6 +468,7 @@ prop_compose! {
     ) -> ReturnLabelInput {
         let receipt = if format == "ZPL" && receipt == "same_page" { "none" } else { receipt };
         ReturnLabelInput {
+            label_delivery: None,
             service: Some(service.to_owned()),
             from_address: Some(from_address),
             parcel: Some(ParcelInput {

@@ -30,7 +30,8 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use carrier::{
-    LabelFormat, ReceiptOption, ReturnLabelRequest as Request, ValidationErrors, Warning,
+    LabelDelivery, LabelFormat, ReceiptOption, ReturnLabelRequest as Request, ValidationErrors,
+    Warning,
 };
 use chrono::{Days, NaiveDate};
 use regex::Regex;
@@ -126,14 +127,27 @@ pub(crate) fn prepare(
         LabelFormat::Pdf => Some("PDF"),
         LabelFormat::Tif => Some("TIF"),
         LabelFormat::Zpl => Some("ZPL"),
-        LabelFormat::Png => {
+        other => {
             errors.push(
                 "label_format",
-                "PNG is not offered by USPS Web Tools (ImageType PDF, TIF or ZPL)",
+                format!(
+                    "{} is not offered by USPS Web Tools (ImageType PDF, TIF or ZPL)",
+                    other.as_str()
+                ),
             );
             None
         }
     };
+    if request.label_delivery != LabelDelivery::Download {
+        errors.push(
+            "label_delivery",
+            format!(
+                "{} is not offered by USPS Web Tools; use download",
+                request.label_delivery.as_str()
+            ),
+        );
+    }
+    let us = from_us_address(&request.from_address, &mut errors);
     let image_parameters = match (request.label_format, request.receipt) {
         (LabelFormat::Zpl, ReceiptOption::None) => ImageParameters {
             image_type: "ZPL".to_owned(),
@@ -204,9 +218,9 @@ pub(crate) fn prepare(
         customer_address2: from.street1.clone(),
         customer_urbanization: from.urbanization.clone(),
         customer_city: from.city.clone(),
-        customer_state: from.state.to_string(),
-        customer_zip5: from.zip5.to_string(),
-        customer_zip4: from.zip4.as_ref().map(ToString::to_string),
+        customer_state: us.map(|us| us.state.to_string()).unwrap_or_default(),
+        customer_zip5: us.map(|us| us.zip5.to_owned()).unwrap_or_default(),
+        customer_zip4: us.and_then(|us| us.zip4.map(str::to_owned)),
         allow_non_cleansed_origin_addr: Some(false),
         weight_in_ounces: Some(weight),
         service_type: service_type.unwrap_or_default().to_owned(),
@@ -794,6 +808,24 @@ pub(crate) fn check(
         }
     }
     c.found
+}
+
+/// The US parts of the customer's address; Web Tools labels leave from US addresses only.
+fn from_us_address<'a>(
+    address: &'a carrier::Address,
+    errors: &mut ValidationErrors,
+) -> Option<carrier::UsParts<'a>> {
+    let us = address.us();
+    if us.is_none() {
+        errors.push(
+            "from_address.country",
+            format!(
+                "USPS Web Tools return labels are for US addresses only, not {}",
+                address.country
+            ),
+        );
+    }
+    us
 }
 
 #[cfg(test)]

@@ -189,7 +189,7 @@ impl ReturnsLabelReply {
             .filter_map(|service| service.price)
             .map(Money::minor_units)
             .sum();
-        Money::from_minor(self.postage.minor_units() + extras, Currency::Usd)
+        Money::from_minor(self.postage.minor_units() + extras, Currency::USD)
     }
 
     /// The label and, when USPS sent one, the receipt, decoded and checked to be `format`
@@ -262,7 +262,7 @@ fn read(response: USPSReturnsLabelResponse) -> Result<ReturnsLabelReply, Error> 
             ));
             Money::usd_cents(0)
         }
-        Some(amount) => Money::parse("Postage", amount, Currency::Usd)
+        Some(amount) => Money::parse("Postage", amount, Currency::USD)
             .map_err(|_| malformed("Postage is not an amount in cents"))?,
     };
     let extra_services = response
@@ -271,7 +271,7 @@ fn read(response: USPSReturnsLabelResponse) -> Result<ReturnsLabelReply, Error> 
         .filter_map(|service| {
             let service_id = service.service_id?;
             let price = service.price.and_then(|price| {
-                Money::parse("Price", &price, Currency::Usd)
+                Money::parse("Price", &price, Currency::USD)
                     .inspect_err(|_| {
                         tracing::warn!(service_id = %service_id, "USPS Web Tools returned an extra service Price that is not an amount; ignored");
                     })

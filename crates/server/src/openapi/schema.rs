@@ -113,8 +113,18 @@ pub enum AccountStatus {
 pub enum LabelFormat {
     Pdf,
     Png,
+    Gif,
     Tif,
     Zpl,
+}
+
+/// How the label reaches the customer.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelDelivery {
+    Download,
+    Email,
+    QrCode,
 }
 
 /// Whether and where a mailing receipt is printed.
@@ -266,8 +276,9 @@ pub struct EventPage {
     pub next_cursor: Option<i64>,
 }
 
-/// A US postal address. Either `first_name` and `last_name`, or `firm`, are required; empty
-/// strings count as absent.
+/// A postal address. Either `first_name` and `last_name`, or `firm`, are required; empty
+/// strings count as absent. `country` is `US` when left out; a US address needs `state` and a
+/// ZIP Code, as `postal_code` (`63118` or `63118-2520`) or as `zip5` (+ `zip4`).
 #[derive(Debug, ToSchema)]
 #[schema(as = AddressInput)]
 #[serde(deny_unknown_fields)]
@@ -280,11 +291,18 @@ pub struct Address {
     pub street2: Option<String>,
     #[schema(min_length = 1)]
     pub city: String,
-    /// The two-letter USPS state or territory code.
-    #[schema(pattern = r"^[A-Za-z]{2}$", example = "MO")]
-    pub state: String,
+    /// The state or province code: for the US the two-letter USPS state or territory code.
+    #[schema(pattern = r"^[A-Za-z0-9]{1,3}$", example = "MO")]
+    pub state: Option<String>,
+    /// The postal code (US: `63118` or `63118-2520`).
+    #[schema(example = "63118")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 (default `US`).
+    #[schema(pattern = r"^[A-Za-z]{2}$", example = "US")]
+    pub country: Option<String>,
+    /// US only: the ZIP Code (or send `postal_code`).
     #[schema(pattern = r"^[0-9]{5}$", example = "63118")]
-    pub zip5: String,
+    pub zip5: Option<String>,
     #[schema(pattern = r"^[0-9]{4}$")]
     pub zip4: Option<String>,
     /// Puerto Rico addresses only.

@@ -120,8 +120,9 @@ pub async fn begin(
 ) -> Result<Begun, ApiError> {
     let (carrier, hooks) = state.accounts().oauth_carrier(carrier)?;
     let sign_in_state = new_state();
+    let challenge = state.accounts().pkce_verifier(&sign_in_state).challenge();
     let authorize_url = hooks
-        .authorize_url(&sign_in_state)
+        .authorize_url(&sign_in_state, &challenge)
         .map_err(|error| error::from_carrier(carrier.id(), error))?;
     let actor = caller.actor();
     let request_id = request_id::current();
@@ -318,8 +319,11 @@ async fn complete(
             "the callback carried no authorization code".to_owned(),
         ));
     };
+    let verifier = state
+        .accounts()
+        .pkce_verifier(sign_in_state.expose_secret());
     let connection = hooks
-        .exchange_code(code.expose_secret())
+        .exchange_code(code.expose_secret(), &verifier)
         .await
         .map_err(|error| {
             failed(format!(
