@@ -195,12 +195,12 @@ pub(crate) fn void_refusal(messages: &[CarrierMessage]) -> bool {
     })
 }
 
-/// The label is in the carrier's hands and cannot be voided.
-pub(crate) fn label_in_use(messages: Vec<CarrierMessage>, status: u16) -> CarrierError {
-    CarrierError::Rejected {
+/// The label is in the carrier's hands and cannot be voided; UPS's codes and texts are kept
+/// in the message.
+pub(crate) fn label_in_use(messages: &[CarrierMessage]) -> CarrierError {
+    CarrierError::LabelInUse {
         carrier: CARRIER,
-        status: Some(status),
-        messages,
+        message: summary(messages).trim_start_matches(": ").to_owned(),
     }
 }
 
@@ -267,7 +267,7 @@ impl From<Error> for CarrierError {
                     retry_after,
                 },
                 _ if operation == Operation::Void && void_refusal(&messages) => {
-                    label_in_use(messages, status)
+                    label_in_use(&messages)
                 }
                 _ => CarrierError::Rejected {
                     carrier: CARRIER,
@@ -343,6 +343,10 @@ pub(crate) fn scrub(error: CarrierError, secrets: &[&str]) -> CarrierError {
             carrier,
             message: clean(message),
         },
-        other @ (CarrierError::Validation(_) | CarrierError::RateLimited { .. }) => other,
+        CarrierError::LabelInUse { carrier, message } => CarrierError::LabelInUse {
+            carrier,
+            message: clean(message),
+        },
+        other => other,
     }
 }

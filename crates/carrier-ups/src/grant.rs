@@ -6,11 +6,11 @@
 //! |---|---|---|---|
 //! | client credentials | `/security/v1/oauth/token` | Basic (client id, secret) | `grant_type=client_credentials` |
 //! | authorization code, PKCE | `/security/v1/oauth/token` | none ("the BASIC Authorization header should **not** be included") | `grant_type=authorization_code`, `code`, `redirect_uri`, `code_verifier`, `client_id` |
-//! | authorization code, plain | `/security/v1/oauth/token` | Basic | `grant_type=authorization_code`, `code`, `redirect_uri` |
 //! | refresh | `/security/v1/oauth/refresh` | Basic | `grant_type=refresh_token`, `refresh_token` |
 //!
 //! The replies carry numbers as strings (`"expires_in": "14399"`); both forms are read.
 
+use carrier::PkceVerifier;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
@@ -31,13 +31,12 @@ pub(crate) struct AppCredentials<'a> {
 /// One token request. Secrets are exposed only when the body is written.
 pub(crate) enum Grant<'a> {
     ClientCredentials(AppCredentials<'a>),
+    /// PKCE: `client_id` and `code_verifier` in the body, no Basic header.
     AuthorizationCode {
         code: &'a str,
         redirect_uri: &'a str,
-        app: AppCredentials<'a>,
-        /// With a verifier the exchange is PKCE: `client_id` and `code_verifier` in the body,
-        /// no Basic header.
-        verifier: Option<&'a SecretString>,
+        client_id: &'a str,
+        verifier: &'a PkceVerifier,
     },
     Refresh {
         refresh_token: &'a SecretString,
@@ -65,14 +64,7 @@ impl Grant<'_> {
     pub(crate) fn basic(&self) -> Option<&AppCredentials<'_>> {
         match self {
             Grant::ClientCredentials(app) | Grant::Refresh { app, .. } => Some(app),
-            Grant::AuthorizationCode {
-                app,
-                verifier: None,
-                ..
-            } => Some(app),
-            Grant::AuthorizationCode {
-                verifier: Some(_), ..
-            } => None,
+            Grant::AuthorizationCode { .. } => None,
         }
     }
 
@@ -83,20 +75,15 @@ impl Grant<'_> {
             Grant::AuthorizationCode {
                 code,
                 redirect_uri,
-                app,
+                client_id,
                 verifier,
-            } => {
-                let mut pairs = vec![
-                    ("grant_type", "authorization_code"),
-                    ("code", *code),
-                    ("redirect_uri", *redirect_uri),
-                ];
-                if let Some(verifier) = verifier {
-                    pairs.push(("code_verifier", verifier.expose_secret()));
-                    pairs.push(("client_id", app.client_id));
-                }
-                pairs
-            }
+            } => vec![
+                ("grant_type", "authorization_code"),
+                ("code", *code),
+                ("redirect_uri", *redirect_uri),
+                ("code_verifier", verifier.expose()),
+                ("client_id", *client_id),
+            ],
             Grant::Refresh { refresh_token, .. } => vec![
                 ("grant_type", "refresh_token"),
                 ("refresh_token", refresh_token.expose_secret()),

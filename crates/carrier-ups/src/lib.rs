@@ -50,6 +50,7 @@ mod account;
 mod client;
 mod credential;
 mod error;
+mod form;
 mod grant;
 mod label;
 mod oauth;
@@ -62,7 +63,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use carrier::{
     AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
-    IdempotencyKey, LabelAddress, OAuthOnboarding, ReturnLabel, ReturnLabelRequest, ServiceInfo,
+    IdempotencyKey, LabelAddress, LabelToVoid, OAuthOnboarding, ReturnLabel, ReturnLabelRequest, ServiceInfo,
     TokenCache, ValidatedAccount, ValidationErrors, Warning,
 };
 use chrono::Utc;
@@ -77,7 +78,7 @@ use crate::account::{Auth, UpsAccount};
 use crate::client::HttpClient;
 use crate::credential::Authenticator;
 use crate::error::{CARRIER, Operation, scrub};
-use crate::ship::request::{Delivery, PRINT_RETURN_LABEL, PreparedShipment};
+use crate::ship::request::{PRINT_RETURN_LABEL, PreparedShipment};
 use crate::ship::void::VoidOutcome;
 
 /// The UPS carrier plugin (id `ups`).
@@ -187,11 +188,7 @@ impl UpsCarrier {
         request: &ReturnLabelRequest,
         idempotency_key: &IdempotencyKey,
     ) -> Result<ReturnLabel, CarrierError> {
-        let delivery = Delivery {
-            return_service: PRINT_RETURN_LABEL,
-            email: None,
-        };
-        let prepared = ship::request::prepare(account, request, delivery, idempotency_key.as_str())?;
+        let prepared = ship::request::prepare(account, request, idempotency_key.as_str())?;
         let reply = self
             .ship(account, &prepared)
             .await
@@ -239,27 +236,26 @@ impl UpsCarrier {
                 street1: Some(to.street1.clone()),
                 street2: to.street2.clone(),
                 city: Some(to.city.clone()),
-                state: Some(to.state.to_string()),
-                zip5: Some(to.zip5.to_string()),
-                zip4: to.zip4.as_ref().map(ToString::to_string),
+                state: to.state.as_ref().map(ToString::to_string),
+                zip5: to.us().map(|us| us.zip5.to_owned()),
+                zip4: to.us().and_then(|us| us.zip4.map(str::to_owned)),
             }),
             label,
             receipt: None,
             warnings,
             // UPS has no idempotency key.
             carrier_idempotency_key: None,
+            carrier_reference: Some(reply.shipment_id),
             created_at: Utc::now(),
         })
     }
 
-    /// Voids the shipment `shipment_id` (the label's carrier reference). A shipment UPS
-    /// already voided counts as voided.
-    pub async fn void_shipment(
+    /// Voids the shipment `shipment_id` (the label's carrier reference).
+    async fn void_shipment(
         &self,
-        account: AccountContext<'_>,
+        account: &UpsAccount,
         shipment_id: &str,
     ) -> Result<(), CarrierError> {
-        let account = UpsAccount::from_context(&account)?;
         if !ship::void::check_shipment_id(shipment_id) {
             return Err(CarrierError::invalid(
                 "carrier_reference",
@@ -269,7 +265,7 @@ impl UpsCarrier {
         let url = format!("{}{}", self.base_url, ship::void_path(shipment_id));
         let mut retried = false;
         let outcome = loop {
-            let access = self.auth.access_token(&account).await?;
+            let access = self.auth.access_token(account).await?;
             let reply = self
                 .auth
                 .http()
@@ -281,7 +277,7 @@ impl UpsCarrier {
                         .header(reqwest::header::ACCEPT, "application/json")
                 })
                 .await
-                .map_err(|error| scrub(error.into(), &secrets(&account)))?;
+                .map_err(|error| scrub(error.into(), &secrets(account)))?;
             if reply.status.is_success() {
                 break ship::void::parse(&reply.body)?;
             }
@@ -291,7 +287,7 @@ impl UpsCarrier {
                 retried = true;
                 continue;
             }
-            return Err(scrub(error.into(), &secrets(&account)));
+            return Err(scrub(error.into(), &secrets(account)));
         };
         match outcome {
             VoidOutcome::Voided => {
@@ -301,7 +297,7 @@ impl UpsCarrier {
             VoidOutcome::NotVoided(message) => {
                 let messages = vec![message];
                 Err(if error::void_refusal(&messages) {
-                    error::label_in_use(messages, 200)
+                    error::label_in_use(&messages)
                 } else {
                     CarrierError::Rejected {
                         carrier: CARRIER,
@@ -344,11 +340,25 @@ impl Carrier for UpsCarrier {
                 .map(|service| service.info.code)
                 .collect(),
             label_formats: ship::request::LABEL_FORMATS.to_vec(),
+            label_deliveries: ship::request::LABEL_DELIVERIES.to_vec(),
             receipts: false,
             idempotent_create: false,
             cancellable: true,
             oauth_onboarding: self.onboarding.is_some(),
             ship_date_days_ahead: ship::request::SHIP_DATE_DAYS_AHEAD,
+        }
+    }
+
+    fn account_schema(&self) -> serde_json::Value {
+        form::account_schema()
+    }
+
+    /// "Login with UPS" when a platform app is configured, and the merchant's own app.
+    fn onboarding(&self) -> &'static [&'static str] {
+        if self.onboarding.is_some() {
+            &["oauth", "own_app"]
+        } else {
+            &["own_app"]
         }
     }
 
@@ -367,6 +377,25 @@ impl Carrier for UpsCarrier {
     ) -> Result<ReturnLabel, CarrierError> {
         let account = UpsAccount::from_context(&account)?;
         self.create_label(&account, request, idempotency_key).await
+    }
+
+    /// Voids the whole shipment by the `ShipmentIdentificationNumber` the label was bought with
+    /// (its `carrier_reference`). Shipping.yaml does not say that a shipment's identification
+    /// number equals its package's tracking number, so a label without the reference is
+    /// refused rather than guessed at.
+    async fn void_label(
+        &self,
+        account: AccountContext<'_>,
+        label: &LabelToVoid<'_>,
+    ) -> Result<(), CarrierError> {
+        let account = UpsAccount::from_context(&account)?;
+        let Some(shipment_id) = label.carrier_reference else {
+            return Err(CarrierError::invalid(
+                "carrier_reference",
+                "the label has no UPS shipment identification number to void",
+            ));
+        };
+        self.void_shipment(&account, shipment_id).await
     }
 
     fn oauth(&self) -> Option<&dyn OAuthOnboarding> {

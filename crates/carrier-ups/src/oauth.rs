@@ -20,9 +20,11 @@
 //! public `access_token_expires_at` and `refresh_token_expires_at` (RFC 3339, UTC).
 
 use async_trait::async_trait;
-use carrier::{AccountPrefill, CarrierError, Credentials, OAuthConnection, OAuthOnboarding};
+use carrier::{
+    AccountPrefill, CarrierError, Credentials, OAuthConnection, OAuthOnboarding, PkceChallenge,
+    PkceVerifier,
+};
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 use url::Url;
 
 use crate::account::{MODE_PLATFORM_APP, field};
@@ -86,8 +88,8 @@ impl UpsOAuth {
         }
     }
 
-    /// The authorize URL carrying `state` and, for PKCE, the S256 `code_challenge`.
-    pub fn authorize_url_with(&self, state: &str, code_challenge: Option<&str>) -> Url {
+    /// The authorize URL carrying `state` and the S256 `code_challenge`.
+    fn authorize_url_with(&self, state: &str, challenge: &PkceChallenge) -> Url {
         let mut url = self.authorize_url.clone();
         {
             let mut query = url.query_pairs_mut();
@@ -95,27 +97,23 @@ impl UpsOAuth {
                 .append_pair("client_id", &self.app.client_id)
                 .append_pair("redirect_uri", &self.app.redirect_uri)
                 .append_pair("response_type", "code")
-                .append_pair("state", state);
-            if let Some(challenge) = code_challenge {
-                query
-                    .append_pair("code_challenge", challenge)
-                    .append_pair("code_challenge_method", "S256");
-            }
+                .append_pair("state", state)
+                .append_pair("code_challenge", challenge.as_str())
+                .append_pair("code_challenge_method", PkceChallenge::METHOD);
         }
         url
     }
 
-    /// Exchanges the callback's code; with a `verifier` as PKCE (no Basic header), without as
-    /// the plain authorization-code flow (Basic auth with the platform app).
-    pub async fn exchange(
+    /// Exchanges the callback's code with PKCE (no Basic header).
+    async fn exchange(
         &self,
         code: &str,
-        verifier: Option<&SecretString>,
+        verifier: &PkceVerifier,
     ) -> Result<OAuthConnection, CarrierError> {
         let grant = Grant::AuthorizationCode {
             code,
             redirect_uri: &self.app.redirect_uri,
-            app: self.app(),
+            client_id: &self.app.client_id,
             verifier,
         };
         let tokens = grant::request(self.auth.http(), self.auth.base_url(), &grant).await?;
@@ -132,12 +130,16 @@ impl UpsOAuth {
 
 #[async_trait]
 impl OAuthOnboarding for UpsOAuth {
-    fn authorize_url(&self, state: &str) -> Result<Url, CarrierError> {
-        Ok(self.authorize_url_with(state, None))
+    fn authorize_url(&self, state: &str, challenge: &PkceChallenge) -> Result<Url, CarrierError> {
+        Ok(self.authorize_url_with(state, challenge))
     }
 
-    async fn exchange_code(&self, code: &str) -> Result<OAuthConnection, CarrierError> {
-        self.exchange(code, None).await
+    async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<OAuthConnection, CarrierError> {
+        self.exchange(code, verifier).await
     }
 
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, CarrierError> {

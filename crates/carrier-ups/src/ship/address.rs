@@ -46,9 +46,19 @@ fn too_long(value: &str, max: usize) -> bool {
 }
 
 /// Checks what UPS would refuse or cut about `address` (field paths under `path`). Only US
-/// addresses are served: the platform ships US-origin returns to a US return address.
+/// addresses are served: the platform ships US-origin returns to a US return address for now
+/// (a policy of ours, not a UPS limit), so another country is refused on `{path}.country`.
 pub(crate) fn check(path: &str, address: &Address, errors: &mut ValidationErrors) {
     let field = |name: &str| format!("{path}.{name}");
+    if address.us().is_none() {
+        errors.push(
+            field("country"),
+            format!(
+                "UPS return labels are for US addresses only; {} is not served",
+                address.country.as_str()
+            ),
+        );
+    }
     for (name, value) in [
         ("firm", address.firm.as_deref()),
         ("first_name", address.full_name().as_deref()),
@@ -79,7 +89,8 @@ pub(crate) fn check(path: &str, address: &Address, errors: &mut ValidationErrors
     }
 }
 
-/// The party at `address`. [`check`] has passed, so every value fits.
+/// The party at `address`. [`check`] has passed, so every value fits and the address is a
+/// US one.
 pub(crate) fn party(address: &Address) -> Party {
     let person = address.full_name();
     let (name, attention) = match (&address.firm, person) {
@@ -95,9 +106,10 @@ pub(crate) fn party(address: &Address) -> Party {
             .filter(char::is_ascii_digit)
             .collect(),
     });
-    let mut postal_code = address.zip5.as_str().to_owned();
-    if let Some(zip4) = &address.zip4 {
-        postal_code.push_str(zip4.as_str());
+    let us = address.us();
+    let mut postal_code = us.map(|us| us.zip5.to_owned()).unwrap_or_default();
+    if let Some(zip4) = us.and_then(|us| us.zip4) {
+        postal_code.push_str(zip4);
     }
     let mut address_line = vec![address.street1.clone()];
     address_line.extend(address.street2.clone());
@@ -108,9 +120,9 @@ pub(crate) fn party(address: &Address) -> Party {
         address: WireAddress {
             address_line,
             city: address.city.clone(),
-            state_province_code: address.state.as_str().to_owned(),
+            state_province_code: us.map(|us| us.state.as_str().to_owned()).unwrap_or_default(),
             postal_code,
-            country_code: "US".to_owned(),
+            country_code: address.country.as_str().to_owned(),
         },
     }
 }

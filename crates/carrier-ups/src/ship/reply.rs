@@ -159,13 +159,13 @@ fn malformed(message: impl Into<String>) -> Error {
 }
 
 fn money(name: &str, charge: &Charge) -> Result<Money, Error> {
-    if charge.currency_code != "USD" {
-        return Err(malformed(format!(
-            "{name} is in {:?}; only USD is handled",
+    let currency = Currency::parse(name, &charge.currency_code).map_err(|_| {
+        malformed(format!(
+            "{name} currency {:?} is not an ISO 4217 code",
             charge.currency_code
-        )));
-    }
-    Money::parse(name, &charge.monetary_value, Currency::Usd)
+        ))
+    })?;
+    Money::parse(name, &charge.monetary_value, currency)
         .map_err(|_| malformed(format!("{name} {:?} is not an amount", charge.monetary_value)))
 }
 

@@ -10,7 +10,10 @@
 //! limits, parcels over its dimension rules (length at most 108 in, length + 2 × (width +
 //! height) at most 165 in).
 
-use carrier::{LabelFormat, ReceiptOption, ReturnLabelRequest, ServiceInfo, ValidationErrors, Warning};
+use carrier::{
+    LabelDelivery, LabelFormat, ReceiptOption, ReturnLabelRequest, ServiceInfo, ValidationErrors,
+    Warning,
+};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
@@ -45,10 +48,22 @@ pub(crate) const SERVICES: [Service; 4] = [
     service("ups_next_day_air_return", "UPS Next Day Air (return)", "01"),
 ];
 
-/// The label formats we hand back: PDF and PNG are made from UPS's GIF (see `crate::label`),
-/// ZPL is UPS's own.
-pub(crate) const LABEL_FORMATS: [LabelFormat; 3] =
-    [LabelFormat::Pdf, LabelFormat::Png, LabelFormat::Zpl];
+/// The label formats we hand back: GIF and ZPL as UPS returns them, PDF and PNG made from
+/// UPS's GIF (see `crate::label`).
+pub(crate) const LABEL_FORMATS: [LabelFormat; 4] = [
+    LabelFormat::Pdf,
+    LabelFormat::Png,
+    LabelFormat::Gif,
+    LabelFormat::Zpl,
+];
+
+/// `download` is a Print Return Label, `email` an Electronic Return Label. UPS has no
+/// printerless code a customer shows at a counter in the Ship API, so no `qr_code`.
+pub(crate) const LABEL_DELIVERIES: [LabelDelivery; 2] =
+    [LabelDelivery::Download, LabelDelivery::Email];
+
+/// `LabelDelivery.EMail.EMailAddress` is at most 50 characters.
+const EMAIL_MAX: usize = 50;
 
 /// "User can send up to 7 days in the future with current date as day zero" (`ShipmentDate`).
 pub(crate) const SHIP_DATE_DAYS_AHEAD: u32 = 7;
@@ -197,12 +212,12 @@ pub(crate) struct BillShipper {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ShipmentServiceOptions {
-    pub(crate) label_delivery: LabelDelivery,
+    pub(crate) label_delivery: LabelDeliveryOption,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct LabelDelivery {
+pub(crate) struct LabelDeliveryOption {
     #[serde(rename = "EMail")]
     pub(crate) email: LabelEmail,
 }
@@ -346,15 +361,54 @@ pub(crate) struct Delivery {
     pub(crate) email: Option<String>,
 }
 
-/// Builds the Ship request for `request` with `delivery`, refusing what UPS would refuse.
+/// The delivery `request` asks for. An Electronic Return Label needs
+/// `notify.recipient_email`: `LabelDelivery` is "Required for shipments with … Electronic
+/// Return Label Return Service".
+fn delivery(request: &ReturnLabelRequest, errors: &mut ValidationErrors) -> Option<Delivery> {
+    match request.label_delivery {
+        LabelDelivery::Download => Some(Delivery {
+            return_service: PRINT_RETURN_LABEL,
+            email: None,
+        }),
+        LabelDelivery::Email => match &request.notify.recipient_email {
+            Some(email) if email.as_str().chars().count() <= EMAIL_MAX => Some(Delivery {
+                return_service: ELECTRONIC_RETURN_LABEL,
+                email: Some(email.as_str().to_owned()),
+            }),
+            Some(_) => {
+                errors.push(
+                    "notify.recipient_email",
+                    format!("UPS emails labels to addresses of at most {EMAIL_MAX} characters"),
+                );
+                None
+            }
+            None => {
+                errors.push(
+                    "notify.recipient_email",
+                    "is required when label_delivery is email (UPS emails the label to it)",
+                );
+                None
+            }
+        },
+        other => {
+            errors.push(
+                "label_delivery",
+                format!("UPS does not offer {}; it offers download and email", other.as_str()),
+            );
+            None
+        }
+    }
+}
+
+/// Builds the Ship request for `request`, refusing what UPS would refuse.
 pub(crate) fn prepare(
     account: &UpsAccount,
     request: &ReturnLabelRequest,
-    delivery: Delivery,
     customer_context: &str,
 ) -> Result<PreparedShipment, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let mut warnings = Vec::new();
+    let delivery = delivery(request, &mut errors);
     let service = find_service(request.service.as_str());
     if service.is_none() {
         errors.push(
@@ -370,10 +424,10 @@ pub(crate) fn prepare(
         );
     }
     let image = match request.label_format {
-        LabelFormat::Pdf | LabelFormat::Png => Some(ImageRequest::Gif),
+        LabelFormat::Pdf | LabelFormat::Png | LabelFormat::Gif => Some(ImageRequest::Gif),
         LabelFormat::Zpl => Some(ImageRequest::Zpl),
-        LabelFormat::Tif => {
-            errors.push("label_format", "UPS labels come as PDF, PNG or ZPL");
+        _ => {
+            errors.push("label_format", "UPS labels come as PDF, PNG, GIF or ZPL");
             None
         }
     };
@@ -383,7 +437,9 @@ pub(crate) fn prepare(
     address::check("from_address", &request.from_address, &mut errors);
     let (weight, dimensions) = package_measures(request, &mut errors);
     let description = description(request.reference.as_deref(), &mut warnings);
-    let (Some(service), Some(image), Some(package_weight)) = (service, image, weight) else {
+    let (Some(service), Some(image), Some(package_weight), Some(delivery)) =
+        (service, image, weight, delivery)
+    else {
         return Err(errors);
     };
     if !errors.is_empty() {
@@ -423,7 +479,7 @@ pub(crate) fn prepare(
                 },
                 service: Code { code: service.code },
                 shipment_service_options: delivery.email.map(|email| ShipmentServiceOptions {
-                    label_delivery: LabelDelivery {
+                    label_delivery: LabelDeliveryOption {
                         email: LabelEmail {
                             email_address: email,
                         },
