@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use carrier_http::{ClientOptions, RetryPolicy};
 pub(crate) use carrier_http::Reply;
+use carrier_http::{ClientOptions, RetryPolicy};
 
 use crate::builder::RetryConfig;
 use crate::error::{Error, Operation};

@@ -189,9 +189,15 @@ pub(crate) fn from_reply(operation: Operation, reply: &Reply) -> Error {
 pub(crate) fn void_refusal(messages: &[CarrierMessage]) -> bool {
     messages.iter().any(|m| {
         let text = m.message.to_ascii_lowercase();
-        ["picked up", "pickup scan", "scanned", "in transit", "delivered"]
-            .iter()
-            .any(|phrase| text.contains(phrase))
+        [
+            "picked up",
+            "pickup scan",
+            "scanned",
+            "in transit",
+            "delivered",
+        ]
+        .iter()
+        .any(|phrase| text.contains(phrase))
     })
 }
 

@@ -61,7 +61,9 @@ mod tests {
     #[test]
     fn both_credential_modes_match_the_schema() {
         let validator = validator();
-        assert!(validator.is_valid(&account(json!({"mode": "own_app", "client_id": "app", "client_secret": "s"}))));
+        assert!(validator.is_valid(&account(
+            json!({"mode": "own_app", "client_id": "app", "client_secret": "s"})
+        )));
         assert!(validator.is_valid(&account(json!({"mode": "platform_app"}))));
     }
 
@@ -69,7 +71,9 @@ mod tests {
     fn the_schema_refuses_what_validation_refuses() {
         let validator = validator();
         assert!(!validator.is_valid(&account(json!({"mode": "own_app", "client_id": "app"}))));
-        assert!(!validator.is_valid(&account(json!({"mode": "platform_app", "client_secret": "s"}))));
+        assert!(!validator.is_valid(&account(
+            json!({"mode": "platform_app", "client_secret": "s"})
+        )));
         let mut short = account(json!({"mode": "platform_app"}));
         short["details"]["account_number"] = json!("A1B2C");
         assert!(!validator.is_valid(&short));

@@ -63,8 +63,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use carrier::{
     AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
-    IdempotencyKey, LabelAddress, LabelToVoid, OAuthOnboarding, ReturnLabel, ReturnLabelRequest, ServiceInfo,
-    TokenCache, ValidatedAccount, ValidationErrors, Warning,
+    IdempotencyKey, LabelAddress, LabelToVoid, OAuthOnboarding, ReturnLabel, ReturnLabelRequest,
+    ServiceInfo, TokenCache, ValidatedAccount, ValidationErrors, Warning,
 };
 use chrono::Utc;
 use secrecy::ExposeSecret;
@@ -195,7 +195,11 @@ impl UpsCarrier {
             .map_err(|error| scrub(error, &secrets(account)))?;
         let mut warnings: Vec<Warning> = prepared.warnings;
         for (code, description) in &reply.alerts {
-            warnings.push(Warning::new(&format!("ups_alert_{code}"), None, description.clone()));
+            warnings.push(Warning::new(
+                &format!("ups_alert_{code}"),
+                None,
+                description.clone(),
+            ));
         }
         let label = match reply.label {
             Some(image) => Some(label::document(prepared.format, image).map_err(|message| {
@@ -282,8 +286,7 @@ impl UpsCarrier {
                 break ship::void::parse(&reply.body)?;
             }
             let error = error::from_reply(Operation::Void, &reply);
-            if error.is_unauthorized() && !retried && self.auth.reject_access_token(&access).await
-            {
+            if error.is_unauthorized() && !retried && self.auth.reject_access_token(&access).await {
                 retried = true;
                 continue;
             }

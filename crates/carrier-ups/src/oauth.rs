@@ -118,7 +118,9 @@ impl UpsOAuth {
         };
         let tokens = grant::request(self.auth.http(), self.auth.base_url(), &grant).await?;
         if tokens.refresh.is_none() {
-            tracing::warn!("UPS issued no refresh token at consent; the account will need to connect again when the access token expires");
+            tracing::warn!(
+                "UPS issued no refresh token at consent; the account will need to connect again when the access token expires"
+            );
         }
         Ok(OAuthConnection {
             credentials: with_tokens(Credentials::new(MODE_PLATFORM_APP), tokens),
@@ -171,7 +173,9 @@ impl OAuthOnboarding for UpsOAuth {
         let tokens = grant::request(self.auth.http(), self.auth.base_url(), &grant).await?;
         if tokens.refresh.is_none() {
             // The old refresh token was spent by this call: keeping it would only fail later.
-            tracing::warn!("UPS issued no new refresh token; the account will need to connect again when the access token expires");
+            tracing::warn!(
+                "UPS issued no new refresh token; the account will need to connect again when the access token expires"
+            );
         }
         // Keep every other field; the token fields are all replaced.
         let tokens_fields = [

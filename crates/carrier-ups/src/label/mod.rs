@@ -3,7 +3,7 @@
 //! For a Print Return Label, Shipping.yaml's image format is GIF ("for image formats use GIF";
 //! PNG is listed as a reply code but "Only EPL, SPL, ZPL and GIF are currently supported"), so
 //! PNG and PDF labels are asked for as GIF and converted here; a PNG that UPS returns is taken
-//! as it is. ZPL passes through untouched. The PDF is one 4 × 6 in page holding the image
+//! as it is. GIF and ZPL labels pass through untouched. The PDF is one 4 × 6 in page holding the image
 //! ([`pdf`]).
 //!
 //! Decoding is bounded (64 MiB per image) and every failure is an error, never a panic: the
@@ -87,7 +87,11 @@ pub(crate) fn decode_gif(bytes: &[u8]) -> Result<Raster, String> {
         .ok_or("the GIF label has no image")?;
     let (left, top) = (usize::from(frame.left), usize::from(frame.top));
     let frame_width = usize::from(frame.width);
-    for (row, line) in frame.buffer.chunks_exact(frame_width.max(1) * 4).enumerate() {
+    for (row, line) in frame
+        .buffer
+        .chunks_exact(frame_width.max(1) * 4)
+        .enumerate()
+    {
         let y = top + row;
         if y >= height {
             break;
@@ -124,7 +128,9 @@ pub(crate) fn decode_png(bytes: &[u8]) -> Result<Raster, String> {
         .ok_or("the PNG label is too large")?;
     let mut buffer = vec![0_u8; size];
     let info = reader.next_frame(&mut buffer).map_err(fail)?;
-    let data = buffer.get(..info.buffer_size()).ok_or("the PNG label is cut short")?;
+    let data = buffer
+        .get(..info.buffer_size())
+        .ok_or("the PNG label is cut short")?;
     let rgba: Vec<u8> = match info.color_type {
         png::ColorType::Grayscale => data.iter().flat_map(|&g| [g, g, g, 255]).collect(),
         png::ColorType::GrayscaleAlpha => data
@@ -174,7 +180,9 @@ fn decode(image: &LabelImage) -> Result<Raster, String> {
 /// The label in the requested `format`, from what UPS returned.
 pub(crate) fn document(format: LabelFormat, image: LabelImage) -> Result<Document, String> {
     let bytes = match (format, image.kind) {
-        (LabelFormat::Zpl, ImageKind::Zpl) | (LabelFormat::Png, ImageKind::Png) => image.bytes,
+        (LabelFormat::Zpl, ImageKind::Zpl)
+        | (LabelFormat::Png, ImageKind::Png)
+        | (LabelFormat::Gif, ImageKind::Gif) => image.bytes,
         (LabelFormat::Png, ImageKind::Gif) => encode_png(&decode(&image)?)?,
         (LabelFormat::Pdf, ImageKind::Gif | ImageKind::Png) => pdf::one_page(&decode(&image)?)?,
         (format, kind) => {

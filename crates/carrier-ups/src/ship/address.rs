@@ -120,7 +120,9 @@ pub(crate) fn party(address: &Address) -> Party {
         address: WireAddress {
             address_line,
             city: address.city.clone(),
-            state_province_code: us.map(|us| us.state.as_str().to_owned()).unwrap_or_default(),
+            state_province_code: us
+                .map(|us| us.state.as_str().to_owned())
+                .unwrap_or_default(),
             postal_code,
             country_code: address.country.as_str().to_owned(),
         },

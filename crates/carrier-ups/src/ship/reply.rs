@@ -165,8 +165,12 @@ fn money(name: &str, charge: &Charge) -> Result<Money, Error> {
             charge.currency_code
         ))
     })?;
-    Money::parse(name, &charge.monetary_value, currency)
-        .map_err(|_| malformed(format!("{name} {:?} is not an amount", charge.monetary_value)))
+    Money::parse(name, &charge.monetary_value, currency).map_err(|_| {
+        malformed(format!(
+            "{name} {:?} is not an amount",
+            charge.monetary_value
+        ))
+    })
 }
 
 fn charges(charges: Option<ShipmentCharges>) -> Result<Charges, Error> {
@@ -240,8 +244,8 @@ pub(crate) fn parse(body: &[u8], expect_label: bool) -> Result<ShipReply, Error>
         .package_results
         .into_first()
         .ok_or_else(|| malformed("no PackageResults"))?;
-    let tracking_number = tracking::parse("TrackingNumber", &package.tracking_number)
-        .map_err(|_| {
+    let tracking_number =
+        tracking::parse("TrackingNumber", &package.tracking_number).map_err(|_| {
             malformed(format!(
                 "TrackingNumber {:?} is not a valid 1Z number",
                 package.tracking_number

@@ -393,7 +393,10 @@ fn delivery(request: &ReturnLabelRequest, errors: &mut ValidationErrors) -> Opti
         other => {
             errors.push(
                 "label_delivery",
-                format!("UPS does not offer {}; it offers download and email", other.as_str()),
+                format!(
+                    "UPS does not offer {}; it offers download and email",
+                    other.as_str()
+                ),
             );
             None
         }
@@ -522,3 +525,7 @@ pub(crate) fn prepare(
         warnings,
     })
 }
+
+#[cfg(test)]
+#[path = "request_tests.rs"]
+pub(crate) mod tests;
