@@ -356,3 +356,7 @@ pub(crate) fn scrub(error: CarrierError, secrets: &[&str]) -> CarrierError {
         other => other,
     }
 }
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

@@ -216,3 +216,104 @@ pub(crate) async fn request(
     }
     parse(operation, &reply.body, Utc::now())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(grant: &Grant<'_>) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(grant.body().expose_secret()).unwrap()
+    }
+
+    #[test]
+    fn client_credentials_send_only_the_grant_type_with_basic_auth() {
+        let secret = SecretString::from("s");
+        let grant = Grant::ClientCredentials(AppCredentials {
+            client_id: "app",
+            client_secret: &secret,
+        });
+        assert_eq!(
+            form(&grant),
+            [("grant_type".into(), "client_credentials".into())]
+        );
+        assert!(grant.basic().is_some());
+        assert_eq!(grant.path(), TOKEN_PATH);
+    }
+
+    #[test]
+    fn the_pkce_exchange_sends_the_verifier_and_client_id_and_no_basic_header() {
+        let verifier = PkceVerifier::generate();
+        let grant = Grant::AuthorizationCode {
+            code: "code-1",
+            redirect_uri: "https://backhaul.example/v1/ups/oauth/callback",
+            client_id: "platform-app",
+            verifier: &verifier,
+        };
+        let body = form(&grant);
+        for (key, value) in [
+            ("grant_type", "authorization_code"),
+            ("code", "code-1"),
+            (
+                "redirect_uri",
+                "https://backhaul.example/v1/ups/oauth/callback",
+            ),
+            ("code_verifier", verifier.expose()),
+            ("client_id", "platform-app"),
+        ] {
+            assert!(body.contains(&(key.to_owned(), value.to_owned())), "{key}");
+        }
+        assert!(grant.basic().is_none());
+        assert_eq!(grant.path(), TOKEN_PATH);
+    }
+
+    #[test]
+    fn a_refresh_goes_to_the_refresh_path_with_basic_auth() {
+        let secret = SecretString::from("s");
+        let refresh = SecretString::from("r-1");
+        let grant = Grant::Refresh {
+            refresh_token: &refresh,
+            app: AppCredentials {
+                client_id: "app",
+                client_secret: &secret,
+            },
+        };
+        assert_eq!(
+            form(&grant),
+            [
+                ("grant_type".into(), "refresh_token".into()),
+                ("refresh_token".into(), "r-1".into())
+            ]
+        );
+        assert!(grant.basic().is_some());
+        assert_eq!(grant.path(), REFRESH_PATH);
+    }
+
+    #[test]
+    fn token_replies_read_string_numbers_and_the_refresh_token() {
+        let now = Utc::now();
+        let body = br#"{"token_type":"Bearer","issued_at":"1700000000000","client_id":"app","access_token":"a-1","expires_in":"14399","refresh_token":"r-2","refresh_token_expires_in":"5183999","status":"approved"}"#;
+        let tokens = parse(Operation::Refresh, body, now).unwrap();
+        assert_eq!(tokens.access_token.expose_secret(), "a-1");
+        assert_eq!(
+            tokens.access_expires_at,
+            now + chrono::Duration::seconds(14_399)
+        );
+        let (refresh, expires) = tokens.refresh.unwrap();
+        assert_eq!(refresh.expose_secret(), "r-2");
+        assert_eq!(expires, Some(now + chrono::Duration::seconds(5_183_999)));
+    }
+
+    #[test]
+    fn a_token_reply_without_a_lifetime_or_token_is_malformed_and_quotes_nothing() {
+        for body in [
+            &br#"{"access_token":"sentinel-a","token_type":"Bearer"}"#[..],
+            br#"{"access_token":"","expires_in":"1"}"#,
+            br#"{"access_token":"sentinel-a","expires_in":"soon"}"#,
+            br#"{"access_token":"sentinel-a","expires_in":"1","token_type":"MAC"}"#,
+        ] {
+            let error = parse(Operation::Token, body, Utc::now()).err().unwrap();
+            assert!(matches!(error, Error::Malformed { .. }));
+            assert!(!error.to_string().contains("sentinel"), "{error}");
+        }
+    }
+}

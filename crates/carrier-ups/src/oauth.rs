@@ -219,3 +219,73 @@ impl OAuthOnboarding for UpsOAuth {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::UpsBuilder;
+
+    fn carrier() -> crate::UpsCarrier {
+        UpsBuilder::new()
+            .with_base_url("https://wwwcie.ups.com")
+            .with_platform_app(PlatformApp::new(
+                "platform-app",
+                secrecy::SecretString::from("sentinel-platform-secret"),
+                "https://backhaul.example/v1/ups/oauth/callback?x=1",
+            ))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_authorize_url_carries_every_parameter_and_the_s256_challenge() {
+        let carrier = carrier();
+        let verifier = PkceVerifier::generate();
+        let url = carrier
+            .onboarding()
+            .unwrap()
+            .authorize_url("st ate&=1", &verifier.challenge())
+            .unwrap();
+        assert!(
+            url.as_str()
+                .starts_with("https://wwwcie.ups.com/security/v1/oauth/authorize?")
+        );
+        let pairs: std::collections::BTreeMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(pairs["client_id"], "platform-app");
+        assert_eq!(
+            pairs["redirect_uri"],
+            "https://backhaul.example/v1/ups/oauth/callback?x=1"
+        );
+        assert_eq!(pairs["response_type"], "code");
+        assert_eq!(pairs["state"], "st ate&=1");
+        assert_eq!(pairs["code_challenge"], verifier.challenge().as_str());
+        assert_eq!(pairs["code_challenge_method"], "S256");
+        assert!(!url.as_str().contains("sentinel"));
+        assert!(!url.as_str().contains(verifier.expose()));
+    }
+
+    #[test]
+    fn a_refresh_is_due_before_the_access_or_the_refresh_token_expires() {
+        let carrier = carrier();
+        let hooks = carrier.onboarding().unwrap();
+        let credentials = Credentials::new(MODE_PLATFORM_APP)
+            .with_public(field::ACCESS_TOKEN_EXPIRES_AT, "2030-01-01T04:00:00Z")
+            .with_public(field::REFRESH_TOKEN_EXPIRES_AT, "2030-03-01T00:00:00Z");
+        assert_eq!(
+            hooks.refresh_due_at(&credentials),
+            parse_time(Some("2030-01-01T03:55:00Z"))
+        );
+        let soon = Credentials::new(MODE_PLATFORM_APP)
+            .with_public(field::ACCESS_TOKEN_EXPIRES_AT, "2030-01-01T04:00:00Z")
+            .with_public(field::REFRESH_TOKEN_EXPIRES_AT, "2030-01-01T12:00:00Z");
+        assert_eq!(
+            hooks.refresh_due_at(&soon),
+            parse_time(Some("2029-12-31T12:00:00Z"))
+        );
+        assert_eq!(
+            hooks.refresh_due_at(&Credentials::new(MODE_PLATFORM_APP)),
+            None
+        );
+        assert_eq!(hooks.refresh_due_at(&Credentials::new("own_app")), None);
+    }
+}

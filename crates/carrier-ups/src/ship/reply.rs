@@ -279,3 +279,7 @@ pub(crate) fn parse(body: &[u8], expect_label: bool) -> Result<ShipReply, Error>
             .collect(),
     })
 }
+
+#[cfg(test)]
+#[path = "reply_tests.rs"]
+pub(crate) mod tests;

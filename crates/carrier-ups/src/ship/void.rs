@@ -63,3 +63,50 @@ pub(crate) fn parse(body: &[u8]) -> Result<VoidOutcome, Error> {
 pub(crate) fn check_shipment_id(id: &str) -> bool {
     tracking::is_valid(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(summary: &str, description: &str) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "VoidShipmentResponse": {
+                "Response": {"ResponseStatus": {"Code": "1", "Description": "Success"}},
+                "SummaryResult": {"Status": {"Code": summary, "Description": description}}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_voided_shipment_reads_as_voided() {
+        assert_eq!(parse(&body("1", "Voided")).unwrap(), VoidOutcome::Voided);
+    }
+
+    #[test]
+    fn any_other_summary_is_not_voided_with_its_description() {
+        match parse(&body("0", "Not Voided")).unwrap() {
+            VoidOutcome::NotVoided(message) => {
+                assert_eq!(
+                    (message.code.as_str(), message.message.as_str()),
+                    ("0", "Not Voided")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_void_reply_is_an_error() {
+        assert!(parse(b"{}").is_err());
+        assert!(parse(b"").is_err());
+    }
+
+    #[test]
+    fn only_1z_numbers_go_into_the_void_path() {
+        assert!(check_shipment_id("1Z999AA10123456784"));
+        assert!(!check_shipment_id("1Z999AA10123456784/../x"));
+        assert!(!check_shipment_id("1z999aa10123456784"));
+    }
+}
