@@ -133,6 +133,31 @@ impl Error {
         }
     }
 
+    /// The error with every secret UPS might have echoed in its messages replaced.
+    pub(crate) fn scrubbed(self, secrets: &[&str]) -> Self {
+        match self {
+            Error::Status {
+                operation,
+                status,
+                messages,
+                retry_after,
+            } => Error::Status {
+                operation,
+                status,
+                messages: messages
+                    .into_iter()
+                    .map(|m| CarrierMessage {
+                        code: clean(m.code, secrets),
+                        message: clean(m.message, secrets),
+                        field: m.field.map(|field| clean(field, secrets)),
+                    })
+                    .collect(),
+                retry_after,
+            },
+            other => other,
+        }
+    }
+
     /// Whether UPS refused the bearer token (HTTP 401), so a fresh token may help.
     pub(crate) fn is_unauthorized(&self) -> bool {
         matches!(self, Error::Status { status: 401, .. })
@@ -302,15 +327,18 @@ impl From<Error> for CarrierError {
     }
 }
 
+/// `text` with every secret of four characters or more replaced by `[REDACTED]`.
+fn clean(text: String, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| secret.len() >= 4)
+        .fold(text, |text, secret| text.replace(secret, "[REDACTED]"))
+}
+
 /// Replaces every occurrence of each secret (four characters or more) in the error's texts
 /// with `[REDACTED]`, in case UPS echoed one back.
 pub(crate) fn scrub(error: CarrierError, secrets: &[&str]) -> CarrierError {
-    let clean = |text: String| {
-        secrets
-            .iter()
-            .filter(|secret| secret.len() >= 4)
-            .fold(text, |text, secret| text.replace(secret, "[REDACTED]"))
-    };
+    let clean = |text: String| clean(text, secrets);
     match error {
         CarrierError::Unauthenticated { carrier, message } => CarrierError::Unauthenticated {
             carrier,

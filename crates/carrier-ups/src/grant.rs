@@ -68,6 +68,18 @@ impl Grant<'_> {
         }
     }
 
+    /// Every secret of the grant, to scrub from what UPS answers.
+    fn secrets(&self) -> Vec<&str> {
+        match self {
+            Grant::ClientCredentials(app) => vec![app.client_secret.expose_secret()],
+            Grant::AuthorizationCode { code, verifier, .. } => vec![code, verifier.expose()],
+            Grant::Refresh { refresh_token, app } => vec![
+                refresh_token.expose_secret(),
+                app.client_secret.expose_secret(),
+            ],
+        }
+    }
+
     /// The form body, as a secret (it may hold a code, a verifier or a refresh token).
     pub(crate) fn body(&self) -> SecretString {
         let pairs: Vec<(&str, &str)> = match self {
@@ -212,7 +224,7 @@ pub(crate) async fn request(
         })
         .await?;
     if !reply.status.is_success() {
-        return Err(error::from_reply(operation, &reply));
+        return Err(error::from_reply(operation, &reply).scrubbed(&grant.secrets()));
     }
     parse(operation, &reply.body, Utc::now())
 }

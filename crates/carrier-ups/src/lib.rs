@@ -173,7 +173,8 @@ impl UpsCarrier {
                             continue;
                         }
                     }
-                    return Err(error.into());
+                    // UPS may echo the bearer token it refused.
+                    return Err(scrub(error.into(), &[access.token.expose_secret()]));
                 }
                 Err(error) => return Err(error.into()),
             };
@@ -290,7 +291,10 @@ impl UpsCarrier {
                 retried = true;
                 continue;
             }
-            return Err(scrub(error.into(), &secrets(account)));
+            return Err(scrub(
+                scrub(error.into(), &[access.token.expose_secret()]),
+                &secrets(account),
+            ));
         };
         match outcome {
             VoidOutcome::Voided => {

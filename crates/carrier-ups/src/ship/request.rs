@@ -310,7 +310,7 @@ fn package_measures(
             ("parcel.height_in", whole_inches(dimensions.height_in)),
         ];
         // "Length must be the longest dimension of the container."
-        sides.sort_by(|a, b| b.1.cmp(&a.1));
+        sides.sort_by_key(|side| std::cmp::Reverse(side.1));
         let [(longest_field, length), (_, width), (_, height)] = sides;
         let girth = dimensions
             .girth_in
