@@ -265,8 +265,9 @@ impl HttpClient {
         }
     }
 
-    /// Exponential backoff with full jitter: a random delay up to `initial * 2^attempt` (at
-    /// least half of it), capped at `max_backoff`.
+    /// Exponential backoff with full jitter: a random delay between zero and
+    /// `initial * 2^attempt`, the ceiling capped at `max_backoff`, so clients that failed
+    /// together do not retry together.
     fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self
             .retry
@@ -274,10 +275,7 @@ impl HttpClient {
             .saturating_mul(2_u32.saturating_pow(attempt))
             .min(self.retry.max_backoff);
         let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        if millis == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
+        Duration::from_millis(rand::rng().random_range(0..=millis))
     }
 }
 
@@ -297,11 +295,14 @@ mod tests {
             ..ClientOptions::default()
         })
         .unwrap();
-        for _ in 0..50 {
-            let first = client.backoff(0);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-            let late = client.backoff(10);
-            assert!(late >= Duration::from_millis(200) && late <= Duration::from_millis(400));
-        }
+        let first: Vec<Duration> = (0..200).map(|_| client.backoff(0)).collect();
+        let late: Vec<Duration> = (0..200).map(|_| client.backoff(10)).collect();
+        assert!(first.iter().all(|d| *d <= Duration::from_millis(100)));
+        assert!(late.iter().all(|d| *d <= Duration::from_millis(400)));
+        // Full jitter spreads the delays over the whole range (each bound fails with odds
+        // of 2^-200 or less).
+        assert!(late.iter().any(|d| *d > Duration::from_millis(200)));
+        assert!(late.iter().any(|d| *d < Duration::from_millis(200)));
+        assert!(first.iter().any(|d| *d < Duration::from_millis(50)));
     }
 }
