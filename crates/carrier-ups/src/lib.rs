@@ -24,9 +24,23 @@
 //! | `ups_next_day_air_return` | `01` Next Day Air |
 //!
 //! From the reply the [`ReturnLabel`] gets the package's 1Z tracking number (check digit
-//! verified), the `ShipmentIdentificationNumber` (what a void names), `TotalCharges` as
-//! postage, and the label: ZPL as UPS sends it, PNG and PDF (a one-page 4 × 6 in document) made
-//! from UPS's GIF.
+//! verified), the `ShipmentIdentificationNumber` as `carrier_reference` (what a void names),
+//! `TotalCharges` as postage (the core has no fees yet; the transportation and service-option
+//! charges are logged), and the label: GIF and ZPL as UPS sends them, PNG and PDF (a one-page
+//! 4 × 6 in document) made from UPS's GIF. An emailed label (`label_delivery: email`, an
+//! Electronic Return Label) comes back without an image. Voids delete the whole shipment
+//! (`DELETE /api/shipments/v2409/void/cancel/{id}`); one UPS refuses because the package is
+//! already moving is `LabelInUse`.
+//!
+//! ## Configuration
+//!
+//! [`UpsBuilder`]: the base URL ([`PRODUCTION_URL`], [`CIE_URL`] or a simulator's), the
+//! platform's own UPS app for "Login with UPS" ([`PlatformApp`]: client id, client secret —
+//! for the refresh grant's Basic auth — and the registered redirect URL), the shared token
+//! cache, timeouts, retries and the reply size limit. Merchants' own apps need nothing here:
+//! their client id and secret are the account's `own_app` credentials. The optional
+//! `x-merchant-id` header of the token call is not sent: a token is the app's, cached once for
+//! every account it serves.
 //!
 //! ## Resending, and what a duplicate costs
 //!

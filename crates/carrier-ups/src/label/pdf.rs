@@ -1,7 +1,8 @@
 //! A one-page PDF 1.4 holding one label image: a 4 × 6 in page (288 × 432 pt) with the image
-//! scaled to fit and centred, turned a quarter when it is landscape (UPS's GIF labels are
-//! wider than tall). The image is an 8-bit gray or RGB XObject, Flate-compressed. Written by
-//! hand — five objects and a cross-reference table — rather than through a PDF library.
+//! scaled to fit and centred, turned a quarter when it is wider than tall so that it fills the
+//! portrait page (Shipping.yaml asks for a 4 × 6 stock size but does not say which way the GIF
+//! is drawn). The image is an 8-bit gray or RGB XObject, Flate-compressed. Written by hand —
+//! five objects and a cross-reference table — rather than through a PDF library.
 
 use std::fmt::Write as _;
 use std::io::Write as _;

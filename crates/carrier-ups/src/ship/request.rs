@@ -454,6 +454,7 @@ pub(crate) fn prepare(
             request: RequestInfo {
                 // City/state/postal code checked by UPS before the label is made.
                 request_option: "validate",
+                // The newest SubVersion the spec lists; it only adds response elements.
                 sub_version: "2205",
                 transaction_reference: TransactionReference {
                     customer_context: customer_context.to_owned(),
