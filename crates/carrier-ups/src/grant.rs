@@ -300,6 +300,77 @@ mod tests {
         assert_eq!(grant.path(), REFRESH_PATH);
     }
 
+    /// A form body as the JSON object the specs' form schemas describe.
+    fn as_json(grant: &Grant<'_>) -> serde_json::Value {
+        serde_json::Value::Object(
+            form(grant)
+                .into_iter()
+                .map(|(key, value)| (key, serde_json::Value::String(value)))
+                .collect(),
+        )
+    }
+
+    const FORM: &str = "requestBody/content/application~1x-www-form-urlencoded/schema";
+
+    #[test]
+    fn every_grant_body_matches_its_specs_form_schema_and_the_validators_bite() {
+        let secret = SecretString::from("s");
+        let refresh = SecretString::from("r-1");
+        let verifier = PkceVerifier::generate();
+        let app = || AppCredentials {
+            client_id: "app",
+            client_secret: &secret,
+        };
+        let cases = [
+            (
+                crate::spec::validator(
+                    "OAuthClientCredentials.yaml",
+                    &format!("/paths/~1security~1v1~1oauth~1token/post/{FORM}"),
+                ),
+                Grant::ClientCredentials(app()),
+                "grant_type",
+            ),
+            (
+                crate::spec::validator(
+                    "OAuthAuthCode.yaml",
+                    &format!("/paths/~1v1~1oauth~1token/post/{FORM}"),
+                ),
+                Grant::AuthorizationCode {
+                    code: "code-1",
+                    redirect_uri: "https://backhaul.example/cb",
+                    client_id: "app",
+                    verifier: &verifier,
+                },
+                "code",
+            ),
+            (
+                crate::spec::validator(
+                    "OAuthAuthCode.yaml",
+                    &format!("/paths/~1v1~1oauth~1refresh/post/{FORM}"),
+                ),
+                Grant::Refresh {
+                    refresh_token: &refresh,
+                    app: app(),
+                },
+                "refresh_token",
+            ),
+        ];
+        for (validator, grant, required) in cases {
+            let body = as_json(&grant);
+            let errors: Vec<String> = validator
+                .iter_errors(&body)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{body}: {errors:?}");
+            let mut with_secret = body.clone();
+            with_secret["client_secret"] = serde_json::json!("s");
+            assert!(!validator.is_valid(&with_secret), "{with_secret}");
+            let mut missing = body;
+            missing.as_object_mut().unwrap().remove(required);
+            assert!(!validator.is_valid(&missing), "{missing}");
+        }
+    }
+
     #[test]
     fn token_replies_read_string_numbers_and_the_refresh_token() {
         let now = Utc::now();

@@ -71,6 +71,9 @@ mod oauth;
 mod ship;
 mod tracking;
 
+#[cfg(test)]
+mod spec;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -1,105 +1,18 @@
-//! Every Ship request body this plugin builds, validated against the official Shipping.yaml in
-//! `shared/reference/ups/` (the repository's sibling).
-//!
-//! The document is OpenAPI 3.0.3, whose Schema Object is a dialect of JSON Schema draft 4; it
-//! is converted before validating with the draft 4 validator:
-//! - `$ref`s are inlined (none of the request schemas is recursive);
-//! - annotations without a draft 4 meaning (`example`, `xml`, `description`) are dropped;
-//! - the string keywords Shipping.yaml puts on arrays (`AddressLine` is an array with
-//!   `maxLength: 35`, meaning each line) are moved onto the items, and `maximum` on strings
-//!   and objects (UPS's "occurs at most once") is dropped — draft 4 ignores both anyway;
-//! - every object is **closed** (`additionalProperties: false`): Shipping.yaml's objects are
-//!   open, so without this a misspelled field would pass. This is stricter than UPS, which is
-//!   the point of the test;
-//! - the document has tab characters in plain scalars, which YAML forbids there; they are
-//!   replaced by spaces before parsing.
-
-use std::path::PathBuf;
+//! Every Ship request body this plugin builds, validated against Shipping.yaml's
+//! `SHIPRequestWrapper` (converted and closed as `crate::spec` describes), including cases
+//! proving that the validator bites.
 
 use carrier::{ReturnLabelInput, ReturnLabelRequest};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::ship::request::tests::{account, input};
 
-fn load() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/ups/Shipping.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
-        .replace('\t', "    ");
-    serde_norway::from_str(&text).unwrap_or_else(|error| panic!("parsing Shipping.yaml: {error}"))
-}
-
-fn pointer<'a>(document: &'a Value, reference: &str) -> &'a Value {
-    let path = reference
-        .strip_prefix('#')
-        .unwrap_or_else(|| panic!("only local $refs are used: {reference}"));
-    document
-        .pointer(path)
-        .unwrap_or_else(|| panic!("unresolved $ref {reference}"))
-}
-
-const STRING_KEYWORDS: &[&str] = &["minLength", "maxLength", "pattern"];
-
-/// Converts one OpenAPI schema into a self-contained, closed draft 4 schema.
-fn convert(document: &Value, schema: &Value, depth: usize) -> Value {
-    assert!(depth < 64, "schema nesting too deep (a recursive $ref?)");
-    let Value::Object(object) = schema else {
-        return schema.clone();
-    };
-    if let Some(Value::String(reference)) = object.get("$ref") {
-        return convert(document, pointer(document, reference), depth + 1);
-    }
-    let kind = object.get("type").and_then(Value::as_str);
-    let mut out = Map::new();
-    for (key, value) in object {
-        match key.as_str() {
-            "example" | "examples" | "xml" | "description" => {}
-            "maximum" | "minimum" if kind != Some("number") && kind != Some("integer") => {}
-            key if kind == Some("array") && STRING_KEYWORDS.contains(&key) => {}
-            "properties" => {
-                let properties = value
-                    .as_object()
-                    .map(|props| {
-                        props
-                            .iter()
-                            .map(|(name, prop)| (name.clone(), convert(document, prop, depth + 1)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.insert(key.clone(), Value::Object(properties));
-            }
-            "items" => {
-                let mut items = convert(document, value, depth + 1);
-                if let Value::Object(items) = &mut items {
-                    for keyword in STRING_KEYWORDS {
-                        if let Some(limit) = object.get(*keyword) {
-                            items.entry(*keyword).or_insert_with(|| limit.clone());
-                        }
-                    }
-                }
-                out.insert(key.clone(), items);
-            }
-            _ => {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    if out.contains_key("properties") {
-        out.insert("additionalProperties".into(), Value::Bool(false));
-    }
-    Value::Object(out)
-}
-
 fn ship_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: std::sync::LazyLock<jsonschema::Validator> = std::sync::LazyLock::new(|| {
-        let document = load();
-        let body = document
-            .pointer("/paths/~1shipments~1{version}~1ship/post/requestBody/content/application~1json/schema")
-            .unwrap_or_else(|| panic!("Shipping.yaml has no Ship request body"));
-        let schema = convert(&document, body, 0);
-        jsonschema::draft4::new(&schema)
-            .unwrap_or_else(|error| panic!("the Ship request schema does not compile: {error}"))
+        crate::spec::validator(
+            "Shipping.yaml",
+            "/paths/~1shipments~1{version}~1ship/post/requestBody/content/application~1json/schema",
+        )
     });
     &VALIDATOR
 }
@@ -227,4 +140,106 @@ fn the_validator_refuses_values_over_the_specs_lengths() {
     let mut wide = body_of(&input());
     wide["ShipmentRequest"]["Shipment"]["Package"][0]["Dimensions"]["Length"] = json!("1080");
     assert!(!errors_of(&wide).is_empty());
+}
+
+mod generated {
+    use carrier::{AddressInput, NotifyInput, ParcelInput};
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        proptest::string::string_regex(&format!(
+            "[A-Za-z][A-Za-z0-9 .'-]{{0,{}}}[A-Za-z0-9]",
+            max - 2
+        ))
+        .unwrap()
+    }
+
+    /// Positive decimals with up to one place, at most `max_tenths / 10`.
+    fn decimal(max_tenths: i64) -> impl Strategy<Value = Decimal> {
+        (1..=max_tenths).prop_map(|n| Decimal::new(n, 1).normalize())
+    }
+
+    prop_compose! {
+        fn address()(
+            person in proptest::option::of((text(16), text(16))),
+            firm in text(35),
+            street1 in text(35),
+            street2 in proptest::option::of(text(35)),
+            city in text(30),
+            state in proptest::sample::select(carrier::address::US_STATES),
+            zip5 in "[0-9]{5}",
+            zip4 in proptest::option::of("[0-9]{4}"),
+            phone in proptest::option::of("[2-9][0-9]{9}"),
+        ) -> AddressInput {
+            let (first_name, last_name, firm) = match person {
+                Some((first, last)) => (Some(first), Some(last), None),
+                None => (None, None, Some(firm)),
+            };
+            AddressInput {
+                first_name,
+                last_name,
+                firm,
+                street1: Some(street1),
+                street2,
+                city: Some(city),
+                state: Some((*state).to_owned()),
+                zip5: Some(zip5),
+                zip4,
+                phone,
+                ..AddressInput::default()
+            }
+        }
+    }
+
+    prop_compose! {
+        fn request()(
+            service in proptest::sample::select(vec![
+                "ups_ground_return",
+                "ups_3_day_select_return",
+                "ups_2nd_day_air_return",
+                "ups_next_day_air_return",
+            ]),
+            format in proptest::sample::select(vec!["PDF", "PNG", "GIF", "ZPL"]),
+            delivery in proptest::sample::select(vec!["download", "email"]),
+            from_address in address(),
+            weight in decimal(159_984),
+            sides in proptest::option::of((decimal(270), decimal(270), decimal(270))),
+            reference in proptest::option::of("[A-Za-z0-9 -]{1,64}"),
+        ) -> ReturnLabelInput {
+            ReturnLabelInput {
+                service: Some(service.to_owned()),
+                from_address: Some(from_address),
+                parcel: Some(ParcelInput {
+                    weight_oz: Some(weight),
+                    length_in: sides.map(|s| s.0),
+                    width_in: sides.map(|s| s.1),
+                    height_in: sides.map(|s| s.2),
+                    girth_in: None,
+                    machinable: None,
+                }),
+                label_format: Some(format.to_owned()),
+                label_delivery: Some(delivery.to_owned()),
+                reference,
+                notify: Some(NotifyInput {
+                    recipient_email: Some("jane@example.com".into()),
+                    ..NotifyInput::default()
+                }),
+                ..ReturnLabelInput::default()
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_generated_ship_body_matches_the_schema(input in request()) {
+            let body = body_of(&input);
+            let errors = errors_of(&body);
+            prop_assert!(errors.is_empty(), "{}\n{}", body, errors.join("\n"));
+        }
+    }
 }
