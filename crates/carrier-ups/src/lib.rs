@@ -49,7 +49,9 @@
 //! connect failure (provably not sent). Once the request may have left, every failure — a
 //! timeout, a reset, a reply over the size limit, a 5xx, a reply we cannot read — is
 //! `OutcomeUnknown`, never `Protocol` or `Validation` (the core's error contract: UPS may have
-//! created the shipment).
+//! created the shipment). The one resend is after HTTP 401 ("Unauthorized Request"): UPS
+//! refused the bearer token and so did not act; an own_app token is then renewed and the
+//! request sent once more (a platform_app token is the server's to refresh).
 //!
 //! Shipping.yaml does not say whether a return shipment that is created but never used or
 //! voided is billed: it describes the Void operation ("used to cancel the previously scheduled
