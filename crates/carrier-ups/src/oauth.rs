@@ -12,7 +12,10 @@
 //! - Refreshing is `{base}/security/v1/oauth/refresh` with Basic auth. UPS refresh tokens are
 //!   single-use: every refresh returns a new one, and the old one is dead from then on, so
 //!   [`OAuthOnboarding::refresh`] returns credentials carrying the new token and the server
-//!   stores them under its renewal lock before anything else can refresh.
+//!   stores them under its renewal lock before anything else can refresh. A refresh whose
+//!   reply is lost (a timeout after sending) may have spent the old token with the new one
+//!   never read: the spec offers no way to fetch it again, so the next refresh is refused and
+//!   the merchant signs in again. The error is `Unavailable` (nothing we stored changed).
 //! - The token reply carries no account identity (there is no userinfo): the prefill is empty
 //!   and the merchant types the account number.
 //!
