@@ -2,12 +2,12 @@
 //! lengths Shipping.yaml gives: names and attention names 35 characters, up to three
 //! `AddressLine`s of 35 ("35 characters are accepted, but for the first occurrence, only 30
 //! characters will be printed on the label for return shipments"), `City` 30, `PostalCode` 9,
-//! `Phone.Number` 15.
+//! `Phone.Number` 15 (for the US: ten digits).
 //!
 //! `PostalCode` is at most 9 characters, so a US ZIP+4 goes as its 9 digits without the
 //! hyphen; the spec gives no format beyond the length for these containers.
 
-use carrier::{Address, ValidationErrors};
+use carrier::{Address, Phone, ValidationErrors};
 use serde::Serialize;
 
 const NAME_MAX: usize = 35;
@@ -39,6 +39,21 @@ pub(crate) struct Party {
     pub(crate) attention: Option<String>,
     pub(crate) phone: Option<WirePhone>,
     pub(crate) address: WireAddress,
+}
+
+/// A US phone number in UPS's layout: "area code, 7 digit PhoneNumber" (`Shipper.Phone.Number`:
+/// "Valid values are 0 - 9"), so ten digits; a leading country code `1` is dropped.
+fn us_phone(phone: &Phone) -> Option<String> {
+    let digits: String = phone
+        .as_str()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let national = match digits.strip_prefix('1') {
+        Some(rest) if digits.len() == 11 => rest.to_owned(),
+        _ => digits,
+    };
+    (national.len() == 10).then_some(national)
 }
 
 fn too_long(value: &str, max: usize) -> bool {
@@ -81,6 +96,16 @@ pub(crate) fn check(path: &str, address: &Address, errors: &mut ValidationErrors
             );
         }
     }
+    if address
+        .phone
+        .as_ref()
+        .is_some_and(|phone| us_phone(phone).is_none())
+    {
+        errors.push(
+            field("phone"),
+            "UPS takes a US phone number as its 10 digits (area code and number)",
+        );
+    }
     if too_long(&address.city, CITY_MAX) {
         errors.push(
             field("city"),
@@ -99,13 +124,11 @@ pub(crate) fn party(address: &Address) -> Party {
         // `Address::parse` requires a firm or a first and last name.
         (None, None) => (String::new(), None),
     };
-    let phone = address.phone.as_ref().map(|phone| WirePhone {
-        number: phone
-            .as_str()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect(),
-    });
+    let phone = address
+        .phone
+        .as_ref()
+        .and_then(us_phone)
+        .map(|number| WirePhone { number });
     let us = address.us();
     let mut postal_code = us.map(|us| us.zip5.to_owned()).unwrap_or_default();
     if let Some(zip4) = us.and_then(|us| us.zip4) {

@@ -232,6 +232,18 @@ fn what_ups_cannot_do_is_refused_by_field_before_sending() {
 }
 
 #[test]
+fn phone_numbers_go_as_ten_digits_and_others_are_refused_on_phone() {
+    let mut input = input();
+    input.from_address.as_mut().unwrap().phone = Some("+1 (212) 555-0100".into());
+    assert_eq!(
+        shipment(&input)["ShipFrom"]["Phone"]["Number"],
+        "2125550100"
+    );
+    input.from_address.as_mut().unwrap().phone = Some("555-0100".into());
+    assert!(prepared(&input).unwrap_err().names("from_address.phone"));
+}
+
+#[test]
 fn a_customer_outside_the_us_is_refused_on_from_address_country() {
     let mut input = input();
     let from = input.from_address.as_mut().unwrap();
