@@ -6,6 +6,7 @@
 //! [`Settings::carriers`](crate::configuration::Settings::carriers) is **the one list** a new
 //! carrier joins; nothing else in the binary names a carrier (README, "Adding a carrier").
 
+mod ups;
 mod usps;
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub(crate) use self::ups::UpsSettings;
 pub(crate) use self::usps::UspsSettings;
 
 /// One carrier, as the binary sees it.

@@ -33,6 +33,8 @@ pub(crate) enum Command {
     Migrate,
     /// Run the USPS simulator alone (OAuth with its consent page, Payments, Labels v3, Web Tools).
     UspsSim(SimulatorArgs),
+    /// Run the UPS simulator alone ("Login with UPS" with PKCE, client credentials, Ship, Void).
+    UpsSim(SimulatorArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
 pub(crate) use self::files::ConfigFiles;
-use crate::carriers::{Entry, SimulatorSettings, UspsSettings};
+use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UspsSettings};
 
 /// The deployment environment, from `BACKHAUL_ENV`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub(crate) struct Settings {
     /// Each carrier's block, named by its id ([`Settings::carriers`]).
     pub(crate) usps: UspsSettings,
     pub(crate) usps_sim: SimulatorSettings,
+    pub(crate) ups: UpsSettings,
+    pub(crate) ups_sim: SimulatorSettings,
 }
 
 /// The API server.
@@ -304,11 +306,17 @@ impl Settings {
 
     /// Every carrier this binary offers, with where its simulator listens: the one list a
     /// carrier joins (its settings block above, its `<id>_sim` block, an entry here).
-    pub(crate) fn carriers(&self) -> [Entry<'_>; 1] {
-        [Entry {
-            plugin: &self.usps,
-            simulator_listen: self.usps_sim.listen,
-        }]
+    pub(crate) fn carriers(&self) -> [Entry<'_>; 2] {
+        [
+            Entry {
+                plugin: &self.usps,
+                simulator_listen: self.usps_sim.listen,
+            },
+            Entry {
+                plugin: &self.ups,
+                simulator_listen: self.ups_sim.listen,
+            },
+        ]
     }
 
     fn validate(&self) -> anyhow::Result<()> {

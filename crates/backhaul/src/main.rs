@@ -67,6 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => startup::serve(settings).await,
         Command::Migrate => operator::migrate(&settings).await,
         Command::UspsSim(args) => simulator::run("usps", args, &settings).await,
+        Command::UpsSim(args) => simulator::run("ups", args, &settings).await,
         Command::Tenants(TenantsCommand::Create { name }) => {
             operator::create_tenant(&settings, &name).await
         }

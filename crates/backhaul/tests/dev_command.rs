@@ -40,7 +40,7 @@ impl Drop for Dev {
 }
 
 /// Every carrier `backhaul dev` starts a simulator for: id and name, in the banner's order.
-const CARRIERS: [(&str, &str); 1] = [("usps", "USPS")];
+const CARRIERS: [(&str, &str); 2] = [("usps", "USPS"), ("ups", "UPS")];
 
 /// The value after `label` on the banner line that starts with it.
 fn banner_value<'a>(lines: &'a [String], label: &str) -> &'a str {

@@ -30,6 +30,8 @@ pub struct PlatformApp {
     pub(crate) client_id: String,
     pub(crate) client_secret: SecretString,
     pub(crate) redirect_uri: String,
+    /// Where "Login with UPS" sends the browser; `{base}/security/v1/oauth/authorize` when unset.
+    pub(crate) authorize_url: Option<String>,
 }
 
 impl PlatformApp {
@@ -42,7 +44,14 @@ impl PlatformApp {
             client_id: client_id.into(),
             client_secret,
             redirect_uri: redirect_uri.into(),
+            authorize_url: None,
         }
+    }
+
+    /// Sends the browser to `url` instead of the base URL's `/security/v1/oauth/authorize`.
+    pub fn with_authorize_url(mut self, url: impl Into<String>) -> Self {
+        self.authorize_url = Some(url.into());
+        self
     }
 }
 
@@ -52,6 +61,7 @@ impl fmt::Debug for PlatformApp {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[REDACTED]")
             .field("redirect_uri", &self.redirect_uri)
+            .field("authorize_url", &self.authorize_url)
             .finish()
     }
 }

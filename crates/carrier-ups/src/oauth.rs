@@ -76,7 +76,10 @@ fn with_tokens(mut credentials: Credentials, tokens: IssuedTokens) -> Credential
 
 impl UpsOAuth {
     pub(crate) fn new(auth: Authenticator, app: PlatformApp) -> Result<Self, url::ParseError> {
-        let authorize_url = Url::parse(&format!("{}{}", auth.base_url(), grant::AUTHORIZE_PATH))?;
+        let authorize_url = match &app.authorize_url {
+            Some(url) => Url::parse(url)?,
+            None => Url::parse(&format!("{}{}", auth.base_url(), grant::AUTHORIZE_PATH))?,
+        };
         Ok(Self {
             auth,
             app,
