@@ -1,7 +1,7 @@
 //! The harness shared by the end-to-end tests in `tests/`: the whole system as the binary
 //! wires it — a real HTTP server on a loopback port, the application role on a fresh Postgres
-//! database (`#[sqlx::test]`), the USPS plugin with the shared token cache, and an in-process
-//! USPS simulator.
+//! database (`#[sqlx::test]`), the USPS and UPS plugins with the shared token cache, and an
+//! in-process simulator of each carrier.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -64,11 +64,13 @@ impl Drop for Instance {
     }
 }
 
-/// How the USPS plugin of an instance is configured, and the server's limits.
+/// How the plugins of an instance are configured, and the server's limits.
 #[derive(Debug, Clone)]
 pub struct PluginOptions {
     pub request_timeout: Duration,
     pub server_limits: server::serve::Limits,
+    /// The UPS simulator the UPS plugin talks to; without one, only USPS is registered.
+    pub ups_url: Option<String>,
 }
 
 impl Default for PluginOptions {
@@ -76,7 +78,18 @@ impl Default for PluginOptions {
         Self {
             request_timeout: Duration::from_secs(10),
             server_limits: server::serve::Limits::default(),
+            ups_url: None,
         }
+    }
+}
+
+/// The harness's retries (both plugins share `carrier-http`'s): one, quickly.
+fn test_retry() -> RetryConfig {
+    RetryConfig {
+        max_retries: 1,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(1),
     }
 }
 
@@ -112,15 +125,25 @@ pub async fn start_instance_with_platform_secret(
         ))
         .with_token_cache(token_cache.clone())
         .with_request_timeout(options.request_timeout)
-        .with_retry(RetryConfig {
-            max_retries: 1,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(50),
-            max_retry_after: Duration::from_secs(1),
-        })
+        .with_retry(test_retry())
         .build()
         .unwrap();
-    let registry = CarrierRegistry::new().register(Arc::new(usps));
+    let mut registry = CarrierRegistry::new().register(Arc::new(usps));
+    if let Some(ups_url) = &options.ups_url {
+        let ups = carrier_ups::UpsBuilder::new()
+            .with_base_url(ups_url)
+            .with_platform_app(carrier_ups::PlatformApp::new(
+                ups_sim::demo::CLIENT_ID,
+                SecretString::from(ups_sim::demo::CLIENT_SECRET.to_owned()),
+                format!("{base_url}/v1/ups/oauth/callback"),
+            ))
+            .with_token_cache(token_cache.clone())
+            .with_request_timeout(options.request_timeout)
+            .with_retry(test_retry())
+            .build()
+            .unwrap();
+        registry = registry.register(Arc::new(ups));
+    }
     let state = AppState::new(db, keyring, registry, Some(token_cache));
     state.set_limits(options.server_limits);
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
@@ -139,7 +162,10 @@ pub async fn start_instance_with_platform_secret(
 #[derive(Debug)]
 pub struct TestApp {
     pub owner: PgPool,
+    /// The USPS simulator.
     pub simulator: RunningSimulator,
+    /// The UPS simulator.
+    pub ups: ups_sim::RunningSimulator,
     pub instance: Instance,
     pub client: Client,
     pub tenant: TenantId,
@@ -162,9 +188,14 @@ impl TestApp {
         owner: PgPool,
         config: SimConfig,
         platform_secret: &str,
-        options: PluginOptions,
+        mut options: PluginOptions,
     ) -> Self {
         let simulator = Simulator::new(config).spawn().await.unwrap();
+        let ups = ups_sim::Simulator::new(ups_sim::SimConfig::default())
+            .spawn()
+            .await
+            .unwrap();
+        options.ups_url.get_or_insert_with(|| ups.base_url.clone());
         let instance = start_instance_with_platform_secret(
             &owner,
             &simulator.base_url,
@@ -182,6 +213,7 @@ impl TestApp {
         Self {
             owner,
             simulator,
+            ups,
             instance,
             client: Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -198,7 +198,15 @@ async fn two_server_instances_make_one_oauth_token_call(owner: PgPool) {
     let app = TestApp::spawn(owner.clone()).await;
     app.create_v3_account(&app.tenant_key, "East", json!({}))
         .await;
-    let second = start_instance(&owner, &app.simulator.base_url, PluginOptions::default()).await;
+    let second = start_instance(
+        &owner,
+        &app.simulator.base_url,
+        PluginOptions {
+            ups_url: Some(app.ups.base_url.clone()),
+            ..PluginOptions::default()
+        },
+    )
+    .await;
     let mut requests = Vec::new();
     for index in 0..12 {
         let base = if index % 2 == 0 {
