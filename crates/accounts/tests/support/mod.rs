@@ -1,5 +1,5 @@
 //! Shared setup for the vault's tests: the service as the application role on a fresh
-//! database, with the real USPS plugin for validation (no carrier is called).
+//! database, with the real USPS and UPS plugins for validation (no carrier is called).
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
@@ -33,7 +33,13 @@ pub fn registry() -> CarrierRegistry {
         .with_base_url("http://127.0.0.1:9")
         .build()
         .unwrap();
-    CarrierRegistry::new().register(Arc::new(usps))
+    let ups = carrier_ups::UpsBuilder::new()
+        .with_base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    CarrierRegistry::new()
+        .register(Arc::new(usps))
+        .register(Arc::new(ups))
 }
 
 pub async fn app(owner: &PgPool) -> Database {
@@ -104,6 +110,27 @@ pub fn own_app() -> CredentialsInput {
         .with("mode", "own_app")
         .with("client_id", "acme-app")
         .with("client_secret", SENTINEL)
+}
+
+/// A UPS own-app account whose client secret is [`SENTINEL`].
+pub fn ups_account(name: &str) -> NewAccount {
+    NewAccount {
+        carrier: "ups".into(),
+        name: name.into(),
+        details: json!({
+            "account_number": "A1B2C3",
+            "return_address": {"firm": "Acme Returns", "street1": "55 Glenlake Pkwy NE",
+                               "city": "Atlanta", "state": "GA", "postal_code": "30328",
+                               "country": "US"},
+        }),
+        credentials: CredentialsInput::new()
+            .with("mode", "own_app")
+            .with("client_id", "acme-ups-app")
+            .with("client_secret", SENTINEL),
+        is_default: None,
+        priority: 0,
+        tags: Default::default(),
+    }
 }
 
 pub fn usps_account(name: &str) -> NewAccount {

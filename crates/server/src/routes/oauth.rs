@@ -398,7 +398,7 @@ fn connected_page(carrier_name: &str, id: &str, name: &str) -> Response {
         "<p>Your {carrier} business account is connected as <strong>{name}</strong>, shipper \
          account <code>{id}</code>. Its status is <code>pending_details</code> until its details \
          are complete.</p>\n\
-         <p>Next: check the details {carrier} pre-filled \
+         <p>Next: complete its details (what {carrier} offered at sign-in is already filled in) \
          and add what is missing, such as the return address, with \
          <code>PATCH /v1/shipper-accounts/{id}</code> and a <code>details</code> object. The \
          account becomes <code>active</code> when they are complete.</p>",
