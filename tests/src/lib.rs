@@ -64,11 +64,13 @@ impl Drop for Instance {
     }
 }
 
-/// How the USPS plugin of an instance is configured, and the server's limits.
+/// How the USPS plugin of an instance is configured, the server's limits, and the carriers
+/// registered beside USPS (e.g. [`depot::DepotCarrier`]).
 #[derive(Debug, Clone)]
 pub struct PluginOptions {
     pub request_timeout: Duration,
     pub server_limits: server::serve::Limits,
+    pub more_carriers: Vec<Arc<dyn carrier::Carrier>>,
 }
 
 impl Default for PluginOptions {
@@ -76,6 +78,7 @@ impl Default for PluginOptions {
         Self {
             request_timeout: Duration::from_secs(10),
             server_limits: server::serve::Limits::default(),
+            more_carriers: Vec::new(),
         }
     }
 }
@@ -120,7 +123,12 @@ pub async fn start_instance_with_platform_secret(
         })
         .build()
         .unwrap();
-    let registry = CarrierRegistry::new().register(Arc::new(usps));
+    let registry = options
+        .more_carriers
+        .iter()
+        .fold(CarrierRegistry::new().register(Arc::new(usps)), |registry, carrier| {
+            registry.register(carrier.clone())
+        });
     let state = AppState::new(db, keyring, registry, Some(token_cache));
     state.set_limits(options.server_limits);
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
@@ -692,6 +700,7 @@ fn running_as_root() -> bool {
 pub mod browser;
 pub mod console;
 pub mod contract;
+pub mod depot;
 
 /// What clients buying labels under chaos saw ([`buy_until_bought`]).
 #[derive(Debug, Default)]

@@ -380,7 +380,7 @@ pub fn cases(field: &Field, switch: &Field) -> Option<Vec<usize>> {
     (chosen.len() < options.len()).then_some(chosen)
 }
 
-/// "required when Account type is EPS (Enterprise Payment System)", from the conditions and
+/// "required when Region is South", from the conditions and
 /// the titles and labels of their switches among `fields`.
 pub fn requirement_text(field: &Field, fields: &[Field]) -> Option<String> {
     if field.required || field.conditions.is_empty() {

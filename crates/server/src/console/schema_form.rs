@@ -7,7 +7,7 @@
 //!   boolean is a checkbox; a `writeOnly` secret is a password input that is never filled in
 //!   ("leave empty to keep the current one" when there is one); a nested object is a fieldset
 //!   of inputs named `group.field`. Required inputs are marked, and the conditionally required
-//!   say when ("required when Account type is EPS").
+//!   say when ("required when Region is South").
 //! - Values come from the stored details, or from what was posted (never a secret); the
 //!   carrier's onboarding offers (`account.onboarding`) are each text input's suggestions.
 //! - Reading back takes only the schema's fields: blank is absent, a ticked box `true`, nested
@@ -44,7 +44,7 @@ pub struct Context<'a> {
     pub stored: Option<&'a Value>,
     /// What the carrier offered at sign-in, by field name (`account.onboarding`).
     pub offered: Option<&'a Value>,
-    /// The carrier's name, for "USPS shared: …".
+    /// The carrier's name, for "… shared: …".
     pub carrier: &'a str,
     pub errors: &'a Errors,
 }
@@ -405,7 +405,7 @@ pub fn facts(fields: &[Field], details: &Value) -> Markup {
 }
 
 /// An account in a few words, for tables: each choice that brings fields of its own, by its
-/// label with those fields' values ("Permit 12345 63116"); else the required fields' values.
+/// label with those fields' values ("South region D7"); else the required fields' values.
 pub fn summary(fields: &[Field], details: &Value) -> String {
     let scalar = |field: &Field| !matches!(field.kind, Kind::Group { .. } | Kind::Flag);
     let mut parts: Vec<String> = Vec::new();

@@ -54,7 +54,7 @@ fn every_kind_of_field_gets_its_input() {
     assert!(html.contains(r#"type="radio" id="f-region-south" name="region" value="south""#), "a switch: {html}");
     assert!(html.contains(r#"type="checkbox" id="f-pickup" name="pickup" value="true""#), "{html}");
     assert!(html.contains(r#"name="pin" type="password" value="""#), "{html}");
-    assert!(html.contains(r#"<fieldset id="f-return-address">"#), "{html}");
+    assert!(html.contains(r#"id="f-return-address"><legend>Return address"#), "{html}");
     assert!(html.contains(r#"name="return_address.city""#), "{html}");
     assert!(html.contains("(required when Region is South)"), "{html}");
     assert!(html.contains(r#"<div class="case case-1">"#), "{html}");
