@@ -6,9 +6,9 @@
 
 use async_trait::async_trait;
 use carrier::{
-    AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
-    Credentials, IdempotencyKey, LabelDelivery, LabelFormat, ReturnLabel, ReturnLabelRequest,
-    ServiceInfo, ValidatedAccount, ValidationErrors, form,
+    AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError, Credentials,
+    IdempotencyKey, LabelDelivery, LabelFormat, ReturnLabel, ReturnLabelRequest, ServiceInfo,
+    ValidatedAccount, ValidationErrors, form,
 };
 use serde_json::{Map, Value, json};
 
@@ -103,7 +103,10 @@ fn check_details(details: &Value, errors: &mut ValidationErrors) -> Map<String, 
         .collect()
 }
 
-fn check_credentials(input: &AccountInput<'_>, errors: &mut ValidationErrors) -> Option<Credentials> {
+fn check_credentials(
+    input: &AccountInput<'_>,
+    errors: &mut ValidationErrors,
+) -> Option<Credentials> {
     let Some(given) = input.credentials else {
         return match input.current {
             Some(current) => Some(current.clone()),
@@ -114,7 +117,9 @@ fn check_credentials(input: &AccountInput<'_>, errors: &mut ValidationErrors) ->
         };
     };
     use secrecy::ExposeSecret;
-    let mode = given.get("mode").map(|mode| mode.expose_secret().to_owned());
+    let mode = given
+        .get("mode")
+        .map(|mode| mode.expose_secret().to_owned());
     if mode.as_deref() != Some(MODE) {
         errors.push("credentials.mode", "must be api_token");
         return None;

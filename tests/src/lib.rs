@@ -123,12 +123,10 @@ pub async fn start_instance_with_platform_secret(
         })
         .build()
         .unwrap();
-    let registry = options
-        .more_carriers
-        .iter()
-        .fold(CarrierRegistry::new().register(Arc::new(usps)), |registry, carrier| {
-            registry.register(carrier.clone())
-        });
+    let registry = options.more_carriers.iter().fold(
+        CarrierRegistry::new().register(Arc::new(usps)),
+        |registry, carrier| registry.register(carrier.clone()),
+    );
     let state = AppState::new(db, keyring, registry, Some(token_cache));
     state.set_limits(options.server_limits);
     let (shutdown, stopped) = tokio::sync::oneshot::channel();

@@ -73,16 +73,31 @@ async fn add_carrier_lists_every_carrier_with_the_ways_it_connects(owner: PgPool
     let (status, page) = console.page("/console/accounts/new").await;
     assert_eq!(status, 200);
     assert!(page.contains("<h2>Depot Freight</h2>"), "{page}");
-    assert!(page.contains("An API token from the Depot Freight portal."), "the schema's description: {page}");
-    assert!(page.contains(&format!("<a href=\"{CONNECT}\">API token</a>")), "{page}");
-    assert!(!page.contains("Login with Depot Freight"), "it has no sign-in: {page}");
+    assert!(
+        page.contains("An API token from the Depot Freight portal."),
+        "the schema's description: {page}"
+    );
+    assert!(
+        page.contains(&format!("<a href=\"{CONNECT}\">API token</a>")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Login with Depot Freight"),
+        "it has no sign-in: {page}"
+    );
     // USPS: its sign-in and each credentials mode it offers, from its own plugin.
     assert!(page.contains("Login with USPS"), "{page}");
-    assert!(page.contains("href=\"/console/accounts/new/usps/own_app\""), "{page}");
+    assert!(
+        page.contains("href=\"/console/accounts/new/usps/own_app\""),
+        "{page}"
+    );
 
     let (status, page) = console.page("/console/accounts/new/depot").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Connect your Depot Freight business account"), "{page}");
+    assert!(
+        page.contains("Connect your Depot Freight business account"),
+        "{page}"
+    );
     assert!(page.contains(&format!("href=\"{CONNECT}\"")), "{page}");
     assert!(!page.contains("/connect\""), "no sign-in form: {page}");
     let (status, _) = console.page("/console/accounts/new/depot/own_app").await;
@@ -112,7 +127,10 @@ async fn a_carrier_unlike_usps_is_connected_with_a_form_from_its_schema(owner: P
         assert!(page.contains(expected), "{expected}: {page}");
     }
     for foreign in ["USPS", "CRID", "MID", "EPS", "Permit"] {
-        assert!(!page.contains(foreign), "{foreign} on a Depot Freight form: {page}");
+        assert!(
+            !page.contains(foreign),
+            "{foreign} on a Depot Freight form: {page}"
+        );
     }
 
     // Mistakes: the plugin's own messages beside the inputs, and the token not echoed.
@@ -136,10 +154,16 @@ async fn a_carrier_unlike_usps_is_connected_with_a_form_from_its_schema(owner: P
             .find(&format!("<p class=\"field-error\" id=\"{input}-error\">"))
             .unwrap_or_else(|| panic!("an error beside {input}: {page}"));
         assert!(page[at..].contains(message), "{input}: {page}");
-        assert!(page.contains(&format!("href=\"#{input}\"")), "{input} linked from the summary");
+        assert!(
+            page.contains(&format!("href=\"#{input}\"")),
+            "{input} linked from the summary"
+        );
     }
     assert!(page.contains("value=\"abc-12\""), "what was typed stays");
-    assert!(!page.contains("depot-token-1"), "the token is never shown back");
+    assert!(
+        !page.contains("depot-token-1"),
+        "the token is never shown back"
+    );
     let none: Value = app
         .get(&app.tenant_key, "/v1/shipper-accounts")
         .await
@@ -173,7 +197,10 @@ async fn a_carrier_unlike_usps_is_connected_with_a_form_from_its_schema(owner: P
         assert!(page.contains(expected), "{expected}: {page}");
     }
     let (_, list) = console.page("/console/accounts").await;
-    assert!(list.contains("<td data-label=\"Carrier\">Depot Freight</td>"), "{list}");
+    assert!(
+        list.contains("<td data-label=\"Carrier\">Depot Freight</td>"),
+        "{list}"
+    );
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
@@ -187,8 +214,14 @@ async fn a_depot_account_is_edited_and_its_token_rotated_from_its_schema(owner: 
     assert_eq!(status, 200);
     assert!(page.contains(r#"value="ABC-12""#), "{page}");
     assert!(page.contains(r#"value="south" checked"#), "{page}");
-    assert!(page.contains(r#"<option value="priority" selected>"#), "{page}");
-    assert!(page.contains(r#"value="true" checked"#), "the pickup flag: {page}");
+    assert!(
+        page.contains(r#"<option value="priority" selected>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"value="true" checked"#),
+        "the pickup flag: {page}"
+    );
     assert!(page.contains(r#"value="Springfield""#), "{page}");
 
     // North: the dock door goes with the south region, the flag is cleared, a part removed.
@@ -210,7 +243,10 @@ async fn a_depot_account_is_edited_and_its_token_rotated_from_its_schema(owner: 
         )
         .await;
     assert_eq!(saved.status(), 303);
-    assert_eq!(location(&saved), format!("/console/accounts/{id}?notice=saved"));
+    assert_eq!(
+        location(&saved),
+        format!("/console/accounts/{id}?notice=saved")
+    );
     let account = api_account(&app, &id).await;
     assert_eq!(account["name"], "Depot north");
     assert_eq!(
@@ -223,8 +259,14 @@ async fn a_depot_account_is_edited_and_its_token_rotated_from_its_schema(owner: 
     let rotate = format!("/console/accounts/{id}/credentials");
     let (status, page) = console.page(&rotate).await;
     assert_eq!(status, 200);
-    assert!(page.contains(r#"name="token" type="password" value="""#), "{page}");
-    let before = account["credentials"]["fingerprint"].as_str().unwrap().to_owned();
+    assert!(
+        page.contains(r#"name="token" type="password" value="""#),
+        "{page}"
+    );
+    let before = account["credentials"]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let empty = console.post(&rotate, &[("token", "")]).await;
     assert_eq!(empty.status(), 422);
     assert!(empty.text().await.unwrap().contains("enter the api token"));
@@ -249,12 +291,24 @@ async fn the_label_form_offers_what_the_accounts_carrier_offers(owner: PgPool) {
         page.contains(r#"<option value="depot:depot_economy" selected>Depot Freight — Depot Economy Return</option>"#),
         "{page}"
     );
-    assert!(!page.contains("depot_overnight"), "not for the south: {page}");
+    assert!(
+        !page.contains("depot_overnight"),
+        "not for the south: {page}"
+    );
     assert!(!page.contains("usps"), "no account of USPS: {page}");
-    assert!(page.contains(r#"id="f-label-format-zpl" name="label_format" value="ZPL" checked"#), "{page}");
+    assert!(
+        page.contains(r#"id="f-label-format-zpl" name="label_format" value="ZPL" checked"#),
+        "{page}"
+    );
     assert!(page.contains(r#"id="f-label-format-png""#), "{page}");
-    assert!(!page.contains(r#"value="PDF""#), "Depot Freight makes no PDF: {page}");
-    assert!(page.contains(r#"id="f-label-delivery-email" name="label_delivery" value="email""#), "{page}");
+    assert!(
+        !page.contains(r#"value="PDF""#),
+        "Depot Freight makes no PDF: {page}"
+    );
+    assert!(
+        page.contains(r#"id="f-label-delivery-email" name="label_delivery" value="email""#),
+        "{page}"
+    );
     assert!(page.contains(r#"name="notify.recipient_email""#), "{page}");
 
     let key = hidden(&page, "idempotency_key").unwrap();

@@ -564,7 +564,10 @@ async fn the_admin_sees_every_tenants_accounts_masked_with_their_timeline(owner:
     let (status, page) = admin.page("/console/admin/accounts").await;
     assert_eq!(status, 200);
     assert!(page.contains("Ours") && page.contains("Theirs"));
-    assert!(page.contains("EPS (Enterprise Payment System) ******4321"), "{page}");
+    assert!(
+        page.contains("EPS (Enterprise Payment System) ******4321"),
+        "{page}"
+    );
     assert!(!page.contains(demo::EPS_ACCOUNT) && !page.contains(demo::CLIENT_SECRET));
     assert!(page.contains(ours["credentials"]["fingerprint"].as_str().unwrap()));
 

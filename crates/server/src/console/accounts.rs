@@ -14,12 +14,12 @@ use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::PageResult;
 use super::form;
 use super::page;
 use super::schema::AccountSchema;
 use super::schema_form;
 use super::session::{Merchant, Posted};
-use super::PageResult;
 use crate::request_id;
 use crate::state::AppState;
 
@@ -85,7 +85,11 @@ impl CarrierForm {
         match self.schema.mode(mode) {
             Some(found) if !found.title.is_empty() => found.title.clone(),
             Some(_) => mode.to_owned(),
-            None if state.registry().get(carrier).is_some_and(|c| c.oauth().is_some()) => {
+            None if state
+                .registry()
+                .get(carrier)
+                .is_some_and(|c| c.oauth().is_some()) =>
+            {
                 format!("Login with {}", self.name)
             }
             None => mode.to_owned(),

@@ -34,7 +34,11 @@ pub enum Way {
     /// "Login with …": the carrier's consent page.
     Login,
     /// A credentials mode of the schema (`own_app`): its name and title.
-    Credentials { mode: String, title: String, description: String },
+    Credentials {
+        mode: String,
+        title: String,
+        description: String,
+    },
 }
 
 /// The ways `carrier` connects, in the order its plugin gives them: `oauth` when its sign-in is
@@ -102,7 +106,9 @@ pub async fn choose_carrier(State(state): State<AppState>, merchant: Merchant) -
 
 fn way_link(id: &str, name: &str, way: &Way) -> Markup {
     match way {
-        Way::Login => html! { a href={ "/console/accounts/new/" (id) "#login" } { "Login with " (name) } },
+        Way::Login => {
+            html! { a href={ "/console/accounts/new/" (id) "#login" } { "Login with " (name) } }
+        }
         Way::Credentials { mode, title, .. } => {
             html! { a href={ "/console/accounts/new/" (id) "/" (mode) } { (title) } }
         }
@@ -179,7 +185,11 @@ fn carrier_page_body(
 
 /// The registered carrier `id`; otherwise the page does not exist.
 fn registered(state: &AppState, id: &str) -> Result<std::sync::Arc<dyn Carrier>, ConsoleError> {
-    state.registry().get(id).cloned().ok_or(ConsoleError::NotFound)
+    state
+        .registry()
+        .get(id)
+        .cloned()
+        .ok_or(ConsoleError::NotFound)
 }
 
 /// `GET /console/accounts/new/{carrier}`: the ways to connect one carrier.

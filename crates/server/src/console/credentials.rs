@@ -115,7 +115,9 @@ pub(super) fn posted_credentials(
     let values = schema_form::read(&mode.form.fields, fields, prefix);
     for field in &mode.form.fields {
         match values.get(&field.key) {
-            Some(Value::String(value)) => credentials = credentials.with(&field.key, value.as_str()),
+            Some(Value::String(value)) => {
+                credentials = credentials.with(&field.key, value.as_str())
+            }
             Some(other) => credentials = credentials.with(&field.key, other.to_string()),
             None if field.required && field.is_secret() => missing.push(
                 format!("{prefix}{}", field.name),

@@ -11,16 +11,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
+use super::PageResult;
 use super::accounts::{CarrierForm, Notice, notice_text, update};
 use super::form::{self, Errors, Fields, Input};
 use super::page;
 use super::schema_form::{self, Context, Source};
 use super::session::{Merchant, Posted};
-use super::PageResult;
 use crate::state::AppState;
 
 /// The account's own inputs (beside the carrier's details) and their labels.
-const OWN: [(&str, &str); 3] = [("name", "Account name"), ("priority", "Priority"), ("tags", "Tags")];
+const OWN: [(&str, &str); 3] = [
+    ("name", "Account name"),
+    ("priority", "Priority"),
+    ("tags", "Tags"),
+];
 
 /// The account's own values as the form shows them.
 struct Own {
@@ -60,7 +64,10 @@ fn details_page(
     let carrier = CarrierForm::of(state, &account.carrier);
     let details = &carrier.schema.details;
     let mut labels = schema_form::labels(&details.fields, "");
-    labels.extend(OWN.iter().map(|(name, label)| ((*name).to_owned(), (*label).to_owned())));
+    labels.extend(
+        OWN.iter()
+            .map(|(name, label)| ((*name).to_owned(), (*label).to_owned())),
+    );
     let labels: Vec<(&str, &str)> = labels
         .iter()
         .map(|(name, label)| (name.as_str(), label.as_str()))

@@ -479,7 +479,10 @@ mod tests {
     #[test]
     fn api_errors_name_the_form_inputs() {
         let mut api = ValidationErrors::new();
-        api.push("details.depot_code", "must be 3 letters, a dash and 2 digits");
+        api.push(
+            "details.depot_code",
+            "must be 3 letters, a dash and 2 digits",
+        );
         api.push("details.return_address.zip5", "must be 5 digits");
         let errors = Errors::from_validation(&api, "details.");
         assert_eq!(

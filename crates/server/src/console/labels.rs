@@ -179,7 +179,8 @@ async fn form_page(
         .map(str::to_ascii_uppercase)
         .or_else(|| {
             let pdf = formats.iter().find(|(value, _)| *value == "PDF");
-            pdf.or(formats.first()).map(|(value, _)| (*value).to_owned())
+            pdf.or(formats.first())
+                .map(|(value, _)| (*value).to_owned())
         })
         .unwrap_or_default();
     let deliveries: Vec<(&str, &str)> = offer

@@ -30,13 +30,18 @@ impl Offer {
             .copied()
             .filter(|account| Some(account.id.as_str()) == chosen)
             .collect();
-        let accounts = if narrowed.is_empty() { active } else { narrowed };
+        let accounts = if narrowed.is_empty() {
+            active
+        } else {
+            narrowed
+        };
         let mut offer = Offer::default();
         for account in accounts {
             let Some(carrier) = state.registry().get(&account.carrier) else {
                 continue;
             };
-            let details = AccountDetails::new(account.details.as_object().cloned().unwrap_or_default());
+            let details =
+                AccountDetails::new(account.details.as_object().cloned().unwrap_or_default());
             let capabilities = carrier.capabilities(Some(&details));
             for code in &capabilities.services {
                 let value = format!("{}:{code}", carrier.id());

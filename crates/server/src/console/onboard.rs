@@ -34,7 +34,11 @@ fn offered(
     id: &str,
     mode: &str,
 ) -> Result<(Arc<dyn Carrier>, AccountSchema, Mode), ConsoleError> {
-    let carrier = state.registry().get(id).cloned().ok_or(ConsoleError::NotFound)?;
+    let carrier = state
+        .registry()
+        .get(id)
+        .cloned()
+        .ok_or(ConsoleError::NotFound)?;
     let listed = ways(carrier.as_ref())
         .into_iter()
         .any(|way| matches!(way, Way::Credentials { mode: listed, .. } if listed == mode));

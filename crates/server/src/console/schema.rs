@@ -138,7 +138,9 @@ impl AccountSchema {
     /// Reads `{"properties": {"details": {…}, "credentials": {…}}}`.
     pub fn parse(schema: &Value) -> Self {
         let part = |name: &str| schema.pointer(&format!("/properties/{name}"));
-        let details = part("details").map(|details| object_form(details, "")).unwrap_or_default();
+        let details = part("details")
+            .map(|details| object_form(details, ""))
+            .unwrap_or_default();
         let credentials = part("credentials");
         let modes = credentials
             .and_then(|credentials| credentials.get("oneOf"))
@@ -177,7 +179,10 @@ fn humanize(key: &str) -> String {
 }
 
 fn mode(schema: &Value) -> Option<Mode> {
-    let name = schema.pointer("/properties/mode/const")?.as_str()?.to_owned();
+    let name = schema
+        .pointer("/properties/mode/const")?
+        .as_str()?
+        .to_owned();
     let mut form = object_form(schema, "");
     form.fields.retain(|field| field.key != "mode");
     Some(Mode {
@@ -228,7 +233,10 @@ fn object_form(schema: &Value, prefix: &str) -> Form {
 }
 
 fn pattern(schema: &Value) -> Option<String> {
-    schema.get("pattern").and_then(Value::as_str).map(str::to_owned)
+    schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn kind(schema: &Value, prefix: &str) -> Kind {
@@ -440,10 +448,22 @@ mod tests {
     #[test]
     fn fields_come_with_their_kinds_titles_and_requirements() {
         let schema = AccountSchema::parse(&example());
-        let names: Vec<&str> = schema.details.fields.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<&str> = schema
+            .details
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
         assert_eq!(
             names,
-            ["depot_code", "region", "dock", "pin", "pickup", "return_address"]
+            [
+                "depot_code",
+                "region",
+                "dock",
+                "pin",
+                "pickup",
+                "return_address"
+            ]
         );
         let code = &schema.details.fields[0];
         assert_eq!(code.title, "Depot code");
@@ -488,7 +508,9 @@ mod tests {
             values: vec!["north".into()],
             negated: true,
         };
-        assert!(negated.holds(None) && negated.holds(Some("south")) && !negated.holds(Some("north")));
+        assert!(
+            negated.holds(None) && negated.holds(Some("south")) && !negated.holds(Some("north"))
+        );
     }
 
     #[test]

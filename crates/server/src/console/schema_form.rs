@@ -96,7 +96,8 @@ impl Context<'_> {
 
 /// The fields that follow switch `switch` among `fields`, with the option indexes each is for.
 fn dependents<'f>(switch: &Field, fields: &'f [Field]) -> Vec<(&'f Field, Vec<usize>)> {
-    let small = matches!(&switch.kind, Kind::Choice { options } if options.len() <= MAX_SWITCH_OPTIONS);
+    let small =
+        matches!(&switch.kind, Kind::Choice { options } if options.len() <= MAX_SWITCH_OPTIONS);
     if !small {
         return Vec::new();
     }
@@ -158,18 +159,40 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
                 .iter()
                 .map(|(value, label)| (value.as_str(), label.as_str()))
                 .collect();
-            form::radios_with(&name, &field.title, &value, &options, context.errors, choice)
+            form::radios_with(
+                &name,
+                &field.title,
+                &value,
+                &options,
+                context.errors,
+                choice,
+            )
         }
         Kind::Choice { options } => {
             let mut choices = vec![(String::new(), "Choose…".to_owned())];
             choices.extend(options.iter().cloned());
-            form::select_with(&name, &field.title, &value, &choices, context.errors, choice)
+            form::select_with(
+                &name,
+                &field.title,
+                &value,
+                &choices,
+                context.errors,
+                choice,
+            )
         }
         Kind::Flag => {
             let checked = value == "true";
-            form::checkbox(&name, &field.title, checked, &field.description, context.errors)
+            form::checkbox(
+                &name,
+                &field.title,
+                checked,
+                &field.description,
+                context.errors,
+            )
         }
-        Kind::Group { fields } => render_group(field, fields, &name, requirement.as_deref(), context),
+        Kind::Group { fields } => {
+            render_group(field, fields, &name, requirement.as_deref(), context)
+        }
         Kind::Secret { pattern } => {
             let current = context
                 .stored
@@ -189,7 +212,10 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
             let input = Input::text(&name, &field.title, "")
                 .kind("password")
                 .autocomplete("new-password");
-            let input = Input { required: field.required, ..input };
+            let input = Input {
+                required: field.required,
+                ..input
+            };
             let input = match requirement.as_deref() {
                 Some(requirement) => input.requirement(requirement),
                 None => input,
@@ -198,14 +224,21 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
                 Some(pattern) => input.pattern(pattern),
                 None => input,
             };
-            let input = if hint.is_empty() { input } else { input.hint(&hint) };
+            let input = if hint.is_empty() {
+                input
+            } else {
+                input.hint(&hint)
+            };
             input.render(context.errors)
         }
         Kind::Text { pattern } => {
             let list_id = format!("{}-options", form::input_id(&name));
             let offered = context.offered(field);
             let input = Input::text(&name, &field.title, &value);
-            let input = Input { required: field.required, ..input };
+            let input = Input {
+                required: field.required,
+                ..input
+            };
             let input = match requirement.as_deref() {
                 Some(requirement) => input.requirement(requirement),
                 None => input,
@@ -223,7 +256,11 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
                 Some(token) if field.name.contains('.') => input.autocomplete(token),
                 _ => input,
             };
-            let input = if offered.is_empty() { input } else { input.list(&list_id) };
+            let input = if offered.is_empty() {
+                input
+            } else {
+                input.list(&list_id)
+            };
             html! {
                 (form::datalist(&list_id, &offered))
                 (input.render(context.errors))
@@ -338,7 +375,9 @@ pub fn merge_patch(fields: &[Field], posted: &Fields, current: &Value) -> Value 
             None
         };
         match (value, &field.kind) {
-            (Some(Value::Object(_)), Kind::Group { fields }) if stored.is_some_and(Value::is_object) => {
+            (Some(Value::Object(_)), Kind::Group { fields })
+                if stored.is_some_and(Value::is_object) =>
+            {
                 let inner = merge_patch(fields, posted, stored.unwrap_or(&Value::Null));
                 patch.insert(field.key.clone(), inner);
             }
@@ -370,7 +409,11 @@ fn shown(field: &Field, value: &Value) -> Vec<String> {
                     .iter()
                     .filter_map(|inner| {
                         let part = object.get(&inner.key)?;
-                        Some(format!("{}: {}", inner.title, shown(inner, part).join(", ")))
+                        Some(format!(
+                            "{}: {}",
+                            inner.title,
+                            shown(inner, part).join(", ")
+                        ))
                     })
                     .collect()
             }
@@ -387,9 +430,16 @@ pub fn facts(fields: &[Field], details: &Value) -> Markup {
         .map(|(field, _)| field.name.as_str())
         .collect();
     let mut ordered: Vec<&Field> = Vec::new();
-    for field in fields.iter().filter(|field| !followers.contains(&field.name.as_str())) {
+    for field in fields
+        .iter()
+        .filter(|field| !followers.contains(&field.name.as_str()))
+    {
         ordered.push(field);
-        ordered.extend(dependents(field, fields).into_iter().map(|(field, _)| field));
+        ordered.extend(
+            dependents(field, fields)
+                .into_iter()
+                .map(|(field, _)| field),
+        );
     }
     html! {
         @for field in ordered {
@@ -425,7 +475,11 @@ pub fn summary(fields: &[Field], details: &Value) -> String {
             .filter_map(|(field, _)| lookup(details, &field.name).and_then(as_text))
             .collect();
         if !values.is_empty() {
-            parts.push(format!("{} {}", switch.option_label(chosen), values.join(" ")));
+            parts.push(format!(
+                "{} {}",
+                switch.option_label(chosen),
+                values.join(" ")
+            ));
         }
     }
     if parts.is_empty() {

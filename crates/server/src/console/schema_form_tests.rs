@@ -46,19 +46,46 @@ fn rendered(source: Source<'_>, stored: Option<&Value>, errors: &Errors) -> Stri
 #[test]
 fn every_kind_of_field_gets_its_input() {
     let html = rendered(Source::Blank, None, &Errors::new());
-    assert!(html.contains(r#"class="short" id="f-depot-code" name="depot_code" type="text" value="""#), "{html}");
+    assert!(
+        html.contains(r#"class="short" id="f-depot-code" name="depot_code" type="text" value="""#),
+        "{html}"
+    );
     assert!(html.contains(r#"pattern="^[A-Z]{3}-[0-9]{2}$""#), "{html}");
-    assert!(html.contains(r#"inputmode="numeric""#), "digits only: {html}");
-    assert!(html.contains(r#"<select id="f-lane" name="lane""#), "{html}");
-    assert!(html.contains(r#"<option value="b">Lane B</option>"#), "{html}");
-    assert!(html.contains(r#"type="radio" id="f-region-south" name="region" value="south""#), "a switch: {html}");
-    assert!(html.contains(r#"type="checkbox" id="f-pickup" name="pickup" value="true""#), "{html}");
-    assert!(html.contains(r#"name="pin" type="password" value="""#), "{html}");
-    assert!(html.contains(r#"id="f-return-address"><legend>Return address"#), "{html}");
+    assert!(
+        html.contains(r#"inputmode="numeric""#),
+        "digits only: {html}"
+    );
+    assert!(
+        html.contains(r#"<select id="f-lane" name="lane""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="b">Lane B</option>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"type="radio" id="f-region-south" name="region" value="south""#),
+        "a switch: {html}"
+    );
+    assert!(
+        html.contains(r#"type="checkbox" id="f-pickup" name="pickup" value="true""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"name="pin" type="password" value="""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"id="f-return-address"><legend>Return address"#),
+        "{html}"
+    );
     assert!(html.contains(r#"name="return_address.city""#), "{html}");
     assert!(html.contains("(required when Region is South)"), "{html}");
     assert!(html.contains(r#"<div class="case case-1">"#), "{html}");
-    assert!(html.contains(r#"<option value="D2"></option>"#), "offers: {html}");
+    assert!(
+        html.contains(r#"<option value="D2"></option>"#),
+        "offers: {html}"
+    );
     assert!(html.contains("Depot shared: **34."), "{html}");
     assert!(!html.contains("leave empty"), "nothing stored yet: {html}");
 }
@@ -72,13 +99,22 @@ fn stored_values_fill_the_form_but_never_a_secret() {
     assert!(html.contains(r#"value="south" checked"#), "{html}");
     assert!(html.contains(r#"value="true" checked"#), "{html}");
     assert!(html.contains(r#"value="Springfield""#), "{html}");
-    assert!(html.contains(r#"name="pin" type="password" value="""#), "{html}");
-    assert!(html.contains("Now **34: kept encrypted; leave empty to keep the current one."), "{html}");
+    assert!(
+        html.contains(r#"name="pin" type="password" value="""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("Now **34: kept encrypted; leave empty to keep the current one."),
+        "{html}"
+    );
 
     let posted = Fields::parse(b"depot_code=XYZ-99&pin=1234");
     let html = rendered(Source::Posted(&posted), Some(&stored), &Errors::new());
     assert!(html.contains(r#"value="XYZ-99""#), "{html}");
-    assert!(!html.contains("1234"), "a posted secret is not echoed: {html}");
+    assert!(
+        !html.contains("1234"),
+        "a posted secret is not echoed: {html}"
+    );
 }
 
 #[test]
@@ -87,7 +123,10 @@ fn errors_show_beside_their_inputs() {
     errors.push("return_address.city", "is required");
     errors.push("return_address", "is incomplete");
     let html = rendered(Source::Blank, None, &errors);
-    assert!(html.contains(r#"id="f-return-address-city-error""#), "{html}");
+    assert!(
+        html.contains(r#"id="f-return-address-city-error""#),
+        "{html}"
+    );
     assert!(html.contains(r#"id="f-return-address-error""#), "{html}");
 }
 
@@ -139,8 +178,11 @@ fn an_account_reads_in_a_few_words() {
     assert_eq!(summary(fields, &south), "South D1 **34");
     let north = json!({"depot_code": "ABC-12", "region": "north"});
     assert_eq!(summary(fields, &north), "ABC-12 · North");
-    let html = facts(fields, &json!({"region": "north", "pickup": false,
-        "return_address": {"firm": "Acme", "city": "Springfield", "state": "IL"}}))
+    let html = facts(
+        fields,
+        &json!({"region": "north", "pickup": false,
+        "return_address": {"firm": "Acme", "city": "Springfield", "state": "IL"}}),
+    )
     .into_string();
     assert!(html.contains("<dt>Region</dt><dd>North</dd>"), "{html}");
     assert!(html.contains("<dt>Pickup</dt><dd>No</dd>"), "{html}");
