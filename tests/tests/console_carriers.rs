@@ -339,3 +339,78 @@ async fn the_label_form_offers_what_the_accounts_carrier_offers(owner: PgPool) {
     assert!(page.contains("The label was not created"), "{page}");
     assert!(page.contains("does not support buying labels"), "{page}");
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn usps_is_connected_with_its_own_app_from_its_schema_and_buys_a_label(owner: PgPool) {
+    let app = spawn(owner).await;
+    let console = app.console_sign_in(&app.tenant_key).await;
+    let path = "/console/accounts/new/usps/own_app";
+    let (status, page) = console.page(path).await;
+    assert_eq!(status, 200);
+    // USPS's texts come from its schema.
+    for expected in [
+        "Not sure? Sign in to the USPS Business Customer Gateway",
+        "Customer Registration ID: 2 to 18 digits.",
+        r#"name="credentials.client_secret" type="password" value="""#,
+        r#"type="radio" id="f-account-type-permit" name="account_type" value="PERMIT""#,
+    ] {
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
+    let address = backhaul_tests::return_address();
+    let part = |key: &str| address[key].as_str().unwrap().to_owned();
+    let (firm, street, city, state, zip) = (
+        part("firm"),
+        part("street1"),
+        part("city"),
+        part("state"),
+        part("zip5"),
+    );
+    let response = console
+        .post(
+            path,
+            &[
+                ("name", "Own app"),
+                ("api", "v3"),
+                ("crid", usps_sim::demo::CRID),
+                ("mid", usps_sim::demo::MID),
+                ("account_type", "EPS"),
+                ("eps_account_number", usps_sim::demo::EPS_ACCOUNT),
+                ("permit_number", "99999"),
+                ("return_address.firm", &firm),
+                ("return_address.street1", &street),
+                ("return_address.city", &city),
+                ("return_address.state", &state),
+                ("return_address.zip5", &zip),
+                ("credentials.client_id", usps_sim::demo::CLIENT_ID),
+                ("credentials.client_secret", usps_sim::demo::CLIENT_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let landed = location(&response);
+    let id = landed
+        .trim_start_matches("/console/accounts/")
+        .split('?')
+        .next()
+        .unwrap();
+    let account = api_account(&app, id).await;
+    assert_eq!(account["status"], "active");
+    assert_eq!(account["credentials"]["mode"], "own_app");
+    assert_eq!(account["details"]["eps_account_number"], "******4321");
+    assert_eq!(
+        account["details"]["permit_number"],
+        Value::Null,
+        "a PERMIT field is not sent for an EPS account: {account}"
+    );
+    let (_, page) = console.page(&landed).await;
+    assert!(!page.contains(usps_sim::demo::CLIENT_SECRET));
+    assert!(!page.contains(usps_sim::demo::EPS_ACCOUNT));
+    let label = app
+        .buy(
+            &app.tenant_key,
+            "own-app-1",
+            &backhaul_tests::label_request("usps_ground_advantage_return"),
+        )
+        .await;
+    assert_eq!(label.status(), 201);
+}

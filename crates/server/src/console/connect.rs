@@ -174,7 +174,7 @@ fn carrier_page_body(
                     section {
                         h2 { (title) }
                         @if !description.is_empty() { p { (description) } }
-                        p { a.button href={ "/console/accounts/new/" (id) "/" (mode) } { (title) } }
+                        p { a.button href={ "/console/accounts/new/" (id) "/" (mode) } { "Continue" span.visually-hidden { ": " (title) } } }
                     }
                 }
             }

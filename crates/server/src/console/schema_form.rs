@@ -200,7 +200,8 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
                 .and_then(as_text);
             let offered = context.offered(field);
             let mut hint = field.description.clone();
-            if !offered.is_empty() {
+            // What the carrier shared, unless it is just what is stored.
+            if !offered.is_empty() && offered != current.iter().cloned().collect::<Vec<_>>() {
                 hint = format!("{hint} {} shared: {}.", context.carrier, offered.join(", "));
             }
             if let Some(current) = &current {
