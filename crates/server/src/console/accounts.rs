@@ -165,7 +165,7 @@ pub async fn list(
                     caption.visually-hidden { "Your carrier accounts" }
                     thead { tr {
                         th scope="col" { "Name" } th scope="col" { "Carrier" } th scope="col" { "Status" }
-                        th scope="col" { "Default" } th scope="col" { "Tags" } th scope="col" { "Account" }
+                        th scope="col" { "Default" } th scope="col" { "Tags" } th scope="col" { "Summary" }
                         th scope="col" { "Last used" }
                     } }
                     tbody {
@@ -181,7 +181,7 @@ pub async fn list(
                                 }
                                 td data-label="Default" { @if account.is_default { "Default" } @else { span.muted { "—" } } }
                                 td data-label="Tags" { (page::tags(&account.tags)) }
-                                td data-label="Account" { (page::or_dash(&carrier.summary(account))) }
+                                td data-label="Summary" { (page::or_dash(&carrier.summary(account))) }
                                 td data-label="Last used" { (page::time_or_never(account.last_used_at.as_ref())) }
                             }
                         }

@@ -8,7 +8,8 @@
 //! JSON objects carry no order here (serde_json's map is sorted), so fields are ordered by
 //! what they are: required ones first, then the optional, flags, and nested groups last; the
 //! fields a choice requires follow that choice; an address's parts follow
-//! [`super::address::ORDER`].
+//! [`super::address::ORDER`]. (A carrier cannot choose its order until the schema can carry
+//! one.)
 
 use serde_json::{Map, Value};
 
@@ -318,16 +319,16 @@ fn condition(test: &Value) -> Option<Condition> {
     })
 }
 
-/// Required before optional, plain inputs before flags before groups, a choice that others
-/// depend on after the plain inputs of its rank (and ranked by what it brings along); inside a
-/// group, an address's parts in the address's order; otherwise by key.
+/// Groups (and the choices that bring one along) last; before them required before optional,
+/// plain inputs before flags, a choice that others depend on after the plain inputs of its
+/// rank; inside a group, an address's parts in the address's order; otherwise by key.
 fn order(fields: &mut [Field], in_group: bool) {
     let rank = |field: &Field| match field.kind {
         Kind::Flag => 1,
         Kind::Group { .. } => 2,
         _ => 0,
     };
-    let keys: Vec<(usize, bool, u8, bool, String)> = fields
+    let keys: Vec<(usize, bool, bool, u8, bool, String)> = fields
         .iter()
         .map(|field| {
             let dependents: Vec<&Field> = fields
@@ -343,10 +344,12 @@ fn order(fields: &mut [Field], in_group: bool) {
             } else {
                 0
             };
+            let rank = rank(field).max(brings);
             (
                 place,
+                rank == 2,
                 !field.required,
-                rank(field).max(brings),
+                rank,
                 !dependents.is_empty(),
                 field.key.clone(),
             )
