@@ -147,10 +147,29 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
     let name = context.input_name(field);
     let requirement = schema::requirement_text(field, siblings);
     let hint = Some(field.description.as_str()).filter(|hint| !hint.is_empty());
+    // A choice's offers (what the carrier shared at sign-in) are named in its hint.
+    let shared: Vec<String> = match &field.kind {
+        Kind::Choice { .. } => context
+            .offered(field)
+            .iter()
+            .map(|offer| field.option_label(offer).to_owned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let choice_hint = (!shared.is_empty()).then(|| {
+        format!(
+            "{} {} shared: {}.",
+            field.description,
+            context.carrier,
+            shared.join(", ")
+        )
+        .trim()
+        .to_owned()
+    });
     let choice = Choice {
         required: field.required,
         requirement: requirement.as_deref(),
-        hint,
+        hint: choice_hint.as_deref().or(hint),
     };
     let value = context.value(field);
     match &field.kind {

@@ -31,7 +31,7 @@ fn schema() -> AccountSchema {
 
 fn rendered(source: Source<'_>, stored: Option<&Value>, errors: &Errors) -> String {
     let schema = schema();
-    let offered = json!({"dock": ["D1", "D2"], "pin": ["**34"]});
+    let offered = json!({"dock": ["D1", "D2"], "pin": ["**34"], "lane": ["b"]});
     let context = Context {
         prefix: "",
         source,
@@ -87,6 +87,10 @@ fn every_kind_of_field_gets_its_input() {
         "offers: {html}"
     );
     assert!(html.contains("Depot shared: **34."), "{html}");
+    assert!(
+        html.contains("Depot shared: Lane B."),
+        "a choice's offer: {html}"
+    );
     assert!(!html.contains("leave empty"), "nothing stored yet: {html}");
 }
 
