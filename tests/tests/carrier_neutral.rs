@@ -1,9 +1,10 @@
 //! No carrier is named outside its plugin: the server (its console above all) and the account
 //! service know carriers only through `carrier::Carrier`. This scans `crates/server/src`,
 //! `crates/accounts/src` and `migrations/` for carrier knowledge — the words `usps`, `ups`,
-//! `fedex`, `crid`, `mid`, `eps`, `permit`, `webtools`, `shipper_number`, `account_number` as
-//! whole words (any non-alphanumeric character, `_` too, ends a word), case-insensitively, and
-//! service codes (`…_return"`) — and fails naming `file:line` for each hit not on the
+//! `fedex`, `crid`, `mid`, `eps`, `permit`, `webtools`, `shipper_number`, `account_number` and
+//! the id of every carrier plugin in the workspace (`crates/carrier-<id>`) as whole words (any
+//! non-alphanumeric character, `_` too, ends a word), case-insensitively, and service codes
+//! with a carrier's prefix (`usps_…_return"`) — and fails naming `file:line` for each hit not on the
 //! allow-list below. The allow-list holds what remains outside the console, each entry a file
 //! and the exact (trimmed) text of its line; it is to shrink: an entry whose line no longer
 //! hits fails the test too, so it is removed when its line is cleaned. `crates/server/src/
@@ -303,13 +304,37 @@ const ALLOWED: &[(&str, &str)] = &[
     ),
 ];
 
-/// What carrier knowledge `line` holds: each word found, and each service code.
-fn hits(line: &str) -> Vec<String> {
+/// The ids of the carrier plugins in the workspace (`crates/carrier-<id>`), and the carriers
+/// [`WORDS`] names: a word of its own, and the prefix of its service codes.
+fn carriers() -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(repository().join("crates"))
+        .expect("the crates directory")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("carrier-").map(str::to_owned)
+        })
+        .collect();
+    ids.extend(["usps", "ups", "fedex"].map(str::to_owned));
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// What carrier knowledge `line` holds: each of [`WORDS`] and of `carriers` found as a whole
+/// word, and each service code (`…_return"`) that starts with one of `carriers`.
+fn hits(carriers: &[String], line: &str) -> Vec<String> {
     let lower = line.to_ascii_lowercase();
     let bytes = lower.as_bytes();
     let boundary = |at: Option<&u8>| at.is_none_or(|byte| !byte.is_ascii_alphanumeric());
+    let mut words: Vec<&str> = WORDS.to_vec();
+    words.extend(
+        carriers
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !WORDS.contains(id)),
+    );
     let mut found = Vec::new();
-    for word in WORDS {
+    for word in words {
         for (at, _) in lower.match_indices(word) {
             let before = at.checked_sub(1).and_then(|index| bytes.get(index));
             let after = bytes.get(at + word.len());
@@ -319,15 +344,15 @@ fn hits(line: &str) -> Vec<String> {
         }
     }
     for (at, _) in lower.match_indices("_return\"") {
-        let prefixed = at
-            .checked_sub(1)
-            .and_then(|index| bytes.get(index))
-            .is_some_and(u8::is_ascii_alphanumeric);
+        let start = lower[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |index| index + 1);
+        let code = &lower[start..at];
+        let prefixed = carriers
+            .iter()
+            .any(|id| code.starts_with(&format!("{id}_")));
         if prefixed {
-            let start = lower[..at]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .map_or(0, |index| index + 1);
-            found.push(format!("{}_return\"", &lower[start..at]));
+            found.push(format!("{code}_return\""));
         }
     }
     found
@@ -358,6 +383,7 @@ fn files(dir: &Path, into: &mut Vec<PathBuf>) {
 /// Every hit in the scanned trees: (file from the root, line number, trimmed text, words).
 fn scan() -> Vec<(String, usize, String, Vec<String>)> {
     let root = repository();
+    let carriers = carriers();
     let mut paths = Vec::new();
     for tree in SCANNED {
         files(&root.join(tree), &mut paths);
@@ -374,7 +400,7 @@ fn scan() -> Vec<(String, usize, String, Vec<String>)> {
             .to_string_lossy()
             .replace('\\', "/");
         for (index, line) in text.lines().enumerate() {
-            let words = hits(line);
+            let words = hits(&carriers, line);
             if !words.is_empty() {
                 found.push((file.clone(), index + 1, line.trim().to_owned(), words));
             }
@@ -385,6 +411,10 @@ fn scan() -> Vec<(String, usize, String, Vec<String>)> {
 
 #[test]
 fn the_scan_finds_carrier_words_and_service_codes_and_nothing_else() {
+    let carriers = carriers();
+    assert!(carriers.contains(&"usps".to_owned()), "{carriers:?}");
+    let with_dhl: Vec<String> = carriers.iter().cloned().chain(["dhl".to_owned()]).collect();
+    let hits = |line: &str| hits(&with_dhl, line);
     assert_eq!(hits("let carrier = \"usps\";"), ["usps"]);
     assert_eq!(hits("Login with UPS"), ["ups"]);
     assert_eq!(
@@ -396,14 +426,19 @@ fn the_scan_finds_carrier_words_and_service_codes_and_nothing_else() {
     assert_eq!(hits("\"fedex_home\""), ["fedex"]);
     assert_eq!(hits("a PERMIT account"), ["permit"]);
     assert_eq!(
-        hits("service: \"depot_overnight_return\""),
-        ["depot_overnight_return\""]
+        hits("service: \"usps_priority_mail_return\""),
+        ["usps", "usps_priority_mail_return\""]
+    );
+    assert_eq!(
+        hits("service: \"dhl_express_return\""),
+        ["dhl", "dhl_express_return\""]
     );
     for clean in [
         "the groups and setups it keeps in steps",
         "permitted, midnight, middle, crids-less",
         "fn return_label() -> \"returned\"",
         "\"_return\" alone",
+        "an example carrier's \"acme_ground_return\"",
     ] {
         assert!(hits(clean).is_empty(), "{clean}: {:?}", hits(clean));
     }
