@@ -424,7 +424,7 @@ impl AccountService {
         summary
     }
 
-    /// Creates an account whose credentials the client supplies (`own_app`, `webtools` …).
+    /// Creates an account whose credentials the client supplies (`own_app` …).
     /// Accounts connected by OAuth consent are created by the connect flow instead.
     pub async fn create(
         &self,
@@ -908,6 +908,29 @@ impl AccountService {
             details,
             credentials,
         })
+    }
+
+    /// Opens one account's credentials for `operation` on `target` (audited with both, e.g.
+    /// `return_label.void` of `lbl_…`), whatever the account's status: a label bought with an
+    /// account since disabled can still be voided.
+    pub async fn open_for_operation(
+        &self,
+        context: Context<'_>,
+        id: &str,
+        operation: &str,
+        target: &str,
+    ) -> Result<(ShipperAccount, AccountDetails, Credentials), AccountError> {
+        let account = self.get(context.tenant, id).await?;
+        let used_for = Map::from_iter([
+            ("operation".to_owned(), json!(operation)),
+            ("target".to_owned(), json!(target)),
+        ]);
+        let mut tx = self.db.tenant(context.tenant).await?;
+        let (details, credentials) = self
+            .open_in(&mut tx, context, &account, Some(used_for))
+            .await?;
+        tx.commit().await?;
+        Ok((account, details, credentials))
     }
 
     /// Opens one account's credentials for use (audited), whatever its status: the OAuth

@@ -57,11 +57,12 @@ pub enum Action {
     OauthFailed,
     LabelCreated,
     LabelFailed,
+    LabelVoided,
     KeysRotated,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::TenantCreated,
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
@@ -75,6 +76,7 @@ impl Action {
         Action::OauthFailed,
         Action::LabelCreated,
         Action::LabelFailed,
+        Action::LabelVoided,
         Action::KeysRotated,
     ];
 
@@ -93,6 +95,7 @@ impl Action {
             Action::OauthFailed => "account.oauth_failed",
             Action::LabelCreated => "label.created",
             Action::LabelFailed => "label.failed",
+            Action::LabelVoided => "label.voided",
             Action::KeysRotated => "keys.rotated",
         }
     }

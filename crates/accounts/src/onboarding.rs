@@ -8,7 +8,7 @@
 //!   the row-level security policies `lookup_by_state` and `consume_by_state`, and consumes it
 //!   exactly once.
 //! - A consent creates the account `pending_details`: the carrier's prefill is its details and
-//!   the choices offered (every CRID, MID, masked EPS account, permit) are kept in `onboarding`
+//!   the choices offered (every value the carrier lists for a detail) are kept in `onboarding`
 //!   for the details form. The merchant's `PATCH` of the missing details makes it `active`.
 //! - When credentials are due for renewal is decided from their mode and public fields alone
 //!   ([`AccountService::oauth_refresh_due_at`]), so due accounts are found without opening any

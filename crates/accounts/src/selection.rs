@@ -58,7 +58,7 @@ pub struct Candidate<'a> {
 /// The request's constraints.
 #[derive(Debug, Clone, Copy)]
 pub struct Wanted<'a> {
-    /// The carrier's display name, for messages (`USPS`).
+    /// The carrier's display name, for messages.
     pub carrier_name: &'a str,
     pub service: &'a str,
     pub explicit_id: Option<&'a str>,
@@ -258,8 +258,8 @@ mod tests {
         choose(
             &candidates,
             Wanted {
-                carrier_name: "USPS",
-                service: "usps_priority_mail_express_return",
+                carrier_name: "Acme",
+                service: "acme_express_return",
                 explicit_id: explicit,
                 selector: Some(&selector),
             },
@@ -420,7 +420,7 @@ mod tests {
     #[test]
     fn every_no_eligible_account_reason_is_explained() {
         let cases: Vec<Case<&str>> = vec![
-            (vec![], None, vec![], "no USPS account is connected"),
+            (vec![], None, vec![], "no Acme account is connected"),
             (
                 vec![Row {
                     status: AccountStatus::Disabled,
@@ -428,7 +428,7 @@ mod tests {
                 }],
                 None,
                 vec![],
-                "the only USPS account (a) is disabled",
+                "the only Acme account (a) is disabled",
             ),
             (
                 vec![Row {
@@ -437,7 +437,7 @@ mod tests {
                 }],
                 None,
                 vec![],
-                "the only USPS account (a) is waiting for its account details",
+                "the only Acme account (a) is waiting for its account details",
             ),
             (
                 vec![Row {
@@ -446,7 +446,7 @@ mod tests {
                 }],
                 None,
                 vec![],
-                "the only USPS account (a) is waiting to be re-authorized with the carrier",
+                "the only Acme account (a) is waiting to be re-authorized with the carrier",
             ),
             (
                 vec![
@@ -461,7 +461,7 @@ mod tests {
                 ],
                 None,
                 vec![],
-                "none of the 2 USPS accounts is active",
+                "none of the 2 Acme accounts is active",
             ),
             (
                 vec![Row {
@@ -470,13 +470,13 @@ mod tests {
                 }],
                 None,
                 vec![],
-                "no active USPS account offers usps_priority_mail_express_return (1 active account checked)",
+                "no active Acme account offers acme_express_return (1 active account checked)",
             ),
             (
                 vec![row("a")],
                 None,
                 vec![("location", "west")],
-                "no USPS account is tagged location=west",
+                "no Acme account is tagged location=west",
             ),
             (
                 vec![
@@ -489,13 +489,13 @@ mod tests {
                 ],
                 None,
                 vec![("location", "west")],
-                "no active USPS account tagged location=west offers usps_priority_mail_express_return",
+                "no active Acme account tagged location=west offers acme_express_return",
             ),
             (
                 vec![row("a")],
                 Some("sa_missing"),
                 vec![],
-                "shipper account sa_missing does not exist for USPS",
+                "shipper account sa_missing does not exist for Acme",
             ),
             (
                 vec![Row {
@@ -513,7 +513,7 @@ mod tests {
                 }],
                 Some("a"),
                 vec![],
-                "shipper account a (a) does not offer usps_priority_mail_express_return",
+                "shipper account a (a) does not offer acme_express_return",
             ),
         ];
         for (rows, explicit, selector, reason) in cases {

@@ -39,7 +39,8 @@ use usps_sim::route;
 
 use crate::cli::{BenchArgs, print};
 use crate::configuration::{Environment, LogSettings, Settings};
-use crate::dev::{demo_account, demo_label};
+// The benchmark buys USPS labels from the USPS simulator (its zero-latency carrier).
+use crate::carriers::Plugin as _;
 use crate::migration;
 use crate::postgres::PrivatePostgres;
 use crate::shutdown::Signals;
@@ -205,7 +206,7 @@ async fn measure(
 
     let target = Target {
         url: format!("{api}/v1/return-labels"),
-        body: Bytes::from(serde_json::to_vec(&demo_label())?),
+        body: Bytes::from(serde_json::to_vec(&settings.usps.demo().label)?),
         run_id: scratch.run_id().to_owned(),
     };
     let mut api_keys = Vec::with_capacity(usize::from(args.tenants));
@@ -277,7 +278,7 @@ async fn prepare_tenant(
         .http
         .post(format!("{api}/v1/shipper-accounts"))
         .bearer_auth(&client.api_key)
-        .json(&demo_account())
+        .json(&settings.usps.demo().account)
         .send()
         .await
         .context("creating a benchmark shipper account")?;

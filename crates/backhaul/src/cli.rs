@@ -32,7 +32,9 @@ pub(crate) enum Command {
     /// Apply the database migrations as the database owner and exit.
     Migrate,
     /// Run the USPS simulator alone (OAuth with its consent page, Payments, Labels v3, Web Tools).
-    UspsSim(UspsSimArgs),
+    UspsSim(SimulatorArgs),
+    /// Run the UPS simulator alone ("Login with UPS" with PKCE, client credentials, Ship, Void).
+    UpsSim(SimulatorArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),
@@ -78,13 +80,14 @@ pub(crate) struct BenchArgs {
     pub(crate) database_url: Option<String>,
 }
 
+/// The options of every `backhaul <carrier>-sim`.
 #[derive(Debug, Args)]
-pub(crate) struct UspsSimArgs {
-    /// Address to listen on; defaults to `usps_sim.listen` from the configuration.
+pub(crate) struct SimulatorArgs {
+    /// Address to listen on; defaults to `<carrier>_sim.listen` from the configuration.
     #[arg(long)]
     pub(crate) listen: Option<SocketAddr>,
-    /// A TOML or JSON file with the simulator's test data (apps, users, CRIDs, MIDs, EPS
-    /// accounts, permits); the built-in demo data when absent.
+    /// A TOML or JSON file with the simulator's test data (its apps, users and accounts: see
+    /// the simulator crate's `SimConfig`); the built-in demo data when absent.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
 }

@@ -23,12 +23,12 @@ use std::str::FromStr;
 use accounts::MasterKeyring;
 use accounts::vault::DEVELOPMENT_KEY_IDS;
 use anyhow::{Context, anyhow, bail};
-use carrier_usps::PlatformApp;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
 pub(crate) use self::files::ConfigFiles;
+use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UspsSettings};
 
 /// The deployment environment, from `BACKHAUL_ENV`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,9 +70,12 @@ pub(crate) struct Settings {
     pub(crate) database: DatabaseSettings,
     #[serde(default)]
     pub(crate) vault: VaultSettings,
-    pub(crate) usps: UspsSettings,
     pub(crate) log: LogSettings,
-    pub(crate) usps_sim: UspsSimSettings,
+    /// Each carrier's block, named by its id ([`Settings::carriers`]).
+    pub(crate) usps: UspsSettings,
+    pub(crate) usps_sim: SimulatorSettings,
+    pub(crate) ups: UpsSettings,
+    pub(crate) ups_sim: SimulatorSettings,
 }
 
 /// The API server.
@@ -222,79 +225,7 @@ impl VaultSettings {
     }
 }
 
-/// The USPS plugin.
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct UspsSettings {
-    /// `usps.base_url`: the v3 host (production, TEM or the simulator).
-    pub(crate) base_url: String,
-    /// `usps.webtools_url`: the Web Tools `ShippingAPI.dll` endpoint.
-    pub(crate) webtools_url: String,
-    /// `usps.client_id`, `usps.client_secret`, `usps.redirect_uri`: the platform's own USPS
-    /// app ("Login with USPS", `platform_app` accounts); all three or none.
-    pub(crate) client_id: Option<String>,
-    pub(crate) client_secret: Option<SecretString>,
-    pub(crate) redirect_uri: Option<String>,
-    /// `usps.authorize_url`: where "Login with USPS" sends the browser; derived from the base
-    /// URL when unset.
-    pub(crate) authorize_url: Option<String>,
-}
-
-impl UspsSettings {
-    /// The platform app, when configured.
-    pub(crate) fn platform_app(&self) -> Option<PlatformApp> {
-        let (Some(client_id), Some(client_secret), Some(redirect_uri)) =
-            (&self.client_id, &self.client_secret, &self.redirect_uri)
-        else {
-            return None;
-        };
-        let app = PlatformApp::new(client_id, client_secret.clone(), redirect_uri);
-        Some(match &self.authorize_url {
-            Some(url) => app.with_authorize_url(url),
-            None => app,
-        })
-    }
-
-    fn validate(&self) -> anyhow::Result<()> {
-        check_url("usps.base_url", "BACKHAUL__USPS__BASE_URL", &self.base_url)?;
-        check_url(
-            "usps.webtools_url",
-            "BACKHAUL__USPS__WEBTOOLS_URL",
-            &self.webtools_url,
-        )?;
-        if let Some(uri) = &self.redirect_uri {
-            check_url("usps.redirect_uri", "BACKHAUL__USPS__REDIRECT_URI", uri)?;
-        }
-        if let Some(url) = &self.authorize_url {
-            check_url("usps.authorize_url", "BACKHAUL__USPS__AUTHORIZE_URL", url)?;
-        }
-        let app = [
-            ("usps.client_id", self.client_id.is_some()),
-            ("usps.client_secret", self.client_secret.is_some()),
-            ("usps.redirect_uri", self.redirect_uri.is_some()),
-        ];
-        let missing: Vec<&str> = app
-            .iter()
-            .filter(|(_, set)| !set)
-            .map(|(k, _)| *k)
-            .collect();
-        if !missing.is_empty() && missing.len() < app.len() {
-            bail!(
-                "the platform USPS app is partly configured: {} must be set too \
-                 (usps.client_id, usps.client_secret and usps.redirect_uri go together)",
-                missing.join(", ")
-            );
-        }
-        if self.authorize_url.is_some() && missing.len() == app.len() {
-            bail!(
-                "usps.authorize_url is set but the platform USPS app is not: set \
-                 usps.client_id, usps.client_secret and usps.redirect_uri"
-            );
-        }
-        Ok(())
-    }
-}
-
-fn check_url(key: &str, variable: &str, value: &str) -> anyhow::Result<()> {
+pub(crate) fn check_url(key: &str, variable: &str, value: &str) -> anyhow::Result<()> {
     let url = url::Url::parse(value)
         .map_err(|error| anyhow!("{key} ({variable}) is not a URL: {error}"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -317,12 +248,6 @@ pub(crate) struct LogSettings {
 pub(crate) enum LogFormat {
     Json,
     Pretty,
-}
-
-/// `backhaul usps-sim` defaults (and where `backhaul dev` puts its simulator).
-#[derive(Debug, Deserialize)]
-pub(crate) struct UspsSimSettings {
-    pub(crate) listen: SocketAddr,
 }
 
 impl Settings {
@@ -349,7 +274,7 @@ impl Settings {
         Self::load_from(&files, environment, variables)
     }
 
-    fn load_from(
+    pub(crate) fn load_from(
         files: &ConfigFiles,
         environment: Environment,
         mut variables: config::Map<String, String>,
@@ -379,6 +304,21 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Every carrier this binary offers, with where its simulator listens: the one list a
+    /// carrier joins (its settings block above, its `<id>_sim` block, an entry here).
+    pub(crate) fn carriers(&self) -> [Entry<'_>; 2] {
+        [
+            Entry {
+                plugin: &self.usps,
+                simulator_listen: self.usps_sim.listen,
+            },
+            Entry {
+                plugin: &self.ups,
+                simulator_listen: self.ups_sim.listen,
+            },
+        ]
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         self.server.validate()?;
         if self.database.max_connections == 0 {
@@ -389,7 +329,9 @@ impl Settings {
         if let Some(url) = &self.database.url {
             parse_database_url(url)?;
         }
-        self.usps.validate()?;
+        for entry in self.carriers() {
+            entry.plugin.validate()?;
+        }
         let keyring = match &self.vault.master_keys {
             Some(_) => Some(self.vault.keyring()?),
             None => None,

@@ -3,13 +3,14 @@
 //! 1. The database: `database.url` / `DATABASE_URL` when set, otherwise a private throwaway
 //!    Postgres under `./.backhaul/postgres` ([`PrivatePostgres`]) with a `backhaul` database.
 //! 2. The migrations, as the database owner.
-//! 3. The USPS simulator in-process on `usps_sim.listen` (a free port when that one is busy),
-//!    and the USPS plugin pointed at it with the simulator's demo platform app.
+//! 3. Every carrier's simulator in-process on its `<id>_sim.listen` (a free port when that one
+//!    is busy), and each plugin pointed at its simulator with the simulator's demo platform
+//!    app ([`crate::carriers::Plugin::against_simulator`]).
 //! 4. The API on `server.listen` (bound before step 1, so a busy port is reported at once),
 //!    wired like `backhaul serve`, with the development master key of `config/local.toml`.
 //! 5. A demo tenant and an admin key (fresh keys on every run), printed with the URLs (the
-//!    console's among them), the simulator's demo sign-in for "Login with USPS" and two
-//!    ready-to-paste `curl` commands: create a USPS account for the simulator's demo business,
+//!    console's among them) and, for every carrier, its simulator's demo sign-in and two
+//!    ready-to-paste `curl` commands: create an account for the simulator's demo business,
 //!    then buy a return label with it.
 //!
 //! Ctrl-C (or SIGTERM) stops the API, the simulator and the private Postgres, in that order.
@@ -21,21 +22,19 @@ use std::sync::Arc;
 
 use accounts::audit::Actor;
 use anyhow::{Context, bail};
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use secrecy::ExposeSecret;
+use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
-use usps_sim::demo;
 
+use crate::carriers::{Demo, Entry, Plugin};
 use crate::cli::print;
-use crate::configuration::{Environment, Settings, UspsSettings};
+use crate::configuration::{Environment, Settings};
 use crate::migration;
 use crate::postgres::PrivatePostgres;
 use crate::shutdown::Signals;
-use crate::startup::{
-    API_LISTEN, Application, SIMULATOR_LISTEN, bind, connect_app, connect_owner, reachable,
-};
+use crate::startup::{API_LISTEN, Application, bind, connect_app, connect_owner, reachable};
 
 /// How the command is started (in the busy-port message).
 const COMMAND: &str = "backhaul dev";
@@ -45,7 +44,8 @@ const DATA_DIR: &str = ".backhaul/postgres";
 const DATABASE: &str = "backhaul";
 const DEMO_TENANT: &str = "Demo Returns";
 const ADMIN_KEY_NAME: &str = "dev";
-/// The idempotency key of the printed label purchase: pasting it twice returns the same label.
+/// The idempotency key of the printed label purchases (with the carrier's id): pasting one
+/// twice returns the same label.
 const DEMO_IDEMPOTENCY_KEY: &str = "demo-label-1";
 
 /// Where the database comes from.
@@ -70,7 +70,11 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     // Bind first and keep the listeners, so a busy port fails before the slow steps (the
     // private Postgres, the migrations) and nothing can take the port in between.
     let api_listener = bind(settings.server.listen, API_LISTEN, COMMAND).await?;
-    let simulator_listener = bind_simulator(settings.usps_sim.listen).await?;
+    let entries = settings.carriers();
+    let mut simulator_listeners = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        simulator_listeners.push(bind_simulator(entry).await?);
+    }
 
     let (owner, owner_options) = prepare_database(&settings).await?;
 
@@ -80,29 +84,32 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.database.max_connections,
     )
     .await?;
-    let simulator_address = reachable(
-        simulator_listener
-            .local_addr()
-            .context("reading the simulator's bound address")?,
-    );
-    let simulator = tokio::spawn(
-        usps_sim::Simulator::new(usps_sim::SimConfig::default()).serve(simulator_listener),
-    );
     let api_address = reachable(
         api_listener
             .local_addr()
             .context("reading the API's bound address")?,
     );
-    let simulator_url = format!("http://{simulator_address}");
-    let usps = UspsSettings {
-        base_url: simulator_url.clone(),
-        webtools_url: format!("{simulator_url}/ShippingAPI.dll"),
-        client_id: Some(demo::CLIENT_ID.to_owned()),
-        client_secret: Some(SecretString::from(demo::CLIENT_SECRET.to_owned())),
-        redirect_uri: Some(format!("http://{api_address}/v1/usps/oauth/callback")),
-        authorize_url: None,
-    };
-    let application = Application::build(api_listener, db.clone(), keyring, &usps)?;
+    let mut simulators = Vec::with_capacity(entries.len());
+    let mut simulated: Vec<Box<dyn Plugin>> = Vec::with_capacity(entries.len());
+    for (entry, listener) in entries.iter().zip(simulator_listeners) {
+        let address = reachable(
+            listener
+                .local_addr()
+                .context("reading a simulator's bound address")?,
+        );
+        let url = format!("http://{address}");
+        let serving = entry.plugin.serve_simulator(listener, None)?;
+        simulators.push(Simulator {
+            name: entry.plugin.name(),
+            id: entry.plugin.id(),
+            url: url.clone(),
+            demo: entry.plugin.demo(),
+            task: tokio::spawn(serving),
+        });
+        simulated.push(entry.plugin.against_simulator(&url, api_address));
+    }
+    let plugins: Vec<&dyn Plugin> = simulated.iter().map(AsRef::as_ref).collect();
+    let application = Application::build(api_listener, db.clone(), keyring, &plugins)?;
     settings.server.apply_to(application.state());
 
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
@@ -114,7 +121,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
             .context("creating the admin key")?;
     print(banner(&Banner {
         api: api_address,
-        simulator: simulator_address,
+        simulators: &simulators,
         database: match &owner {
             Owner::Configured => "from DATABASE_URL / database.url".to_owned(),
             Owner::Private(postgres) => format!(
@@ -129,7 +136,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     })?)?;
 
     let served = application.run_until_stopped(&mut signals).await;
-    simulator.abort();
+    for simulator in &simulators {
+        simulator.task.abort();
+    }
     db.pool().close().await;
     if let Owner::Private(mut postgres) = owner {
         tokio::task::spawn_blocking(move || postgres.stop())
@@ -170,21 +179,30 @@ async fn prepare_database(settings: &Settings) -> anyhow::Result<(Owner, PgConne
     Ok((owner, options))
 }
 
-/// `usps_sim.listen`, or any free loopback port when it is taken.
-async fn bind_simulator(address: SocketAddr) -> anyhow::Result<TcpListener> {
+/// A carrier's simulator running in-process.
+struct Simulator {
+    name: &'static str,
+    id: &'static str,
+    url: String,
+    demo: Demo,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// `<id>_sim.listen`, or any free loopback port when it is taken.
+async fn bind_simulator(entry: &Entry<'_>) -> anyhow::Result<TcpListener> {
+    let address = entry.simulator_listen;
+    let (name, id) = (entry.plugin.name(), entry.plugin.id());
     match TcpListener::bind(address).await {
         Ok(listener) => Ok(listener),
         Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
-            tracing::warn!(%address, "usps_sim.listen is busy; the simulator takes a free port");
-            bind(
-                SocketAddr::from(([127, 0, 0, 1], 0)),
-                SIMULATOR_LISTEN,
-                COMMAND,
-            )
-            .await
+            tracing::warn!(%address, "{id}_sim.listen is busy; the {name} simulator takes a free port");
+            TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .with_context(|| format!("binding the {name} simulator to a free port"))
         }
-        Err(error) => Err(error)
-            .with_context(|| format!("binding the USPS simulator to {address} (usps_sim.listen)")),
+        Err(error) => Err(error).with_context(|| {
+            format!("binding the {name} simulator to {address} ({id}_sim.listen)")
+        }),
     }
 }
 
@@ -211,7 +229,7 @@ async fn create_database(maintenance: &PgConnectOptions) -> anyhow::Result<()> {
 /// What the banner shows.
 struct Banner<'a> {
     api: SocketAddr,
-    simulator: SocketAddr,
+    simulators: &'a [Simulator],
     database: String,
     tenant: String,
     tenant_key: &'a str,
@@ -220,7 +238,6 @@ struct Banner<'a> {
 
 fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
     let api = format!("http://{}", banner.api);
-    let simulator = format!("http://{}", banner.simulator);
     let mut text = String::new();
     writeln!(text)?;
     writeln!(text, "Backhaul is running (development mode).")?;
@@ -232,48 +249,58 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
     )?;
     writeln!(text, "  OpenAPI         {api}/openapi.json")?;
     writeln!(text, "  Metrics         {api}/metrics")?;
-    writeln!(text, "  USPS simulator  {simulator}")?;
-    writeln!(text, "  Label ledger    {simulator}/__sim/ledger")?;
+    for simulator in banner.simulators {
+        let label = format!("{} simulator", simulator.name);
+        writeln!(
+            text,
+            "  {label:<16}{}  (ledger: {0}/__sim/ledger)",
+            simulator.url
+        )?;
+    }
     writeln!(text, "  Database        {}", banner.database)?;
     writeln!(text)?;
     writeln!(text, "  Tenant          {}", banner.tenant)?;
     writeln!(text, "  Tenant API key  {}", banner.tenant_key)?;
     writeln!(text, "  Admin API key   {}", banner.admin_key)?;
     writeln!(text, "  (fresh keys on every run, shown only here)")?;
-    writeln!(text)?;
-    writeln!(
-        text,
-        "\"Login with USPS\" (in the console, or POST /v1/shipper-accounts/usps/connect) opens the"
-    )?;
-    writeln!(
-        text,
-        "simulator's sign-in page: sign in as {} / {} and approve.",
-        demo::USERNAME,
-        demo::PASSWORD
-    )?;
-    writeln!(text)?;
-    writeln!(
-        text,
-        "Create a USPS shipper account for the simulator's demo business:"
-    )?;
-    writeln!(text)?;
-    curl(
-        &mut text,
-        &format!("{api}/v1/shipper-accounts"),
-        banner.tenant_key,
-        None,
-        &demo_account(),
-    )?;
-    writeln!(text)?;
-    writeln!(text, "Buy a return label with it:")?;
-    writeln!(text)?;
-    curl(
-        &mut text,
-        &format!("{api}/v1/return-labels"),
-        banner.tenant_key,
-        Some(DEMO_IDEMPOTENCY_KEY),
-        &demo_label(),
-    )?;
+    for simulator in banner.simulators {
+        let Simulator { name, id, demo, .. } = simulator;
+        writeln!(text)?;
+        writeln!(text, "── {name} ──")?;
+        writeln!(text)?;
+        writeln!(
+            text,
+            "\"Login with {name}\" (in the console, or POST /v1/shipper-accounts/{id}/connect) opens"
+        )?;
+        writeln!(
+            text,
+            "the simulator's sign-in page: sign in as {} / {} and approve.",
+            demo.username, demo.password
+        )?;
+        writeln!(text)?;
+        writeln!(
+            text,
+            "Or create a {name} shipper account for the simulator's demo business:"
+        )?;
+        writeln!(text)?;
+        curl(
+            &mut text,
+            &format!("{api}/v1/shipper-accounts"),
+            banner.tenant_key,
+            None,
+            &demo.account,
+        )?;
+        writeln!(text)?;
+        writeln!(text, "Buy a return label with it:")?;
+        writeln!(text)?;
+        curl(
+            &mut text,
+            &format!("{api}/v1/return-labels"),
+            banner.tenant_key,
+            Some(&format!("{DEMO_IDEMPOTENCY_KEY}-{id}")),
+            &demo.label,
+        )?;
+    }
     writeln!(text)?;
     write!(text, "Ctrl-C stops everything.")?;
     Ok(text)
@@ -298,63 +325,50 @@ fn curl(
     Ok(())
 }
 
-/// The simulator's demo business on USPS v3 with its own app (as `tests/src/lib.rs`).
-pub(crate) fn demo_account() -> Value {
-    json!({
-        "carrier": "usps",
-        "name": "Demo warehouse",
-        "details": {
-            "api": "v3",
-            "crid": demo::CRID,
-            "mid": demo::MID,
-            "manifest_mid": demo::MANIFEST_MID,
-            "returns_mid": demo::RETURNS_MID,
-            "account_type": "EPS",
-            "eps_account_number": demo::EPS_ACCOUNT,
-            "return_address": {
-                "firm": demo::RETURN_ADDRESS_FIRM,
-                "street1": demo::RETURN_ADDRESS_STREET,
-                "city": demo::RETURN_ADDRESS_CITY,
-                "state": demo::RETURN_ADDRESS_STATE,
-                "zip5": demo::RETURN_ADDRESS_ZIP,
-            },
-        },
-        "credentials": {
-            "mode": "own_app",
-            "client_id": demo::CLIENT_ID,
-            "client_secret": demo::CLIENT_SECRET,
-        },
-    })
-}
-
-/// The API.md label request.
-pub(crate) fn demo_label() -> Value {
-    json!({
-        "service": "usps_ground_advantage_return",
-        "from_address": {"first_name": "Jane", "last_name": "Doe", "street1": "1100 Wyoming St",
-                         "street2": "Ste 150", "city": "Saint Louis", "state": "MO", "zip5": "63118"},
-        "parcel": {"weight_oz": 24, "length_in": 10, "width_in": 7, "height_in": 4},
-        "label_format": "PDF",
-        "reference": "RMA-1001",
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_printed_json_pastes_into_single_quoted_shell_arguments() {
-        for body in [demo_account(), demo_label()] {
-            assert!(!serde_json::to_string(&body).unwrap().contains('\''));
+    fn simulators(settings: &Settings) -> Vec<Simulator> {
+        settings
+            .carriers()
+            .iter()
+            .enumerate()
+            .map(|(n, entry)| Simulator {
+                name: entry.plugin.name(),
+                id: entry.plugin.id(),
+                url: format!("http://127.0.0.1:{}", 8081 + n),
+                demo: entry.plugin.demo(),
+                task: tokio::spawn(async { Ok(()) }),
+            })
+            .collect()
+    }
+
+    fn settings() -> Settings {
+        Settings::load_from(
+            &crate::configuration::ConfigFiles::BuiltIn,
+            Environment::Test,
+            Default::default(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_printed_json_pastes_into_single_quoted_shell_arguments() {
+        for simulator in simulators(&settings()) {
+            for body in [&simulator.demo.account, &simulator.demo.label] {
+                assert!(!serde_json::to_string(body).unwrap().contains('\''));
+            }
         }
     }
 
-    #[test]
-    fn the_banner_shows_every_url_and_both_keys() {
+    #[tokio::test]
+    async fn the_banner_shows_every_url_both_keys_and_every_carriers_example() {
+        let settings = settings();
+        let simulators = simulators(&settings);
         let text = banner(&Banner {
             api: "127.0.0.1:8080".parse().unwrap(),
-            simulator: "127.0.0.1:8081".parse().unwrap(),
+            simulators: &simulators,
             database: "postgres://postgres@127.0.0.1:5433/backhaul".to_owned(),
             tenant: "Demo Returns (ten_x)".to_owned(),
             tenant_key: "bh_tenant",
@@ -371,9 +385,17 @@ mod tests {
             "Admin API key   bh_admin",
             "curl -sS http://127.0.0.1:8080/v1/shipper-accounts",
             "curl -sS http://127.0.0.1:8080/v1/return-labels",
-            "Idempotency-Key: demo-label-1",
         ] {
             assert!(text.contains(expected), "{expected} missing from\n{text}");
+        }
+        for simulator in &simulators {
+            for expected in [
+                format!("POST /v1/shipper-accounts/{}/connect", simulator.id),
+                format!("Idempotency-Key: demo-label-1-{}", simulator.id),
+                serde_json::to_string(&simulator.demo.account).unwrap(),
+            ] {
+                assert!(text.contains(&expected), "{expected} missing from\n{text}");
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //! only when `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` asks for one.
 
 mod bench;
+mod carriers;
 mod cli;
 mod configuration;
 mod dev;
@@ -65,7 +66,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev => dev::run(settings).await,
         Command::Serve => startup::serve(settings).await,
         Command::Migrate => operator::migrate(&settings).await,
-        Command::UspsSim(args) => simulator::run(args, &settings).await,
+        Command::UspsSim(args) => simulator::run("usps", args, &settings).await,
+        Command::UpsSim(args) => simulator::run("ups", args, &settings).await,
         Command::Tenants(TenantsCommand::Create { name }) => {
             operator::create_tenant(&settings, &name).await
         }

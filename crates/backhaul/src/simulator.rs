@@ -1,33 +1,27 @@
-//! `backhaul usps-sim`: the USPS simulator alone, on `--listen` or `usps_sim.listen`.
+//! `backhaul <carrier>-sim`: one carrier's simulator alone, on `--listen` or `<id>_sim.listen`.
 
-use std::path::Path;
+use anyhow::{Context, anyhow};
 
-use anyhow::Context;
-
-use crate::cli::UspsSimArgs;
+use crate::cli::SimulatorArgs;
 use crate::configuration::Settings;
 
-pub(crate) async fn run(args: UspsSimArgs, settings: &Settings) -> anyhow::Result<()> {
-    let listen = args.listen.unwrap_or(settings.usps_sim.listen);
-    let sim_config = match &args.config {
-        Some(path) => load_sim_config(path)?,
-        None => usps_sim::SimConfig::default(),
-    };
+pub(crate) async fn run(id: &str, args: SimulatorArgs, settings: &Settings) -> anyhow::Result<()> {
+    let entry = settings
+        .carriers()
+        .into_iter()
+        .find(|entry| entry.plugin.id() == id)
+        .ok_or_else(|| anyhow!("no carrier {id} is built into this binary"))?;
+    let name = entry.plugin.name();
+    let listen = args.listen.unwrap_or(entry.simulator_listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("binding the USPS simulator to {listen}"))?;
+        .with_context(|| format!("binding the {name} simulator to {listen}"))?;
     let address = listener.local_addr().context("reading the bound address")?;
-    tracing::info!(%address, "USPS simulator listening");
-    usps_sim::Simulator::new(sim_config)
-        .serve(listener)
+    let serving = entry
+        .plugin
+        .serve_simulator(listener, args.config.as_deref())?;
+    tracing::info!(%address, "{name} simulator listening");
+    serving
         .await
-        .context("serving the USPS simulator")
-}
-
-fn load_sim_config(path: &Path) -> anyhow::Result<usps_sim::SimConfig> {
-    config::Config::builder()
-        .add_source(config::File::from(path))
-        .build()
-        .and_then(config::Config::try_deserialize)
-        .with_context(|| format!("reading simulator test data from {}", path.display()))
+        .with_context(|| format!("serving the {name} simulator"))
 }

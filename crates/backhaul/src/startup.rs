@@ -2,7 +2,8 @@
 //!
 //! Wired exactly like the end-to-end harness (`tests/src/lib.rs::start_instance`): the
 //! application role's pool ([`accounts::APP_ROLE`], row-level security applies to it), the
-//! shared carrier-token cache in Postgres, the USPS plugin built with it, the carrier registry
+//! shared carrier-token cache in Postgres, every carrier's plugin built with it
+//! ([`crate::carriers`]), the carrier registry
 //! and the [`AppState`], plus the background job that renews OAuth credentials before they
 //! expire. Migrations run as the database owner (`database.url`); the service
 //! itself never connects as the owner except to check that no migration is pending.
@@ -13,15 +14,14 @@ use std::time::Duration;
 
 use accounts::{Database, MasterKeyring, PgTokenCache};
 use anyhow::{Context, anyhow};
-use carrier::CarrierRegistry;
-use carrier_usps::{UspsBuilder, UspsCarrier};
 use secrecy::ExposeSecret;
 use server::AppState;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::net::TcpListener;
 
-use crate::configuration::{DatabaseSettings, Settings, UspsSettings};
+use crate::carriers::{self, Plugin};
+use crate::configuration::{DatabaseSettings, Settings};
 use crate::migration;
 use crate::shutdown::Signals;
 
@@ -47,12 +47,17 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     )
     .await?;
     let listener = bind(settings.server.listen, API_LISTEN, "backhaul serve").await?;
-    let application = Application::build(listener, db, keyring, &settings.usps)?;
+    let plugins: Vec<&dyn Plugin> = settings
+        .carriers()
+        .iter()
+        .map(|entry| entry.plugin)
+        .collect();
+    let application = Application::build(listener, db, keyring, &plugins)?;
     settings.server.apply_to(application.state());
     tracing::info!(
         environment = settings.environment.as_str(),
         address = %application.address(),
-        usps_base_url = %settings.usps.base_url,
+        carriers = ?application.state().registry().ids().collect::<Vec<_>>(),
         primary_master_key = application.state().keyring().primary().id(),
         "API listening"
     );
@@ -102,13 +107,6 @@ pub(crate) const API_LISTEN: Listen = Listen {
     variable: "BACKHAUL__SERVER__LISTEN",
 };
 
-/// `usps_sim.listen`.
-pub(crate) const SIMULATOR_LISTEN: Listen = Listen {
-    what: "the USPS simulator",
-    key: "usps_sim.listen",
-    variable: "BACKHAUL__USPS_SIM__LISTEN",
-};
-
 /// Binds `address` for `listen`. A port that is in use is one line saying so, naming the key
 /// and its variable and showing `command` started on another port.
 pub(crate) async fn bind(
@@ -143,21 +141,6 @@ fn another_port(port: u16) -> u16 {
     port.checked_add(10).unwrap_or(port - 10)
 }
 
-/// The USPS plugin over `settings`, sharing `token_cache` across instances.
-pub(crate) fn usps_carrier(
-    settings: &UspsSettings,
-    token_cache: Arc<PgTokenCache>,
-) -> anyhow::Result<UspsCarrier> {
-    let mut builder = UspsBuilder::new()
-        .with_base_url(&settings.base_url)
-        .with_webtools_url(&settings.webtools_url)
-        .with_token_cache(token_cache);
-    if let Some(app) = settings.platform_app() {
-        builder = builder.with_platform_app(app);
-    }
-    builder.build().context("building the USPS plugin (usps.*)")
-}
-
 /// An address to print or to put in a URL: an unspecified address (`0.0.0.0`) is reached
 /// on loopback.
 pub(crate) fn reachable(address: SocketAddr) -> SocketAddr {
@@ -182,14 +165,13 @@ impl Application {
         listener: TcpListener,
         db: Database,
         keyring: Arc<MasterKeyring>,
-        usps: &UspsSettings,
+        plugins: &[&dyn Plugin],
     ) -> anyhow::Result<Self> {
         let address = listener
             .local_addr()
             .context("reading the API's bound address")?;
         let token_cache = Arc::new(PgTokenCache::new(db.clone(), keyring.clone()));
-        let usps = usps_carrier(usps, token_cache.clone())?;
-        let registry = CarrierRegistry::new().register(Arc::new(usps));
+        let registry = carriers::registry(plugins, &token_cache)?;
         let state = AppState::new(db, keyring, registry, Some(token_cache));
         Ok(Self {
             listener,

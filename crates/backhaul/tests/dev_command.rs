@@ -39,6 +39,9 @@ impl Drop for Dev {
     }
 }
 
+/// Every carrier `backhaul dev` starts a simulator for: id and name, in the banner's order.
+const CARRIERS: [(&str, &str); 2] = [("usps", "USPS"), ("ups", "UPS")];
+
 /// The value after `label` on the banner line that starts with it.
 fn banner_value<'a>(lines: &'a [String], label: &str) -> &'a str {
     lines
@@ -80,7 +83,8 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         .env_remove("BACKHAUL__DATABASE__URL")
         .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
         .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
-        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0");
+        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0")
+        .env("BACKHAUL__UPS_SIM__LISTEN", "127.0.0.1:0");
     let mut dev = Dev {
         process: Some(Running::spawn(command)),
         data_dir: workdir.path().join(".backhaul/postgres"),
@@ -91,7 +95,6 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         .await;
 
     let api = banner_value(&banner, "API ").to_owned();
-    let ledger = banner_value(&banner, "Label ledger ").to_owned();
     let tenant_key = banner_value(&banner, "Tenant API key ").to_owned();
     let admin_key = banner_value(&banner, "Admin API key ").to_owned();
     let database = banner_value(&banner, "Database ").to_owned();
@@ -109,53 +112,71 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         assert_eq!(status, 200, "{path}");
     }
 
-    // The printed curl commands, sent as printed.
+    // Every carrier's printed curl commands (create an account, buy a label), sent as printed.
     let bodies = curl_bodies(&banner);
-    assert_eq!(bodies.len(), 2, "two curl commands:\n{}", banner.join("\n"));
-    let client = reqwest::Client::new();
-    let account = client
-        .post(format!("{api}/v1/shipper-accounts"))
-        .bearer_auth(&tenant_key)
-        .json(&bodies[0])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(account.status(), 201, "{}", account.text().await.unwrap());
-    let label = client
-        .post(format!("{api}/v1/return-labels"))
-        .bearer_auth(&tenant_key)
-        .header("Idempotency-Key", "demo-label-1")
-        .json(&bodies[1])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(label.status(), 201, "{}", label.text().await.unwrap());
-    let label: Value = label.json().await.unwrap();
-    assert!(label["tracking_number"].is_string(), "{label}");
-    let issued: Value = reqwest::get(&ledger).await.unwrap().json().await.unwrap();
-    assert_eq!(issued.as_array().map(Vec::len), Some(1), "{issued}");
-    // "Login with USPS" goes to the simulator's consent page (the demo platform app).
-    let simulator = banner_value(&banner, "USPS simulator ").to_owned();
-    let connect = client
-        .post(format!("{api}/v1/shipper-accounts/usps/connect"))
-        .bearer_auth(&tenant_key)
-        .json(&serde_json::json!({"name": "Signed in"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(connect.status(), 200);
-    let connect: Value = connect.json().await.unwrap();
-    let authorize_url = connect["authorize_url"].as_str().unwrap();
-    assert!(
-        authorize_url.starts_with(&format!("{simulator}/oauth2/v3/authorize?")),
-        "{authorize_url}"
-    );
-    let consent_page = reqwest::get(authorize_url).await.unwrap();
     assert_eq!(
-        consent_page.status(),
-        200,
-        "the simulator accepts the redirect URI"
+        bodies.len(),
+        2 * CARRIERS.len(),
+        "two curl commands per carrier:\n{}",
+        banner.join("\n")
     );
+    let client = reqwest::Client::new();
+    for ((id, name), pair) in CARRIERS.iter().zip(bodies.chunks(2)) {
+        let simulator = banner_value(&banner, &format!("{name} simulator ")).to_owned();
+        let account = client
+            .post(format!("{api}/v1/shipper-accounts"))
+            .bearer_auth(&tenant_key)
+            .json(&pair[0])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            account.status(),
+            201,
+            "{id}: {}",
+            account.text().await.unwrap()
+        );
+        let label = client
+            .post(format!("{api}/v1/return-labels"))
+            .bearer_auth(&tenant_key)
+            .header("Idempotency-Key", format!("demo-label-1-{id}"))
+            .json(&pair[1])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(label.status(), 201, "{id}: {}", label.text().await.unwrap());
+        let label: Value = label.json().await.unwrap();
+        assert_eq!(label["carrier"], *id);
+        assert!(label["tracking_number"].is_string(), "{label}");
+        let issued: Value = reqwest::get(format!("{simulator}/__sim/ledger"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(issued.as_array().map(Vec::len), Some(1), "{id}: {issued}");
+        // "Login with …" goes to the simulator's consent page (its demo platform app).
+        let connect = client
+            .post(format!("{api}/v1/shipper-accounts/{id}/connect"))
+            .bearer_auth(&tenant_key)
+            .json(&serde_json::json!({"name": "Signed in"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(connect.status(), 200, "{id}");
+        let connect: Value = connect.json().await.unwrap();
+        let authorize_url = connect["authorize_url"].as_str().unwrap();
+        assert!(
+            authorize_url.starts_with(&simulator),
+            "{id}: {authorize_url}"
+        );
+        let consent_page = reqwest::get(authorize_url).await.unwrap();
+        assert_eq!(
+            consent_page.status(),
+            200,
+            "{id}: the simulator accepts the redirect URI"
+        );
+    }
     // The admin key opens the admin API.
     let verify = client
         .post(format!("{api}/v1/admin/audit-events/verify"))
@@ -244,7 +265,8 @@ async fn the_installed_binary_runs_dev_from_an_empty_directory(owner: PgPool) {
         .current_dir(workdir.path())
         .env("DATABASE_URL", database_url(&owner))
         .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
-        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0");
+        .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0")
+        .env("BACKHAUL__UPS_SIM__LISTEN", "127.0.0.1:0");
     let mut dev = Dev {
         process: Some(Running::spawn(command)),
         data_dir: workdir.path().join(".backhaul/postgres"),

@@ -33,30 +33,9 @@ pub enum ReplyFormat {
     Multipart,
 }
 
-/// Retries for calls the protocol makes safe to repeat (see the crate's `client` module).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// The first backoff ceiling; doubled per attempt, with full jitter.
-    pub initial_backoff: Duration,
-    /// The largest backoff ceiling.
-    pub max_backoff: Duration,
-    /// A `Retry-After` longer than this is not waited out: the caller gets `RateLimited` or
-    /// `Unavailable` with the delay instead.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(3),
-            max_retry_after: Duration::from_secs(5),
-        }
-    }
-}
+/// Retries for calls the protocol makes safe to repeat (see the crate's `client` module); the
+/// shared client's own configuration.
+pub use carrier_http::RetryConfig;
 
 /// The platform's own USPS app: used for the OAuth consent ("Login with USPS") and for the
 /// token grants of `platform_app` accounts. `Debug` redacts the secret.
@@ -144,6 +123,7 @@ pub struct UspsBuilder {
     connect_timeout: Duration,
     request_timeout: Duration,
     retry: RetryConfig,
+    max_reply_bytes: usize,
     reply_format: ReplyFormat,
 }
 
@@ -163,6 +143,7 @@ impl UspsBuilder {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             retry: RetryConfig::default(),
+            max_reply_bytes: carrier_http::DEFAULT_MAX_REPLY_BYTES,
             reply_format: ReplyFormat::default(),
         }
     }
@@ -207,6 +188,13 @@ impl UspsBuilder {
         self
     }
 
+    /// The largest reply body read (default [`carrier_http::DEFAULT_MAX_REPLY_BYTES`]); a larger
+    /// label reply is an unknown outcome, any other a failure to retry.
+    pub fn with_max_reply_bytes(mut self, limit: usize) -> Self {
+        self.max_reply_bytes = limit;
+        self
+    }
+
     pub fn with_reply_format(mut self, format: ReplyFormat) -> Self {
         self.reply_format = format;
         self
@@ -238,8 +226,13 @@ impl UspsBuilder {
             }
             None => None,
         };
-        let http = HttpClient::new(self.connect_timeout, self.request_timeout, self.retry)
-            .map_err(|e| BuildError::Http(e.without_url().to_string()))?;
+        let http = HttpClient::new(
+            self.connect_timeout,
+            self.request_timeout,
+            self.retry,
+            self.max_reply_bytes,
+        )
+        .map_err(|e| BuildError::Http(e.to_string()))?;
         let cache = self
             .token_cache
             .unwrap_or_else(|| Arc::new(MemoryTokenCache::new()));

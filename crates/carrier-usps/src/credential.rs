@@ -296,6 +296,7 @@ mod tests {
                 Duration::from_secs(1),
                 Duration::from_secs(1),
                 crate::RetryConfig::default(),
+                carrier_http::DEFAULT_MAX_REPLY_BYTES,
             )
             .unwrap(),
             Arc::new(MemoryTokenCache::new()),

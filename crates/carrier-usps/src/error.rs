@@ -10,6 +10,7 @@
 //! |-------------------------------------------|--------------------------|------------------|
 //! | connect error (request provably not sent) | `Unavailable`            | `Unavailable`    |
 //! | timeout or reset after sending            | `Unavailable`            | `OutcomeUnknown` |
+//! | reply over the client's size limit        | `Unavailable`            | `OutcomeUnknown` |
 //! | HTTP 500, 502, 504 (other 5xx)            | `Unavailable`            | `OutcomeUnknown` |
 //! | HTTP 503                                  | `Unavailable`            | `Unavailable`    |
 //! | HTTP 429                                  | `RateLimited`            | `RateLimited`    |
@@ -66,15 +67,22 @@ impl Operation {
     }
 }
 
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Operation {
+    /// The operation's name in messages and logs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
             Operation::Token => "OAuth token",
             Operation::PaymentAuthorization => "payment authorization",
             Operation::ReturnLabel => "return label",
             Operation::UserInfo => "userinfo",
             Operation::WebToolsReturnLabel => "Web Tools USPSReturnsLabel",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -99,6 +107,14 @@ pub(crate) enum Error {
         operation: Operation,
         url: String,
         message: String,
+    },
+
+    /// The reply passed the client's size limit; the request was sent.
+    #[error("{operation}: the reply from {url} is larger than {limit} bytes")]
+    TooLarge {
+        operation: Operation,
+        url: String,
+        limit: usize,
     },
 
     /// USPS answered with an error status and (usually) an `ErrorMessage` body.
@@ -196,7 +212,9 @@ impl From<Error> for CarrierError {
                 message,
                 retry_after: None,
             },
-            Error::Timeout { operation, .. } | Error::Interrupted { operation, .. } => {
+            Error::Timeout { operation, .. }
+            | Error::Interrupted { operation, .. }
+            | Error::TooLarge { operation, .. } => {
                 if operation.creates() {
                     CarrierError::OutcomeUnknown {
                         carrier: CARRIER,

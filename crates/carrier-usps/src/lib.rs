@@ -7,7 +7,7 @@
 //!
 //! Layout (the same file set as every carrier crate): [`builder`] configures a [`UspsCarrier`];
 //! `account` validates shipper accounts of both APIs; `credential` gets and caches OAuth and
-//! payment authorization tokens; `client` is the one retrying, redacting HTTP client; `error`
+//! payment authorization tokens; `client` sends through the shared `carrier-http` client; `error`
 //! classifies failures into [`carrier::CarrierError`]; `oauth` implements "Login with USPS";
 //! `v3/` and `webtools/` hold the two wire protocols.
 //!

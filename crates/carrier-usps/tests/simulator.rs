@@ -415,7 +415,7 @@ async fn every_format_and_receipt_combination_comes_back_as_that_format() {
     let carrier = support::carrier_with_format(&sim.base_url, ReplyFormat::Multipart);
     let account = demo_account(&carrier);
     let mut n = 0;
-    for format in LabelFormat::ALL {
+    for format in carrier.capabilities(None).label_formats {
         for receipt in [
             carrier::ReceiptOption::None,
             carrier::ReceiptOption::SamePage,

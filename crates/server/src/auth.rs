@@ -35,6 +35,19 @@ impl AdminKey {
     }
 }
 
+/// A request made with any valid key, tenant or admin (platform-wide reads such as
+/// `GET /v1/carriers`).
+#[derive(Debug, Clone)]
+pub struct AnyKey;
+
+impl FromRequestParts<AppState> for AnyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state).await.map(|_| AnyKey)
+    }
+}
+
 /// The credentials of `Authorization: Bearer <key>`; the scheme is case-insensitive
 /// (RFC 9110 §11.1).
 fn bearer(value: &str) -> Option<&str> {

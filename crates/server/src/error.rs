@@ -60,7 +60,7 @@ pub enum ApiError {
         message: String,
         retry_after: Duration,
     },
-    /// The carrier cannot do this at all (void a USPS pay-on-use label).
+    /// The carrier cannot do this at all (void a pay-on-use label).
     #[error("{message}")]
     NotSupported { message: String },
     /// The carrier refused to void a label already in its network.

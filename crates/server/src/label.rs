@@ -12,8 +12,8 @@
 //!    commits without waiting for the disk (the tenant's audit chain is released sooner); the
 //!    phase's synchronous commit makes both durable before anything leaves the service.
 //! 3. The carrier is called outside any transaction, with a carrier idempotency key derived from
-//!    (tenant, key): a resend after an ambiguous failure returns the same label (USPS v3
-//!    `X-Idempotency-Key`).
+//!    (tenant, key): a resend after an ambiguous failure returns the same label where the
+//!    carrier deduplicates by such a key ([`carrier::Capabilities::idempotent_create`]).
 //! 4. The label, its bytes, the stored response and the audit event are written in one
 //!    transaction, committed synchronously before the answer is sent.
 //!
@@ -23,11 +23,13 @@
 //! carrier key. When nothing reached the carrier (unreachable, 503, rate limited) the key is
 //! released and the answer is 503 with `Retry-After`.
 //!
-//! Web Tools has no carrier-side idempotency: a retry after an unknown outcome sends the request
-//! again and may create a second label at USPS. That label is never returned to anyone, and
-//! USPS returns labels are pay-on-use (postage is charged only when a label is scanned), so an
-//! unused duplicate costs nothing. The alternative — refusing to ever complete the purchase —
-//! would leave the customer without a label.
+//! A carrier without idempotency keys (`idempotent_create: false`): a retry after an unknown
+//! outcome, which only the client can make and only with the same key, sends the request again
+//! and may create a second label at the carrier. That label is never returned to anyone; what
+//! it costs is the carrier's to say (each plugin's crate documents it). The alternative —
+//! refusing to ever complete the purchase — would leave the customer without a label. The
+//! server never resends by itself, and whatever error a plugin returns after its request may
+//! have left (the core's contract on [`carrier::CarrierError`]) keeps the key.
 
 use std::time::Duration;
 
@@ -139,6 +141,11 @@ pub struct ReturnLabelBody {
     pub to_address: Option<Value>,
     #[schema(value_type = schema::LabelFormat)]
     pub label_format: String,
+    #[schema(value_type = schema::LabelDelivery)]
+    pub label_delivery: String,
+    /// `created` until the carrier reports it (tracking), `voided` once voided.
+    #[schema(value_type = schema::LabelStatus)]
+    pub status: String,
     /// The request's `reference`, as given.
     pub reference: Option<String>,
     /// The label document (`GET`), when the carrier made one.
@@ -571,6 +578,8 @@ async fn finish(
         zone: label.zone.clone(),
         to_address: label.to_address.as_ref().map(|address| json!(address)),
         label_format: format.as_str().to_owned(),
+        label_delivery: parsed.request.label_delivery.as_str().to_owned(),
+        status: "created".to_owned(),
         reference: parsed.request.reference.clone(),
         label_url: label
             .label
@@ -594,8 +603,9 @@ async fn finish(
         "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
              label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
-             reference)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             reference, carrier_reference, label_delivery)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21, $22)",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -617,6 +627,8 @@ async fn finish(
     .bind(&label.carrier_idempotency_key)
     .bind(body.created_at)
     .bind(&body.reference)
+    .bind(&label.carrier_reference)
+    .bind(&body.label_delivery)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -772,7 +784,7 @@ mod tests {
     #[test]
     fn type_errors_name_their_field_path() {
         let error =
-            parse(br#"{"service": "usps_priority_mail_return", "parcel": {"weight_oz": "heavy"}}"#)
+            parse(br#"{"service": "acme_ground_return", "parcel": {"weight_oz": "heavy"}}"#)
                 .err()
                 .unwrap();
         let body = error.body();

@@ -18,6 +18,7 @@ pub mod request_id;
 pub mod routes;
 pub mod serve;
 pub mod state;
+pub mod void;
 
 use std::time::Instant;
 

@@ -1,13 +1,13 @@
-//! Keeping the tokens of accounts connected by OAuth ("Login with USPS") alive.
+//! Keeping the tokens of accounts connected by OAuth (a carrier's sign-in) alive.
 //!
 //! - Inline: [`ensure_fresh`] runs right after a label request has selected its account. When
-//!   the carrier says the credentials are due (USPS: five minutes before the access token
-//!   expires, or a day before the refresh token does), they are renewed before the carrier is
-//!   called, under the account's lock (the second of two instances waits and uses what the
-//!   first stored).
+//!   the carrier says the credentials are due (`OAuthOnboarding::refresh_due_at`), they are
+//!   renewed before the carrier is called, under the account's lock (the second of two
+//!   instances waits and uses what the first stored — which matters where a refresh token is
+//!   single use: it is spent once, and the new one is stored in the same transaction).
 //! - In the background: [`spawn_refresh_job`] renews every `active` or `pending_details`
-//!   account whose credentials are due, so an idle account's refresh token (USPS: 7 days) is
-//!   renewed before it expires.
+//!   account whose credentials are due, so an idle account's refresh token is renewed before it
+//!   expires.
 //!
 //! When the carrier refuses the renewal (the refresh token expired or was revoked) the account
 //! becomes `reauthorization_required` (audited `account.oauth_failed`) and the merchant has to

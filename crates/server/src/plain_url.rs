@@ -85,7 +85,7 @@ mod tests {
             fields(
                 None,
                 "/v1/admin/audit-events",
-                Some("carrier=usps&account_id=%00")
+                Some("carrier=acme&account_id=%00")
             ),
             ["account_id"]
         );

@@ -1,10 +1,9 @@
 //! What the simulator did: the ledger of issued labels and the per-route call counters.
 //!
 //! Both are protocol-agnostic so that every wire protocol the simulator speaks (the v3 REST
-//! APIs and the Web Tools `ShippingAPI.dll` XML API) records into the same books. Routes are
-//! named by the constants in [`route`].
-
-use std::collections::BTreeMap;
+//! APIs and the Web Tools `ShippingAPI.dll` XML API) records into the same books; the counters
+//! are `sim_kit`'s [`Counters`], shared with the UPS simulator. Routes are named by the
+//! constants in [`route`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -62,51 +61,4 @@ pub struct LedgerEntry {
     pub api: String,
 }
 
-/// Calls of one route (or one token grant type).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RouteCount {
-    /// Requests received.
-    pub calls: u64,
-    /// Responses with a status below 400, except Web Tools `<Error>` documents.
-    pub ok: u64,
-    /// Responses with a status of 400 or more (including injected faults), and Web Tools
-    /// `<Error>` documents, which USPS sends with status 200.
-    pub error: u64,
-}
-
-/// Call counters, by route name and by OAuth grant type.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counters {
-    /// By route name (see [`route`]).
-    pub routes: BTreeMap<String, RouteCount>,
-    /// Token requests by `grant_type` as sent (`client_credentials`, `authorization_code`,
-    /// `refresh_token`, or whatever unsupported value a client sent).
-    pub token_grants: BTreeMap<String, RouteCount>,
-    /// Fault rules applied.
-    pub faults_injected: u64,
-}
-
-impl Counters {
-    /// The counts of `route` (zero when it was never called).
-    pub fn route(&self, route: &str) -> RouteCount {
-        self.routes.get(route).copied().unwrap_or_default()
-    }
-
-    /// The counts of token requests with `grant_type`.
-    pub fn grant(&self, grant_type: &str) -> RouteCount {
-        self.token_grants
-            .get(grant_type)
-            .copied()
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn record(map: &mut BTreeMap<String, RouteCount>, name: &str, ok: bool) {
-        let count = map.entry(name.to_owned()).or_default();
-        count.calls += 1;
-        if ok {
-            count.ok += 1;
-        } else {
-            count.error += 1;
-        }
-    }
-}
+pub use sim_kit::counters::{Counters, RouteCount};

@@ -7,9 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use sim_kit::SimClock;
 
 use crate::config::SimConfig;
 use crate::fault::FaultRule;
@@ -111,7 +112,7 @@ pub(crate) struct LabelBook {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) config: SimConfig,
-    clock_offset: Mutex<Duration>,
+    clock: SimClock,
     oauth: Mutex<OAuthStore>,
     payments: Mutex<HashMap<String, PaymentGrant>>,
     labels: Mutex<LabelBook>,
@@ -137,7 +138,7 @@ impl State {
     pub(crate) fn new(config: SimConfig) -> Self {
         Self {
             config,
-            clock_offset: Mutex::new(Duration::zero()),
+            clock: SimClock::default(),
             oauth: Mutex::new(OAuthStore::default()),
             payments: Mutex::new(HashMap::new()),
             labels: Mutex::new(LabelBook {
@@ -152,11 +153,11 @@ impl State {
 
     /// The simulator clock: wall-clock UTC plus whatever [`State::advance_clock`] added.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *lock(&self.clock_offset)
+        self.clock.now()
     }
 
-    pub(crate) fn advance_clock(&self, by: Duration) {
-        *lock(&self.clock_offset) += by;
+    pub(crate) fn advance_clock(&self, by: std::time::Duration) {
+        self.clock.advance(by);
     }
 
     pub(crate) fn oauth(&self) -> MutexGuard<'_, OAuthStore> {

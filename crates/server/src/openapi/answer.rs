@@ -121,7 +121,7 @@ const OUTCOME_UNKNOWN: ErrorAnswer = ErrorAnswer {
     code: "carrier_unavailable",
     description: "The carrier did not confirm the label and may have made it: retry with the \
                   same Idempotency-Key after `Retry-After` seconds (never a second label)",
-    message: "usps did not confirm the label; retry with the same Idempotency-Key",
+    message: "acme did not confirm the label; retry with the same Idempotency-Key",
     retry_after: true,
     field: None,
 };

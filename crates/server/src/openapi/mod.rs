@@ -41,6 +41,7 @@ use crate::routes;
         routes::oauth::connect, routes::oauth::callback,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
+        routes::labels::void, routes::carriers::list,
         routes::api_keys::tenant_list, routes::api_keys::tenant_revoke,
         routes::api_keys::admin_list, routes::api_keys::admin_create,
         routes::api_keys::admin_revoke,
@@ -52,7 +53,8 @@ use crate::routes;
     )),
     modifiers(&Conventions),
     tags(
-        (name = "shipper accounts", description = "A tenant's carrier accounts, their credentials and Login with USPS"),
+        (name = "shipper accounts", description = "A tenant's carrier accounts, their credentials and the carriers' sign-ins (OAuth)"),
+        (name = "carriers", description = "The carriers offered: services, capabilities and account forms"),
         (name = "return labels", description = "Buying return labels exactly once, and their documents"),
         (name = "api keys", description = "A tenant's own API keys: list and revoke"),
         (name = "admin", description = "Every tenant's accounts, API keys and the audit trail (admin keys only)"),

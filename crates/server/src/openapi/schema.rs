@@ -118,6 +118,18 @@ pub enum LabelFormat {
     Zpl,
 }
 
+/// Where a label stands.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelStatus {
+    Created,
+    InTransit,
+    Delivered,
+    ReturnedToSender,
+    Exception,
+    Voided,
+}
+
 /// How the label reaches the customer.
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -151,7 +163,8 @@ pub enum SelectedBy {
 /// `client_id`), a fingerprint of the secrets — never a secret.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialsSummary {
-    /// `platform_app`, `own_app` or `webtools` (USPS).
+    /// One of the carrier's modes (its `account_schema` at `GET /v1/carriers`), e.g.
+    /// `own_app` or `platform_app` (connected by the carrier's sign-in).
     pub mode: String,
     /// A keyed fingerprint of the secrets: equal fingerprints, same secrets.
     #[schema(pattern = r"^sha256:")]
@@ -162,9 +175,9 @@ pub struct CredentialsSummary {
     pub public: BTreeMap<String, String>,
 }
 
-/// Write-only credentials (USPS: `{"mode": "own_app", "client_id", "client_secret"}`,
-/// `{"mode": "webtools", "user_id", "password"}`, or `{"mode": "platform_app"}` with Login
-/// with USPS). Every value is a string.
+/// Write-only credentials, as the carrier's `account_schema` (`GET /v1/carriers`) describes
+/// them: e.g. `{"mode": "own_app", "client_id", "client_secret"}`; `platform_app` accounts are
+/// connected by the carrier's sign-in instead. Every value is a string.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CredentialsInput)]
 pub struct Credentials {
@@ -182,7 +195,7 @@ pub struct Credentials {
 pub struct Account {
     #[schema(pattern = r"^sa_[A-Za-z0-9]{20}$")]
     pub id: String,
-    /// The carrier's id (`usps`).
+    /// The carrier's id (`GET /v1/carriers`).
     pub carrier: String,
     pub name: String,
     pub status: AccountStatus,
@@ -192,13 +205,12 @@ pub struct Account {
     pub priority: i32,
     #[schema(schema_with = tags)]
     pub tags: Value,
-    /// Carrier-specific details, secrets masked (USPS: `api`, `crid`, `mid`, `manifest_mid`,
-    /// `returns_mid`, `account_type`, `eps_account_number` (masked), `permit_number`,
-    /// `permit_zip`, `return_address`).
+    /// Carrier-specific details as the carrier's `account_schema` describes them
+    /// (`GET /v1/carriers`), secrets masked.
     #[schema(value_type = Object)]
     pub details: Value,
     pub credentials: CredentialsSummary,
-    /// What the carrier offered at sign-in (accounts connected by Login with USPS).
+    /// What the carrier offered at sign-in (accounts connected by the carrier's sign-in).
     #[schema(value_type = Option<Object>)]
     pub onboarding: Option<Value>,
     /// When the account's credentials were last used (to the minute).
@@ -291,7 +303,7 @@ pub struct Address {
     pub street2: Option<String>,
     #[schema(min_length = 1)]
     pub city: String,
-    /// The state or province code: for the US the two-letter USPS state or territory code.
+    /// The state or province code: for the US the two-letter state or territory code.
     #[schema(pattern = r"^[A-Za-z0-9]{1,3}$", example = "MO")]
     pub state: Option<String>,
     /// The postal code (US: `63118` or `63118-2520`).
@@ -329,7 +341,7 @@ pub struct Parcel {
     pub height_in: Option<Value>,
     #[schema(schema_with = optional_positive_decimal)]
     pub girth_in: Option<Value>,
-    /// Whether the parcel can go through USPS sorting machines (default `true`).
+    /// Whether the parcel can go through the carrier's sorting machines (default `true`).
     pub machinable: Option<bool>,
 }
 

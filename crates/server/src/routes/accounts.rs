@@ -17,19 +17,37 @@ use crate::openapi::schema;
 use crate::request_id;
 use crate::state::AppState;
 
+/// The carrier a new account is for: the one named, or the only one registered.
+fn carrier_of(state: &AppState, named: Option<String>) -> Result<String, ApiError> {
+    if let Some(named) = named {
+        return Ok(named);
+    }
+    let mut ids = state.registry().ids();
+    match (ids.next(), ids.next()) {
+        (Some(only), None) => Ok(only.to_owned()),
+        _ => {
+            let known: Vec<&str> = state.registry().ids().collect();
+            Err(ApiError::invalid(
+                "carrier",
+                format!("is required: one of {}", known.join(", ")),
+            ))
+        }
+    }
+}
+
 /// `POST /v1/shipper-accounts`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
-    /// The carrier's id; defaults to `usps`.
-    #[schema(pattern = r"^[a-z][a-z0-9_]{0,31}$", example = "usps")]
+    /// The carrier's id (`GET /v1/carriers`); required when the deployment offers more than one
+    /// carrier.
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,31}$")]
     pub carrier: Option<String>,
     /// 1–200 characters.
     #[schema(min_length = 1, max_length = 200, example = "East warehouse")]
     pub name: String,
-    /// Carrier-specific details (USPS: `api` (`v3` or `webtools`), `crid`, `mid`,
-    /// `manifest_mid`, `returns_mid`, `account_type` (`EPS` or `PERMIT`), `eps_account_number`
-    /// or `permit_number` + `permit_zip`, `return_address`).
+    /// Carrier-specific details, as the carrier's `account_schema` describes them
+    /// (`GET /v1/carriers`).
     #[schema(value_type = Object)]
     pub details: Value,
     #[schema(value_type = Option<schema::Credentials>)]
@@ -135,9 +153,11 @@ fn tags(value: Option<&Value>) -> Result<Option<accounts::Tags>, ApiError> {
 
 /// Create a shipper account.
 ///
-/// Secrets go in `credentials` (`client_secret` for `own_app`; `user_id` and `password` for
-/// `webtools`) and are never shown again; `platform_app` accounts are connected with Login with
-/// USPS instead. The account is `active` when its details are complete.
+/// Details and credentials are the carrier's (its `account_schema` at `GET /v1/carriers`).
+/// Secrets go in `credentials` (e.g. `client_secret` for `own_app`) and are never shown again;
+/// `platform_app` accounts are connected by the carrier's sign-in instead
+/// (`POST /v1/shipper-accounts/{carrier}/connect`). The account is `active` when its details
+/// are complete.
 #[utoipa::path(post, path = "/v1/shipper-accounts", operation_id = "create_shipper_account", tag = "shipper accounts",
     request_body = CreateAccount,
     responses((status = 201, description = "The account, created", body = schema::Account)),
@@ -159,7 +179,7 @@ pub async fn create(
                 request_id: Some(&request_id),
             },
             NewAccount {
-                carrier: input.carrier.unwrap_or_else(|| "usps".to_owned()),
+                carrier: carrier_of(&state, input.carrier)?,
                 name: input.name,
                 details: input.details,
                 credentials: input.credentials.unwrap_or_default(),

@@ -27,7 +27,7 @@ pub struct AccountQuery {
     /// Only this tenant's accounts.
     #[param(pattern = r"^ten_[A-Za-z0-9]{20}$")]
     pub tenant_id: Option<String>,
-    /// Only this carrier's accounts (e.g. `usps`).
+    /// Only this carrier's accounts (its id at `GET /v1/carriers`).
     pub carrier: Option<String>,
     /// Only accounts in this status.
     #[param(inline, value_type = Option<schema::AccountStatus>)]

@@ -76,7 +76,7 @@ pub async fn create(
 
 const LABEL_COLUMNS: &str = "id, carrier, shipper_account_id, selected_by, service, tracking_number, routing_code, \
      postage_minor, currency, zone, to_address, label_format, label_bytes IS NOT NULL AS has_label, \
-     receipt_bytes IS NOT NULL AS has_receipt, warnings, reference, created_at";
+     receipt_bytes IS NOT NULL AS has_receipt, warnings, reference, label_delivery, status, created_at";
 
 fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
     let id: String = row.try_get("id")?;
@@ -93,12 +93,16 @@ fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
         tracking_number: row.try_get("tracking_number")?,
         routing_code: row.try_get("routing_code")?,
         postage: MoneyBody {
-            amount: carrier::Money::usd_cents(minor).amount(),
+            amount: carrier::Currency::parse("currency", &currency)
+                .map(|code| carrier::Money::from_minor(minor, code).amount())
+                .map_err(|error| sqlx::Error::Decode(error.to_string().into()))?,
             currency,
         },
         zone: row.try_get("zone")?,
         to_address: row.try_get("to_address")?,
         label_format: row.try_get("label_format")?,
+        label_delivery: row.try_get("label_delivery")?,
+        status: row.try_get("status")?,
         reference: row.try_get("reference")?,
         label_url: has_label.then(|| format!("/v1/return-labels/{id}/label")),
         receipt_url: has_receipt.then(|| format!("/v1/return-labels/{id}/receipt")),
@@ -161,6 +165,26 @@ pub async fn list(
         has_more,
         next_cursor,
     }))
+}
+
+/// Void a return label, where its carrier allows it.
+///
+/// Answers the label with `status: "voided"` once the carrier confirmed (and again, without a
+/// carrier call, for a label already voided). 422 `not_supported` where the carrier cannot void
+/// (pay-on-use labels, charged only when used); 409 `label_in_use` once the carrier has the
+/// parcel.
+#[utoipa::path(post, path = "/v1/return-labels/{id}/void", operation_id = "void_return_label", tag = "return labels",
+    params(schema::LabelIdParam),
+    responses((status = 200, description = "The label, voided", body = ReturnLabelBody)),
+    security(("tenant_key" = [])))]
+pub async fn void(
+    State(state): State<AppState>,
+    caller: TenantKey,
+    Path(id): Path<String>,
+) -> Result<Json<ReturnLabelBody>, ApiError> {
+    let id = label_id(&id)?;
+    crate::void::void(&state, &caller, &id).await?;
+    get(State(state), caller, Path(id.to_string())).await
 }
 
 /// The label id of a path: a malformed one names no label (404, like another tenant's).

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
+pub mod carriers;
 pub mod labels;
 pub mod oauth;
 pub mod ops;
@@ -67,7 +68,7 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/shipper-accounts/{id}", accounts::get),
         Operation::patch("/v1/shipper-accounts/{id}", accounts::update),
         Operation::delete("/v1/shipper-accounts/{id}", accounts::disable),
-        // Login with USPS (OAuth onboarding): the tenant's connect call and the browser's
+        // A carrier's sign-in (OAuth onboarding): the tenant's connect call and the browser's
         // callback, which carries no API key.
         Operation::post("/v1/shipper-accounts/{carrier}/connect", oauth::connect),
         Operation::get("/v1/{carrier}/oauth/callback", oauth::callback),
@@ -76,6 +77,8 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/return-labels/{id}", labels::get),
         Operation::get("/v1/return-labels/{id}/label", labels::label_document),
         Operation::get("/v1/return-labels/{id}/receipt", labels::receipt_document),
+        Operation::post("/v1/return-labels/{id}/void", labels::void),
+        Operation::get("/v1/carriers", carriers::list),
         Operation::get("/v1/api-keys", api_keys::tenant_list),
         Operation::delete("/v1/api-keys/{id}", api_keys::tenant_revoke),
         Operation::get("/v1/admin/api-keys", api_keys::admin_list),

@@ -1,8 +1,10 @@
-//! "Login with USPS" (API.md; the flow of AfterShip's "Connect USPS"):
+//! A carrier's sign-in ("Login with …", API.md; the flow of AfterShip's "Connect" pages):
 //!
 //! 1. `POST /v1/shipper-accounts/{carrier}/connect` `{"name": …}` (tenant key) answers the
 //!    carrier's authorize URL carrying a new single-use state (32 random bytes, base64url;
-//!    only its hash is stored) that expires in 10 minutes.
+//!    only its hash is stored) that expires in 10 minutes, and the PKCE (S256) challenge of a
+//!    verifier derived from the state under the vault's key (never stored, never in the
+//!    browser: sent only in the code exchange, so a code cannot complete another sign-in).
 //! 2. The merchant signs in and consents on the carrier's page.
 //! 3. The browser comes back to `GET /v1/{carrier}/oauth/callback?code=…&state=…` (no API key:
 //!    the state names the tenant). The state is consumed, the code exchanged, the tokens sealed
@@ -65,13 +67,13 @@ fn new_state() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Start "Login with USPS": a single-use sign-in for the merchant's browser.
+/// Start a carrier's sign-in ("Login with …"): a single-use sign-in for the merchant's browser.
 ///
 /// The browser comes back to `GET /v1/{carrier}/oauth/callback`, which creates the account
 /// `pending_details` with what the carrier shared; PATCH the missing details to make it active.
 /// An unknown carrier, or one not connected by signing in, is 422 on `carrier`.
 #[utoipa::path(post, path = "/v1/shipper-accounts/{carrier}/connect", operation_id = "connect_shipper_account", tag = "shipper accounts",
-    params(("carrier" = String, Path, description = "A carrier connected by signing in (`usps`)", example = "usps")),
+    params(("carrier" = String, Path, description = "A carrier connected by signing in (`onboarding` has `oauth` at `GET /v1/carriers`)")),
     request_body = Connect,
     responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse)),
     security(("tenant_key" = [])))]
@@ -111,7 +113,7 @@ impl std::fmt::Debug for Begun {
 
 /// Starts a sign-in with `carrier` for the caller, to create an account named `name`: a new
 /// single-use state recorded by the account service, and the carrier's authorize URL carrying
-/// it (`POST /v1/shipper-accounts/{carrier}/connect`, and the console's "Login with USPS").
+/// it (`POST /v1/shipper-accounts/{carrier}/connect`, and the console's "Login with …").
 pub async fn begin(
     state: &AppState,
     caller: &TenantKey,
@@ -222,7 +224,7 @@ impl Failure {
 /// the sign-in). Answers an HTML page, never JSON; a sign-in started from the web console is
 /// redirected to the console's pages instead.
 #[utoipa::path(get, path = "/v1/{carrier}/oauth/callback", operation_id = "oauth_callback", tag = "shipper accounts",
-    params(("carrier" = String, Path, description = "The carrier signed in with (`usps`)", example = "usps"),
+    params(("carrier" = String, Path, description = "The carrier signed in with"),
            ("code" = Option<String>, Query, description = "The authorization code (on consent)"),
            ("state" = Option<String>, Query, description = "The sign-in's single-use state (without it the login fails)"),
            ("error" = Option<String>, Query, description = "`access_denied` when the merchant declined")),
@@ -396,7 +398,7 @@ fn connected_page(carrier_name: &str, id: &str, name: &str) -> Response {
         "<p>Your {carrier} business account is connected as <strong>{name}</strong>, shipper \
          account <code>{id}</code>. Its status is <code>pending_details</code> until its details \
          are complete.</p>\n\
-         <p>Next: check the pre-filled details (CRID, MIDs, account type, EPS account or permit) \
+         <p>Next: check the details {carrier} pre-filled \
          and add what is missing, such as the return address, with \
          <code>PATCH /v1/shipper-accounts/{id}</code> and a <code>details</code> object. The \
          account becomes <code>active</code> when they are complete.</p>",
@@ -455,7 +457,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_escape_what_the_merchant_named_and_are_never_cached() {
-        let response = connected_page("USPS", "sa_1", "<b>East</b>");
+        let response = connected_page("Acme", "sa_1", "<b>East</b>");
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         assert_eq!(response.headers()[header::REFERRER_POLICY], "no-referrer");
@@ -469,6 +471,6 @@ mod tests {
             .unwrap();
         let html = String::from_utf8(body.to_vec()).unwrap();
         assert!(html.contains("&lt;b&gt;East&lt;/b&gt;"), "{html}");
-        assert!(html.contains("USPS connected — finish your account details"));
+        assert!(html.contains("Acme connected — finish your account details"));
     }
 }

@@ -15,7 +15,6 @@
 //! own image (for ZPL, a second `^XA … ^XZ` segment in the label payload, as the spec says).
 
 mod barcode;
-mod font;
 pub mod pdf;
 pub mod raster;
 pub mod svg;

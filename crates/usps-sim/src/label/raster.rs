@@ -3,7 +3,8 @@
 //! TIFF (baseline bilevel, uncompressed, little-endian, one strip; TIFF 6.0 section 3).
 //! Text is drawn with a built-in 5×7 bitmap font.
 
-use super::font;
+use sim_kit::font;
+
 use super::{Element, Layout, RenderError};
 
 /// Dots per inch of the raster formats.

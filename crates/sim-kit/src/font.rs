@@ -1,12 +1,11 @@
-//! A 5×7 bitmap font (upper-case letters, digits and address punctuation) for the raster
-//! formats, PNG and TIFF. Lower-case letters print as capitals, as on USPS labels; anything
-//! else prints as `?`.
+//! A 5×7 bitmap font (upper-case letters, digits and address punctuation) for raster labels.
+//! Lower-case letters print as capitals, as on carrier labels; anything else prints as `?`.
 
 /// Glyph width in font units.
-pub(crate) const WIDTH: usize = 5;
+pub const WIDTH: usize = 5;
 
 /// Seven rows, bit 4 the leftmost column.
-pub(crate) fn glyph(character: char) -> [u8; 7] {
+pub fn glyph(character: char) -> [u8; 7] {
     match character.to_ascii_uppercase() {
         'A' => [
             0b01110, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001,

@@ -1,0 +1,432 @@
+//! Backhaul's UPS carrier plugin: return labels through the **UPS Ship API** (Shipping.yaml,
+//! version `v2409`), voids, and the UPS OAuth APIs — client credentials for merchants' own apps
+//! (OAuthClientCredentials.yaml) and "Login with UPS", the authorization-code flow with PKCE
+//! (OAuthAuthCode.yaml).
+//!
+//! Layout (the same file set as every carrier crate): [`builder`] configures a [`UpsCarrier`];
+//! `account` validates shipper accounts; `credential` gets and caches access tokens and
+//! `grant` speaks the token endpoints; `client` sends through the shared `carrier-http`
+//! client; `error` classifies failures into [`carrier::CarrierError`]; `oauth` implements
+//! "Login with UPS"; `ship/` holds the Ship and Void wire protocol; `label` turns UPS's label
+//! image into the requested document; `tracking` checks 1Z numbers.
+//!
+//! ## One label
+//!
+//! An access token (cached), then `POST {base}/api/shipments/v2409/ship` with a return
+//! shipment: `ReturnService.Code` `9` (UPS Print Return Label: the label comes back as an
+//! image) or `8` (UPS Electronic Return Label: UPS emails it to the customer). Services:
+//!
+//! | our code | UPS `Service.Code` |
+//! |---|---|
+//! | `ups_ground_return` | `03` Ground |
+//! | `ups_3_day_select_return` | `12` 3 Day Select |
+//! | `ups_2nd_day_air_return` | `02` 2nd Day Air |
+//! | `ups_next_day_air_return` | `01` Next Day Air |
+//!
+//! From the reply the [`ReturnLabel`] gets the package's 1Z tracking number (check digit
+//! verified), the `ShipmentIdentificationNumber` as `carrier_reference` (what a void names),
+//! `TotalCharges` as postage (the core has no fees yet; the transportation and service-option
+//! charges are logged), and the label: GIF and ZPL as UPS sends them, PNG and PDF (a one-page
+//! 4 × 6 in document) made from UPS's GIF. An emailed label (`label_delivery: email`, an
+//! Electronic Return Label) comes back without an image. Voids delete the whole shipment
+//! (`DELETE /api/shipments/v2409/void/cancel/{id}`); one UPS refuses because the package is
+//! already moving is `LabelInUse`.
+//!
+//! ## Configuration
+//!
+//! [`UpsBuilder`]: the base URL ([`PRODUCTION_URL`], [`CIE_URL`] or a simulator's), the
+//! platform's own UPS app for "Login with UPS" ([`PlatformApp`]: client id, client secret —
+//! for the refresh grant's Basic auth — and the registered redirect URL), the shared token
+//! cache, timeouts, retries and the reply size limit. Merchants' own apps need nothing here:
+//! their client id and secret are the account's `own_app` credentials. The optional
+//! `x-merchant-id` header of the token call is not sent: a token is the app's, cached once for
+//! every account it serves.
+//!
+//! ## Resending, and what a duplicate costs
+//!
+//! UPS takes no idempotency key, so [`Capabilities::idempotent_create`] is `false`. The plugin
+//! never resends a Ship request that may have left: the shared client retries it only after a
+//! connect failure (provably not sent). Once the request may have left, every failure — a
+//! timeout, a reset, a reply over the size limit, a 5xx, a reply we cannot read — is
+//! `OutcomeUnknown`, never `Protocol` or `Validation` (the core's error contract: UPS may have
+//! created the shipment). The one resend is after HTTP 401 ("Unauthorized Request"): UPS
+//! refused the bearer token and so did not act; an own_app token is then renewed and the
+//! request sent once more (a platform_app token is the server's to refresh).
+//!
+//! Shipping.yaml does not say whether a return shipment that is created but never used or
+//! voided is billed: it describes the Void operation ("used to cancel the previously scheduled
+//! shipment") and the charges of a created shipment, and nothing about charging on use. So the
+//! plugin takes the safe side: UPS may bill a created shipment, a duplicate may cost a label's
+//! charges until voided, and therefore the plugin never resends and the server keeps the
+//! client's idempotency key on `OutcomeUnknown` rather than buying again.
+
+pub mod builder;
+
+mod account;
+mod client;
+mod credential;
+mod error;
+mod form;
+mod grant;
+mod label;
+mod oauth;
+mod ship;
+mod tracking;
+
+#[cfg(test)]
+mod spec;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use carrier::{
+    AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
+    IdempotencyKey, LabelAddress, LabelToVoid, OAuthOnboarding, ReturnLabel, ReturnLabelRequest,
+    ServiceInfo, TokenCache, ValidatedAccount, ValidationErrors, Warning,
+};
+use chrono::Utc;
+use secrecy::ExposeSecret;
+
+pub use crate::builder::{
+    BuildError, CIE_URL, PRODUCTION_URL, PlatformApp, RetryConfig, UpsBuilder,
+};
+pub use crate::oauth::UpsOAuth;
+
+use crate::account::{Auth, UpsAccount};
+use crate::client::HttpClient;
+use crate::credential::Authenticator;
+use crate::error::{CARRIER, Operation, scrub};
+use crate::ship::request::{PRINT_RETURN_LABEL, PreparedShipment};
+use crate::ship::void::VoidOutcome;
+
+/// The UPS carrier plugin (id `ups`).
+pub struct UpsCarrier {
+    base_url: String,
+    auth: Authenticator,
+    onboarding: Option<UpsOAuth>,
+}
+
+impl fmt::Debug for UpsCarrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpsCarrier")
+            .field("base_url", &self.base_url)
+            .field("onboarding", &self.onboarding)
+            .finish()
+    }
+}
+
+/// Secrets of an account that must never appear in an error.
+fn secrets(account: &UpsAccount) -> Vec<&str> {
+    match &account.auth {
+        Auth::OwnApp { client_secret, .. } => vec![client_secret.expose_secret()],
+        Auth::PlatformApp { access_token, .. } => vec![access_token.expose_secret()],
+    }
+}
+
+impl UpsCarrier {
+    /// A builder with the production defaults.
+    pub fn builder() -> UpsBuilder {
+        UpsBuilder::new()
+    }
+
+    pub(crate) fn from_parts(
+        base_url: String,
+        http: HttpClient,
+        cache: Arc<dyn TokenCache>,
+        platform_app: Option<PlatformApp>,
+    ) -> Self {
+        let auth = Authenticator::new(http, cache, base_url.clone());
+        // The base URL was checked by the builder, so the authorize URL parses.
+        let onboarding = platform_app.and_then(|app| UpsOAuth::new(auth.clone(), app).ok());
+        Self {
+            base_url,
+            auth,
+            onboarding,
+        }
+    }
+
+    /// The UPS host this carrier calls.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The OAuth onboarding hooks, when a platform app is configured.
+    pub fn onboarding(&self) -> Option<&UpsOAuth> {
+        self.onboarding.as_ref()
+    }
+
+    /// Sends one Ship request; a 401 (answered before anything is made) renews an own_app
+    /// token and tries once more.
+    async fn ship(
+        &self,
+        account: &UpsAccount,
+        prepared: &PreparedShipment,
+    ) -> Result<ship::reply::ShipReply, CarrierError> {
+        let url = format!("{}{}", self.base_url, ship::ship_path());
+        let mut retried = false;
+        loop {
+            let access = self.auth.access_token(account).await?;
+            let result = self
+                .auth
+                .http()
+                .send(Operation::Ship, |client| {
+                    client
+                        .post(&url)
+                        .bearer_auth(access.token.expose_secret())
+                        .header("transactionSrc", ship::TRANSACTION_SOURCE)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .header(reqwest::header::ACCEPT, "application/json")
+                        .body(prepared.body.clone())
+                })
+                .await;
+            let reply = match result {
+                Ok(reply) if reply.status.is_success() => reply,
+                Ok(reply) => {
+                    let error = error::from_reply(Operation::Ship, &reply);
+                    if error.is_unauthorized() {
+                        let renewable = self.auth.reject_access_token(&access).await;
+                        if renewable && !retried {
+                            tracing::info!(account = %account.id, "UPS refused the access token; retrying once with a fresh one");
+                            retried = true;
+                            continue;
+                        }
+                    }
+                    // UPS may echo the bearer token it refused.
+                    return Err(scrub(error.into(), &[access.token.expose_secret()]));
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let expect_label = prepared.return_service == PRINT_RETURN_LABEL;
+            return ship::reply::parse(&reply.body, expect_label).map_err(CarrierError::from);
+        }
+    }
+
+    async fn create_label(
+        &self,
+        account: &UpsAccount,
+        request: &ReturnLabelRequest,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<ReturnLabel, CarrierError> {
+        let prepared = ship::request::prepare(account, request, idempotency_key.as_str())?;
+        let reply = self
+            .ship(account, &prepared)
+            .await
+            .map_err(|error| scrub(error, &secrets(account)))?;
+        let mut warnings: Vec<Warning> = prepared.warnings;
+        for (code, description) in &reply.alerts {
+            warnings.push(Warning::new(
+                &format!("ups_alert_{code}"),
+                None,
+                description.clone(),
+            ));
+        }
+        let label = match reply.label {
+            Some(image) => Some(label::document(prepared.format, image).map_err(|message| {
+                // The label exists at UPS: whoever resolves the unknown outcome needs its number.
+                CarrierError::OutcomeUnknown {
+                    carrier: CARRIER,
+                    message: format!(
+                        "UPS created shipment {} (tracking {}) but its label could not be made: {message}",
+                        reply.shipment_id, reply.tracking_number
+                    ),
+                }
+            })?),
+            None => None,
+        };
+        tracing::info!(
+            account = %account.id,
+            tracking_number = %reply.tracking_number,
+            shipment = %reply.shipment_id,
+            service = prepared.service_code,
+            transportation = %reply.charges.transportation,
+            service_options = ?reply.charges.service_options.map(|m| m.to_string()),
+            total = %reply.charges.total,
+            "UPS return label created"
+        );
+        let to = &account.return_address;
+        Ok(ReturnLabel {
+            tracking_number: reply.tracking_number,
+            routing_code: None,
+            postage: reply.charges.total,
+            zone: None,
+            service: request.service.clone(),
+            carrier_service: prepared.service_code.to_owned(),
+            // UPS does not echo the destination; it is the account's return address.
+            to_address: Some(LabelAddress {
+                first_name: to.first_name.clone(),
+                last_name: to.last_name.clone(),
+                firm: to.firm.clone(),
+                street1: Some(to.street1.clone()),
+                street2: to.street2.clone(),
+                city: Some(to.city.clone()),
+                state: to.state.as_ref().map(ToString::to_string),
+                zip5: to.us().map(|us| us.zip5.to_owned()),
+                zip4: to.us().and_then(|us| us.zip4.map(str::to_owned)),
+            }),
+            label,
+            receipt: None,
+            warnings,
+            // UPS has no idempotency key.
+            carrier_idempotency_key: None,
+            carrier_reference: Some(reply.shipment_id),
+            created_at: Utc::now(),
+        })
+    }
+
+    /// Voids the shipment `shipment_id` (the label's carrier reference).
+    async fn void_shipment(
+        &self,
+        account: &UpsAccount,
+        shipment_id: &str,
+    ) -> Result<(), CarrierError> {
+        if !ship::void::check_shipment_id(shipment_id) {
+            return Err(CarrierError::invalid(
+                "carrier_reference",
+                "is not a UPS shipment identification number (1Z, 18 characters)",
+            ));
+        }
+        let url = format!("{}{}", self.base_url, ship::void_path(shipment_id));
+        let mut retried = false;
+        let outcome = loop {
+            let access = self.auth.access_token(account).await?;
+            let reply = self
+                .auth
+                .http()
+                .send(Operation::Void, |client| {
+                    client
+                        .delete(&url)
+                        .bearer_auth(access.token.expose_secret())
+                        .header("transactionSrc", ship::TRANSACTION_SOURCE)
+                        .header(reqwest::header::ACCEPT, "application/json")
+                })
+                .await
+                .map_err(|error| scrub(error.into(), &secrets(account)))?;
+            if reply.status.is_success() {
+                break ship::void::parse(&reply.body)?;
+            }
+            let error = error::from_reply(Operation::Void, &reply);
+            if error.is_unauthorized() && !retried && self.auth.reject_access_token(&access).await {
+                retried = true;
+                continue;
+            }
+            return Err(scrub(
+                scrub(error.into(), &[access.token.expose_secret()]),
+                &secrets(account),
+            ));
+        };
+        match outcome {
+            VoidOutcome::Voided => {
+                tracing::info!(account = %account.id, shipment = shipment_id, "UPS shipment voided");
+                Ok(())
+            }
+            VoidOutcome::NotVoided(message) => {
+                let messages = vec![message];
+                Err(if error::void_refusal(&messages) {
+                    error::label_in_use(&messages)
+                } else {
+                    CarrierError::Rejected {
+                        carrier: CARRIER,
+                        status: Some(200),
+                        messages,
+                    }
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Carrier for UpsCarrier {
+    fn id(&self) -> &'static str {
+        "ups"
+    }
+
+    fn name(&self) -> &'static str {
+        "UPS"
+    }
+
+    fn services(&self) -> &'static [ServiceInfo] {
+        static INFOS: std::sync::LazyLock<Vec<ServiceInfo>> = std::sync::LazyLock::new(|| {
+            ship::request::SERVICES
+                .iter()
+                .map(|service| service.info.clone())
+                .collect()
+        });
+        INFOS.as_slice()
+    }
+
+    /// Every account can buy every service (UPS decides per shipper number, which the details
+    /// cannot tell us); PDF, PNG and ZPL labels; no receipts; no carrier-side idempotency;
+    /// voidable.
+    fn capabilities(&self, _details: Option<&AccountDetails>) -> Capabilities {
+        Capabilities {
+            services: ship::request::SERVICES
+                .iter()
+                .map(|service| service.info.code)
+                .collect(),
+            label_formats: ship::request::LABEL_FORMATS.to_vec(),
+            label_deliveries: ship::request::LABEL_DELIVERIES.to_vec(),
+            receipts: false,
+            idempotent_create: false,
+            cancellable: true,
+            oauth_onboarding: self.onboarding.is_some(),
+            ship_date_days_ahead: ship::request::SHIP_DATE_DAYS_AHEAD,
+        }
+    }
+
+    fn account_schema(&self) -> serde_json::Value {
+        form::account_schema()
+    }
+
+    /// "Login with UPS" when a platform app is configured, and the merchant's own app.
+    fn onboarding(&self) -> &'static [&'static str] {
+        if self.onboarding.is_some() {
+            &["oauth", "own_app"]
+        } else {
+            &["own_app"]
+        }
+    }
+
+    fn validate_account(
+        &self,
+        input: AccountInput<'_>,
+    ) -> Result<ValidatedAccount, ValidationErrors> {
+        account::validate(input)
+    }
+
+    async fn create_return_label(
+        &self,
+        account: AccountContext<'_>,
+        request: &ReturnLabelRequest,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<ReturnLabel, CarrierError> {
+        let account = UpsAccount::from_context(&account)?;
+        self.create_label(&account, request, idempotency_key).await
+    }
+
+    /// Voids the whole shipment by the `ShipmentIdentificationNumber` the label was bought with
+    /// (its `carrier_reference`). Shipping.yaml does not say that a shipment's identification
+    /// number equals its package's tracking number, so a label without the reference is
+    /// refused rather than guessed at.
+    async fn void_label(
+        &self,
+        account: AccountContext<'_>,
+        label: &LabelToVoid<'_>,
+    ) -> Result<(), CarrierError> {
+        let account = UpsAccount::from_context(&account)?;
+        let Some(shipment_id) = label.carrier_reference else {
+            return Err(CarrierError::invalid(
+                "carrier_reference",
+                "the label has no UPS shipment identification number to void",
+            ));
+        };
+        self.void_shipment(&account, shipment_id).await
+    }
+
+    fn oauth(&self) -> Option<&dyn OAuthOnboarding> {
+        self.onboarding
+            .as_ref()
+            .map(|onboarding| onboarding as &dyn OAuthOnboarding)
+    }
+}
