@@ -414,3 +414,80 @@ async fn usps_is_connected_with_its_own_app_from_its_schema_and_buys_a_label(own
         .await;
     assert_eq!(label.status(), 201);
 }
+
+/// UPS, the second real carrier, registered beside USPS without a sign-in (its own API app
+/// only), its plugin never called: onboarding needs nothing but its schema.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn ups_is_connected_with_its_own_app_from_its_schema(owner: PgPool) {
+    let ups = carrier_ups::UpsBuilder::new()
+        .with_base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let app = TestApp::spawn_with(
+        owner,
+        PluginOptions {
+            more_carriers: vec![Arc::new(ups)],
+            ..PluginOptions::default()
+        },
+    )
+    .await;
+    let console = app.console_sign_in(&app.tenant_key).await;
+    let (_, page) = console.page("/console/accounts/new").await;
+    assert!(page.contains("<h2>UPS</h2>"), "{page}");
+    assert!(
+        page.contains(r#"<a href="/console/accounts/new/ups/own_app">Your own UPS API app</a>"#),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/console/accounts/new/ups#login"),
+        "no sign-in configured: {page}"
+    );
+
+    let path = "/console/accounts/new/ups/own_app";
+    let (status, page) = console.page(path).await;
+    assert_eq!(status, 200);
+    for expected in [
+        r#"name="account_number" type="text" value="" aria-required="true""#,
+        r#"pattern="^[A-Za-z0-9]{6}$""#,
+        "The number is on your UPS invoices",
+        r#"name="credentials.client_secret" type="password" value="""#,
+    ] {
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
+    assert!(!page.contains("CRID") && !page.contains("EPS"), "{page}");
+    let response = console
+        .post(
+            path,
+            &[
+                ("name", "UPS east"),
+                ("account_number", "A1B2C3"),
+                ("return_address.firm", "Acme Returns"),
+                ("return_address.street1", "1100 Wyoming St"),
+                ("return_address.city", "Saint Louis"),
+                ("return_address.state", "MO"),
+                ("return_address.zip5", "63118"),
+                ("credentials.client_id", "ups-client"),
+                ("credentials.client_secret", "ups-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let landed = location(&response);
+    let (_, page) = console.page(&landed).await;
+    assert!(
+        page.contains("<dt>UPS account number</dt><dd>A1B2C3</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Mode</dt><dd>Your own UPS API app</dd>"),
+        "{page}"
+    );
+    assert!(!page.contains("ups-secret"));
+
+    let (_, form) = console.page("/console/labels/new").await;
+    assert!(
+        form.contains(r#"<option value="ups:ups_ground_return""#),
+        "{form}"
+    );
+    assert!(!form.contains("usps:"), "no USPS account: {form}");
+}
