@@ -64,13 +64,15 @@ impl Drop for Instance {
     }
 }
 
-/// How the plugins of an instance are configured, and the server's limits.
+/// How the plugins of an instance are configured, the server's limits, and the carriers
+/// registered beside USPS and UPS (e.g. [`depot::DepotCarrier`]).
 #[derive(Debug, Clone)]
 pub struct PluginOptions {
     pub request_timeout: Duration,
     pub server_limits: server::serve::Limits,
-    /// The UPS simulator the UPS plugin talks to; without one, only USPS is registered.
+    /// The UPS simulator the UPS plugin talks to; without one, UPS is not registered.
     pub ups_url: Option<String>,
+    pub more_carriers: Vec<Arc<dyn carrier::Carrier>>,
 }
 
 impl Default for PluginOptions {
@@ -79,6 +81,7 @@ impl Default for PluginOptions {
             request_timeout: Duration::from_secs(10),
             server_limits: server::serve::Limits::default(),
             ups_url: None,
+            more_carriers: Vec::new(),
         }
     }
 }
@@ -144,6 +147,12 @@ pub async fn start_instance_with_platform_secret(
             .unwrap();
         registry = registry.register(Arc::new(ups));
     }
+    let registry = options
+        .more_carriers
+        .iter()
+        .fold(registry, |registry, carrier| {
+            registry.register(carrier.clone())
+        });
     let state = AppState::new(db, keyring, registry, Some(token_cache));
     state.set_limits(options.server_limits);
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
@@ -724,6 +733,7 @@ fn running_as_root() -> bool {
 pub mod browser;
 pub mod console;
 pub mod contract;
+pub mod depot;
 
 /// What clients buying labels under chaos saw ([`buy_until_bought`]).
 #[derive(Debug, Default)]

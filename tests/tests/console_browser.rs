@@ -6,12 +6,15 @@
 //! the details form, pre-filled; an EPS account, a PERMIT account, and one with mistakes shown
 //! beside its fields; a declined sign-in's "Login failed — try again"; a PDF return label
 //! created, shown and downloaded, and a PNG one; then as admin: the account found among every
-//! tenant's, its audit events, and the hash chain verified.
+//! tenant's, its audit events, and the hash chain verified. And a carrier shaped unlike USPS
+//! (the tests' Depot Freight) connected from its schema, its choice showing only the fields
+//! the chosen option needs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use backhaul_tests::TestApp;
 use backhaul_tests::browser::Browser;
+use backhaul_tests::depot::DepotCarrier;
 use sqlx::PgPool;
 use usps_sim::demo;
 
@@ -119,7 +122,11 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
     assert_eq!(browser.value("#f-mid").await, demo::MID);
     assert_eq!(browser.value("#f-manifest-mid").await, demo::MANIFEST_MID);
     assert_eq!(browser.value("#f-returns-mid").await, demo::RETURNS_MID);
-    assert_eq!(browser.value("#f-eps-account-number").await, "******4321");
+    // A secret is never filled in: the masked number is named in its hint.
+    assert_eq!(browser.value("#f-eps-account-number").await, "");
+    browser
+        .wait_for_text("#f-eps-account-number-hint", "Now ******4321")
+        .await;
     assert!(
         browser
             .find("#f-account-type-eps")
@@ -209,7 +216,7 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
         "East warehouse",
         "West warehouse",
         "North warehouse",
-        "EPS ******4321",
+        "EPS (Enterprise Payment System) ******4321",
         "Permit 12345",
         "Needs details",
         "Default",
@@ -360,6 +367,72 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
     browser.screenshot("18-admin-chain-verified").await;
     browser.resize(390, 844).await;
     browser.screenshot("18b-admin-chain-verified-390px").await;
+
+    browser.client.clone().close().await.unwrap();
+}
+
+/// A carrier shaped unlike USPS, connected in the browser from its schema: its region shows the
+/// loading dock only for the south, without a script.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_merchant_connects_a_carrier_unlike_usps_from_its_schema(owner: PgPool) {
+    let app = TestApp::spawn_with(
+        owner,
+        backhaul_tests::PluginOptions {
+            more_carriers: vec![std::sync::Arc::new(DepotCarrier)],
+            ..backhaul_tests::PluginOptions::default()
+        },
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/console")).await;
+    browser.wait_for_heading("Sign in to Backhaul").await;
+    browser.fill("#key", &app.tenant_key).await;
+    browser
+        .click("form[action='/console/sign-in'] button")
+        .await;
+    browser.wait_for_heading("Carrier accounts").await;
+    browser.click_link("Add carrier").await;
+    browser.wait_for_heading("Add carrier").await;
+    browser.screenshot("20-add-carrier").await;
+    browser.click_link("API token").await;
+    browser
+        .wait_for_heading("Connect Depot Freight: API token")
+        .await;
+    assert!(
+        browser.displayed("#f-dock-door").await,
+        "no region chosen yet: every field shows"
+    );
+    browser.click("#f-region-north").await;
+    assert!(
+        !browser.displayed("#f-dock-door").await,
+        "the north has none"
+    );
+    browser.click("#f-region-south").await;
+    assert!(browser.displayed("#f-dock-door").await);
+    browser.fill("#f-depot-code", "ABC-12").await;
+    browser.fill("#f-dock-door", "D7").await;
+    browser.choose("#f-service-level", "priority").await;
+    browser.click("#f-pickup").await;
+    browser.fill("#f-return-address-street1", "1 Dock Rd").await;
+    browser.fill("#f-return-address-city", "Springfield").await;
+    browser.fill("#f-name", "Depot south").await;
+    browser.fill("#f-credentials-token", "depot-token-1").await;
+    browser.screenshot("21-depot-connect").await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_heading("Depot south").await;
+    browser.wait_for_text(".alert.ok", "can buy labels").await;
+    browser.wait_for_text("main", "South region D7").await;
+    browser.screenshot("22-depot-account").await;
+    let accounts: serde_json::Value = app
+        .get(&app.tenant_key, "/v1/shipper-accounts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let details = &accounts["data"][0]["details"];
+    assert_eq!(details["pickup"], true);
+    assert_eq!(details["service_level"], "priority");
+    assert_eq!(details["dock_door"], "D7");
 
     browser.client.clone().close().await.unwrap();
 }

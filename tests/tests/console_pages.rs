@@ -85,7 +85,16 @@ async fn login_with_usps_from_the_console_lands_on_the_prefilled_details_form(ow
         page.contains(&format!("value=\"{}\"", demo::MID)),
         "MID pre-filled"
     );
-    assert!(page.contains("value=\"******4321\""), "EPS shown masked");
+    // A writeOnly detail is a password input never filled in; the masked copy the details
+    // keep is named beside it.
+    assert!(
+        page.contains(r#"name="eps_account_number" type="password" value="""#),
+        "{page}"
+    );
+    assert!(
+        page.contains("Now ******4321: kept encrypted; leave empty to keep the current one."),
+        "EPS shown masked: {page}"
+    );
     assert!(
         !page.contains(demo::EPS_ACCOUNT),
         "never the EPS number itself"
@@ -555,7 +564,10 @@ async fn the_admin_sees_every_tenants_accounts_masked_with_their_timeline(owner:
     let (status, page) = admin.page("/console/admin/accounts").await;
     assert_eq!(status, 200);
     assert!(page.contains("Ours") && page.contains("Theirs"));
-    assert!(page.contains("EPS ******4321"));
+    assert!(
+        page.contains("EPS (Enterprise Payment System) ******4321"),
+        "{page}"
+    );
     assert!(!page.contains(demo::EPS_ACCOUNT) && !page.contains(demo::CLIENT_SECRET));
     assert!(page.contains(ours["credentials"]["fingerprint"].as_str().unwrap()));
 

@@ -72,6 +72,7 @@ async fn every_form_that_changes_something_carries_the_token(owner: PgPool) {
         format!("/console/accounts/{id}/credentials"),
         format!("/console/accounts/{id}/disable"),
         "/console/accounts/new/usps".to_owned(),
+        "/console/accounts/new/usps/own_app".to_owned(),
         "/console/labels/new".to_owned(),
     ] {
         let (status, page) = console.page(&path).await;
@@ -92,6 +93,7 @@ async fn every_form_that_changes_something_carries_the_token(owner: PgPool) {
         format!("/console/accounts/{id}/credentials"),
         format!("/console/accounts/{id}/default"),
         "/console/accounts/new/usps/connect".to_owned(),
+        "/console/accounts/new/usps/own_app".to_owned(),
         "/console/labels/new".to_owned(),
         "/console/sign-out".to_owned(),
     ] {

@@ -16,6 +16,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::accounts::CarrierForm;
 use super::form::{self, Errors, Input};
 use super::page;
 use super::session::{Admin, Posted};
@@ -100,7 +101,7 @@ pub async fn accounts(
     );
     let body = html! {
         h1 { "All shipper accounts" }
-        p { "Every tenant's carrier accounts. Secrets are never shown: EPS account numbers are \
+        p { "Every tenant's carrier accounts. Secrets are never shown: secret details are \
              masked, credentials appear as their fingerprint." }
         form.filters method="get" action="/console/admin/accounts" aria-label="Filter accounts" {
             (Input::text("tenant_id", "Tenant id", filters.tenant_id.trim()).hint("ten_…").render(&errors))
@@ -115,7 +116,7 @@ pub async fn accounts(
                     caption.visually-hidden { "Shipper accounts of every tenant" }
                     thead { tr {
                         th scope="col" { "Account" } th scope="col" { "Tenant" } th scope="col" { "Carrier" }
-                        th scope="col" { "Status" } th scope="col" { "Pays with" }
+                        th scope="col" { "Status" } th scope="col" { "Summary" }
                         th scope="col" { "Credentials" } th scope="col" { "Last used" }
                     } }
                     tbody {
@@ -126,9 +127,10 @@ pub async fn accounts(
                                     br; span.mono.muted { (account.id) }
                                 }
                                 td.mono data-label="Tenant" { a href={ "/console/admin/accounts?tenant_id=" (account.tenant_id) } { (account.tenant_id) } }
-                                td data-label="Carrier" { (account.carrier.to_uppercase()) }
+                                @let carrier = CarrierForm::of(&state, &account.carrier);
+                                td data-label="Carrier" { (carrier.name) }
                                 td data-label="Status" { (page::status(account.status)) }
-                                td.mono data-label="Pays with" { (page::payment(&account.details)) }
+                                td data-label="Summary" { (page::or_dash(&carrier.summary(account))) }
                                 td data-label="Credentials" { (account.credentials.mode) br; span.mono { (account.credentials.fingerprint) } }
                                 td data-label="Last used" { (page::time_or_never(account.last_used_at.as_ref())) }
                             }
@@ -245,16 +247,17 @@ pub async fn timeline(
         .ok_or(ConsoleError::NotFound)?;
     let tenant = TenantId::parse("tenant_id", tenant).map_err(|_| ConsoleError::NotFound)?;
     let account = state.accounts().get(&tenant, &id).await?;
+    let carrier = CarrierForm::of(&state, &account.carrier);
     let body = html! {
         p { a href="/console/admin/accounts" { "← All shipper accounts" } }
         h1 { (account.name) }
         dl.facts {
             dt { "Account id" } dd.mono { (account.id) }
             dt { "Tenant" } dd.mono { (account.tenant_id) }
-            dt { "Carrier" } dd { (account.carrier.to_uppercase()) }
+            dt { "Carrier" } dd { (carrier.name) }
             dt { "Status" } dd { (page::status(account.status)) }
-            dt { "Pays with" } dd.mono { (page::payment(&account.details)) }
-            dt { "Credentials" } dd { (account.credentials.mode) }
+            dt { "Summary" } dd { (page::or_dash(&carrier.summary(&account))) }
+            dt { "Credentials" } dd { (carrier.mode_title(&state, &account.carrier, &account.credentials.mode)) }
             dt { "Fingerprint" } dd.mono { (account.credentials.fingerprint) }
             dt { "Credentials updated" } dd { (page::time(&account.credentials.updated_at)) }
             dt { "Last used" } dd { (page::time_or_never(account.last_used_at.as_ref())) }

@@ -1,4 +1,7 @@
-//! "Add carrier" → USPS → "Login with USPS", as AfterShip's article walks merchants through it.
+//! "Add carrier": every registered carrier with the ways it connects (as its plugin publishes
+//! them: [`carrier::Carrier::onboarding`], the schema's credentials modes), and "Login with …"
+//! for a carrier connected by OAuth consent. A credentials mode's own form is in
+//! [`super::onboard`].
 //!
 //! The console starts the sign-in with the API's own [`routes::oauth::begin`] (the same
 //! single-use state and the same `begin_oauth` service as `POST /v1/shipper-accounts/{carrier}/
@@ -12,39 +15,83 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use carrier::Carrier;
 use maud::{Markup, html};
 use sha2::{Digest, Sha256};
 
 use super::form::{self, Errors, Input};
 use super::page;
+use super::schema::AccountSchema;
 use super::session::{Merchant, Posted};
 use super::{ConsoleError, PageResult};
 use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
 
-/// `GET /console/accounts/new`: "Add carrier" — the carriers a merchant can connect here.
+/// One way to connect a carrier.
+#[derive(Debug, Clone)]
+pub enum Way {
+    /// "Login with …": the carrier's consent page.
+    Login,
+    /// A credentials mode of the schema (`own_app`): its name and title.
+    Credentials {
+        mode: String,
+        title: String,
+        description: String,
+    },
+}
+
+/// The ways `carrier` connects, in the order its plugin gives them: `oauth` when its sign-in is
+/// configured, and each other entry that names one of the schema's credentials modes.
+pub fn ways(carrier: &dyn Carrier) -> Vec<Way> {
+    let schema = AccountSchema::parse(&carrier.account_schema());
+    carrier
+        .onboarding()
+        .iter()
+        .filter_map(|entry| match *entry {
+            "oauth" => carrier.oauth().is_some().then_some(Way::Login),
+            mode => schema.mode(mode).map(|found| Way::Credentials {
+                mode: found.name.clone(),
+                title: found.title.clone(),
+                description: found.description.clone(),
+            }),
+        })
+        .collect()
+}
+
+/// `GET /console/accounts/new`: "Add carrier" — every carrier, with the ways it connects.
 pub async fn choose_carrier(State(state): State<AppState>, merchant: Merchant) -> PageResult {
-    let carriers: Vec<(&str, &str)> = state
+    let carriers: Vec<(&'static str, &'static str, String, Vec<Way>)> = state
         .registry()
         .iter()
-        .filter(|carrier| carrier.oauth().is_some())
-        .map(|carrier| (carrier.id(), carrier.name()))
+        .map(|carrier| {
+            let schema = AccountSchema::parse(&carrier.account_schema());
+            (
+                carrier.id(),
+                carrier.name(),
+                schema.credentials.description,
+                ways(carrier.as_ref()),
+            )
+        })
         .collect();
     let body = html! {
         h1 { "Add carrier" }
         p { "Choose the carrier of the business account you want to connect." }
-        @if carriers.is_empty() {
-            div.alert.warn { p { "No carrier can be connected by signing in on this server. \
-                Accounts with their own API credentials are created with the API \
-                (POST /v1/shipper-accounts)." } }
-        }
         ul.cards aria-label="Carriers" {
-            @for (id, name) in &carriers {
+            @for (id, name, description, ways) in &carriers {
                 li.card {
                     h2 { (name) }
-                    p { "Sign in with your " (name) " business account and authorize Backhaul." }
-                    a.button.primary href={ "/console/accounts/new/" (id) } { "Connect " (name) }
+                    @if !description.is_empty() { p { (description) } }
+                    @if ways.is_empty() {
+                        p.muted { "Accounts of this carrier are created with the API (POST /v1/shipper-accounts)." }
+                    } @else {
+                        ul aria-label={ "Ways to connect " (name) } {
+                            @for way in ways {
+                                li { (way_link(id, name, way)) }
+                            }
+                        }
+                        a.button.primary href={ "/console/accounts/new/" (id) } { "Connect " (name) }
+                    }
                 }
             }
         }
@@ -55,6 +102,17 @@ pub async fn choose_carrier(State(state): State<AppState>, merchant: Merchant) -
         merchant.nav(),
         body,
     ))
+}
+
+fn way_link(id: &str, name: &str, way: &Way) -> Markup {
+    match way {
+        Way::Login => {
+            html! { a href={ "/console/accounts/new/" (id) "#login" } { "Login with " (name) } }
+        }
+        Way::Credentials { mode, title, .. } => {
+            html! { a href={ "/console/accounts/new/" (id) "/" (mode) } { (title) } }
+        }
+    }
 }
 
 /// The "Login with …" form: a name for the account, and the button.
@@ -87,35 +145,64 @@ fn oauth_carrier(state: &AppState, id: &str) -> Result<(&'static str, &'static s
 }
 
 fn carrier_page_body(
-    id: &str,
-    name: &str,
+    carrier: &dyn Carrier,
     csrf: &str,
     account_name: &str,
     errors: &Errors,
 ) -> Markup {
+    let (id, name) = (carrier.id(), carrier.name());
+    let ways = ways(carrier);
     html! {
         h1 { "Connect your " (name) " business account" }
-        ol {
-            li { "Name the account and choose " strong { "Login with " (name) } "." }
-            li { "Sign in to your " (name) " business account and tick the box to authorize Backhaul." }
-            li { "Back here, check the details " (name) " shared — CRID, MID, account type — and add what is missing." }
+        @if ways.is_empty() {
+            p { "Accounts of this carrier are created with the API (POST /v1/shipper-accounts)." }
         }
-        (login_form(id, name, csrf, account_name, errors))
+        @for way in &ways {
+            @match way {
+                Way::Login => {
+                    section #login aria-labelledby="login-title" {
+                        h2 #login-title { "Login with " (name) }
+                        ol {
+                            li { "Name the account and choose " strong { "Login with " (name) } "." }
+                            li { "Sign in to your " (name) " business account and tick the box to authorize Backhaul." }
+                            li { "Back here, check the details " (name) " pre-filled and add what is missing." }
+                        }
+                        (login_form(id, name, csrf, account_name, errors))
+                    }
+                }
+                Way::Credentials { mode, title, description } => {
+                    section {
+                        h2 { (title) }
+                        @if !description.is_empty() { p { (description) } }
+                        p { a.button href={ "/console/accounts/new/" (id) "/" (mode) } { "Continue" span.visually-hidden { ": " (title) } } }
+                    }
+                }
+            }
+        }
         p.muted { "No business account yet? Create one with " (name) " first, then come back." }
     }
 }
 
-/// `GET /console/accounts/new/{carrier}`: the "Login with USPS" page.
+/// The registered carrier `id`; otherwise the page does not exist.
+fn registered(state: &AppState, id: &str) -> Result<std::sync::Arc<dyn Carrier>, ConsoleError> {
+    state
+        .registry()
+        .get(id)
+        .cloned()
+        .ok_or(ConsoleError::NotFound)
+}
+
+/// `GET /console/accounts/new/{carrier}`: the ways to connect one carrier.
 pub async fn carrier_page(
     State(state): State<AppState>,
     merchant: Merchant,
     Path(carrier): Path<String>,
 ) -> PageResult {
-    let (id, name) = oauth_carrier(&state, &carrier)?;
-    let body = carrier_page_body(id, name, &merchant.csrf, "", &Errors::new());
+    let carrier = registered(&state, &carrier)?;
+    let body = carrier_page_body(carrier.as_ref(), &merchant.csrf, "", &Errors::new());
     Ok(page::render(
         StatusCode::OK,
-        &format!("Connect {name}"),
+        &format!("Connect {}", carrier.name()),
         merchant.nav(),
         body,
     ))
@@ -134,7 +221,8 @@ pub async fn start(
         Ok(begun) => begun,
         Err(ApiError::Validation(errors)) => {
             let errors = Errors::from_validation(&errors, "");
-            let body = carrier_page_body(id, name, &session.csrf, &account_name, &errors);
+            let carrier = registered(&state, id)?;
+            let body = carrier_page_body(carrier.as_ref(), &session.csrf, &account_name, &errors);
             return Ok(page::render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &format!("Connect {name}"),

@@ -3,8 +3,8 @@
 //! `aria-describedby`, `aria-invalid` when wrong).
 //!
 //! The console validates nothing itself: it turns fields into the API's request shapes and
-//! shows the field errors the services answer (`details.crid`, `from_address.zip5` …) next to
-//! the input of that name.
+//! shows the field errors the services answer (`details.return_address.city`,
+//! `from_address.zip5` …) next to the input of that name.
 
 use carrier::ValidationErrors;
 use maud::{Markup, html};
@@ -144,7 +144,7 @@ impl Errors {
     }
 }
 
-/// "MID must be 6 or 9 digits": the API's messages are predicates about their field.
+/// "Loading dock must be 1 to 4 digits": the API's messages are predicates about their field.
 fn sentence(label: &str, message: &str) -> String {
     if message.starts_with(|c: char| c.is_ascii_lowercase()) {
         format!("{label} {message}")
@@ -174,6 +174,10 @@ pub struct Input<'a> {
     pub list: Option<&'a str>,
     /// Width class: `short` for codes and numbers.
     pub short: bool,
+    /// The `pattern` a value must match (the browser's check; the server judges).
+    pub pattern: Option<&'a str>,
+    /// When the field is required only in some cases: which (instead of "optional").
+    pub requirement: Option<&'a str>,
 }
 
 impl<'a> Input<'a> {
@@ -189,6 +193,8 @@ impl<'a> Input<'a> {
             inputmode: None,
             list: None,
             short: false,
+            pattern: None,
+            requirement: None,
         }
     }
 
@@ -229,6 +235,17 @@ impl<'a> Input<'a> {
         self
     }
 
+    pub fn pattern(mut self, pattern: &'a str) -> Self {
+        self.pattern = Some(pattern);
+        self
+    }
+
+    /// "required when …": shown where "(optional)" would be.
+    pub fn requirement(mut self, requirement: &'a str) -> Self {
+        self.requirement = Some(requirement);
+        self
+    }
+
     /// The field, with the error about it from `errors`.
     pub fn render(&self, errors: &Errors) -> Markup {
         let id = input_id(self.name);
@@ -247,7 +264,7 @@ impl<'a> Input<'a> {
             div.field.has-error[error.is_some()] {
                 label for=(id) {
                     (self.label)
-                    @if !self.required { span.optional { " (optional)" } }
+                    (optional(self.required, self.requirement))
                 }
                 @if let Some(hint) = self.hint { p.hint id=(hint_id) { (hint) } }
                 @if let Some(error) = &error { p.field-error id=(error_id) { span.visually-hidden { "Error: " } (error) } }
@@ -259,10 +276,48 @@ impl<'a> Input<'a> {
                     autocomplete=[self.autocomplete]
                     inputmode=[self.inputmode]
                     list=[self.list]
+                    pattern=[self.pattern]
                     spellcheck=[(self.kind == "text").then_some("false")];
             }
         }
     }
+}
+
+/// "(optional)", or when the field is required only in some cases, which.
+fn optional(required: bool, requirement: Option<&str>) -> Markup {
+    html! {
+        @if !required {
+            span.optional { " (" (requirement.unwrap_or("optional")) ")" }
+        }
+    }
+}
+
+/// What a `<select>` or a set of radio buttons says besides its choices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Choice<'a> {
+    /// Marked "(optional)" when false and no `requirement` is given.
+    pub required: bool,
+    pub requirement: Option<&'a str>,
+    pub hint: Option<&'a str>,
+}
+
+impl Choice<'_> {
+    /// A required choice without a hint (the label says enough).
+    pub const PLAIN: Choice<'static> = Choice {
+        required: true,
+        requirement: None,
+        hint: None,
+    };
+}
+
+/// The ids an input is described by: its hint's and its error's.
+fn described_by(id: &str, hint: bool, error: bool) -> Option<String> {
+    let ids: Vec<String> = [(hint, "hint"), (error, "error")]
+        .into_iter()
+        .filter(|(present, _)| *present)
+        .map(|(_, suffix)| format!("{id}-{suffix}"))
+        .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
 }
 
 /// A `<select>` with its label and error; `options` are (value, text).
@@ -273,16 +328,30 @@ pub fn select(
     options: &[(String, String)],
     errors: &Errors,
 ) -> Markup {
+    select_with(name, label, selected, options, errors, Choice::PLAIN)
+}
+
+/// [`select`] with a hint, and "(optional)" or a requirement beside the label.
+pub fn select_with(
+    name: &str,
+    label: &str,
+    selected: &str,
+    options: &[(String, String)],
+    errors: &Errors,
+    choice: Choice<'_>,
+) -> Markup {
     let id = input_id(name);
     let error_id = format!("{id}-error");
     let error = errors.of(name);
+    let described = described_by(&id, choice.hint.is_some(), error.is_some());
     html! {
         div.field.has-error[error.is_some()] {
-            label for=(id) { (label) }
+            label for=(id) { (label) (optional(choice.required, choice.requirement)) }
+            @if let Some(hint) = choice.hint { p.hint id={ (id) "-hint" } { (hint) } }
             @if let Some(error) = &error { p.field-error id=(error_id) { span.visually-hidden { "Error: " } (error) } }
             select id=(id) name=(name)
                 aria-invalid=[error.as_ref().map(|_| "true")]
-                aria-describedby=[error.as_ref().map(|_| error_id.clone())] {
+                aria-describedby=[described] {
                 @for (value, text) in options {
                     option value=(value) selected[value == selected] { (text) }
                 }
@@ -299,13 +368,27 @@ pub fn radios(
     options: &[(&str, &str)],
     errors: &Errors,
 ) -> Markup {
+    radios_with(name, legend, selected, options, errors, Choice::PLAIN)
+}
+
+/// [`radios`] with a hint, and "(optional)" or a requirement beside the legend.
+pub fn radios_with(
+    name: &str,
+    legend: &str,
+    selected: &str,
+    options: &[(&str, &str)],
+    errors: &Errors,
+    choice: Choice<'_>,
+) -> Markup {
     let id = input_id(name);
     let error_id = format!("{id}-error");
     let error = errors.of(name);
+    let described = described_by(&id, choice.hint.is_some(), error.is_some());
     html! {
         fieldset.radios.has-error[error.is_some()] id=(id)
-            aria-describedby=[error.as_ref().map(|_| error_id.clone())] {
-            legend { (legend) }
+            aria-describedby=[described] {
+            legend { (legend) (optional(choice.required, choice.requirement)) }
+            @if let Some(hint) = choice.hint { p.hint id={ (id) "-hint" } { (hint) } }
             @if let Some(error) = &error { p.field-error id=(error_id) { span.visually-hidden { "Error: " } (error) } }
             @for (value, text) in options {
                 @let option_id = format!("{id}-{}", value.to_ascii_lowercase());
@@ -314,6 +397,23 @@ pub fn radios(
                     label for=(option_id) { (text) }
                 }
             }
+        }
+    }
+}
+
+/// A checkbox sending `true` when ticked, with its label, hint and error.
+pub fn checkbox(name: &str, label: &str, checked: bool, hint: &str, errors: &Errors) -> Markup {
+    let id = input_id(name);
+    let error = errors.of(name);
+    let described = described_by(&id, !hint.is_empty(), error.is_some());
+    html! {
+        div.field.checkbox.has-error[error.is_some()] {
+            @if let Some(error) = &error { p.field-error id={ (id) "-error" } { span.visually-hidden { "Error: " } (error) } }
+            input type="checkbox" id=(id) name=(name) value="true" checked[checked]
+                aria-invalid=[error.as_ref().map(|_| "true")]
+                aria-describedby=[described];
+            label for=(id) { (label) }
+            @if !hint.is_empty() { p.hint id={ (id) "-hint" } { (hint) } }
         }
     }
 }
@@ -369,20 +469,26 @@ mod tests {
 
     #[test]
     fn fields_are_trimmed_and_blank_is_absent() {
-        let fields = Fields::parse(b"crid=+56982563+&mid=&name=East%20warehouse");
-        assert_eq!(fields.get("crid"), Some("56982563"));
-        assert_eq!(fields.get("mid"), None);
-        assert_eq!(fields.json("mid"), Value::Null);
+        let fields = Fields::parse(b"depot_code=+ABC-12+&dock=&name=East%20warehouse");
+        assert_eq!(fields.get("depot_code"), Some("ABC-12"));
+        assert_eq!(fields.get("dock"), None);
+        assert_eq!(fields.json("dock"), Value::Null);
         assert_eq!(fields.raw("name"), "East warehouse");
     }
 
     #[test]
     fn api_errors_name_the_form_inputs() {
         let mut api = ValidationErrors::new();
-        api.push("details.crid", "must be 2 to 18 digits");
+        api.push(
+            "details.depot_code",
+            "must be 3 letters, a dash and 2 digits",
+        );
         api.push("details.return_address.zip5", "must be 5 digits");
         let errors = Errors::from_validation(&api, "details.");
-        assert_eq!(errors.of("crid").as_deref(), Some("must be 2 to 18 digits"));
+        assert_eq!(
+            errors.of("depot_code").as_deref(),
+            Some("must be 3 letters, a dash and 2 digits")
+        );
         assert!(errors.of("return_address.zip5").is_some());
         assert_eq!(input_id("return_address.zip5"), "f-return-address-zip5");
     }
@@ -390,14 +496,14 @@ mod tests {
     #[test]
     fn inputs_have_labels_and_say_what_is_wrong() {
         let mut errors = Errors::new();
-        errors.push("mid", "must be 6 or 9 digits");
-        let html = Input::text("mid", "MID", "<1>")
+        errors.push("dock", "must be 1 to 4 digits");
+        let html = Input::text("dock", "Loading dock", "<1>")
             .required()
             .render(&errors)
             .into_string();
-        assert!(html.contains(r#"<label for="f-mid">"#), "{html}");
+        assert!(html.contains(r#"<label for="f-dock">"#), "{html}");
         assert!(html.contains(r#"aria-invalid="true""#), "{html}");
-        assert!(html.contains("must be 6 or 9 digits"), "{html}");
+        assert!(html.contains("must be 1 to 4 digits"), "{html}");
         assert!(html.contains("&lt;1&gt;"), "values are escaped: {html}");
     }
 

@@ -1,6 +1,10 @@
 //! Return labels in the console: the create form, the label (PDF embedded or PNG shown, the
 //! tracking number, the postage, a download link) and the list.
 //!
+//! The form offers what the merchant's accounts can buy ([`super::offer`]): the services,
+//! formats and deliveries their carriers publish for them, the first service chosen unless
+//! another is; the account (chosen, or by the selection rules) decides the carrier.
+//!
 //! Buying goes through [`label::create`] — the purchase flow of `POST /v1/return-labels`, with
 //! its idempotency, account selection, OAuth renewal and audit — under an idempotency key the
 //! form carries, so a double submission buys one label. Reading and downloading call the API's
@@ -17,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::form::{self, Errors, Fields, Input};
+use super::offer::{self, Offer};
 use super::page;
 use super::session::{Merchant, Posted};
 use super::{ConsoleError, PageResult};
@@ -52,13 +57,6 @@ const PARCEL: [(&str, &str, bool); 4] = [
     ("height_in", "Height (inches)", true),
 ];
 
-const FORMATS: [(&str, &str); 4] = [
-    ("PDF", "PDF"),
-    ("PNG", "PNG image"),
-    ("TIF", "TIFF image"),
-    ("ZPL", "ZPL (thermal printers)"),
-];
-
 fn new_key() -> String {
     let random: String = rand::rng()
         .sample_iter(&Alphanumeric)
@@ -91,6 +89,8 @@ fn labels() -> Vec<(String, &'static str)> {
         ("shipper_account_id".to_owned(), "Carrier account"),
         ("service".to_owned(), "Service"),
         ("label_format".to_owned(), "Label format"),
+        ("label_delivery".to_owned(), "Label delivery"),
+        ("notify.recipient_email".to_owned(), "Customer's email"),
         ("reference".to_owned(), "Reference"),
     ];
     labels.extend(
@@ -163,23 +163,37 @@ async fn form_page(
             .filter(|account| account.status == accounts::AccountStatus::Active)
             .map(|account| (account.id.to_string(), account.name.clone())),
     );
-    let mut service_options = Vec::new();
-    for carrier in state.registry().iter() {
-        for info in carrier.services() {
-            service_options.push((
-                format!("{}:{}", carrier.id(), info.code),
-                format!("{} — {}", carrier.name(), info.name),
-            ));
-        }
-    }
-    let service = fields.get("service").map_or_else(
-        || "usps:usps_ground_advantage_return".to_owned(),
-        str::to_owned,
-    );
+    let offer = Offer::of(state, &accounts, fields.get("shipper_account_id"));
+    let service = fields
+        .get("service")
+        .or_else(|| offer.services.first().map(|(value, _)| value.as_str()))
+        .unwrap_or_default()
+        .to_owned();
+    let formats: Vec<(&str, &str)> = offer
+        .formats
+        .iter()
+        .map(|format| (format.as_str(), offer::format_label(*format)))
+        .collect();
     let label_format = fields
         .get("label_format")
-        .unwrap_or("PDF")
-        .to_ascii_uppercase();
+        .map(str::to_ascii_uppercase)
+        .or_else(|| {
+            let pdf = formats.iter().find(|(value, _)| *value == "PDF");
+            pdf.or(formats.first())
+                .map(|(value, _)| (*value).to_owned())
+        })
+        .unwrap_or_default();
+    let deliveries: Vec<(&str, &str)> = offer
+        .deliveries
+        .iter()
+        .map(|delivery| (delivery.as_str(), offer::delivery_label(*delivery)))
+        .collect();
+    let label_delivery = fields
+        .get("label_delivery")
+        .or_else(|| deliveries.first().map(|(value, _)| *value))
+        .unwrap_or_default()
+        .to_owned();
+    let emailed = offer.deliveries.contains(&carrier::LabelDelivery::Email);
     let labels = labels();
     let labels: Vec<(&str, &str)> = labels
         .iter()
@@ -197,14 +211,28 @@ async fn form_page(
             }
         }
         (errors.summary(&labels))
+        @if offer.services.is_empty() {
+            div.alert.warn {
+                p { "None of your carrier accounts can buy labels yet. "
+                    a href="/console/accounts" { "Finish or add a carrier account" } " first." }
+            }
+        }
         form.stack method="post" action="/console/labels/new" novalidate {
             (form::csrf(&merchant.csrf))
             input type="hidden" name="idempotency_key" value=(key);
             fieldset {
                 legend { "Shipping" }
                 (form::select("shipper_account_id", "Carrier account", fields.raw("shipper_account_id"), &account_options, errors))
-                (form::select("service", "Service", &service, &service_options, errors))
-                (form::radios("label_format", "Label format", &label_format, &FORMATS, errors))
+                (form::select("service", "Service", &service, &offer.services, errors))
+                (form::radios("label_format", "Label format", &label_format, &formats, errors))
+                @if deliveries.len() > 1 {
+                    (form::radios("label_delivery", "Label delivery", &label_delivery, &deliveries, errors))
+                }
+                @if emailed {
+                    (Input::text("notify.recipient_email", "Customer's email", fields.raw("notify.recipient_email").trim())
+                        .kind("email").autocomplete("email")
+                        .hint("Where the carrier emails the label, when it is emailed.").render(errors))
+                }
                 (Input::text("reference", "Reference", fields.raw("reference").trim())
                     .hint("Your return or order number, e.g. RMA-1001.").render(errors))
             }
@@ -283,9 +311,19 @@ fn request_body(fields: &Fields) -> Value {
         );
     }
     if let Some(choice) = fields.get("service") {
-        let (carrier, service) = choice.split_once(':').unwrap_or(("usps", choice));
-        body.insert("carrier".into(), Value::String(carrier.to_owned()));
+        // `carrier:code` as the form offers it; a bare code names its carrier itself.
+        let service = match choice.split_once(':') {
+            Some((carrier, service)) => {
+                body.insert("carrier".into(), Value::String(carrier.to_owned()));
+                service
+            }
+            None => choice,
+        };
         body.insert("service".into(), Value::String(service.to_owned()));
+    }
+    let notify = fields.object("notify", &["recipient_email"]);
+    if !notify.is_empty() {
+        body.insert("notify".into(), Value::Object(notify));
     }
     let keys: Vec<&str> = FROM_ADDRESS.iter().map(|(key, _, _)| *key).collect();
     body.insert(
@@ -297,7 +335,7 @@ fn request_body(fields: &Fields) -> Value {
         "parcel".into(),
         Value::Object(fields.object("parcel", &keys)),
     );
-    for key in ["label_format", "reference"] {
+    for key in ["label_format", "label_delivery", "reference"] {
         if let Some(value) = fields.get(key) {
             body.insert(key.into(), Value::String(value.to_owned()));
         }
@@ -512,18 +550,28 @@ mod tests {
     #[test]
     fn the_form_becomes_the_apis_request_without_blank_fields() {
         let fields = Fields::parse(
-            b"service=usps%3Ausps_priority_mail_return&from_address.first_name=Jane&from_address.street2=&parcel.weight_oz=24&label_format=PNG&reference=",
+            b"service=depot%3Adepot_overnight&from_address.first_name=Jane&from_address.street2=&parcel.weight_oz=24&label_format=PNG&label_delivery=email&notify.recipient_email=jane%40example.com&reference=",
         );
         let body = request_body(&fields);
-        assert_eq!(body["carrier"], "usps");
-        assert_eq!(body["service"], "usps_priority_mail_return");
+        assert_eq!(body["carrier"], "depot");
+        assert_eq!(body["service"], "depot_overnight");
         assert_eq!(
             body["from_address"],
             serde_json::json!({"first_name": "Jane"})
         );
         assert_eq!(body["parcel"]["weight_oz"], "24");
         assert_eq!(body["label_format"], "PNG");
+        assert_eq!(body["label_delivery"], "email");
+        assert_eq!(body["notify"]["recipient_email"], "jane@example.com");
         assert!(body.get("reference").is_none());
         assert!(body.get("shipper_account_id").is_none());
+    }
+
+    #[test]
+    fn a_bare_service_code_leaves_the_carrier_to_the_api() {
+        let body = request_body(&Fields::parse(b"service=depot_overnight"));
+        assert_eq!(body["service"], "depot_overnight");
+        assert!(body.get("carrier").is_none());
+        assert!(body.get("notify").is_none());
     }
 }

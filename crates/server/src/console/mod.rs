@@ -1,14 +1,16 @@
 //! The web console: server-rendered pages for merchants and admins, served by the API's own
 //! server over the API's own services (the account service, `label::create`, the label and
-//! admin handlers, the Login with USPS flow), so that no rule exists twice.
+//! admin handlers, the carriers' OAuth sign-in flow), so that no rule exists twice.
 //!
-//! - Merchants onboard USPS business accounts as AfterShip's "Connect USPS" article walks them
-//!   through it (`../shared/reference/seeds/aftership-usps-shipper-account.txt`): "Add carrier"
-//!   → USPS → "Login with USPS" → the carrier's consent page → back to the details form (CRID,
-//!   MID, account type; the EPS account number for EPS, the permit number and ZIP for PERMIT;
-//!   MMID and Returns MID optional), pre-filled from what USPS shared, with errors beside each
+//! - Merchants connect carrier accounts the way each carrier's plugin describes them: "Add
+//!   carrier" lists every registered carrier with its ways to connect ("Login with …", its own
+//!   API app …); the account forms are rendered from the carrier's account schema
+//!   ([`schema`], [`schema_form`]) — its titles, hints, choices and conditional requirements —
+//!   pre-filled from what the carrier shared at sign-in, with the API's errors beside each
 //!   field. They edit, rotate credentials, choose the default, disable, and buy and download
-//!   return labels ([`accounts`], [`connect`], [`labels`]).
+//!   return labels with the services and formats each account's carrier offers ([`accounts`],
+//!   [`details`], [`credentials`], [`connect`], [`onboard`], [`labels`]). No carrier is named
+//!   here: the console knows carriers only through `carrier::Carrier`.
 //! - Admins see every tenant's accounts (masked, fingerprints, last use), the audit trail with
 //!   filters, a per-account timeline, and verify the hash chains ([`admin`]).
 //!
@@ -17,11 +19,18 @@
 //! `Cache-Control: no-store` and a strict Content-Security-Policy.
 
 pub mod accounts;
+pub mod address;
 pub mod admin;
 pub mod connect;
+pub mod credentials;
+pub mod details;
 pub mod form;
 pub mod labels;
+pub mod offer;
+pub mod onboard;
 pub mod page;
+pub mod schema;
+pub mod schema_form;
 pub mod session;
 
 use axum::Router;
@@ -53,14 +62,18 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/new/{carrier}", get(connect::carrier_page))
         .route("/accounts/new/{carrier}/connect", post(connect::start))
         .route("/accounts/new/{carrier}/failed", get(connect::failed))
+        .route(
+            "/accounts/new/{carrier}/{mode}",
+            get(onboard::form_page).post(onboard::create),
+        )
         .route("/accounts/{id}", get(accounts::show))
         .route(
             "/accounts/{id}/edit",
-            get(accounts::edit).post(accounts::save),
+            get(details::edit).post(details::save),
         )
         .route(
             "/accounts/{id}/credentials",
-            get(accounts::credentials).post(accounts::rotate),
+            get(credentials::credentials).post(credentials::rotate),
         )
         .route("/accounts/{id}/default", post(accounts::make_default))
         .route(

@@ -149,17 +149,10 @@ pub fn status(status: AccountStatus) -> Markup {
     html! { span class={ "badge " (class) } { (text) } }
 }
 
-/// How an account pays, masked as the API shows it: `EPS ******4321` or `Permit 12345`.
-pub fn payment(details: &serde_json::Value) -> String {
-    let text = |key: &str| details.get(key).and_then(|value| value.as_str());
-    match text("account_type") {
-        Some("EPS") => format!("EPS {}", text("eps_account_number").unwrap_or("(missing)")),
-        Some("PERMIT") => format!(
-            "Permit {} ({})",
-            text("permit_number").unwrap_or("(missing)"),
-            text("permit_zip").unwrap_or("no ZIP")
-        ),
-        _ => "—".to_owned(),
+/// A text, or a muted dash when it is empty.
+pub fn or_dash(text: &str) -> Markup {
+    html! {
+        @if text.is_empty() { span.muted { "—" } } @else { (text) }
     }
 }
 
