@@ -81,14 +81,14 @@ pub async fn run(
     open: Gauge,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop, stopping) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
+        let slot = tokio::select! {
             () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
                 Err(_) => break,
             },
         };
@@ -111,13 +111,13 @@ pub async fn run(
         tokio::spawn(async move {
             serve_connection(stream, router, limits, stopping).await;
             open.dec();
-            drop(permit);
+            drop(slot);
         });
     }
     // Stop accepting, ask every connection to finish, and wait until they have.
     drop(listener);
     let _ = stop.send(true);
-    let _ = permits
+    let _ = slots
         .acquire_many(u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX))
         .await;
     Ok(())
@@ -221,7 +221,7 @@ impl Activity {
     }
 }
 
-/// Counts a request as in flight until dropped (also when the client goes away mid-request).
+/// Counts a request as in flight until dropped (also when the client goes away before the answer).
 struct InFlight(Arc<Activity>);
 
 impl InFlight {
