@@ -201,6 +201,52 @@ impl Browser {
         }
     }
 
+    /// Fills every `(css, value)` input in order.
+    pub async fn fill_all(&self, inputs: &[(&str, &str)]) {
+        for (css, value) in inputs {
+            self.fill(css, value).await;
+        }
+    }
+
+    /// From any console page: "Carrier accounts" → "Add carrier" → "Connect {carrier}" → the
+    /// account's `name` → the carrier's sign-in, leaving the browser on the carrier's page.
+    /// `shot` saves a screenshot of the console's connect page under that name.
+    pub async fn start_login(&self, carrier: &str, name: &str, shot: Option<&str>) {
+        self.click_link("Carrier accounts").await;
+        self.wait_for_heading("Carrier accounts").await;
+        self.click_link("Add carrier").await;
+        self.wait_for_heading("Add carrier").await;
+        self.click_link(&format!("Connect {carrier}")).await;
+        self.wait_for_heading(&format!("Connect your {carrier} business account"))
+            .await;
+        self.fill("#f-name", name).await;
+        if let Some(shot) = shot {
+            self.screenshot(shot).await;
+        }
+        self.click("form[action$='/connect'] button").await;
+        // The carrier's page: another origin, the simulator's.
+        self.find("#username").await;
+    }
+
+    /// Fills the console's label form with the API.md example customer and parcel.
+    pub async fn fill_label_form(&self, reference: &str) {
+        self.fill_all(&[
+            ("#f-from-address-first-name", "Jane"),
+            ("#f-from-address-last-name", "Doe"),
+            ("#f-from-address-street1", "1100 Wyoming St"),
+            ("#f-from-address-street2", "Ste 150"),
+            ("#f-from-address-city", "Saint Louis"),
+            ("#f-from-address-state", "MO"),
+            ("#f-from-address-zip5", "63118"),
+            ("#f-parcel-weight-oz", "24"),
+            ("#f-parcel-length-in", "10"),
+            ("#f-parcel-width-in", "7"),
+            ("#f-parcel-height-in", "4"),
+            ("#f-reference", reference),
+        ])
+        .await;
+    }
+
     /// Chooses the option with this value in the select at `css`.
     pub async fn choose(&self, css: &str, value: &str) {
         self.find(css)

@@ -31,23 +31,8 @@ fn account_id(url: &reqwest::Url) -> String {
 /// "Add carrier" → USPS → "Login with USPS" with `name`, then the simulator's consent page:
 /// signs in as the demo merchant, ticks the box and chooses `decision`.
 async fn login_with_usps(browser: &Browser, name: &str, decision: &str, shots: Option<&str>) {
-    browser.click_link("Carrier accounts").await;
-    browser.wait_for_heading("Carrier accounts").await;
-    browser.click_link("Add carrier").await;
-    browser.wait_for_heading("Add carrier").await;
-    browser.click_link("Connect USPS").await;
-    browser
-        .wait_for_heading("Connect your USPS business account")
-        .await;
-    browser.fill("#f-name", name).await;
-    if let Some(prefix) = shots {
-        browser
-            .screenshot(&format!("{prefix}-login-with-usps"))
-            .await;
-    }
-    browser.click("form[action$='/connect'] button").await;
-    // The carrier's page: another origin, the simulator's.
-    browser.find("#username").await;
+    let shot = shots.map(|prefix| format!("{prefix}-login-with-usps"));
+    browser.start_login("USPS", name, shot.as_deref()).await;
     if let Some(prefix) = shots {
         browser.screenshot(&format!("{prefix}-usps-consent")).await;
     }
@@ -72,25 +57,6 @@ async fn fill_return_address(browser: &Browser) {
     browser
         .fill("#f-return-address-zip5", demo::RETURN_ADDRESS_ZIP)
         .await;
-}
-
-async fn fill_label_form(browser: &Browser) {
-    for (input, value) in [
-        ("#f-from-address-first-name", "Jane"),
-        ("#f-from-address-last-name", "Doe"),
-        ("#f-from-address-street1", "1100 Wyoming St"),
-        ("#f-from-address-street2", "Ste 150"),
-        ("#f-from-address-city", "Saint Louis"),
-        ("#f-from-address-state", "MO"),
-        ("#f-from-address-zip5", "63118"),
-        ("#f-parcel-weight-oz", "24"),
-        ("#f-parcel-length-in", "10"),
-        ("#f-parcel-width-in", "7"),
-        ("#f-parcel-height-in", "4"),
-        ("#f-reference", "RMA-1001"),
-    ] {
-        browser.fill(input, value).await;
-    }
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
@@ -232,7 +198,7 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
     // A return label (the default account: West, PERMIT), shown and downloaded.
     browser.click_link("Create a return label").await;
     browser.wait_for_heading("Create a return label").await;
-    fill_label_form(&browser).await;
+    browser.fill_label_form("RMA-1001").await;
     browser.screenshot("11-label-form").await;
     browser.click("form.stack button.primary").await;
     browser.wait_for_heading("Return label").await;
@@ -291,7 +257,7 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
         .await
         .unwrap();
     browser.click("#f-label-format-png").await;
-    fill_label_form(&browser).await;
+    browser.fill_label_form("RMA-1001").await;
     browser.click("form.stack button.primary").await;
     browser.wait_for_heading("Return label").await;
     let image = browser.find(".label-preview img").await;
