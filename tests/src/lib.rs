@@ -724,6 +724,7 @@ fn running_as_root() -> bool {
 pub mod browser;
 pub mod console;
 pub mod contract;
+pub mod ups;
 
 /// What clients buying labels under chaos saw ([`buy_until_bought`]).
 #[derive(Debug, Default)]
