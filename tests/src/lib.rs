@@ -734,6 +734,7 @@ pub mod browser;
 pub mod console;
 pub mod contract;
 pub mod depot;
+pub mod ups;
 
 /// What clients buying labels under chaos saw ([`buy_until_bought`]).
 #[derive(Debug, Default)]

@@ -1,9 +1,10 @@
-//! Who can see what: API keys, the tenant isolation matrix, the admin views; account selection
-//! through the API; two instances sharing one OAuth token; operations endpoints.
+//! Who can see what: API keys, the tenant isolation matrix (USPS and UPS accounts and labels),
+//! the admin views; account selection through the API; two instances sharing one OAuth token;
+//! operations endpoints.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use backhaul_tests::{PluginOptions, TestApp, label_request, start_instance};
+use backhaul_tests::{PluginOptions, TestApp, label_request, start_instance, ups};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use usps_sim::route;
@@ -106,6 +107,104 @@ async fn another_tenants_ids_are_404_on_every_route(owner: PgPool) {
         .unwrap();
     assert_eq!(mine["name"], "East");
     assert_eq!(mine["status"], "active");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn another_tenants_ups_accounts_and_labels_are_404_on_every_route(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let own_app = app
+        .create_ups_account(&app.tenant_key, "UPS East", json!({}))
+        .await;
+    let bought = app
+        .buy(&app.tenant_key, "ups-k", &ups::label_request_for(&own_app))
+        .await;
+    assert_eq!(bought.status(), 201);
+    let label: Value = bought.json().await.unwrap();
+    let pending = app.connected_ups_account("UPS Login").await;
+    assert_eq!(pending["status"], "pending_details");
+    let (_, intruder) = app.other_tenant("Globex").await;
+
+    let own_app_path = format!("/v1/shipper-accounts/{}", own_app["id"].as_str().unwrap());
+    let pending_path = format!("/v1/shipper-accounts/{}", pending["id"].as_str().unwrap());
+    let label_path = format!("/v1/return-labels/{}", label["id"].as_str().unwrap());
+    let attempts = vec![
+        app.get(&intruder, &own_app_path).await,
+        app.patch(&intruder, &own_app_path, &json!({"name": "mine"}))
+            .await,
+        app.patch(
+            &intruder,
+            &own_app_path,
+            &json!({"credentials": {"mode": "own_app", "client_id": "theirs", "client_secret": "theirs"}}),
+        )
+        .await,
+        app.delete(&intruder, &own_app_path).await,
+        app.get(&intruder, &pending_path).await,
+        // Completing another tenant's Login-with-UPS account.
+        app.patch(&intruder, &pending_path, &ups::details()).await,
+        app.get(&intruder, &label_path).await,
+        app.get(&intruder, &format!("{label_path}/label")).await,
+        app.post(&intruder, &format!("{label_path}/void"), &json!(null))
+            .await,
+    ];
+    for response in attempts {
+        let url = response.url().clone();
+        assert_eq!(response.status(), 404, "{url}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+        assert!(!body.to_string().contains("UPS East"), "no data leaks");
+    }
+    for account in [&own_app, &pending] {
+        let response = app
+            .buy(&intruder, "theirs", &ups::label_request_for(account))
+            .await;
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "no_eligible_account");
+    }
+    for path in [
+        "/v1/shipper-accounts",
+        "/v1/return-labels",
+        "/v1/return-labels?carrier=ups",
+    ] {
+        let listed: Value = app.get(&intruder, path).await.json().await.unwrap();
+        assert_eq!(listed["data"], json!([]), "{path}");
+    }
+    assert_eq!(app.ups_ledger().len(), 1, "the intruder bought nothing");
+    assert_eq!(
+        app.ups_calls(ups_sim::route::VOID),
+        0,
+        "nor voided anything"
+    );
+
+    // The owner still sees everything unchanged.
+    let mine: Value = app
+        .get(&app.tenant_key, &own_app_path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&mine["name"], &mine["status"], &mine["credentials"]),
+        (
+            &own_app["name"],
+            &own_app["status"],
+            &own_app["credentials"]
+        )
+    );
+    let still_pending: Value = app
+        .get(&app.tenant_key, &pending_path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still_pending["status"], "pending_details");
+    let label_now: Value = app
+        .get(&app.tenant_key, &label_path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(label_now["status"], "created");
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]

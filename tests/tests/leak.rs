@@ -12,30 +12,39 @@
 //! secret and malformed input refused, the tenant's and the admin's views, the audit chain
 //! verified, and the master keys rotated.
 //!
+//! The UPS session does the same on UPS: own-app client secrets (used, rotated, wrong) and a
+//! Login-with-UPS account's access and refresh tokens — those of the consent and those of the
+//! renewal, UPS rotating refresh tokens — are also looked for in every answer the session
+//! received (pages, accounts, labels, the admin's views and audit trail).
+//!
 //! Negative controls prove the net would catch a leak: a control value bound as a query
 //! parameter shows up in the Postgres log and in the dump, and a control value logged
-//! base64-encoded at TRACE is found in the captured log. (One test in this binary: the
-//! subscriber is process-wide.)
+//! base64-encoded at TRACE is found in the captured log. (The subscriber is process-wide: both
+//! sessions write to one capture, and each looks for its own sentinels in all of it.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+#[path = "leak/net.rs"]
+mod net;
+
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
 
 use accounts::audit::Actor;
 use accounts::{AccountService, MasterKeyring};
 use backhaul_tests::{
-    PluginOptions, PrivatePostgres, Purchases, TestApp, buy_until_bought, label_request,
-    master_keys, return_address, v3_account, webtools_account,
+    PluginOptions, Purchases, TestApp, buy_until_bought, label_request, master_keys,
+    return_address, v3_account, webtools_account,
 };
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use base64::engine::general_purpose::STANDARD;
 use carrier::CarrierRegistry;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use usps_sim::config::{AppConfig, SimConfig};
 use usps_sim::{Fault, FaultRule, demo, route};
+
+use crate::net::{assert_no_sentinel_anywhere, captured_logs, found, logging_postgres};
 
 const OWN_APP_ID: &str = "leak-own-app";
 const OWN_APP_SECRET: &str = "Sentinel+OwnApp/Q7vX2mK9";
@@ -47,23 +56,11 @@ const EPS_ACCOUNT: &str = "8675309421";
 const WEBTOOLS_USER_ID: &str = "SentinelWT.User-K3mQ8";
 const WEBTOOLS_PASSWORD: &str = "Sentinel+WebTools/Z5pL1cJ6";
 
-/// What the negative controls put where a leak would show.
-const CONTROL_PARAMETER: &str = "Control+Parameter/P8sN3vQ1";
-const CONTROL_LOGGED: &str = "Control+Logged/M2wC7hA4";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+const UPS_OWN_APP_ID: &str = "leak-ups-own-app";
+const UPS_OWN_APP_SECRET: &str = "Sentinel+UpsOwnApp/T5gH8jL2";
+const UPS_ROTATED_APP_ID: &str = "leak-ups-rotated-app";
+const UPS_ROTATED_SECRET: &str = "Sentinel+UpsRotated/W9cV3bN6";
+const UPS_WRONG_SECRET: &str = "Sentinel+UpsWrong/D4fS7aQ1";
 
 /// The simulator's demo world with the sentinels as its credentials.
 fn sentinel_world() -> SimConfig {
@@ -105,53 +102,6 @@ fn sentinel_world() -> SimConfig {
     config
 }
 
-/// Every form in which `secret` could be written down: raw, URL-encoded, hex, and the part of
-/// its base64 (standard and URL-safe) that shows whatever surrounds it, at each of the three
-/// alignments a secret can have inside a longer base64-encoded text.
-fn encodings(secret: &str) -> Vec<String> {
-    let bytes = secret.as_bytes();
-    let mut forms = vec![secret.to_owned()];
-    let percent: String = bytes
-        .iter()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(*byte).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect();
-    forms.push(percent.clone());
-    forms.push(percent.to_lowercase());
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    forms.push(hex.to_uppercase());
-    forms.push(hex);
-    for shift in 0..3 {
-        let mut shifted = vec![0u8; shift];
-        shifted.extend_from_slice(bytes);
-        // Whole 3-byte groups of the secret only: the first group is mixed with what precedes
-        // it unless the secret starts a group, the last with what follows unless it ends one.
-        let start = if shift == 0 { 0 } else { 4 };
-        let end = (shifted.len() / 3) * 4;
-        for engine in [STANDARD, URL_SAFE] {
-            let encoded = engine.encode(&shifted);
-            if end > start + 8 {
-                forms.push(encoded[start..end].to_owned());
-            }
-        }
-    }
-    forms.sort();
-    forms.dedup();
-    forms
-}
-
-/// The forms of `secret` found in `text`.
-fn found(text: &str, secret: &str) -> Vec<String> {
-    encodings(secret)
-        .into_iter()
-        .filter(|form| text.contains(form.as_str()))
-        .collect()
-}
-
 /// Buys a label, retrying 409/503/504 with the same key; returns its JSON tracking number.
 async fn buy(app: &TestApp, key: &str, body: &Value) -> String {
     let purchases = tokio::sync::Mutex::new(Purchases::default());
@@ -165,6 +115,12 @@ fn with_account(account: &Value) -> Value {
     let mut body = label_request("usps_ground_advantage_return");
     body["shipper_account_id"] = account["id"].clone();
     body
+}
+
+/// The status and body of an answer.
+async fn read(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
 }
 
 async fn created(app: &TestApp, body: &Value) -> Value {
@@ -185,23 +141,8 @@ async fn no_sentinel_secret_reaches_the_database_its_log_or_a_log_line() {
 }
 
 async fn leak_session() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_writer(move || writer.clone())
-        .try_init()
-        .unwrap();
-    let postgres = PrivatePostgres::start(&[
-        "log_statement=all",
-        "log_min_duration_statement=0",
-        "log_parameter_max_length=-1",
-        "log_parameter_max_length_on_error=-1",
-        "log_connections=on",
-        "log_min_error_statement=info",
-    ])
-    .await;
+    let captured = captured_logs();
+    let postgres = logging_postgres().await;
     let owner = postgres.migrated_database().await;
     let app = TestApp::spawn_with_simulator(
         owner.clone(),
@@ -328,53 +269,29 @@ async fn leak_session() {
     assert_eq!(verified.status(), 200);
     let (access_token, refresh_token) = app.oauth_tokens(&platform_id).await;
 
-    // The master keys rotated to a new primary (`backhaul keys rotate`).
-    let new_primary = STANDARD.encode([7u8; 32]);
-    let keyring = MasterKeyring::parse(&SecretString::from(format!(
-        "leak2:{new_primary},{}",
-        master_keys()
-    )))
-    .unwrap();
-    let rotation = AccountService::new(
-        app.instance.state.db().clone(),
-        Arc::new(keyring),
-        CarrierRegistry::new(),
-    )
-    .rotate_master_keys(&Actor::System)
-    .await
-    .unwrap();
+    let rotation = rotate_master_keys(&app).await;
     assert!(rotation.accounts >= 3, "{rotation:?}");
 
-    // Negative controls: a bound parameter reaches the Postgres log and the dump; a value
-    // logged base64-encoded at TRACE reaches the captured log.
-    sqlx::query("CREATE TABLE leak_control (value text)")
-        .execute(&owner)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO leak_control (value) VALUES ($1)")
-        .bind(CONTROL_PARAMETER)
-        .execute(&owner)
-        .await
-        .unwrap();
-    tracing::trace!(
-        control = STANDARD.encode(format!("prefix:{CONTROL_LOGGED}")),
-        "negative control"
-    );
-
-    let dump = postgres.dump().await;
-    let postgres_log = postgres.log();
-    let app_log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        dump.contains("COPY public.return_labels"),
-        "the dump has the data"
-    );
-    assert!(
-        postgres_log.contains("DETAIL:  parameters: $1 = "),
-        "Postgres logs bound parameters"
-    );
-    assert!(!found(&postgres_log, CONTROL_PARAMETER).is_empty());
-    assert!(!found(&dump, CONTROL_PARAMETER).is_empty());
-    assert!(!found(&app_log, CONTROL_LOGGED).is_empty());
+    let (dump, _) = assert_no_sentinel_anywhere(
+        &owner,
+        &postgres,
+        &captured,
+        &[
+            ("own-app client secret", OWN_APP_SECRET),
+            ("rotated client secret", ROTATED_SECRET),
+            ("wrong client secret", WRONG_SECRET),
+            ("platform app secret", PLATFORM_SECRET),
+            ("EPS account number", EPS_ACCOUNT),
+            ("Web Tools user ID", WEBTOOLS_USER_ID),
+            ("Web Tools password", WEBTOOLS_PASSWORD),
+            ("tenant API key", app.tenant_key.as_str()),
+            ("admin API key", app.admin_key.as_str()),
+            ("OAuth access token", access_token.as_str()),
+            ("OAuth refresh token", refresh_token.as_str()),
+        ],
+        &[],
+    )
+    .await;
     for embedded in [
         format!(
             "Basic {}",
@@ -389,36 +306,211 @@ async fn leak_session() {
         dump.contains("******9421"),
         "the masked EPS account number is stored"
     );
-    assert!(
-        app_log.contains("\"level\":\"TRACE\""),
-        "TRACE lines are captured"
-    );
+}
 
-    let sentinels = [
-        ("own-app client secret", OWN_APP_SECRET),
-        ("rotated client secret", ROTATED_SECRET),
-        ("wrong client secret", WRONG_SECRET),
-        ("platform app secret", PLATFORM_SECRET),
-        ("EPS account number", EPS_ACCOUNT),
-        ("Web Tools user ID", WEBTOOLS_USER_ID),
-        ("Web Tools password", WEBTOOLS_PASSWORD),
-        ("tenant API key", app.tenant_key.as_str()),
-        ("admin API key", app.admin_key.as_str()),
-        ("OAuth access token", access_token.as_str()),
-        ("OAuth refresh token", refresh_token.as_str()),
-    ];
-    let mut leaks = Vec::new();
-    for (what, secret) in sentinels {
-        for (place, text) in [
-            ("pg_dump", &dump),
-            ("the Postgres log", &postgres_log),
-            ("the app log", &app_log),
-        ] {
-            let forms = found(text, secret);
-            if !forms.is_empty() {
-                leaks.push(format!("{what} in {place} as {forms:?}"));
-            }
-        }
+/// The UPS simulator's demo world plus the merchants' own apps with sentinel secrets, each
+/// allowed to ship for the demo shipper.
+fn ups_sentinel_world() -> ups_sim::SimConfig {
+    let mut config = ups_sim::SimConfig::default();
+    for (client_id, client_secret) in [
+        (UPS_OWN_APP_ID, UPS_OWN_APP_SECRET),
+        (UPS_ROTATED_APP_ID, UPS_ROTATED_SECRET),
+    ] {
+        config.apps.push(ups_sim::AppConfig {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            name: "Merchant's own UPS app".to_owned(),
+            redirect_uris: Vec::new(),
+            allow_loopback_redirects: false,
+            shipper_numbers: vec![ups_sim::demo::SHIPPER_NUMBER.to_owned()],
+        });
     }
-    assert!(leaks.is_empty(), "{leaks:#?}");
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_ups_secret_or_token_reaches_the_database_a_log_an_answer_or_the_audit_trail() {
+    tokio::time::timeout(std::time::Duration::from_secs(240), ups_leak_session())
+        .await
+        .expect("the UPS leak test finished in time");
+}
+
+/// A UPS session on sentinels: own-app accounts (created, used after a reset once UPS
+/// committed, voided, rotated, one with a wrong secret), a Login-with-UPS account (a declined
+/// sign-in, then connected, completed, used, renewed — UPS rotates its refresh token — and
+/// used again), every view, the audit chain and a master-key rotation. The instance's UPS
+/// plugin talks to a simulator of the session's own (`ups_sentinel_world`); `app.ups` is idle.
+async fn ups_leak_session() {
+    let captured = captured_logs();
+    let postgres = logging_postgres().await;
+    let owner = postgres.migrated_database().await;
+    let ups = ups_sim::Simulator::new(ups_sentinel_world())
+        .spawn()
+        .await
+        .unwrap();
+    let app = TestApp::spawn_with(
+        owner.clone(),
+        PluginOptions {
+            ups_url: Some(ups.base_url.clone()),
+            ..PluginOptions::default()
+        },
+    )
+    .await;
+    let mut answers = Vec::new();
+    let own_app = |name: &str, client_id: &str, secret: &str| {
+        let mut body = backhaul_tests::ups::own_app_account(name);
+        body["credentials"] =
+            json!({"mode": "own_app", "client_id": client_id, "client_secret": secret});
+        body
+    };
+    let for_account = |account: &Value| backhaul_tests::ups::label_request_for(account);
+
+    // Own app: created, a label after a reset once UPS committed, a label voided, rotated.
+    let own = created(
+        &app,
+        &own_app("UPS own app", UPS_OWN_APP_ID, UPS_OWN_APP_SECRET),
+    )
+    .await;
+    answers.push(own.to_string());
+    ups.simulator.inject(ups_sim::FaultRule {
+        route: ups_sim::route::SHIP.to_owned(),
+        fault: ups_sim::Fault::ResetAfterCommit,
+        times: Some(1),
+        probability: None,
+    });
+    buy(&app, "ups-leak-reset", &for_account(&own)).await;
+    let (status, label) = read(
+        app.buy(&app.tenant_key, "ups-leak-void", &for_account(&own))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{label}");
+    let label: Value = serde_json::from_str(&label).unwrap();
+    let label_path = format!("/v1/return-labels/{}", label["id"].as_str().unwrap());
+    let (status, voided) = read(
+        app.post(&app.tenant_key, &format!("{label_path}/void"), &json!(null))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{voided}");
+    answers.extend([label.to_string(), voided]);
+    let own_path = format!("/v1/shipper-accounts/{}", own["id"].as_str().unwrap());
+    let rotation = json!({"credentials": {"mode": "own_app", "client_id": UPS_ROTATED_APP_ID, "client_secret": UPS_ROTATED_SECRET}});
+    let (status, rotated) = read(app.patch(&app.tenant_key, &own_path, &rotation).await).await;
+    assert_eq!(status, 200, "{rotated}");
+    answers.push(rotated);
+    buy(&app, "ups-leak-rotated", &for_account(&own)).await;
+
+    // A secret UPS does not know.
+    let wrong = created(
+        &app,
+        &own_app("UPS wrong", UPS_OWN_APP_ID, UPS_WRONG_SECRET),
+    )
+    .await;
+    let (status, refused) = read(
+        app.buy(&app.tenant_key, "ups-leak-wrong", &for_account(&wrong))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    answers.extend([wrong.to_string(), refused]);
+
+    // Login with UPS: declined once, then connected, completed, used, renewed, used again.
+    let declined = app.connect_ups("UPS declined").await;
+    let callback = app
+        .consent_ups(declined["authorize_url"].as_str().unwrap(), "decline")
+        .await;
+    let (status, page) = app.callback(&callback).await;
+    assert_eq!(status, 400, "{page}");
+    answers.push(page);
+    let pending = app.connected_ups_account("UPS platform").await;
+    let platform_id = pending["id"].as_str().unwrap().to_owned();
+    let platform = app.complete_ups_details(&platform_id).await;
+    answers.extend([pending.to_string(), platform.to_string()]);
+    buy(&app, "ups-leak-platform", &for_account(&platform)).await;
+    let (first_access, first_refresh) = app.oauth_tokens(&platform_id).await;
+    app.make_oauth_due(&platform_id).await;
+    buy(&app, "ups-leak-renewed", &for_account(&platform)).await;
+    let (access, refresh) = app.oauth_tokens(&platform_id).await;
+    assert_ne!(refresh, first_refresh, "the session renewed the tokens");
+    assert_eq!(ups.simulator.counters().grant("refresh_token").ok, 1);
+
+    // Every view, the audit chain, the master keys rotated.
+    for path in [
+        "/v1/shipper-accounts".to_owned(),
+        own_path.clone(),
+        format!("/v1/shipper-accounts/{platform_id}"),
+        "/v1/return-labels".to_owned(),
+        label_path,
+        "/v1/carriers".to_owned(),
+    ] {
+        let (status, answer) = read(app.get(&app.tenant_key, &path).await).await;
+        assert_eq!(status, 200, "{path}");
+        answers.push(answer);
+    }
+    for path in [
+        "/v1/admin/shipper-accounts",
+        "/v1/admin/audit-events?limit=200",
+    ] {
+        let (status, answer) = read(app.get(&app.admin_key, path).await).await;
+        assert_eq!(status, 200, "{path}");
+        answers.push(answer);
+    }
+    let (status, verified) = read(
+        app.post(&app.admin_key, "/v1/admin/audit-events/verify", &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{verified}");
+    let rotation = rotate_master_keys(&app).await;
+    assert!(rotation.accounts >= 3, "{rotation:?}");
+    // Controls: the answers were collected — the audit trail, and the public half of each
+    // own-app credential beside the secret half that must not be there.
+    assert!(
+        answers
+            .iter()
+            .any(|answer| answer.contains("account.oauth_refreshed")),
+        "the audit trail was read"
+    );
+    for client_id in [UPS_OWN_APP_ID, UPS_ROTATED_APP_ID] {
+        assert!(answers.iter().any(|answer| answer.contains(client_id)));
+    }
+
+    assert_no_sentinel_anywhere(
+        &owner,
+        &postgres,
+        &captured,
+        &[
+            ("UPS own-app client secret", UPS_OWN_APP_SECRET),
+            ("UPS rotated client secret", UPS_ROTATED_SECRET),
+            ("UPS wrong client secret", UPS_WRONG_SECRET),
+            ("UPS platform app secret", ups_sim::demo::CLIENT_SECRET),
+            ("tenant API key", app.tenant_key.as_str()),
+            ("admin API key", app.admin_key.as_str()),
+            ("UPS access token from the consent", first_access.as_str()),
+            ("UPS refresh token from the consent", first_refresh.as_str()),
+            ("UPS access token from the renewal", access.as_str()),
+            ("UPS refresh token from the renewal", refresh.as_str()),
+        ],
+        &answers,
+    )
+    .await;
+}
+
+/// The master keys rotated to a new primary (`backhaul keys rotate`).
+async fn rotate_master_keys(app: &TestApp) -> accounts::Rotation {
+    let new_primary = STANDARD.encode([7u8; 32]);
+    let keyring = MasterKeyring::parse(&SecretString::from(format!(
+        "leak2:{new_primary},{}",
+        master_keys()
+    )))
+    .unwrap();
+    AccountService::new(
+        app.instance.state.db().clone(),
+        Arc::new(keyring),
+        CarrierRegistry::new(),
+    )
+    .rotate_master_keys(&Actor::System)
+    .await
+    .unwrap()
 }
