@@ -163,6 +163,7 @@ impl Carrier for DepotCarrier {
             label_deliveries: vec![LabelDelivery::Download, LabelDelivery::Email],
             receipts: false,
             idempotent_create: false,
+            resend_after_unknown_outcome: false,
             cancellable: false,
             oauth_onboarding: false,
             ship_date_days_ahead: 0,

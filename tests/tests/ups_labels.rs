@@ -369,11 +369,11 @@ async fn sixty_four_concurrent_ups_purchases_with_one_key_buy_one_label(owner: P
 /// is the documented one for a failure after the request may have left: 504
 /// `carrier_unavailable` with `Retry-After`, the key kept `outcome_unknown`, no label stored.
 ///
-/// The retry is what `crates/server/src/label.rs` documents for a carrier without idempotency
-/// keys (`idempotent_create: false`, as UPS): the purchase is resumed with the same account and
-/// the Ship request **is sent again**, so UPS makes a second shipment; the answer is 201 with
-/// that second label, and a shipment UPS recorded the first time stays at UPS, unvoided and in
-/// no one's hands. A third request with the key replays the 201 without calling UPS.
+/// UPS takes no idempotency key and its spec does not say an unused return shipment is free
+/// (`Capabilities::resend_after_unknown_outcome` is false), so the retry with the same key is
+/// **not sent again** (`crates/server/src/label.rs`): 409 `label_outcome_unknown`, no Ship call,
+/// the key still `outcome_unknown` — a second label is never bought by accident. A new key buys
+/// one, deliberately.
 ///
 /// Returns the ledger entries recorded by the first attempt.
 async fn failed_then_retried(app: &TestApp, fault: Fault) -> usize {
@@ -408,35 +408,30 @@ async fn failed_then_retried(app: &TestApp, fault: Fault) -> usize {
     assert_eq!(stored_labels(app).await, 0);
     let recorded = app.ups_ledger().len();
 
-    let (status, label) = buy(app, "rma-unknown", &body).await;
-    assert_eq!(status, 201, "{label}");
-    assert_eq!(app.ups_calls(route::SHIP), 2, "the retry sent Ship again");
-    let ledger = app.ups_ledger();
-    assert_eq!(
-        ledger.len(),
-        recorded + 1,
-        "the retry made one more shipment at UPS"
-    );
-    assert_eq!(
-        ledger.last().unwrap().tracking_numbers,
-        [label["tracking_number"].as_str().unwrap()],
-        "the answer is the retry's shipment"
-    );
-    assert!(ledger.iter().all(|entry| entry.voided_at.is_none()));
-    assert_eq!(stored_labels(app).await, 1);
+    for _ in 0..2 {
+        let (status, answer) = buy(app, "rma-unknown", &body).await;
+        assert_eq!(status, 409, "{answer}");
+        assert_eq!(answer["error"]["code"], "label_outcome_unknown", "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains("new Idempotency-Key"), "{message}");
+    }
+    assert_eq!(app.ups_calls(route::SHIP), 1, "the retries sent nothing");
+    assert_eq!(app.ups_ledger().len(), recorded);
+    assert_eq!(stored_labels(app).await, 0);
     assert_eq!(
         key_phase(app, "rma-unknown").await.as_deref(),
-        Some("finished")
+        Some("outcome_unknown")
     );
 
-    let (status, replayed) = buy(app, "rma-unknown", &body).await;
-    assert_eq!((status, &replayed), (201, &label));
-    assert_eq!(app.ups_calls(route::SHIP), 2, "a finished key is replayed");
+    let (status, label) = buy(app, "rma-unknown-again", &body).await;
+    assert_eq!(status, 201, "{label}");
+    assert_eq!(app.ups_calls(route::SHIP), 2, "a new key buys once");
+    assert_eq!(app.ups_ledger().len(), recorded + 1);
     recorded
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn a_reset_after_ups_recorded_the_label_keeps_the_key_and_the_retry_ships_again(
+async fn a_reset_after_ups_recorded_the_label_keeps_the_key_and_the_retry_sends_nothing(
     owner: PgPool,
 ) {
     let app = TestApp::spawn(owner).await;
@@ -445,7 +440,7 @@ async fn a_reset_after_ups_recorded_the_label_keeps_the_key_and_the_retry_ships_
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn a_truncated_reply_after_ups_recorded_the_label_keeps_the_key_and_the_retry_ships_again(
+async fn a_truncated_reply_after_ups_recorded_the_label_keeps_the_key_and_the_retry_sends_nothing(
     owner: PgPool,
 ) {
     let app = TestApp::spawn(owner).await;
@@ -460,7 +455,7 @@ async fn a_truncated_reply_after_ups_recorded_the_label_keeps_the_key_and_the_re
 /// recorded; the plugin cannot know that (Shipping.yaml lists no 5xx for Ship) and treats every
 /// 5xx on Ship as an unknown outcome.
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn a_ups_500_keeps_the_key_as_an_unknown_outcome_and_the_retry_ships(owner: PgPool) {
+async fn a_ups_500_keeps_the_key_as_an_unknown_outcome_and_the_retry_sends_nothing(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let recorded = failed_then_retried(&app, Fault::Status { status: 500 }).await;
     assert_eq!(recorded, 0, "ups-sim made no shipment for its 500");

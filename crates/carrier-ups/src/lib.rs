@@ -57,8 +57,10 @@
 //! voided is billed: it describes the Void operation ("used to cancel the previously scheduled
 //! shipment") and the charges of a created shipment, and nothing about charging on use. So the
 //! plugin takes the safe side: UPS may bill a created shipment, a duplicate may cost a label's
-//! charges until voided, and therefore the plugin never resends and the server keeps the
-//! client's idempotency key on `OutcomeUnknown` rather than buying again.
+//! charges until voided. Therefore the plugin never resends, and its capabilities say
+//! `resend_after_unknown_outcome: false`: the server keeps the client's idempotency key on
+//! `OutcomeUnknown` and answers a retry with it 409 `label_outcome_unknown` instead of buying
+//! again (USPS Web Tools, pay-on-use, is resent: its unused duplicates cost nothing).
 
 pub mod builder;
 
@@ -369,6 +371,8 @@ impl Carrier for UpsCarrier {
             label_deliveries: ship::request::LABEL_DELIVERIES.to_vec(),
             receipts: false,
             idempotent_create: false,
+            // Shipping.yaml does not say an unused return shipment is free: never resent.
+            resend_after_unknown_outcome: false,
             cancellable: true,
             oauth_onboarding: self.onboarding.is_some(),
             ship_date_days_ahead: ship::request::SHIP_DATE_DAYS_AHEAD,

@@ -427,6 +427,8 @@ impl Carrier for UspsCarrier {
                 label_deliveries: vec![LabelDelivery::Download],
                 receipts: true,
                 idempotent_create: false,
+                // Pay-on-use: an unused duplicate costs nothing.
+                resend_after_unknown_outcome: true,
                 cancellable: false,
                 oauth_onboarding: false,
                 ship_date_days_ahead: webtools::label::SHIP_DATE_DAYS_AHEAD,
@@ -443,6 +445,7 @@ impl Carrier for UspsCarrier {
             label_deliveries: vec![LabelDelivery::Download],
             receipts: true,
             idempotent_create: true,
+            resend_after_unknown_outcome: true,
             cancellable: false,
             oauth_onboarding: self.onboarding.is_some(),
             // The v3 return label has no mailing date (the spec has no such field: a

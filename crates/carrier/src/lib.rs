@@ -71,6 +71,12 @@ pub struct Capabilities {
     /// Whether the carrier itself deduplicates label purchases by an idempotency key, so a
     /// resend after an ambiguous failure cannot buy a second label.
     pub idempotent_create: bool,
+    /// Whether a purchase whose outcome was unknown may be sent again although the carrier
+    /// takes no idempotency key (`idempotent_create: false`), because a duplicate it might make
+    /// costs nothing unless it is used (USPS Web Tools: returns labels are pay-on-use). Where
+    /// neither holds (UPS: its spec does not say an unused return shipment is free), the server
+    /// never sends a purchase with an unknown outcome again: a second label could be billed.
+    pub resend_after_unknown_outcome: bool,
     /// Whether bought return labels can be voided ([`Carrier::void_label`]; USPS: no, they are
     /// pay-on-use).
     pub cancellable: bool,

@@ -395,6 +395,7 @@ mod tests {
             label_deliveries: vec![LabelDelivery::Download],
             receipts: false,
             idempotent_create: false,
+            resend_after_unknown_outcome: false,
             cancellable: false,
             oauth_onboarding: false,
             ship_date_days_ahead: days,

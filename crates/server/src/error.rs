@@ -60,6 +60,15 @@ pub enum ApiError {
         message: String,
         retry_after: Duration,
     },
+    /// A purchase whose outcome is unknown, at a carrier without idempotency keys whose
+    /// duplicates may cost: it is not sent again (`Capabilities::resend_after_unknown_outcome`).
+    #[error(
+        "{carrier} may have made the label of the first request with this Idempotency-Key and takes no \
+         idempotency key, so it was not sent again (a second label could be billed): look for it \
+         among the account's shipments at {carrier}, void it there if it exists, and buy with a new \
+         Idempotency-Key"
+    )]
+    OutcomeNotResent { carrier: String },
     /// The carrier cannot do this at all (void a pay-on-use label).
     #[error("{message}")]
     NotSupported { message: String },
@@ -97,7 +106,7 @@ pub struct ErrorBody {
     /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `uri_too_long`,
     /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
     /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `not_supported`,
-    /// `label_in_use`, `rate_limited`,
+    /// `label_in_use`, `label_outcome_unknown`, `rate_limited`,
     /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `internal`, …
     #[schema(example = "validation_failed")]
     pub code: String,
@@ -133,7 +142,9 @@ impl ApiError {
             | ApiError::NoEligibleAccount(_)
             | ApiError::CarrierRejected { .. }
             | ApiError::NotSupported { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::IdempotencyKeyInUse | ApiError::LabelInUse { .. } => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyInUse
+            | ApiError::LabelInUse { .. }
+            | ApiError::OutcomeNotResent { .. } => StatusCode::CONFLICT,
             ApiError::CarrierUnavailable { status, .. } => *status,
             ApiError::ServiceUnavailable { .. } | ApiError::RequestTimeout => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -162,6 +173,7 @@ impl ApiError {
             ApiError::CarrierUnavailable { .. } => "carrier_unavailable",
             ApiError::NotSupported { .. } => "not_supported",
             ApiError::LabelInUse { .. } => "label_in_use",
+            ApiError::OutcomeNotResent { .. } => "label_outcome_unknown",
             ApiError::ServiceUnavailable { .. } => "service_unavailable",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::RequestTimeout => "request_timeout",

@@ -23,13 +23,15 @@
 //! carrier key. When nothing reached the carrier (unreachable, 503, rate limited) the key is
 //! released and the answer is 503 with `Retry-After`.
 //!
-//! A carrier without idempotency keys (`idempotent_create: false`): a retry after an unknown
-//! outcome, which only the client can make and only with the same key, sends the request again
-//! and may create a second label at the carrier. That label is never returned to anyone; what
-//! it costs is the carrier's to say (each plugin's crate documents it). The alternative —
-//! refusing to ever complete the purchase — would leave the customer without a label. The
-//! server never resends by itself, and whatever error a plugin returns after its request may
-//! have left (the core's contract on [`carrier::CarrierError`]) keeps the key.
+//! A carrier without idempotency keys (`idempotent_create: false`): the server never resends by
+//! itself, and whatever error a plugin returns after its request may have left (the core's
+//! contract on [`carrier::CarrierError`]) keeps the key as `outcome_unknown`. A retry with the
+//! same key then sends the request again only where an unused duplicate costs nothing
+//! ([`carrier::Capabilities::resend_after_unknown_outcome`]: USPS Web Tools, whose returns
+//! labels are pay-on-use — the duplicate is never returned to anyone and never billed). Where it
+//! may cost (UPS), the retry is answered 409 `label_outcome_unknown` and nothing is sent: the
+//! label is never bought twice by accident, and a second purchase is the client's own choice,
+//! with a new key.
 
 use std::time::Duration;
 
@@ -493,6 +495,22 @@ pub async fn create(
     // The neutral request's checks that depend on the account (the ship-date window), the
     // same for every carrier. Nothing was sent: the key is not kept (Stripe's rule).
     let capabilities = carrier.capabilities(Some(&usable.details));
+    // An earlier attempt may have bought the label. Resending is safe with the carrier's
+    // idempotency key, or where an unused duplicate costs nothing; otherwise it is not sent
+    // again, and the key keeps its unknown outcome.
+    if resume.is_some()
+        && !capabilities.idempotent_create
+        && !capabilities.resend_after_unknown_outcome
+    {
+        tracing::warn!(account = %usable.account.id, carrier = carrier.id(),
+            "a purchase with an unknown outcome was not sent again: the carrier takes no idempotency key");
+        // Unlocked for the next retry, which is answered the same (an attempt cut off by a
+        // crashed instance is as unknown as a lost reply).
+        set_phase(state, tenant, key, "outcome_unknown", None).await?;
+        return Err(ApiError::OutcomeNotResent {
+            carrier: carrier.name().to_owned(),
+        });
+    }
     if let Err(errors) = parsed
         .request
         .check_for(&capabilities, Utc::now().date_naive())

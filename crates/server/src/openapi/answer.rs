@@ -110,7 +110,10 @@ const CONFLICT: ErrorAnswer = ErrorAnswer {
     name: "IdempotencyKeyInUse",
     status: "409",
     code: "idempotency_key_in_use",
-    description: "A request with this Idempotency-Key is still running: retry it later",
+    description: "A request with this Idempotency-Key is still running (`idempotency_key_in_use`: retry it \
+                  later); or an earlier one's outcome is unknown at a carrier that takes no idempotency key \
+                  and may bill a duplicate (`label_outcome_unknown`: it is not sent again — check the \
+                  account's shipments at the carrier and buy with a new key)",
     message: "a request with this Idempotency-Key is still in progress",
     retry_after: false,
     field: None,
@@ -126,7 +129,17 @@ const OUTCOME_UNKNOWN: ErrorAnswer = ErrorAnswer {
     field: None,
 };
 
-const ALL: [&ErrorAnswer; 10] = [
+const LABEL_IN_USE: ErrorAnswer = ErrorAnswer {
+    name: "LabelInUse",
+    status: "409",
+    code: "label_in_use",
+    description: "The carrier has the parcel already (scanned or picked up): the label cannot be voided",
+    message: "acme refused: the package is already in transit",
+    retry_after: false,
+    field: None,
+};
+
+const ALL: [&ErrorAnswer; 11] = [
     &UNAUTHENTICATED,
     &FORBIDDEN,
     &NOT_FOUND,
@@ -137,6 +150,7 @@ const ALL: [&ErrorAnswer; 10] = [
     &SERVICE_UNAVAILABLE,
     &CONFLICT,
     &OUTCOME_UNKNOWN,
+    &LABEL_IN_USE,
 ];
 
 fn example(answer: &ErrorAnswer) -> Value {
@@ -198,6 +212,12 @@ fn add(operation: &mut Operation, answer: &ErrorAnswer) {
 pub fn label_purchase(operation: &mut Operation) {
     add(operation, &CONFLICT);
     add(operation, &OUTCOME_UNKNOWN);
+}
+
+/// The answers of `POST /v1/return-labels/{id}/void` beyond the common ones: 409 (`422
+/// not_supported` is a common 422).
+pub fn label_void(operation: &mut Operation) {
+    add(operation, &LABEL_IN_USE);
 }
 
 /// The 200 of a label document: the bytes, typed by the label's format.

@@ -103,6 +103,12 @@ impl Modify for Conventions {
         {
             answer::label_purchase(operation);
         }
+        if let Some(operation) = paths
+            .get_mut("/v1/return-labels/{id}/void")
+            .and_then(|item| item.post.as_mut())
+        {
+            answer::label_void(operation);
+        }
         for (path, description) in [
             (
                 "/v1/return-labels/{id}/label",
