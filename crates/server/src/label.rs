@@ -27,11 +27,10 @@
 //! itself, and whatever error a plugin returns after its request may have left (the core's
 //! contract on [`carrier::CarrierError`]) keeps the key as `outcome_unknown`. A retry with the
 //! same key then sends the request again only where an unused duplicate costs nothing
-//! ([`carrier::Capabilities::resend_after_unknown_outcome`]: USPS Web Tools, whose returns
-//! labels are pay-on-use — the duplicate is never returned to anyone and never billed). Where it
-//! may cost (UPS), the retry is answered 409 `label_outcome_unknown` and nothing is sent: the
-//! label is never bought twice by accident, and a second purchase is the client's own choice,
-//! with a new key.
+//! ([`carrier::Capabilities::resend_after_unknown_outcome`]: pay-on-use labels — the duplicate
+//! is never returned to anyone and never billed). Where it may cost, the retry is answered 409
+//! `label_outcome_unknown` and nothing is sent: the label is never bought twice by accident, and
+//! a second purchase is the client's own choice, with a new key.
 
 use std::time::Duration;
 
