@@ -90,6 +90,46 @@ pub(crate) fn registry(
         })
 }
 
+/// The platform app of carrier `id` (`<id>.client_id`, `<id>.client_secret`,
+/// `<id>.redirect_uri`, and `<id>.authorize_url` with them), configured all together or not at
+/// all: which of them are set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlatformAppKeys {
+    pub(crate) client_id: bool,
+    pub(crate) client_secret: bool,
+    pub(crate) redirect_uri: bool,
+    pub(crate) authorize_url: bool,
+}
+
+impl PlatformAppKeys {
+    /// Refuses a partly configured platform app, naming the keys that are missing.
+    pub(crate) fn check(self, id: &str, name: &str) -> anyhow::Result<()> {
+        let app = [
+            ("client_id", self.client_id),
+            ("client_secret", self.client_secret),
+            ("redirect_uri", self.redirect_uri),
+        ];
+        let missing: Vec<String> = app
+            .iter()
+            .filter(|(_, set)| !set)
+            .map(|(key, _)| format!("{id}.{key}"))
+            .collect();
+        let together = format!("{id}.client_id, {id}.client_secret and {id}.redirect_uri");
+        if !missing.is_empty() && missing.len() < app.len() {
+            anyhow::bail!(
+                "the platform {name} app is partly configured: {} must be set too ({together} go together)",
+                missing.join(", ")
+            );
+        }
+        if self.authorize_url && missing.len() == app.len() {
+            anyhow::bail!(
+                "{id}.authorize_url is set but the platform {name} app is not: set {together}"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Reads a simulator's test data file into its config type.
 pub(crate) fn load_simulator_config<T: serde::de::DeserializeOwned>(
     path: &Path,

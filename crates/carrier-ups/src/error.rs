@@ -338,51 +338,7 @@ fn clean(text: String, secrets: &[&str]) -> String {
 /// Replaces every occurrence of each secret (four characters or more) in the error's texts
 /// with `[REDACTED]`, in case UPS echoed one back.
 pub(crate) fn scrub(error: CarrierError, secrets: &[&str]) -> CarrierError {
-    let clean = |text: String| clean(text, secrets);
-    match error {
-        CarrierError::Unauthenticated { carrier, message } => CarrierError::Unauthenticated {
-            carrier,
-            message: clean(message),
-        },
-        CarrierError::Rejected {
-            carrier,
-            status,
-            messages,
-        } => CarrierError::Rejected {
-            carrier,
-            status,
-            messages: messages
-                .into_iter()
-                .map(|m| CarrierMessage {
-                    code: clean(m.code),
-                    message: clean(m.message),
-                    field: m.field.map(clean),
-                })
-                .collect(),
-        },
-        CarrierError::Unavailable {
-            carrier,
-            message,
-            retry_after,
-        } => CarrierError::Unavailable {
-            carrier,
-            message: clean(message),
-            retry_after,
-        },
-        CarrierError::OutcomeUnknown { carrier, message } => CarrierError::OutcomeUnknown {
-            carrier,
-            message: clean(message),
-        },
-        CarrierError::Protocol { carrier, message } => CarrierError::Protocol {
-            carrier,
-            message: clean(message),
-        },
-        CarrierError::LabelInUse { carrier, message } => CarrierError::LabelInUse {
-            carrier,
-            message: clean(message),
-        },
-        other => other,
-    }
+    error.map_texts(|text| clean(text, secrets))
 }
 
 #[cfg(test)]

@@ -340,52 +340,7 @@ pub(crate) fn scrub_text(text: &str, secrets: &[(&str, String)]) -> String {
 /// Replaces every occurrence of each `(secret, replacement)` pair in the error's texts (see
 /// [`scrub_text`]).
 pub(crate) fn scrub(error: CarrierError, secrets: &[(&str, String)]) -> CarrierError {
-    let clean = |text: String| scrub_text(&text, secrets);
-    match error {
-        CarrierError::Unauthenticated { carrier, message } => CarrierError::Unauthenticated {
-            carrier,
-            message: clean(message),
-        },
-        CarrierError::Rejected {
-            carrier,
-            status,
-            messages,
-        } => CarrierError::Rejected {
-            carrier,
-            status,
-            messages: messages
-                .into_iter()
-                .map(|m| CarrierMessage {
-                    code: clean(m.code),
-                    message: clean(m.message),
-                    field: m.field.map(clean),
-                })
-                .collect(),
-        },
-        CarrierError::Unavailable {
-            carrier,
-            message,
-            retry_after,
-        } => CarrierError::Unavailable {
-            carrier,
-            message: clean(message),
-            retry_after,
-        },
-        CarrierError::OutcomeUnknown { carrier, message } => CarrierError::OutcomeUnknown {
-            carrier,
-            message: clean(message),
-        },
-        CarrierError::Protocol { carrier, message } => CarrierError::Protocol {
-            carrier,
-            message: clean(message),
-        },
-        CarrierError::LabelInUse { carrier, message } => CarrierError::LabelInUse {
-            carrier,
-            message: clean(message),
-        },
-        // Validation, RateLimited, NotSupported: no carrier text in them.
-        other => other,
-    }
+    error.map_texts(|text| scrub_text(&text, secrets))
 }
 
 #[cfg(test)]

@@ -305,6 +305,59 @@ impl CarrierError {
         }
     }
 
+    /// This error with `clean` applied to every text in it that may hold what the carrier sent
+    /// (messages, the carrier's codes and field names): how a plugin scrubs a secret the
+    /// carrier echoed back before the error leaves it. Validation errors are our own texts and
+    /// are kept as they are.
+    pub fn map_texts(self, clean: impl Fn(String) -> String) -> Self {
+        match self {
+            CarrierError::Unauthenticated { carrier, message } => CarrierError::Unauthenticated {
+                carrier,
+                message: clean(message),
+            },
+            CarrierError::Rejected {
+                carrier,
+                status,
+                messages,
+            } => CarrierError::Rejected {
+                carrier,
+                status,
+                messages: messages
+                    .into_iter()
+                    .map(|m| CarrierMessage {
+                        code: clean(m.code),
+                        message: clean(m.message),
+                        field: m.field.map(&clean),
+                    })
+                    .collect(),
+            },
+            CarrierError::Unavailable {
+                carrier,
+                message,
+                retry_after,
+            } => CarrierError::Unavailable {
+                carrier,
+                message: clean(message),
+                retry_after,
+            },
+            CarrierError::OutcomeUnknown { carrier, message } => CarrierError::OutcomeUnknown {
+                carrier,
+                message: clean(message),
+            },
+            CarrierError::Protocol { carrier, message } => CarrierError::Protocol {
+                carrier,
+                message: clean(message),
+            },
+            CarrierError::LabelInUse { carrier, message } => CarrierError::LabelInUse {
+                carrier,
+                message: clean(message),
+            },
+            other @ (CarrierError::Validation(_)
+            | CarrierError::RateLimited { .. }
+            | CarrierError::NotSupported { .. }) => other,
+        }
+    }
+
     /// Shorthand for a validation error on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         CarrierError::Validation(ValidationErrors::single(field, message))
@@ -351,6 +404,37 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "usps rejected the request: 160304 not enrolled in USPS Ship Returns"
+        );
+    }
+
+    #[test]
+    fn every_carrier_text_is_mapped_and_our_own_are_kept() {
+        let secret = |text: String| text.replace("s3cret", "[REDACTED]");
+        let rejected = CarrierError::Rejected {
+            carrier: "acme",
+            status: Some(400),
+            messages: vec![CarrierMessage {
+                code: "s3cret-1".into(),
+                message: "bad key s3cret".into(),
+                field: Some("Key.s3cret".into()),
+            }],
+        }
+        .map_texts(secret);
+        let unknown = CarrierError::OutcomeUnknown {
+            carrier: "acme",
+            message: "echo s3cret".into(),
+        }
+        .map_texts(secret);
+        for error in [rejected, unknown] {
+            let printed = format!("{error} {error:?}");
+            assert!(!printed.contains("s3cret"), "{printed}");
+            assert!(printed.contains("[REDACTED]"), "{printed}");
+        }
+        let ours = CarrierError::invalid("from_address.zip5", "must be 5 digits")
+            .map_texts(|_| String::new());
+        assert_eq!(
+            ours.to_string(),
+            "invalid request: from_address.zip5: must be 5 digits"
         );
     }
 

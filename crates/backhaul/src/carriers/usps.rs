@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use accounts::PgTokenCache;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use carrier::Carrier;
 use carrier_usps::{PlatformApp, UspsBuilder};
 use futures::FutureExt;
@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use usps_sim::demo;
 
-use super::{Demo, Plugin, load_simulator_config};
+use super::{Demo, PlatformAppKeys, Plugin, load_simulator_config};
 use crate::configuration::check_url;
 
 /// `[usps]`: the USPS plugin.
@@ -74,30 +74,13 @@ impl Plugin for UspsSettings {
         if let Some(url) = &self.authorize_url {
             check_url("usps.authorize_url", "BACKHAUL__USPS__AUTHORIZE_URL", url)?;
         }
-        let app = [
-            ("usps.client_id", self.client_id.is_some()),
-            ("usps.client_secret", self.client_secret.is_some()),
-            ("usps.redirect_uri", self.redirect_uri.is_some()),
-        ];
-        let missing: Vec<&str> = app
-            .iter()
-            .filter(|(_, set)| !set)
-            .map(|(k, _)| *k)
-            .collect();
-        if !missing.is_empty() && missing.len() < app.len() {
-            bail!(
-                "the platform USPS app is partly configured: {} must be set too \
-                 (usps.client_id, usps.client_secret and usps.redirect_uri go together)",
-                missing.join(", ")
-            );
+        PlatformAppKeys {
+            client_id: self.client_id.is_some(),
+            client_secret: self.client_secret.is_some(),
+            redirect_uri: self.redirect_uri.is_some(),
+            authorize_url: self.authorize_url.is_some(),
         }
-        if self.authorize_url.is_some() && missing.len() == app.len() {
-            bail!(
-                "usps.authorize_url is set but the platform USPS app is not: set \
-                 usps.client_id, usps.client_secret and usps.redirect_uri"
-            );
-        }
-        Ok(())
+        .check(self.id(), self.name())
     }
 
     fn build(&self, token_cache: Arc<PgTokenCache>) -> anyhow::Result<Arc<dyn Carrier>> {

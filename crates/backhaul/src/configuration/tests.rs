@@ -337,16 +337,31 @@ fn an_invalid_master_key_is_reported_by_its_key_without_its_material() {
 }
 
 #[test]
-fn a_partly_configured_platform_app_is_refused() {
-    let error = Settings::load_from(
-        &ConfigFiles::BuiltIn,
-        Environment::Test,
-        variables(&[("BACKHAUL__USPS__CLIENT_ID", "my-app")]),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(error.contains("usps.client_secret"), "{error}");
-    assert!(error.contains("usps.redirect_uri"), "{error}");
+fn a_partly_configured_platform_app_is_refused_for_every_carrier() {
+    for id in ["usps", "ups"] {
+        let variable = format!("BACKHAUL__{}__CLIENT_ID", id.to_uppercase());
+        let error = Settings::load_from(
+            &ConfigFiles::BuiltIn,
+            Environment::Test,
+            variables(&[(variable.as_str(), "my-app")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains(&format!("{id}.client_secret")), "{error}");
+        assert!(error.contains(&format!("{id}.redirect_uri")), "{error}");
+        let variable = format!("BACKHAUL__{}__AUTHORIZE_URL", id.to_uppercase());
+        let error = Settings::load_from(
+            &ConfigFiles::BuiltIn,
+            Environment::Test,
+            variables(&[(variable.as_str(), "https://example.com/authorize")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains(&format!("{id}.authorize_url is set")),
+            "{error}"
+        );
+    }
 }
 
 #[test]
