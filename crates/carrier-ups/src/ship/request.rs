@@ -237,7 +237,21 @@ pub(crate) struct Package {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) dimensions: Option<PackageDimensions>,
     pub(crate) package_weight: PackageWeight,
+    pub(crate) reference_number: Vec<ReferenceNumber>,
 }
+
+/// `Package.ReferenceNumber` ("Customer supplied reference number. Valid if the
+/// origin/destination pair is US/US or PR/PR", at most 35 characters): our purchase key, so a
+/// shipment whose reply was lost — which is never sent again, UPS taking no idempotency key —
+/// can be found in the account's UPS shipping history and voided there.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ReferenceNumber {
+    pub(crate) value: String,
+}
+
+/// The most characters of a `Package.ReferenceNumber.Value`.
+const REFERENCE_NUMBER_MAX: usize = 35;
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -497,6 +511,12 @@ pub(crate) fn prepare(
                     packaging: Code { code: "02" },
                     dimensions,
                     package_weight,
+                    reference_number: vec![ReferenceNumber {
+                        value: customer_context
+                            .chars()
+                            .take(REFERENCE_NUMBER_MAX)
+                            .collect(),
+                    }],
                 }],
             },
             label_specification: LabelSpecification {

@@ -284,4 +284,21 @@ fn the_ship_date_goes_as_yyyymmdd_and_the_key_as_customer_context() {
         body["ShipmentRequest"]["Request"]["TransactionReference"]["CustomerContext"],
         "order-1001-return"
     );
+    // The key also goes on the package, where UPS's shipping history shows it.
+    assert_eq!(
+        body["ShipmentRequest"]["Shipment"]["Package"][0]["ReferenceNumber"],
+        serde_json::json!([{"Value": "order-1001-return"}])
+    );
+}
+
+#[test]
+fn a_long_key_is_cut_to_the_reference_numbers_35_characters() {
+    let shipment = |key: &str| {
+        let request = ReturnLabelRequest::parse(&input()).unwrap();
+        let prepared = prepare(&account(), &request, key).unwrap();
+        let body: Value = serde_json::from_slice(&prepared.body).unwrap();
+        body["ShipmentRequest"]["Shipment"]["Package"][0]["ReferenceNumber"][0]["Value"].clone()
+    };
+    let key = "0123456789abcdef".repeat(4);
+    assert_eq!(shipment(&key), serde_json::json!(&key[..35]));
 }
