@@ -165,7 +165,6 @@ impl Carrier for DepotCarrier {
             idempotent_create: false,
             resend_after_unknown_outcome: false,
             cancellable: false,
-            oauth_onboarding: false,
             ship_date_days_ahead: 0,
         }
     }

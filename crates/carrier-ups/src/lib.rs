@@ -374,7 +374,6 @@ impl Carrier for UpsCarrier {
             // Shipping.yaml does not say an unused return shipment is free: never resent.
             resend_after_unknown_outcome: false,
             cancellable: true,
-            oauth_onboarding: self.onboarding.is_some(),
             ship_date_days_ahead: ship::request::SHIP_DATE_DAYS_AHEAD,
         }
     }

@@ -430,7 +430,6 @@ impl Carrier for UspsCarrier {
                 // Pay-on-use: an unused duplicate costs nothing.
                 resend_after_unknown_outcome: true,
                 cancellable: false,
-                oauth_onboarding: false,
                 ship_date_days_ahead: webtools::label::SHIP_DATE_DAYS_AHEAD,
             };
         }
@@ -447,7 +446,6 @@ impl Carrier for UspsCarrier {
             idempotent_create: true,
             resend_after_unknown_outcome: true,
             cancellable: false,
-            oauth_onboarding: self.onboarding.is_some(),
             // The v3 return label has no mailing date (the spec has no such field: a
             // `ship_date` only earns a warning). The Web Tools window is kept so a USPS request
             // means the same thing on both APIs.
@@ -554,8 +552,8 @@ mod tests {
         assert_eq!(carrier.services().len(), 4);
         let capabilities = carrier.capabilities(None);
         assert!(capabilities.idempotent_create && !capabilities.cancellable);
-        assert!(!capabilities.oauth_onboarding);
         assert!(carrier.oauth().is_none());
+        assert!(!Carrier::onboarding(&carrier).contains(&"oauth"));
     }
 
     fn details(api: &str) -> AccountDetails {
@@ -586,7 +584,7 @@ mod tests {
         );
         assert!(capabilities.receipts);
         assert!(!capabilities.idempotent_create && !capabilities.cancellable);
-        assert!(!capabilities.oauth_onboarding);
+        assert!(capabilities.resend_after_unknown_outcome);
     }
 
     #[test]

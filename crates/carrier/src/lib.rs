@@ -80,8 +80,6 @@ pub struct Capabilities {
     /// Whether bought return labels can be voided ([`Carrier::void_label`]; USPS: no, they are
     /// pay-on-use).
     pub cancellable: bool,
-    /// Whether merchants connect this carrier by OAuth consent.
-    pub oauth_onboarding: bool,
     /// How many days after today a request's `ship_date` may be (0: today only). Checked for
     /// every carrier by [`ReturnLabelRequest::check_for`] before the carrier is called.
     pub ship_date_days_ahead: u32,

@@ -397,7 +397,6 @@ mod tests {
             idempotent_create: false,
             resend_after_unknown_outcome: false,
             cancellable: false,
-            oauth_onboarding: false,
             ship_date_days_ahead: days,
         }
     }
