@@ -64,7 +64,8 @@ impl Currency {
     }
 
     pub fn code(&self) -> &str {
-        // Built only from three ASCII letters.
+        // Built only from three ASCII letters, so this never falls back; if it did, `XXX` is
+        // ISO 4217's own code for "no currency".
         std::str::from_utf8(&self.0).unwrap_or("XXX")
     }
 

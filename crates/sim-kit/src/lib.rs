@@ -1,12 +1,13 @@
 //! What the carrier simulators (`usps-sim`, `ups-sim`) share, so a reader who knows one knows
 //! the other: the simulator [`clock`], the per-route call [`counters`], [`code128`] barcodes
-//! and the bitmap [`font`] of raster labels. Each simulator keeps its own wire protocols,
+//! the bitmap [`font`] of raster labels and the [`html`] of sign-in pages. Each simulator keeps its own wire protocols,
 //! error shapes, fault routing and label layouts.
 
 pub mod clock;
 pub mod code128;
 pub mod counters;
 pub mod font;
+pub mod html;
 
 pub use crate::clock::SimClock;
 pub use crate::counters::{Counters, RouteCount};

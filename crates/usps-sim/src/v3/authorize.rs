@@ -28,21 +28,7 @@ use chrono::Duration;
 use crate::config::AppConfig;
 use crate::state::{AUTHORIZATION_CODE_SECONDS, CodeGrant, State, random_token};
 
-/// Escapes text for HTML element content and double-quoted attribute values.
-pub(crate) fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
+pub(crate) use sim_kit::html::escape as escape_html;
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#222}\
 header{background:#333366;color:#fff;padding:.75rem 1rem;font-weight:bold}\
@@ -52,12 +38,7 @@ label{display:block;margin-top:.75rem}input[type=text],input[type=password]{widt
 .buttons{margin-top:1.25rem;display:flex;gap:1rem}button{padding:.5rem 1.25rem}";
 
 fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <header>USPS Customer Onboarding (simulator)</header>\n{body}\n</body>\n</html>\n",
-        title = escape_html(title),
-    )
+    sim_kit::html::page(title, STYLE, "USPS Customer Onboarding (simulator)", body)
 }
 
 /// An HTML error page with `status`.
