@@ -105,6 +105,21 @@ prefixed_id!(
     LabelId,
     "lbl_"
 );
+prefixed_id!(
+    /// An event of the tenant's event log (and the `webhook-id` of its deliveries).
+    EventId,
+    "evt_"
+);
+prefixed_id!(
+    /// One tracking event of a label.
+    TrackingEventId,
+    "tev_"
+);
+prefixed_id!(
+    /// An account-scoped carrier push subscription.
+    SubscriptionId,
+    "tsub_"
+);
 
 #[cfg(test)]
 mod tests {

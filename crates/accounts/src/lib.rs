@@ -10,6 +10,7 @@
 pub mod account;
 pub mod audit;
 pub mod db;
+pub mod event;
 pub mod id;
 pub mod onboarding;
 pub mod selection;
@@ -23,7 +24,10 @@ pub use crate::account::{
 };
 pub use crate::audit::{Action, Actor, AuditEvent, Verification};
 pub use crate::db::{APP_ROLE, Database, MIGRATOR};
-pub use crate::id::{AccountId, ApiKeyId, LabelId, TenantId};
+pub use crate::event::{EventType, NewEvent};
+pub use crate::id::{
+    AccountId, ApiKeyId, EventId, LabelId, SubscriptionId, TenantId, TrackingEventId,
+};
 pub use crate::onboarding::{DueAccount, OpenedAccount, Renewal, SignIn, StateError};
 pub use crate::selection::SelectedBy;
 pub use crate::tenant::{

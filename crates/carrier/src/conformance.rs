@@ -43,6 +43,35 @@ pub trait Fixture: Send + Sync {
     /// Whether the carrier considers a label voided (the simulator's ledger); only asked of
     /// carriers whose capabilities say they can void.
     async fn is_voided(&self, tracking_number: &str) -> bool;
+
+    /// Makes the carrier scan a label (the simulator's `POST /__sim/tracking/{tn}/events`);
+    /// only asked of carriers whose [`Carrier::tracking`] is `Some`.
+    async fn scan(&self, tracking_number: &str, scan: SimulatedScan);
+}
+
+/// A scan a simulator records (API.md, simulators' test controls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimulatedScan {
+    Accepted,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    ReturnedToSender,
+    Exception,
+}
+
+impl SimulatedScan {
+    /// The name the simulators' control route takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimulatedScan::Accepted => "accepted",
+            SimulatedScan::InTransit => "in_transit",
+            SimulatedScan::OutForDelivery => "out_for_delivery",
+            SimulatedScan::Delivered => "delivered",
+            SimulatedScan::ReturnedToSender => "returned_to_sender",
+            SimulatedScan::Exception => "exception",
+        }
+    }
 }
 
 /// How a label reply fails after the carrier made the label.
@@ -68,6 +97,8 @@ pub async fn run_all(fixture: &dyn Fixture) {
     refused_credentials_are_unauthenticated(fixture).await;
     failures_after_the_label_was_made_keep_the_error_contract(fixture).await;
     voids_where_the_carrier_can(fixture).await;
+    tracks_what_the_carrier_scanned(fixture).await;
+    refuses_unauthenticated_notifications(fixture);
 }
 
 fn validated(fixture: &dyn Fixture) -> ValidatedAccount {
@@ -501,5 +532,108 @@ pub async fn voids_where_the_carrier_can(fixture: &dyn Fixture) {
     assert!(
         matches!(again.kind(), ErrorKind::Rejected | ErrorKind::LabelInUse),
         "{again:?}"
+    );
+}
+
+/// A carrier that can be tracked reports a new label without scans, then each scan the carrier
+/// made with its normalized status, the same events (by fingerprint) on every pull.
+pub async fn tracks_what_the_carrier_scanned(fixture: &dyn Fixture) {
+    let carrier = fixture.carrier();
+    let account = validated(fixture);
+    let Some(support) = carrier.tracking(Some(&account.details)) else {
+        let context = AccountContext {
+            id: "sa_conformance",
+            details: &account.details,
+            credentials: &account.credentials,
+        };
+        let number = crate::TrackingNumber::other("tracking_number", "0000000000").unwrap();
+        let error = carrier
+            .track(context, &[number])
+            .await
+            .expect_err("a carrier without tracking says so");
+        assert_eq!(error.kind(), ErrorKind::NotSupported, "{error:?}");
+        return;
+    };
+    assert!(support.batch_size >= 1);
+    assert!(support.calls_per_hour >= 1);
+    assert!(!support.push || carrier.tracking_push().is_some());
+    let context = AccountContext {
+        id: "sa_conformance",
+        details: &account.details,
+        credentials: &account.credentials,
+    };
+    let service = carrier.capabilities(Some(&account.details)).services[0];
+    let label = buy(
+        fixture,
+        &account,
+        &fixture.request(service),
+        &unique_key("track"),
+    )
+    .await
+    .unwrap();
+    let pull = |expected: usize| {
+        let carrier = carrier.clone();
+        let number = label.tracking_number.clone();
+        async move {
+            let tracked = carrier.track(context, std::slice::from_ref(&number)).await;
+            let tracked = tracked.unwrap_or_else(|error| panic!("track: {error}"));
+            assert_eq!(tracked.len(), 1, "one answer per number: {tracked:?}");
+            assert_eq!(tracked[0].tracking_number, number);
+            let scans: Vec<_> = tracked[0]
+                .events
+                .iter()
+                .filter(|event| event.status.is_scan())
+                .cloned()
+                .collect();
+            assert_eq!(scans.len(), expected, "{tracked:?}");
+            tracked.into_iter().next().unwrap().events
+        }
+    };
+    pull(0).await;
+    fixture
+        .scan(label.tracking_number.as_str(), SimulatedScan::Accepted)
+        .await;
+    let first = pull(1).await;
+    let accepted = first.iter().find(|e| e.status.is_scan()).unwrap();
+    assert_eq!(
+        accepted.status,
+        crate::TrackingStatus::InTransit,
+        "{accepted:?}"
+    );
+    assert!(!accepted.carrier_code.is_empty() && !accepted.description.is_empty());
+    fixture
+        .scan(label.tracking_number.as_str(), SimulatedScan::Delivered)
+        .await;
+    let second = pull(2).await;
+    assert!(
+        second
+            .iter()
+            .any(|e| e.fingerprint() == accepted.fingerprint()),
+        "the acceptance scan keeps its fingerprint: {second:?}"
+    );
+    assert!(
+        second
+            .iter()
+            .any(|e| e.status == crate::TrackingStatus::Delivered),
+        "{second:?}"
+    );
+}
+
+/// A carrier that pushes refuses a notification without its authentication, and reads nothing
+/// from it.
+pub fn refuses_unauthenticated_notifications(fixture: &dyn Fixture) {
+    let carrier = fixture.carrier();
+    let Some(push) = carrier.tracking_push() else {
+        return;
+    };
+    let body = br#"{"trackingNumber":"1Z0000000000000000"}"#;
+    let outcome = push.read_notification(&http::HeaderMap::new(), body, None, chrono::Utc::now());
+    assert!(
+        matches!(
+            outcome,
+            Err(crate::tracking::NotificationError::Unauthenticated(_)
+                | crate::tracking::NotificationError::Malformed(_))
+        ),
+        "{outcome:?}"
     );
 }

@@ -53,7 +53,10 @@ pub use crate::request::{
     IdempotencyKey, Notify, NotifyInput, ReturnLabelInput, ReturnLabelRequest,
 };
 pub use crate::token::{CachedToken, MemoryTokenCache, TokenCache, TokenFetch, TokenKey};
-pub use crate::tracking::TrackingNumber;
+pub use crate::tracking::{
+    EventLocation, TrackedLabel, TrackingEvent, TrackingNumber, TrackingPush, TrackingStatus,
+    TrackingSupport,
+};
 
 /// What a carrier (or one of a carrier's accounts) can do. The server acts on every flag: it
 /// refuses what an account does not offer before the carrier is called (formats, deliveries,
@@ -159,6 +162,40 @@ pub trait Carrier: fmt::Debug + Send + Sync + 'static {
     /// The OAuth onboarding hooks, for carriers connected by consent.
     fn oauth(&self) -> Option<&dyn OAuthOnboarding> {
         None
+    }
+
+    /// How the carrier can be tracked in general (`None` details) or with one account's details;
+    /// `None` when it cannot (then [`Carrier::track`] refuses).
+    fn tracking(&self, details: Option<&AccountDetails>) -> Option<TrackingSupport> {
+        let _ = details;
+        None
+    }
+
+    /// The tracking of up to [`TrackingSupport::batch_size`] labels bought with `account`:
+    /// every event the carrier knows for each number it knows (a number it does not know yet
+    /// comes back with no events). Read-only, so a plugin retries where it likes.
+    async fn track(
+        &self,
+        account: AccountContext<'_>,
+        tracking_numbers: &[TrackingNumber],
+    ) -> Result<Vec<TrackedLabel>, CarrierError> {
+        let _ = (account, tracking_numbers);
+        Err(CarrierError::NotSupported {
+            carrier: self.id(),
+            operation: "tracking",
+        })
+    }
+
+    /// The push hooks, for carriers that push tracking events to a listener.
+    fn tracking_push(&self) -> Option<&dyn TrackingPush> {
+        None
+    }
+
+    /// The API app whose quota a call made with `account` draws on, as a stable, non-secret
+    /// key: accounts connected through the platform's app share one; an account with its own
+    /// app has its own. The server's tracking budget is kept per key.
+    fn quota_app(&self, account: AccountContext<'_>) -> String {
+        format!("{}:{}", self.id(), account.id)
     }
 }
 
