@@ -282,6 +282,8 @@ impl KeyContext<'_> {
 pub enum Purpose {
     Credentials,
     CarrierToken,
+    /// The secret a carrier signs an account's tracking notifications with.
+    SubscriptionSecret,
 }
 
 impl Purpose {
@@ -289,6 +291,7 @@ impl Purpose {
         match self {
             Purpose::Credentials => "credentials",
             Purpose::CarrierToken => "carrier-token",
+            Purpose::SubscriptionSecret => "subscription-secret",
         }
     }
 }

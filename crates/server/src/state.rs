@@ -11,6 +11,7 @@ use carrier::CarrierRegistry;
 use crate::limit::{RateLimit, RateLimiter};
 use crate::metrics::Metrics;
 use crate::serve::Limits;
+use crate::tracking::TrackingSettings;
 
 /// Cheap to clone; built once by the binary (or a test).
 #[derive(Debug, Clone)]
@@ -29,6 +30,7 @@ struct Inner {
     label_lock_ms: AtomicU64,
     limits: RwLock<Limits>,
     rate_limiter: RateLimiter,
+    tracking: RwLock<Arc<TrackingSettings>>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
                 label_lock_ms: AtomicU64::new(crate::label::DEFAULT_LOCK.as_millis() as u64),
                 limits: RwLock::new(Limits::default()),
                 rate_limiter: RateLimiter::new(RateLimit::default()),
+                tracking: RwLock::new(Arc::new(TrackingSettings::default())),
             }),
         }
     }
@@ -99,6 +102,22 @@ impl AppState {
     pub fn set_limits(&self, limits: Limits) {
         if let Ok(mut current) = self.inner.limits.write() {
             *current = limits;
+        }
+    }
+
+    /// How tracking behaves ([`TrackingSettings::default`] unless changed).
+    pub fn tracking(&self) -> Arc<TrackingSettings> {
+        self.inner
+            .tracking
+            .read()
+            .map(|settings| settings.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes [`AppState::tracking`] (for jobs started after; runs already going keep theirs).
+    pub fn set_tracking(&self, settings: TrackingSettings) {
+        if let Ok(mut current) = self.inner.tracking.write() {
+            *current = Arc::new(settings);
         }
     }
 

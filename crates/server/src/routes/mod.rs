@@ -9,6 +9,7 @@ pub mod carriers;
 pub mod labels;
 pub mod oauth;
 pub mod ops;
+pub mod tracking;
 
 use axum::Router;
 use axum::handler::Handler;
@@ -78,6 +79,10 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/return-labels/{id}/label", labels::label_document),
         Operation::get("/v1/return-labels/{id}/receipt", labels::receipt_document),
         Operation::post("/v1/return-labels/{id}/void", labels::void),
+        Operation::get("/v1/return-labels/{id}/tracking", tracking::label_tracking),
+        // Carriers push tracking here (no API key: each carrier's own check, by its plugin).
+        Operation::post("/v1/carrier-webhooks/{carrier}", tracking::receive),
+        Operation::post("/v1/carrier-webhooks/{carrier}/token", tracking::token),
         Operation::get("/v1/carriers", carriers::list),
         Operation::get("/v1/api-keys", api_keys::tenant_list),
         Operation::delete("/v1/api-keys/{id}", api_keys::tenant_revoke),
