@@ -86,6 +86,22 @@ impl Default for PluginOptions {
     }
 }
 
+/// Tracking in tests: carriers push to this instance, and a new label is due for a poll at once.
+/// Jobs run when a test calls [`server::tracking::run_once`] (no background task), so a test
+/// decides when polls happen.
+pub fn test_tracking(base_url: &str) -> server::tracking::TrackingSettings {
+    server::tracking::TrackingSettings {
+        listener_base_url: Some(base_url.to_owned()),
+        contact_email: "tracking@example.test".to_owned(),
+        first_poll_after: Duration::ZERO,
+        poll_interval_min: Duration::from_millis(1),
+        poll_interval_max: Duration::from_millis(1),
+        poll_interval_pushed: Duration::from_millis(1),
+        subscription_check_every: Duration::from_millis(1),
+        ..server::tracking::TrackingSettings::default()
+    }
+}
+
 /// The harness's retries (both plugins share `carrier-http`'s): one, quickly.
 fn test_retry() -> RetryConfig {
     RetryConfig {
@@ -155,6 +171,7 @@ pub async fn start_instance_with_platform_secret(
         });
     let state = AppState::new(db, keyring, registry, Some(token_cache));
     state.set_limits(options.server_limits);
+    state.set_tracking(test_tracking(&base_url));
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(server::serve(listener, state.clone(), async move {
         let _ = stopped.await;

@@ -111,6 +111,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let plugins: Vec<&dyn Plugin> = simulated.iter().map(AsRef::as_ref).collect();
     let application = Application::build(api_listener, db.clone(), keyring, &plugins)?;
     settings.server.apply_to(application.state());
+    settings
+        .tracking
+        .apply_to(application.state(), Some(format!("http://{api_address}")));
 
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
         .await

@@ -54,6 +54,7 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         .collect();
     let application = Application::build(listener, db, keyring, &plugins)?;
     settings.server.apply_to(application.state());
+    settings.tracking.apply_to(application.state(), None);
     tracing::info!(
         environment = settings.environment.as_str(),
         address = %application.address(),
@@ -195,6 +196,7 @@ impl Application {
             self.state.clone(),
             OAUTH_REFRESH_EVERY,
         ));
+        let _tracking_jobs = AbortOnDrop(server::tracking::spawn_jobs(self.state.clone()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut server = tokio::spawn(server::serve(self.listener, self.state, async move {
             let _ = stopped.await;

@@ -38,9 +38,12 @@ pub async fn receive(
         let named = push.notification_subscription(body).map_err(refused)?;
         let (account, secret) = match named {
             Some(subscription) => {
-                let found =
-                    crate::tracking::subscription::for_notification(state, carrier_id, &subscription)
-                        .await?;
+                let found = crate::tracking::subscription::for_notification(
+                    state,
+                    carrier_id,
+                    &subscription,
+                )
+                .await?;
                 let (account, secret) = found.ok_or_else(|| {
                     ApiError::NotificationRefused(
                         "the notification names no subscription of this service".to_owned(),
@@ -69,9 +72,13 @@ pub async fn receive(
                 received.unknown_labels += 1;
             }
             for label in &labels {
-                let ingested =
-                    ingest::ingest(state, label, std::slice::from_ref(&pushed.event), Source::Push)
-                        .await?;
+                let ingested = ingest::ingest(
+                    state,
+                    label,
+                    std::slice::from_ref(&pushed.event),
+                    Source::Push,
+                )
+                .await?;
                 received.new_events += ingested.new_events;
             }
         }
@@ -114,7 +121,9 @@ pub fn token(
         .cloned()
         .ok_or(ApiError::NotFound)?;
     let push = carrier.tracking_push().ok_or(ApiError::NotFound)?;
-    let issued = push.listener_token(headers, body, Utc::now()).map_err(refused);
+    let issued = push
+        .listener_token(headers, body, Utc::now())
+        .map_err(refused);
     state.metrics().tracking_push(
         carrier_id,
         if issued.is_ok() {

@@ -181,7 +181,9 @@ async fn poll_account(
             let spread = rand::rng().random_range(0..2700);
             defer(state, batch, next_hour + chrono::Duration::seconds(spread)).await?;
             run.deferred += batch.len();
-            state.metrics().tracking_poll(carrier.id(), "over_budget", batch.len());
+            state
+                .metrics()
+                .tracking_poll(carrier.id(), "over_budget", batch.len());
             continue;
         }
         if opened.is_none() {
@@ -269,10 +271,7 @@ async fn polled(
 ) -> Result<(), sqlx::Error> {
     let (error, next) = match failed {
         Some((kind, at)) => (Some(kind), at),
-        None => (
-            None,
-            state.tracking().next_poll(now, job.polls, job.pushed),
-        ),
+        None => (None, state.tracking().next_poll(now, job.polls, job.pushed)),
     };
     let mut tx = state.db().admin().await?;
     sqlx::query(

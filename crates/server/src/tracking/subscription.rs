@@ -206,7 +206,11 @@ async fn bring_in_line(
         secret: &secret,
         contact_email: &settings.contact_email,
     };
-    let Some(carrier_id) = stored.carrier_id.as_deref().filter(|_| stored.state != "gone") else {
+    let Some(carrier_id) = stored
+        .carrier_id
+        .as_deref()
+        .filter(|_| stored.state != "gone")
+    else {
         let made = push.subscribe_account(account, &request).await?;
         tracing::info!(subscription = %stored.id, account = %stored.account, carrier = carrier.id(),
             "tracking: account subscribed");
@@ -267,14 +271,17 @@ async fn create_missing(state: &AppState, carriers: &[String]) -> Result<(), sql
             account_id: &account,
         };
         let secret = SubscriptionSecret::generate();
-        let sealed = state.keyring().new_data_key(&context).and_then(|(key, wrapped)| {
-            key.seal(
-                &context,
-                Purpose::SubscriptionSecret,
-                secret.expose().as_bytes(),
-            )
-            .map(|sealed| (sealed, wrapped))
-        });
+        let sealed = state
+            .keyring()
+            .new_data_key(&context)
+            .and_then(|(key, wrapped)| {
+                key.seal(
+                    &context,
+                    Purpose::SubscriptionSecret,
+                    secret.expose().as_bytes(),
+                )
+                .map(|sealed| (sealed, wrapped))
+            });
         let (sealed, wrapped) = match sealed {
             Ok(sealed) => sealed,
             Err(error) => {
@@ -351,8 +358,7 @@ pub async fn subscribe_labels(state: &AppState, now: DateTime<Utc>) -> Result<us
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let mut by_account: BTreeMap<(String, String, String), Vec<(String, String)>> =
-        BTreeMap::new();
+    let mut by_account: BTreeMap<(String, String, String), Vec<(String, String)>> = BTreeMap::new();
     for row in &due {
         by_account
             .entry((
@@ -365,8 +371,8 @@ pub async fn subscribe_labels(state: &AppState, now: DateTime<Utc>) -> Result<us
     }
     let mut subscribed = 0;
     for ((tenant, account, carrier_id), labels) in by_account {
-        subscribed += subscribe_account_labels(state, now, &tenant, &account, &carrier_id, &labels)
-            .await?;
+        subscribed +=
+            subscribe_account_labels(state, now, &tenant, &account, &carrier_id, &labels).await?;
     }
     Ok(subscribed)
 }
@@ -434,9 +440,10 @@ async fn subscribe_account_labels(
             Ok(answer) => {
                 let renew_at = answer.expires_at
                     - chrono::Duration::from_std(RENEW_BEFORE).unwrap_or_default();
-                let (made, refused): (Vec<_>, Vec<_>) = chunk.iter().cloned().partition(|(_, n)| {
-                    answer.subscribed.iter().any(|s| s.as_str() == n.as_str())
-                });
+                let (made, refused): (Vec<_>, Vec<_>) = chunk
+                    .iter()
+                    .cloned()
+                    .partition(|(_, n)| answer.subscribed.iter().any(|s| s.as_str() == n.as_str()));
                 set_subscribed(state, &made, Some(answer.expires_at), Some(renew_at)).await?;
                 set_subscribed(state, &refused, None, None).await?;
                 state
@@ -451,7 +458,9 @@ async fn subscribe_account_labels(
             Err(error) => {
                 tracing::warn!(%account, carrier = carrier.id(), kind = error.kind().as_str(), %error,
                     "tracking: subscribing labels failed; will retry");
-                state.metrics().tracking_subscription(carrier.id(), "failed");
+                state
+                    .metrics()
+                    .tracking_subscription(carrier.id(), "failed");
                 let retry = now
                     + error
                         .retry_after()
