@@ -336,3 +336,58 @@ async fn a_voided_label_stays_voided_when_late_scans_arrive(owner: PgPool) {
         .unwrap();
     assert_eq!(shown["status"], "voided");
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_console_shows_a_labels_status_and_timeline_and_filters_the_list(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let moving = bought_label(&app).await;
+    let waiting = bought_label(&app).await;
+    ingest::ingest(
+        &app.instance.state,
+        &row(&app, &moving),
+        &[
+            scan(0, TrackingStatus::InTransit, "03", "USPS picked up item"),
+            scan(
+                90,
+                TrackingStatus::InTransit,
+                "10",
+                "Arrived at USPS Regional Facility",
+            ),
+        ],
+        Source::Poll,
+    )
+    .await
+    .unwrap();
+    let console = app.console_sign_in(&app.tenant_key).await;
+
+    let (status, page) = console
+        .page(&format!(
+            "/console/labels/{}",
+            moving["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("In transit"), "{page}");
+    assert!(page.contains("First scan"), "{page}");
+    let newest = page
+        .find("Arrived at USPS Regional Facility")
+        .expect("the newest event");
+    let oldest = page.find("USPS picked up item").expect("the oldest event");
+    assert!(newest < oldest, "the timeline reads newest first");
+    assert!(page.contains("SAINT LOUIS, MO, 63118"), "{page}");
+
+    let (_, page) = console
+        .page(&format!(
+            "/console/labels/{}",
+            waiting["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(page.contains("No scan yet"), "{page}");
+
+    let (_, list) = console.page("/console/labels?status=in_transit").await;
+    assert!(list.contains(moving["tracking_number"].as_str().unwrap()));
+    assert!(!list.contains(waiting["tracking_number"].as_str().unwrap()));
+    let (status, list) = console.page("/console/labels?status=nonsense").await;
+    assert_eq!(status, 200, "an edited filter lists every label");
+    assert!(list.contains(waiting["tracking_number"].as_str().unwrap()));
+}

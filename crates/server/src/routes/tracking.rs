@@ -127,8 +127,7 @@ pub struct CarrierParam {
     tag = "carrier webhooks", params(CarrierParam),
     request_body(content = serde_json::Value, content_type = "application/json",
         description = "The carrier's notification, in the carrier's own format"),
-    responses((status = 200, description = "Checked and stored", body = Received)),
-    security(()))]
+    responses((status = 200, description = "Checked and stored", body = Received)))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(carrier): Path<String>,
@@ -159,8 +158,7 @@ pub struct ListenerTokenBody {
     tag = "carrier webhooks", params(CarrierParam),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
         description = "`grant_type=client_credentials`"),
-    responses((status = 200, description = "A token for the carrier's notifications", body = ListenerTokenBody)),
-    security(()))]
+    responses((status = 200, description = "A token for the carrier's notifications", body = ListenerTokenBody)))]
 pub async fn token(
     State(state): State<AppState>,
     Path(carrier): Path<String>,

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::tracking::budget;
 use crate::tracking::ingest::{self, Source, TrackedRow};
 
-/// How long a claimed job is left alone before another instance may poll it (a crash mid-run).
+/// How long a claimed job is left alone before another instance may poll it (a crash during a run).
 pub const LEASE: Duration = Duration::from_secs(300);
 
 /// A label tracked beyond the carrier's unused limit after its first scan is given up this
