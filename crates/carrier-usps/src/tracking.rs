@@ -69,7 +69,10 @@ async fn send_authorized(
 }
 
 /// The v3 account of a call, or `NotSupported` for a Web Tools account.
-fn v3_account(context: &AccountContext<'_>, operation: &'static str) -> Result<UspsAccount, CarrierError> {
+fn v3_account(
+    context: &AccountContext<'_>,
+    operation: &'static str,
+) -> Result<UspsAccount, CarrierError> {
     match Account::from_context(context)? {
         Account::V3(account) => Ok(*account),
         Account::WebTools(_) => Err(CarrierError::NotSupported {
@@ -134,11 +137,16 @@ impl UspsPush {
     }
 
     fn subscription_url(&self, id: Option<&str>) -> Result<String, CarrierError> {
-        let base = format!("{}{}", self.auth.base_url(), v3::subscription::SUBSCRIPTIONS_PATH);
+        let base = format!(
+            "{}{}",
+            self.auth.base_url(),
+            v3::subscription::SUBSCRIPTIONS_PATH
+        );
         let Some(id) = id else {
             return Ok(base);
         };
-        let mut url = url::Url::parse(&base).map_err(|_| unsendable("the base URL is not a URL"))?;
+        let mut url =
+            url::Url::parse(&base).map_err(|_| unsendable("the base URL is not a URL"))?;
         url.path_segments_mut()
             .map_err(|_| unsendable("the base URL cannot carry a path"))?
             .push(id);
@@ -171,7 +179,10 @@ impl UspsPush {
             .get(reqwest::header::ETAG)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        Ok(Some((v3::subscription::parse(Operation::Subscription, &reply)?, etag)))
+        Ok(Some((
+            v3::subscription::parse(Operation::Subscription, &reply)?,
+            etag,
+        )))
     }
 }
 

@@ -27,7 +27,11 @@ async fn scan_through_the_control_route(
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{tracking_number}");
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::CREATED,
+        "{tracking_number}"
+    );
 }
 
 /// Arms `how` once on the simulator's `route`.

@@ -124,7 +124,10 @@ async fn a_pushed_scan_is_verified_and_has_the_fingerprint_of_the_pulled_one() {
         secret: &secret,
         contact_email: "ops@backhaul.example",
     };
-    let subscription = push.subscribe_account(setup.context(), &request).await.unwrap();
+    let subscription = push
+        .subscribe_account(setup.context(), &request)
+        .await
+        .unwrap();
     assert_eq!(subscription.state, SubscriptionState::Enabled);
     let views = setup.simulator.simulator.subscriptions();
     assert_eq!(
@@ -156,7 +159,10 @@ async fn a_pushed_scan_is_verified_and_has_the_fingerprint_of_the_pulled_one() {
 
     let pulled = setup
         .carrier
-        .track(setup.context(), std::slice::from_ref(&label.tracking_number))
+        .track(
+            setup.context(),
+            std::slice::from_ref(&label.tracking_number),
+        )
         .await
         .unwrap();
     let pulled_scan = pulled[0]
@@ -178,7 +184,9 @@ async fn a_notification_checked_with_another_secret_is_refused() {
         secret: &secret,
         contact_email: "ops@backhaul.example",
     };
-    push.subscribe_account(setup.context(), &request).await.unwrap();
+    push.subscribe_account(setup.context(), &request)
+        .await
+        .unwrap();
     let label = setup.label().await;
     setup
         .simulator
@@ -186,9 +194,17 @@ async fn a_notification_checked_with_another_secret_is_refused() {
         .scan(label.tracking_number.as_str(), ScanStatus::Delivered)
         .unwrap();
     let (headers, body) = listener.wait_for(1).await.remove(0);
-    let outcome = push.read_notification(&headers, &body, Some(&SubscriptionSecret::generate()), Utc::now());
+    let outcome = push.read_notification(
+        &headers,
+        &body,
+        Some(&SubscriptionSecret::generate()),
+        Utc::now(),
+    );
     assert!(
-        matches!(outcome, Err(carrier::tracking::NotificationError::Unauthenticated(_))),
+        matches!(
+            outcome,
+            Err(carrier::tracking::NotificationError::Unauthenticated(_))
+        ),
         "{outcome:?}"
     );
 }
@@ -205,7 +221,10 @@ async fn a_subscription_usps_suspended_is_seen_and_resumed() {
         secret: &secret,
         contact_email: "ops@backhaul.example",
     };
-    let subscription = push.subscribe_account(setup.context(), &request).await.unwrap();
+    let subscription = push
+        .subscribe_account(setup.context(), &request)
+        .await
+        .unwrap();
     let label = setup.label().await;
     setup
         .simulator
@@ -254,7 +273,11 @@ async fn a_subscription_usps_does_not_know_is_gone() {
 async fn a_number_usps_does_not_know_comes_back_without_events() {
     let setup = Setup::start().await;
     let unknown = carrier::TrackingNumber::impb("021", demo::RETURNS_MID, 1).unwrap();
-    let tracked = setup.carrier.track(setup.context(), &[unknown]).await.unwrap();
+    let tracked = setup
+        .carrier
+        .track(setup.context(), &[unknown])
+        .await
+        .unwrap();
     assert!(tracked[0].events.is_empty());
 }
 

@@ -301,7 +301,10 @@ impl Simulator {
     }
 
     /// Sends a subscription's last notification again, unchanged (a duplicate delivery).
-    pub async fn redeliver_last(&self, subscription_id: &str) -> Result<PushRecord, RedeliverError> {
+    pub async fn redeliver_last(
+        &self,
+        subscription_id: &str,
+    ) -> Result<PushRecord, RedeliverError> {
         self.state.redeliver_last(subscription_id).await
     }
 

@@ -67,7 +67,8 @@ pub struct PushRecord {
 impl PushRecord {
     /// Whether the listener took it (2xx).
     pub fn delivered(&self) -> bool {
-        self.status.is_some_and(|status| (200..300).contains(&status))
+        self.status
+            .is_some_and(|status| (200..300).contains(&status))
     }
 }
 
@@ -123,7 +124,13 @@ fn notifications(
     let mut sent = Vec::new();
     if has("ALL_UPDATES") || (has("DELIVERY_ACTIVITY") && delivery_activity) {
         let payload = item_json(entry, scans, "eventZIPCode").to_string();
-        sent.push(envelope(id, &timestamp, &payload, secret, &entry.tracking_number));
+        sent.push(envelope(
+            id,
+            &timestamp,
+            &payload,
+            secret,
+            &entry.tracking_number,
+        ));
     }
     if has("SCAN_EVENT_EXTRACT") {
         let mut payload = item_json(entry, scans, "eventZIPCode");
@@ -141,7 +148,13 @@ fn notifications(
                 ),
             );
         }
-        sent.push(envelope(id, &timestamp, &payload.to_string(), secret, &entry.tracking_number));
+        sent.push(envelope(
+            id,
+            &timestamp,
+            &payload.to_string(),
+            secret,
+            &entry.tracking_number,
+        ));
     }
     sent
 }
@@ -153,7 +166,9 @@ pub(crate) fn notify(state: &Arc<State>, entry: &LedgerEntry, scans: &[Scan]) {
     {
         let mut book = state.subscriptions();
         for subscription in book.subscriptions.iter_mut() {
-            if subscription.status != SubscriptionStatus::Enabled || !matches(&subscription.filter, entry) {
+            if subscription.status != SubscriptionStatus::Enabled
+                || !matches(&subscription.filter, entry)
+            {
                 continue;
             }
             let sent = notifications(
@@ -221,18 +236,25 @@ async fn send_once(
 }
 
 /// Delivers one notification with retries, suspending the subscription when all fail.
-async fn deliver(state: &State, id: &str, listener: &str, generation: u64, notification: &Notification) {
+async fn deliver(
+    state: &State,
+    id: &str,
+    listener: &str,
+    generation: u64,
+    notification: &Notification,
+) {
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {
-        let still_enabled = state
-            .subscriptions()
-            .subscriptions
-            .iter()
-            .any(|s| s.id == id && s.generation == generation && s.status == SubscriptionStatus::Enabled);
+        let still_enabled = state.subscriptions().subscriptions.iter().any(|s| {
+            s.id == id && s.generation == generation && s.status == SubscriptionStatus::Enabled
+        });
         if !still_enabled {
             return;
         }
-        if send_once(state, id, listener, notification, attempt).await.delivered() {
+        if send_once(state, id, listener, notification, attempt)
+            .await
+            .delivered()
+        {
             return;
         }
         if attempt < ATTEMPTS {
@@ -243,13 +265,18 @@ async fn deliver(state: &State, id: &str, listener: &str, generation: u64, notif
     }
     let now = state.now();
     let mut book = state.subscriptions();
-    if let Some(subscription) = book
-        .subscriptions
-        .iter_mut()
-        .find(|s| s.id == id && s.generation == generation && s.status == SubscriptionStatus::Enabled)
-    {
-        subscription.set_status(SubscriptionStatus::Suspended, Some(UNREACHABLE.to_owned()), now);
-        tracing::warn!(subscription = id, "listener unreachable; subscription suspended");
+    if let Some(subscription) = book.subscriptions.iter_mut().find(|s| {
+        s.id == id && s.generation == generation && s.status == SubscriptionStatus::Enabled
+    }) {
+        subscription.set_status(
+            SubscriptionStatus::Suspended,
+            Some(UNREACHABLE.to_owned()),
+            now,
+        );
+        tracing::warn!(
+            subscription = id,
+            "listener unreachable; subscription suspended"
+        );
     }
 }
 

@@ -160,7 +160,10 @@ pub(crate) fn event_json(
     zip_name: &str,
 ) -> Value {
     let local = FixedOffset::east_opt(LOCAL_OFFSET_SECONDS)
-        .map(|offset| at.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::Secs, false))
+        .map(|offset| {
+            at.with_timezone(&offset)
+                .to_rfc3339_opts(SecondsFormat::Secs, false)
+        })
         .unwrap_or_else(|| at.to_rfc3339_opts(SecondsFormat::Secs, true));
     let mut event = json!({
         "eventType": text,

@@ -324,7 +324,11 @@ mod tests {
             }))
             .unwrap();
             let event = event.into_event("9205").unwrap();
-            assert_eq!(event.location.postal_code.as_deref(), Some("48226"), "{name}");
+            assert_eq!(
+                event.location.postal_code.as_deref(),
+                Some("48226"),
+                "{name}"
+            );
         }
     }
 }

@@ -137,12 +137,9 @@ pub(crate) fn read(
 }
 
 fn events(payload: &str) -> Result<Vec<PushedEvent>, NotificationError> {
-    let notification: TrackingSubscriptionNotification = serde_json::from_str(payload)
-        .map_err(|error| {
-            NotificationError::Malformed(format!(
-                "payload: {}",
-                super::describe_json_error(&error)
-            ))
+    let notification: TrackingSubscriptionNotification =
+        serde_json::from_str(payload).map_err(|error| {
+            NotificationError::Malformed(format!("payload: {}", super::describe_json_error(&error)))
         })?;
     let raw = notification
         .tracking_number
@@ -199,7 +196,9 @@ mod tests {
     }
 
     fn at(raw: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(raw).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(raw)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -231,19 +230,29 @@ mod tests {
             Some(&secret()),
             at(TIMESTAMP),
         );
-        assert!(matches!(outcome, Err(NotificationError::Unauthenticated(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(NotificationError::Unauthenticated(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
     fn a_signature_made_with_another_secret_is_unauthenticated() {
-        let forged = sign("AnotherSecretKeyPhrase32BytesLen", TIMESTAMP, EXAMPLE_PAYLOAD);
+        let forged = sign(
+            "AnotherSecretKeyPhrase32BytesLen",
+            TIMESTAMP,
+            EXAMPLE_PAYLOAD,
+        );
         let outcome = read(
             &headers(&forged),
             &body(TIMESTAMP, EXAMPLE_PAYLOAD),
             Some(&secret()),
             at(TIMESTAMP),
         );
-        assert!(matches!(outcome, Err(NotificationError::Unauthenticated(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(NotificationError::Unauthenticated(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
@@ -254,7 +263,10 @@ mod tests {
             Some(&secret()),
             at(TIMESTAMP),
         );
-        assert!(matches!(outcome, Err(NotificationError::Unauthenticated(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(NotificationError::Unauthenticated(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
@@ -265,7 +277,10 @@ mod tests {
             Some(&secret()),
             at("2024-12-27T19:10:43Z"),
         );
-        assert!(matches!(outcome, Err(NotificationError::Stale(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(NotificationError::Stale(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
@@ -276,7 +291,10 @@ mod tests {
             Some(&secret()),
             at("2024-12-27T19:00:41Z"),
         );
-        assert!(matches!(outcome, Err(NotificationError::Stale(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(NotificationError::Stale(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
@@ -295,7 +313,10 @@ mod tests {
         .unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].event.status, TrackingStatus::InTransit);
-        assert_eq!(events[0].event.location.city.as_deref(), Some("SAINT LOUIS"));
+        assert_eq!(
+            events[0].event.location.city.as_deref(),
+            Some("SAINT LOUIS")
+        );
     }
 
     #[test]
@@ -308,30 +329,61 @@ mod tests {
             Some(&secret()),
             at(TIMESTAMP),
         );
-        assert!(matches!(outcome, Err(NotificationError::Malformed(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(NotificationError::Malformed(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]
     fn refusals_never_repeat_the_secret_or_the_signature() {
-        let forged = sign("AnotherSecretKeyPhrase32BytesLen", TIMESTAMP, EXAMPLE_PAYLOAD);
+        let forged = sign(
+            "AnotherSecretKeyPhrase32BytesLen",
+            TIMESTAMP,
+            EXAMPLE_PAYLOAD,
+        );
         let outcomes = [
-            read(&headers(&forged), &body(TIMESTAMP, EXAMPLE_PAYLOAD), Some(&secret()), at(TIMESTAMP)),
-            read(&headers(EXAMPLE_SIGNATURE), &body(TIMESTAMP, EXAMPLE_PAYLOAD), Some(&secret()), at("2030-01-01T00:00:00Z")),
-            read(&headers(EXAMPLE_SIGNATURE), b"{", Some(&secret()), at(TIMESTAMP)),
+            read(
+                &headers(&forged),
+                &body(TIMESTAMP, EXAMPLE_PAYLOAD),
+                Some(&secret()),
+                at(TIMESTAMP),
+            ),
+            read(
+                &headers(EXAMPLE_SIGNATURE),
+                &body(TIMESTAMP, EXAMPLE_PAYLOAD),
+                Some(&secret()),
+                at("2030-01-01T00:00:00Z"),
+            ),
+            read(
+                &headers(EXAMPLE_SIGNATURE),
+                b"{",
+                Some(&secret()),
+                at(TIMESTAMP),
+            ),
         ];
         for outcome in outcomes {
             let printed = format!("{outcome:?}");
-            assert!(!printed.contains(SECRET) && !printed.contains(&forged)
-                && !printed.contains(EXAMPLE_SIGNATURE), "{printed}");
+            assert!(
+                !printed.contains(SECRET)
+                    && !printed.contains(&forged)
+                    && !printed.contains(EXAMPLE_SIGNATURE),
+                "{printed}"
+            );
         }
     }
 
     #[test]
     fn the_subscription_id_is_read_before_verification() {
         assert_eq!(
-            subscription_id(&body(TIMESTAMP, EXAMPLE_PAYLOAD)).unwrap().as_deref(),
+            subscription_id(&body(TIMESTAMP, EXAMPLE_PAYLOAD))
+                .unwrap()
+                .as_deref(),
             Some("123456789")
         );
-        assert!(matches!(subscription_id(b"{}"), Err(NotificationError::Malformed(_))));
+        assert!(matches!(
+            subscription_id(b"{}"),
+            Err(NotificationError::Malformed(_))
+        ));
     }
 }

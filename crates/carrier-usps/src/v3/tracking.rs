@@ -34,7 +34,10 @@ struct TrackingDetails {
 }
 
 /// Parses a successful reply for `tracking_number`.
-pub(crate) fn parse(tracking_number: &TrackingNumber, reply: &Reply) -> Result<TrackedLabel, Error> {
+pub(crate) fn parse(
+    tracking_number: &TrackingNumber,
+    reply: &Reply,
+) -> Result<TrackedLabel, Error> {
     let details: TrackingDetails = serde_json::from_slice(&reply.body).map_err(|error| {
         Error::malformed(
             Operation::Tracking,
@@ -102,7 +105,10 @@ mod tests {
         assert_eq!(delivered.location.postal_code.as_deref(), Some("63116"));
         assert_eq!(delivered.at.to_rfc3339(), "2026-12-02T15:10:00.123+00:00");
         assert_eq!(tracked.events[1].status, TrackingStatus::InTransit);
-        assert_eq!(tracked.events[1].at.to_rfc3339(), "2026-12-01T14:00:00+00:00");
+        assert_eq!(
+            tracked.events[1].at.to_rfc3339(),
+            "2026-12-01T14:00:00+00:00"
+        );
     }
 
     #[test]
@@ -113,7 +119,8 @@ mod tests {
 
     #[test]
     fn an_unreadable_reply_is_a_protocol_error() {
-        let error: carrier::CarrierError = match parse(&number(), &reply("{\"trackingEvents\": 4")) {
+        let error: carrier::CarrierError = match parse(&number(), &reply("{\"trackingEvents\": 4"))
+        {
             Err(error) => error.into(),
             Ok(_) => panic!("must fail"),
         };

@@ -245,9 +245,7 @@ fn is_email(value: &str) -> bool {
         && !local.is_empty()
         && !value.chars().any(char::is_whitespace)
         && !domain.contains('@')
-        && domain
-            .split('.')
-            .all(|label| !label.is_empty())
+        && domain.split('.').all(|label| !label.is_empty())
         && domain.contains('.')
 }
 
@@ -258,13 +256,20 @@ fn is_mid(value: &str) -> bool {
 const EVENT_TYPES: &[&str] = &["ALL_UPDATES", "DELIVERY_ACTIVITY", "PACKAGE_DELAYED"];
 const SCAN_EVENT_EXTRACT: &str = "SCAN_EVENT_EXTRACT";
 
-fn parse_filter(value: Option<&Value>, errors: &mut Vec<ErrorDetail>) -> Option<(Filter, Vec<String>)> {
+fn parse_filter(
+    value: Option<&Value>,
+    errors: &mut Vec<ErrorDetail>,
+) -> Option<(Filter, Vec<String>)> {
     let Some(value) = value else {
         schema_error(errors, "filterProperties", "filterProperties is required");
         return None;
     };
     let Some(object) = value.as_object() else {
-        schema_error(errors, "filterProperties", "filterProperties must be an object");
+        schema_error(
+            errors,
+            "filterProperties",
+            "filterProperties must be an object",
+        );
         return None;
     };
     let filter = match (object.get("MID"), object.get("trackingNumber")) {
@@ -295,12 +300,20 @@ fn parse_filter(value: Option<&Value>, errors: &mut Vec<ErrorDetail>) -> Option<
         }
         (None, Some(Value::String(number))) => Filter::TrackingNumber(number.clone()),
         (None, Some(_)) => {
-            schema_error(errors, "filterProperties.trackingNumber", "trackingNumber must be a string");
+            schema_error(
+                errors,
+                "filterProperties.trackingNumber",
+                "trackingNumber must be a string",
+            );
             return None;
         }
     };
     let allowed: Vec<&str> = match filter {
-        Filter::Mid(_) => EVENT_TYPES.iter().copied().chain([SCAN_EVENT_EXTRACT]).collect(),
+        Filter::Mid(_) => EVENT_TYPES
+            .iter()
+            .copied()
+            .chain([SCAN_EVENT_EXTRACT])
+            .collect(),
         Filter::TrackingNumber(_) => EVENT_TYPES.to_vec(),
     };
     let event_types = match object.get("trackingEventTypes") {
@@ -334,7 +347,11 @@ fn parse_filter(value: Option<&Value>, errors: &mut Vec<ErrorDetail>) -> Option<
 fn parse_body(body: &Value) -> Result<Parsed, ApiError> {
     let mut errors = Vec::new();
     let Some(object) = body.as_object() else {
-        return Err(ApiError::schema(API, "body", "The body must be a TrackingSubscription object"));
+        return Err(ApiError::schema(
+            API,
+            "body",
+            "The body must be a TrackingSubscription object",
+        ));
     };
     let listener_url = match object.get("listenerURL") {
         None => {
@@ -354,7 +371,11 @@ fn parse_body(body: &Value) -> Result<Parsed, ApiError> {
         }
         Some(Value::String(raw)) if raw.chars().count() == 32 => Some(raw.clone()),
         Some(Value::String(_)) => {
-            schema_error(&mut errors, "secret", "secret must be exactly 32 characters (minLength 32, maxLength 32)");
+            schema_error(
+                &mut errors,
+                "secret",
+                "secret must be exactly 32 characters (minLength 32, maxLength 32)",
+            );
             None
         }
         Some(_) => {
@@ -364,13 +385,21 @@ fn parse_body(body: &Value) -> Result<Parsed, ApiError> {
     };
     let admin_emails = match object.get("adminNotification") {
         None => {
-            schema_error(&mut errors, "adminNotification", "adminNotification is required");
+            schema_error(
+                &mut errors,
+                "adminNotification",
+                "adminNotification is required",
+            );
             None
         }
         Some(Value::Array(items)) if (1..=3).contains(&items.len()) => {
             let mut emails = Vec::new();
             for (index, item) in items.iter().enumerate() {
-                match item.get("email").and_then(Value::as_str).filter(|email| is_email(email)) {
+                match item
+                    .get("email")
+                    .and_then(Value::as_str)
+                    .filter(|email| is_email(email))
+                {
                     Some(email) => emails.push(email.to_owned()),
                     None => schema_error(
                         &mut errors,
@@ -397,7 +426,11 @@ fn parse_body(body: &Value) -> Result<Parsed, ApiError> {
             SubscriptionStatus::parse(raw)
         }
         Some(_) => {
-            schema_error(&mut errors, "status", "status must be one of DISABLED, ENABLED, SUSPENDED");
+            schema_error(
+                &mut errors,
+                "status",
+                "status must be one of DISABLED, ENABLED, SUSPENDED",
+            );
             None
         }
     };
@@ -425,8 +458,12 @@ fn combination(parameter: &str, detail: &str) -> ApiError {
     )
 }
 
-fn suspended_by_client(current: Option<SubscriptionStatus>, requested: Option<SubscriptionStatus>) -> bool {
-    requested == Some(SubscriptionStatus::Suspended) && current != Some(SubscriptionStatus::Suspended)
+fn suspended_by_client(
+    current: Option<SubscriptionStatus>,
+    requested: Option<SubscriptionStatus>,
+) -> bool {
+    requested == Some(SubscriptionStatus::Suspended)
+        && current != Some(SubscriptionStatus::Suspended)
 }
 
 fn authorized(state: &State, headers: &HeaderMap) -> Result<AccessGrant, ApiError> {
@@ -450,7 +487,10 @@ fn create(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Response, A
     let grant = authorized(state, headers)?;
     let parsed = json_body(headers, body)?;
     if suspended_by_client(None, parsed.status) {
-        return Err(combination("status", "Only USPS suspends a subscription; create it ENABLED or DISABLED"));
+        return Err(combination(
+            "status",
+            "Only USPS suspends a subscription; create it ENABLED or DISABLED",
+        ));
     }
     let now = state.now();
     let mut subscription = Subscription {
@@ -490,14 +530,22 @@ fn list_param(query: &HashMap<String, String>, name: &str) -> Option<Vec<String>
     })
 }
 
-fn list(state: &State, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<Response, ApiError> {
+fn list(
+    state: &State,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
     let grant = authorized(state, headers)?;
     let mut errors = Vec::new();
     let offset = match query.get("offset").map(|raw| raw.parse::<usize>()) {
         None => 0,
         Some(Ok(offset)) => offset,
         Some(Err(_)) => {
-            schema_error(&mut errors, "offset", "offset must be an integer of at least 0");
+            schema_error(
+                &mut errors,
+                "offset",
+                "offset must be an integer of at least 0",
+            );
             0
         }
     };
@@ -505,7 +553,11 @@ fn list(state: &State, headers: &HeaderMap, query: &HashMap<String, String>) -> 
         None => 20,
         Some(Ok(limit)) if (1..=100).contains(&limit) => limit,
         Some(_) => {
-            schema_error(&mut errors, "limit", "limit must be an integer from 1 to 100");
+            schema_error(
+                &mut errors,
+                "limit",
+                "limit must be an integer from 1 to 100",
+            );
             20
         }
     };
@@ -527,7 +579,12 @@ fn list(state: &State, headers: &HeaderMap, query: &HashMap<String, String>) -> 
         })
         .collect();
     let total = matching.len();
-    let page: Vec<Value> = matching.iter().skip(offset).take(limit).map(|s| s.json()).collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|s| s.json())
+        .collect();
     Ok(Json(json!({
         "subscriptions": page,
         "metadata": {
@@ -553,9 +610,20 @@ fn read(state: &State, headers: &HeaderMap, id: &str) -> Result<Response, ApiErr
 }
 
 /// Checks `If-Match` against the subscription's `ETag`.
-fn check_if_match(headers: &HeaderMap, subscription: &Subscription, now: DateTime<Utc>) -> Result<(), ApiError> {
-    let Some(raw) = headers.get(header::IF_MATCH).and_then(|value| value.to_str().ok()) else {
-        return Err(ApiError::schema(API, "Header: If-Match", "If-Match is required: send the ETag of a GET"));
+fn check_if_match(
+    headers: &HeaderMap,
+    subscription: &Subscription,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(raw) = headers
+        .get(header::IF_MATCH)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return Err(ApiError::schema(
+            API,
+            "Header: If-Match",
+            "If-Match is required: send the ETag of a GET",
+        ));
     };
     let given = raw.trim().trim_start_matches("W/").trim_matches('"');
     let fresh = (now - subscription.etag_issued_at).num_seconds() < ETAG_SECONDS;
@@ -597,7 +665,10 @@ fn update(state: &State, headers: &HeaderMap, id: &str, body: &[u8]) -> Result<R
         ));
     }
     if suspended_by_client(Some(subscription.status), parsed.status) {
-        return Err(combination("status", "Only USPS suspends a subscription; set ENABLED or DISABLED"));
+        return Err(combination(
+            "status",
+            "Only USPS suspends a subscription; set ENABLED or DISABLED",
+        ));
     }
     subscription.listener_url = parsed.listener_url;
     subscription.secret = parsed.secret;
@@ -635,7 +706,11 @@ fn finish(result: Result<Response, ApiError>) -> Response {
 }
 
 /// `POST /subscriptions-tracking/v3r2/subscriptions`.
-pub(crate) async fn post(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn post(
+    Extract(state): Extract<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     finish(create(&state, &headers, &body))
 }
 

@@ -34,8 +34,16 @@ const API: ApiVersion = ApiVersion::Tracking;
 const SCOPE: &str = "tracking";
 
 /// The 403 for a token without the scope an API requires.
-pub(crate) fn require_scope(grant: &AccessGrant, scope: &str, api: ApiVersion) -> Result<(), ApiError> {
-    if grant.scope.split_whitespace().any(|granted| granted == scope) {
+pub(crate) fn require_scope(
+    grant: &AccessGrant,
+    scope: &str,
+    api: ApiVersion,
+) -> Result<(), ApiError> {
+    if grant
+        .scope
+        .split_whitespace()
+        .any(|granted| granted == scope)
+    {
         return Ok(());
     }
     Err(ApiError::new(StatusCode::FORBIDDEN, api).with(
@@ -64,11 +72,8 @@ fn check_query(query: &HashMap<String, String>) -> Result<bool, ApiError> {
     if let Some(zip) = query.get("destinationZIPCode") {
         if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
             errors.push(
-                ErrorDetail::new(
-                    "OAS_VALIDATION",
-                    "destinationZIPCode must match ^\\d{5}$",
-                )
-                .at("destinationZIPCode"),
+                ErrorDetail::new("OAS_VALIDATION", "destinationZIPCode must match ^\\d{5}$")
+                    .at("destinationZIPCode"),
             );
         }
     }
