@@ -16,17 +16,20 @@ use carrier::{AccountContext, Carrier, ErrorKind, TrackingStatus, ValidatedAccou
 use chrono::Utc;
 use usps_sim::{Fault, RunningSimulator, ScanStatus, demo};
 
+/// The notifications a listener received: headers and body of each.
+type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
 /// What a local listener received: headers and body of each POST.
 #[derive(Clone, Default)]
 struct Listener {
-    received: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    received: Received,
     answer: Arc<AtomicU16>,
     url: String,
 }
 
 impl Listener {
     async fn start() -> Self {
-        let received: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>> = Arc::default();
+        let received: Received = Arc::default();
         let answer = Arc::new(AtomicU16::new(200));
         let (store, status) = (received.clone(), answer.clone());
         let app = axum::Router::new().route(

@@ -18,16 +18,19 @@ use crate::tracking::{issued_label, scan};
 const SECRET: &str = "MySecretKeyPhraseIs32BytesLength";
 const COLLECTION: &str = "/subscriptions-tracking/v3r2/subscriptions";
 
+/// The notifications a listener received: headers and body of each.
+type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
 /// A local listener that records each POST and answers `answer`.
 struct Listener {
-    received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    received: Received,
     answer: Arc<AtomicU16>,
     url: String,
 }
 
 impl Listener {
     async fn start() -> Self {
-        let received: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
+        let received: Received = Arc::default();
         let answer = Arc::new(AtomicU16::new(200));
         let (store, status) = (received.clone(), answer.clone());
         let app = axum::Router::new().route(
