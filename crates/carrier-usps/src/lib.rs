@@ -18,6 +18,16 @@
 //! the client's idempotency key (see [`idempotency_key`]), so a resend after an ambiguous failure
 //! returns the same label instead of buying a second one.
 //!
+//! ## Tracking
+//!
+//! v3 accounts are tracked by pull — the Package Tracking API 3.2.6, one
+//! `GET /tracking/v3/tracking/{tn}?expand=DETAIL` per number within USPS's default quota of
+//! about 60 calls an hour per app ([`Carrier::quota_app`]) — and by push: one Subscriptions –
+//! Tracking 3.2.0 subscription per account on its label MID, whose notifications are checked by
+//! `X-HMAC` and timestamp before anything is read from them (`tracking`, `v3::event`,
+//! `v3::notification`). Web Tools accounts are not tracked: the reference has no Web Tools
+//! tracking API.
+//!
 //! ## Web Tools
 //!
 //! One label purchase is one form POST to the Web Tools endpoint

@@ -497,3 +497,100 @@ async fn a_fault_on_the_subscriptions_route_answers_its_error() {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "7");
 }
+
+#[tokio::test]
+async fn a_scan_event_extract_subscription_gets_the_one_new_event() {
+    let harness = Harness::start().await;
+    let listener = Listener::start().await;
+    let token = harness.access_token().await;
+    let mut body = subscription(&listener.url);
+    body["filterProperties"]["trackingEventTypes"] = json!(["SCAN_EVENT_EXTRACT"]);
+    assert_eq!(
+        create(&harness, &token, &body).await.status(),
+        StatusCode::CREATED
+    );
+    let number = issued_label(&harness).await;
+    scan(&harness, &number, "accepted").await;
+    scan(&harness, &number, "delivered").await;
+    let received = listener.wait_for(2).await;
+    let payloads: Vec<Value> = received
+        .iter()
+        .map(|(_, body)| {
+            let notification: Value = serde_json::from_str(body).unwrap();
+            serde_json::from_str(notification["payload"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    let mut codes: Vec<&str> = payloads
+        .iter()
+        .map(|payload| payload["trackingEvent"]["eventCode"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["01", "03"]);
+    assert!(payloads.iter().all(|p| p.get("trackingEvents").is_none()));
+    assert!(payloads.iter().all(|p| p["mailerID"] == demo::MID));
+}
+
+#[tokio::test]
+async fn a_tracking_number_filter_may_not_ask_for_scan_event_extract() {
+    let mut body = subscription("https://myserver.com/listener");
+    body["filterProperties"] = json!({"trackingNumber": "9400112345678945613221", "trackingEventTypes": ["SCAN_EVENT_EXTRACT"]});
+    refusal(body, "filterProperties.trackingEventTypes[0]").await;
+}
+
+#[tokio::test]
+async fn another_client_neither_lists_nor_reads_a_subscription() {
+    let mut config = usps_sim::SimConfig::default();
+    let mut other = config.apps[0].clone();
+    other.client_id = "other-app".to_owned();
+    other.client_secret = "other-app-secret".to_owned();
+    config.apps.push(other);
+    let running = usps_sim::Simulator::new(config).spawn().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = |client_id: &'static str, secret: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/oauth2/v3/token", running.base_url);
+        async move {
+            let body: Value = http
+                .post(url)
+                .json(&json!({"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let owner = token(demo::CLIENT_ID, demo::CLIENT_SECRET).await;
+    let stranger = token("other-app", "other-app-secret").await;
+    let collection = format!("{}{COLLECTION}", running.base_url);
+    let created: Value = http
+        .post(&collection)
+        .bearer_auth(&owner)
+        .json(&subscription("https://myserver.com/listener"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["subscriptionId"].as_str().unwrap();
+    let read = http
+        .get(format!("{collection}/{id}"))
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::NOT_FOUND);
+    let listed: Value = http
+        .get(&collection)
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["metadata"]["totalCount"], 0);
+}
