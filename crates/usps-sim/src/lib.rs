@@ -36,7 +36,11 @@
 //! accounts; real address validation (ZIP+4 lookup, ZIP Code–state consistency,
 //! deliverability; Web Tools' `AllowNonCleansedOriginAddr` is accepted and changes nothing);
 //! printing customs forms (they are validated, not drawn); outbound labels, cancel, edit and
-//! reprint endpoints; real USPS prices, commitments and delivery dates. For Web Tools: any API
+//! reprint endpoints; real USPS prices, commitments and delivery dates. For tracking: XML
+//! replies, the tracking-by-email and proof-of-delivery endpoints
+//! (`/tracking/{trackingNumber}/notifications`, `…/proof-of-delivery`), expected and predicted
+//! delivery dates, cities of scans (only ZIP Codes are known), delay scans, subscription
+//! expiry, and IP allow-listing of pushes. For Web Tools: any API
 //! but `USPSReturnsLabel` and `USPSReturnsLabelCertify` (refused as USPS refuses unknown
 //! APIs), the old `/ShippingAPITest.dll` test server, USPS Tracking emails (the email tags are
 //! validated, nothing is sent), the Shipping Services File of manifesting accounts
