@@ -130,7 +130,9 @@ pub(crate) fn parse(number: &TrackingNumber, body: &[u8]) -> Result<TrackedLabel
         {
             continue;
         }
-        for activity in &package.activity {
+        // Most recent first in the reply; walked oldest first so that activities of the same
+        // second keep their order through the sort below.
+        for activity in package.activity.iter().rev() {
             let address = activity.location.as_ref().and_then(|l| l.address.as_ref());
             let location = address.map_or_else(EventLocation::default, |address| {
                 scan::location(
