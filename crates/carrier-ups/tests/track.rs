@@ -119,7 +119,7 @@ async fn a_new_label_is_tracked_with_its_label_created_event_only() {
     let number = world.label().await;
     let tracked = world
         .carrier
-        .track(world.context(), &[number.clone()])
+        .track(world.context(), std::slice::from_ref(&number))
         .await
         .unwrap();
     assert_eq!(tracked[0].tracking_number, number);
@@ -186,7 +186,7 @@ async fn track_failures_are_classified() {
         world.fault(route::TRACK, fault.clone(), 10);
         let error = world
             .carrier
-            .track(world.context(), &[number.clone()])
+            .track(world.context(), std::slice::from_ref(&number))
             .await
             .unwrap_err();
         assert_eq!(error.kind(), kind, "{fault:?}: {error:?}");
@@ -218,11 +218,11 @@ async fn subscribing_splits_what_ups_took_from_what_it_refused() {
         .await
         .unwrap();
     assert_eq!(answer.subscribed, [number]);
-    assert_eq!(answer.refused, [stranger.clone()]);
+    assert_eq!(answer.refused, std::slice::from_ref(&stranger));
     let days = (answer.expires_at - chrono::Utc::now()).num_hours();
     assert!((335..=336).contains(&days), "{days} hours");
     let none = push
-        .subscribe_labels(world.context(), &[stranger.clone()])
+        .subscribe_labels(world.context(), std::slice::from_ref(&stranger))
         .await
         .unwrap();
     assert!(none.subscribed.is_empty());
@@ -324,7 +324,7 @@ async fn a_pushed_scan_is_read_once_authenticated_and_matches_the_pulled_one() {
     );
     let number = world.label().await;
     let push = world.carrier.tracking_push().unwrap();
-    push.subscribe_labels(world.context(), &[number.clone()])
+    push.subscribe_labels(world.context(), std::slice::from_ref(&number))
         .await
         .unwrap();
     world
@@ -366,7 +366,7 @@ async fn pushes_with_the_wrong_listener_secret_get_no_token_and_are_dropped() {
     );
     let number = world.label().await;
     let push = world.carrier.tracking_push().unwrap();
-    push.subscribe_labels(world.context(), &[number.clone()])
+    push.subscribe_labels(world.context(), std::slice::from_ref(&number))
         .await
         .unwrap();
     world

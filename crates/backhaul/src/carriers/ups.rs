@@ -82,11 +82,24 @@ impl UpsSimulatorSettings {
     pub(crate) fn apply_to(&self, ups: &mut UpsSettings) -> anyhow::Result<()> {
         let keys = [
             ("ups_sim.webhook_url", self.webhook_url.is_some()),
-            ("ups_sim.webhook_token_url", self.webhook_token_url.is_some()),
-            ("ups_sim.webhook_client_id", self.webhook_client_id.is_some()),
-            ("ups_sim.webhook_client_secret", self.webhook_client_secret.is_some()),
+            (
+                "ups_sim.webhook_token_url",
+                self.webhook_token_url.is_some(),
+            ),
+            (
+                "ups_sim.webhook_client_id",
+                self.webhook_client_id.is_some(),
+            ),
+            (
+                "ups_sim.webhook_client_secret",
+                self.webhook_client_secret.is_some(),
+            ),
         ];
-        let missing: Vec<&str> = keys.iter().filter(|(_, set)| !set).map(|(key, _)| *key).collect();
+        let missing: Vec<&str> = keys
+            .iter()
+            .filter(|(_, set)| !set)
+            .map(|(key, _)| *key)
+            .collect();
         if !missing.is_empty() && missing.len() < keys.len() {
             anyhow::bail!(
                 "the UPS simulator's webhook is partly configured: {} must be set too (the four ups_sim.webhook_* keys go together)",
@@ -216,7 +229,9 @@ impl Plugin for UpsSettings {
             authorize_url: None,
             // What the simulator's demo app holds for its Track Alert webhook.
             listener_client_id: Some(demo::WEBHOOK_CLIENT_ID.to_owned()),
-            listener_client_secret: Some(SecretString::from(demo::WEBHOOK_CLIENT_SECRET.to_owned())),
+            listener_client_secret: Some(SecretString::from(
+                demo::WEBHOOK_CLIENT_SECRET.to_owned(),
+            )),
             simulator_webhook: None,
         })
     }
@@ -232,7 +247,9 @@ impl Plugin for UpsSettings {
         };
         if let Some(webhook) = &self.simulator_webhook {
             // `[ups_sim]` sets the demo app's webhook, as its owner would in UPS's portal.
-            config.webhooks.retain(|existing| existing.app != demo::CLIENT_ID);
+            config
+                .webhooks
+                .retain(|existing| existing.app != demo::CLIENT_ID);
             config.webhooks.push(ups_sim::WebhookConfig {
                 app: demo::CLIENT_ID.to_owned(),
                 url: webhook.url.clone(),

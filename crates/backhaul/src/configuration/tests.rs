@@ -468,7 +468,10 @@ fn the_local_ups_simulator_pushes_to_the_local_listener_with_its_credentials() {
         settings.ups_sim.webhook_token_url.as_deref(),
         Some(format!("http://{api}/v1/carrier-webhooks/ups/token").as_str())
     );
-    assert_eq!(settings.ups_sim.webhook_client_id, settings.ups.listener_client_id);
+    assert_eq!(
+        settings.ups_sim.webhook_client_id,
+        settings.ups.listener_client_id
+    );
     let (Some(sent), Some(checked)) = (
         &settings.ups_sim.webhook_client_secret,
         &settings.ups.listener_client_secret,

@@ -39,6 +39,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::WebhookConfig;
 use crate::state::State;
 
+/// UPS's Track API OpenAPI file, unchanged.
+pub(crate) const TRACKING_YAML: &str = include_str!("../../spec/Tracking.yaml");
+/// UPS's Track Alert OpenAPI file, unchanged.
+pub(crate) const TRACK_ALERT_YAML: &str = include_str!("../../spec/UPSTrackAlert.yaml");
+
 /// A scan the test controls can record (API.md, "Simulators' test controls").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -328,8 +333,3 @@ mod tests {
         );
     }
 }
-
-/// UPS's Track API OpenAPI file, unchanged.
-pub(crate) const TRACKING_YAML: &str = include_str!("../../spec/Tracking.yaml");
-/// UPS's Track Alert OpenAPI file, unchanged.
-pub(crate) const TRACK_ALERT_YAML: &str = include_str!("../../spec/UPSTrackAlert.yaml");
