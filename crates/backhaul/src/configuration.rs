@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
 pub(crate) use self::files::ConfigFiles;
-use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UspsSettings};
+use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UpsSimulatorSettings, UspsSettings};
 
 /// The deployment environment, from `BACKHAUL_ENV`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -77,7 +77,7 @@ pub(crate) struct Settings {
     pub(crate) usps: UspsSettings,
     pub(crate) usps_sim: SimulatorSettings,
     pub(crate) ups: UpsSettings,
-    pub(crate) ups_sim: SimulatorSettings,
+    pub(crate) ups_sim: UpsSimulatorSettings,
 }
 
 /// The API server.
@@ -402,6 +402,8 @@ impl Settings {
             .and_then(config::Config::try_deserialize)
             .with_context(|| format!("reading the configuration ({files})"))?;
         settings.environment = environment;
+        let simulator = settings.ups_sim.clone();
+        simulator.apply_to(&mut settings.ups)?;
         settings.validate()?;
         Ok(settings)
     }
