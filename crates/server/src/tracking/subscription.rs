@@ -53,7 +53,7 @@ pub async fn check_accounts(state: &AppState, now: DateTime<Utc>) -> Result<usiz
     if carriers.is_empty() || state.tracking().listener_base_url.is_none() {
         return Ok(0);
     }
-    create_missing(state, &carriers).await?;
+    create_missing(state, &carriers, now).await?;
     let mut tx = state.db().admin().await?;
     let due = sqlx::query(
         "WITH due AS (
@@ -250,7 +250,11 @@ fn open_secret(
 }
 
 /// Rows for accounts that have tracked labels of an account-scoped carrier and no subscription.
-async fn create_missing(state: &AppState, carriers: &[String]) -> Result<(), sqlx::Error> {
+async fn create_missing(
+    state: &AppState,
+    carriers: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let mut tx = state.db().admin().await?;
     let missing = sqlx::query(
         "SELECT DISTINCT job.tenant_id, job.shipper_account_id, job.carrier FROM tracking_jobs AS job
@@ -291,8 +295,8 @@ async fn create_missing(state: &AppState, carriers: &[String]) -> Result<(), sql
         };
         sqlx::query(
             "INSERT INTO tracking_subscriptions (id, tenant_id, shipper_account_id, carrier,
-                 secret_sealed, data_key_wrapped, master_key_id, state)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')
+                 secret_sealed, data_key_wrapped, master_key_id, state, next_check_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
              ON CONFLICT (shipper_account_id) DO NOTHING",
         )
         .bind(SubscriptionId::generate().as_str())
@@ -302,6 +306,7 @@ async fn create_missing(state: &AppState, carriers: &[String]) -> Result<(), sql
         .bind(&sealed)
         .bind(&wrapped.ciphertext)
         .bind(&wrapped.master_key_id)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
     }
