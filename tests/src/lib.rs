@@ -156,6 +156,10 @@ pub async fn start_instance_with_platform_secret(
                 SecretString::from(ups_sim::demo::CLIENT_SECRET.to_owned()),
                 format!("{base_url}/v1/ups/oauth/callback"),
             ))
+            .with_listener_credentials(carrier_ups::ListenerCredentials::new(
+                ups_sim::demo::WEBHOOK_CLIENT_ID,
+                SecretString::from(ups_sim::demo::WEBHOOK_CLIENT_SECRET.to_owned()),
+            ))
             .with_token_cache(token_cache.clone())
             .with_request_timeout(options.request_timeout)
             .with_retry(test_retry())
@@ -229,6 +233,17 @@ impl TestApp {
             platform_secret,
         )
         .await;
+        // UPS's portal holds one webhook per app: the demo app's points at this instance.
+        ups.simulator.set_webhook(
+            ups_sim::demo::CLIENT_ID,
+            Some(ups_sim::WebhookConfig {
+                app: ups_sim::demo::CLIENT_ID.to_owned(),
+                url: format!("{}/v1/carrier-webhooks/ups", instance.base_url),
+                token_url: format!("{}/v1/carrier-webhooks/ups/token", instance.base_url),
+                client_id: ups_sim::demo::WEBHOOK_CLIENT_ID.to_owned(),
+                client_secret: ups_sim::demo::WEBHOOK_CLIENT_SECRET.to_owned(),
+            }),
+        );
         let db = instance.state.db();
         let (tenant, key) = accounts::tenant::create_tenant(db, &Actor::System, "Acme Returns")
             .await

@@ -253,7 +253,11 @@ async fn a_suspended_usps_subscription_is_repaired_and_its_missed_scans_polled(o
         assert!(tokio::time::Instant::now() < deadline, "never suspended");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(label(&app, id).await["status"], "created", "the push was lost");
+    assert_eq!(
+        label(&app, id).await["status"],
+        "created",
+        "the push was lost"
+    );
 
     // Our listener is reachable again; the next run sees the suspension and resumes it, and
     // the poll (push not working) brings the missed scan.
