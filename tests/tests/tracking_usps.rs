@@ -281,3 +281,18 @@ async fn a_suspended_usps_subscription_is_repaired_and_its_missed_scans_polled(o
         .unwrap();
     until_status(&app, id, "delivered").await;
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_carriers_list_says_who_tracks_and_who_pushes(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let carriers: Value = app
+        .get(&app.tenant_key, "/v1/carriers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for carrier in carriers["data"].as_array().unwrap() {
+        assert_eq!(carrier["capabilities"]["tracking"], true, "{carrier}");
+        assert_eq!(carrier["capabilities"]["tracking_push"], true, "{carrier}");
+    }
+}
