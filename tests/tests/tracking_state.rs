@@ -391,3 +391,36 @@ async fn the_console_shows_a_labels_status_and_timeline_and_filters_the_list(own
     assert_eq!(status, 200, "an edited filter lists every label");
     assert!(list.contains(waiting["tracking_number"].as_str().unwrap()));
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_label_scanned_the_second_it_was_made_is_in_transit(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let label = bought_label(&app).await;
+    let id = label["id"].as_str().unwrap();
+    // The carrier's "label created" and its first scan, in the same second, in one answer.
+    ingest::ingest(
+        &app.instance.state,
+        &row(&app, &label),
+        &[
+            scan(0, TrackingStatus::InTransit, "03", "USPS picked up item"),
+            scan(0, TrackingStatus::Created, "GX", "Shipping Label Created"),
+        ],
+        Source::Poll,
+    )
+    .await
+    .unwrap();
+    let tracking: Value = app
+        .get(&app.tenant_key, &format!("/v1/return-labels/{id}/tracking"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tracking["status"], "in_transit");
+    let statuses: Vec<&str> = tracking["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["created", "in_transit"]);
+}

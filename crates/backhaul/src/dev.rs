@@ -239,6 +239,9 @@ struct Banner<'a> {
     admin_key: &'a str,
 }
 
+/// Where the banner's scan command wants the label's tracking number.
+const SCAN_PLACEHOLDER: &str = "TRACKING_NUMBER";
+
 fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
     let api = format!("http://{}", banner.api);
     let mut text = String::new();
@@ -302,6 +305,27 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
             banner.tenant_key,
             Some(&format!("{DEMO_IDEMPOTENCY_KEY}-{id}")),
             &demo.label,
+        )?;
+        writeln!(text)?;
+        writeln!(
+            text,
+            "Scan it at the simulator (put the label's tracking_number in the URL): {name} pushes"
+        )?;
+        writeln!(
+            text,
+            "the scan to Backhaul and the label's status follows (GET /v1/return-labels/{{id}}/tracking):"
+        )?;
+        writeln!(text)?;
+        writeln!(
+            text,
+            "  curl -sS {}/__sim/tracking/{SCAN_PLACEHOLDER}/events \\",
+            simulator.url
+        )?;
+        writeln!(text, "    -H 'Content-Type: application/json' \\")?;
+        writeln!(
+            text,
+            "    -d '{}'",
+            serde_json::json!({"status": "accepted"})
         )?;
     }
     writeln!(text)?;

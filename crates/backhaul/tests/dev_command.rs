@@ -112,16 +112,17 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         assert_eq!(status, 200, "{path}");
     }
 
-    // Every carrier's printed curl commands (create an account, buy a label), sent as printed.
+    // Every carrier's printed curl commands (create an account, buy a label, scan it), sent as
+    // printed (the scan with the label's tracking number in place).
     let bodies = curl_bodies(&banner);
     assert_eq!(
         bodies.len(),
-        2 * CARRIERS.len(),
-        "two curl commands per carrier:\n{}",
+        3 * CARRIERS.len(),
+        "three curl commands per carrier:\n{}",
         banner.join("\n")
     );
     let client = reqwest::Client::new();
-    for ((id, name), pair) in CARRIERS.iter().zip(bodies.chunks(2)) {
+    for ((id, name), pair) in CARRIERS.iter().zip(bodies.chunks(3)) {
         let simulator = banner_value(&banner, &format!("{name} simulator ")).to_owned();
         let account = client
             .post(format!("{api}/v1/shipper-accounts"))
@@ -155,6 +156,38 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
             .await
             .unwrap();
         assert_eq!(issued.as_array().map(Vec::len), Some(1), "{id}: {issued}");
+        // The scan reaches the label (pushed, or polled within seconds in development).
+        let number = label["tracking_number"].as_str().unwrap();
+        let scan = client
+            .post(format!("{simulator}/__sim/tracking/{number}/events"))
+            .json(&pair[2])
+            .send()
+            .await
+            .unwrap();
+        assert!(scan.status().is_success(), "{id}: {}", scan.status());
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let shown: Value = client
+                .get(format!(
+                    "{api}/v1/return-labels/{}",
+                    label["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&tenant_key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if shown["status"] == "in_transit" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{id}: the scan never reached the label: {shown}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         // "Login with …" goes to the simulator's consent page (its demo platform app).
         let connect = client
             .post(format!("{api}/v1/shipper-accounts/{id}/connect"))

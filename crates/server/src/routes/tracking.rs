@@ -71,10 +71,11 @@ pub async fn label_tracking(
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(ApiError::NotFound)?;
-    let rows = sqlx::query(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT id, at, status, carrier_code, description, location FROM tracking_events
-         WHERE tenant_id = $1 AND label_id = $2 ORDER BY at, received_at, id",
-    )
+         WHERE tenant_id = $1 AND label_id = $2 ORDER BY at, {}, received_at, id",
+        crate::tracking::ingest::EVENT_ORDER
+    )))
     .bind(caller.tenant.as_str())
     .bind(id.as_str())
     .fetch_all(&mut *tx)

@@ -17,6 +17,10 @@ use sqlx::{PgConnection, Row};
 use crate::label_row;
 use crate::state::AppState;
 
+/// How far along a status is, for events of the same instant (SQL over `status`).
+pub const EVENT_ORDER: &str = "CASE status WHEN 'created' THEN 0 WHEN 'in_transit' THEN 1 \
+     WHEN 'exception' THEN 2 WHEN 'returned_to_sender' THEN 3 WHEN 'delivered' THEN 4 ELSE 5 END";
+
 /// Where events came from (stored with each event, counted in the metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -118,17 +122,19 @@ async fn ingest_in(
     }
 
     // The state follows every stored event, not just this batch: events arrive out of order
-    // (a late push of an older scan), and the newest by the carrier's time wins. A voided label
-    // stays voided (a carrier's late events of it are kept, not acted on).
-    let derived = sqlx::query(
+    // (a late push of an older scan), and the newest by the carrier's time wins — of events in
+    // the same second, the one further along ([`EVENT_ORDER`]: a label scanned the second it
+    // was made is scanned). A voided label stays voided (a carrier's late events of it are
+    // kept, not acted on).
+    let derived = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT
              (SELECT status FROM tracking_events WHERE label_id = $1
-                  ORDER BY at DESC, received_at DESC LIMIT 1) AS latest,
+                  ORDER BY at DESC, {EVENT_ORDER} DESC, received_at DESC LIMIT 1) AS latest,
              (SELECT min(at) FROM tracking_events WHERE label_id = $1
                   AND status NOT IN ('created', 'voided')) AS first_scan,
              (SELECT min(at) FROM tracking_events WHERE label_id = $1
-                  AND status = 'delivered') AS delivered",
-    )
+                  AND status = 'delivered') AS delivered"
+    )))
     .bind(label.id.as_str())
     .fetch_one(&mut *tx)
     .await?;
