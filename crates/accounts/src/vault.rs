@@ -282,6 +282,8 @@ impl KeyContext<'_> {
 pub enum Purpose {
     Credentials,
     CarrierToken,
+    /// A webhook endpoint's signing secret (its key context names the endpoint).
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -289,6 +291,7 @@ impl Purpose {
         match self {
             Purpose::Credentials => "credentials",
             Purpose::CarrierToken => "carrier-token",
+            Purpose::WebhookSecret => "webhook-secret",
         }
     }
 }
