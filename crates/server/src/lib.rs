@@ -19,6 +19,7 @@ pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod void;
+pub mod webhook;
 
 use std::time::Instant;
 

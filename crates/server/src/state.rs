@@ -11,6 +11,7 @@ use carrier::CarrierRegistry;
 use crate::limit::{RateLimit, RateLimiter};
 use crate::metrics::Metrics;
 use crate::serve::Limits;
+use crate::webhook::Policy;
 
 /// Cheap to clone; built once by the binary (or a test).
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ struct Inner {
     label_lock_ms: AtomicU64,
     limits: RwLock<Limits>,
     rate_limiter: RateLimiter,
+    webhooks: accounts::webhook::WebhookService,
+    webhook_policy: RwLock<Policy>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
         token_cache: Option<Arc<PgTokenCache>>,
     ) -> Self {
         let accounts = AccountService::new(db.clone(), keyring.clone(), registry.clone());
+        let webhooks = accounts::webhook::WebhookService::new(db.clone(), keyring.clone());
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -50,6 +54,8 @@ impl AppState {
                 label_lock_ms: AtomicU64::new(crate::label::DEFAULT_LOCK.as_millis() as u64),
                 limits: RwLock::new(Limits::default()),
                 rate_limiter: RateLimiter::new(RateLimit::default()),
+                webhooks,
+                webhook_policy: RwLock::new(Policy::default()),
             }),
         }
     }
@@ -99,6 +105,27 @@ impl AppState {
     pub fn set_limits(&self, limits: Limits) {
         if let Ok(mut current) = self.inner.limits.write() {
             *current = limits;
+        }
+    }
+
+    /// The tenants' webhook endpoints and deliveries.
+    pub fn webhooks(&self) -> &accounts::webhook::WebhookService {
+        &self.inner.webhooks
+    }
+
+    /// The webhook rules ([`Policy::default`], production's, unless changed).
+    pub fn webhook_policy(&self) -> Policy {
+        self.inner
+            .webhook_policy
+            .read()
+            .map(|policy| policy.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes [`AppState::webhook_policy`]; delivery workers started after use it.
+    pub fn set_webhook_policy(&self, policy: Policy) {
+        if let Ok(mut current) = self.inner.webhook_policy.write() {
+            *current = policy;
         }
     }
 
