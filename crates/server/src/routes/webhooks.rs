@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::TenantKey;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, Path, Query, parse_json};
+use crate::extract::{JsonBody, Path, Query, parse_json_with_lists};
 use crate::request_id;
 use crate::routes::accounts::{PageQuery, bad_cursor};
 use crate::state::AppState;
@@ -312,7 +312,7 @@ pub async fn create(
     caller: TenantKey,
     JsonBody(bytes): JsonBody,
 ) -> Result<(StatusCode, Json<EndpointBody>), ApiError> {
-    let (input, _) = parse_json::<CreateEndpoint>(&bytes)?;
+    let (input, _) = parse_json_with_lists::<CreateEndpoint>(&bytes, &["events"])?;
     let events = events("events", input.events)?;
     let description = description(input.description)?.unwrap_or_default();
     let url = url(&state, input.url).await?;
@@ -403,7 +403,7 @@ pub async fn update(
     JsonBody(bytes): JsonBody,
 ) -> Result<Json<EndpointBody>, ApiError> {
     let id = endpoint_id(&id)?;
-    let (input, _) = parse_json::<UpdateEndpoint>(&bytes)?;
+    let (input, _) = parse_json_with_lists::<UpdateEndpoint>(&bytes, &["events"])?;
     let events = input
         .events
         .map(|names| events("events", names))
