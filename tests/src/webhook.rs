@@ -100,7 +100,11 @@ impl Receiver {
     }
 
     /// Waits (bounded) until `done` holds for the accepted requests.
-    pub async fn wait_until(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             let accepted = self.accepted().await;

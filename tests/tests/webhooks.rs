@@ -73,15 +73,31 @@ async fn wait_for_deliveries(
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
 async fn the_secret_is_shown_when_an_endpoint_is_created_and_never_again(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
-    let created = register(&app, &app.tenant_key, "https://returns.example.com/hooks", json!(["*"])).await;
+    let created = register(
+        &app,
+        &app.tenant_key,
+        "https://returns.example.com/hooks",
+        json!(["*"]),
+    )
+    .await;
     let secret = created["secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"), "{secret}");
     assert!(created["id"].as_str().unwrap().starts_with("we_"));
     assert_eq!(created["status"], "enabled");
     assert_eq!(created["events"], json!(["*"]));
     let id = created["id"].as_str().unwrap();
-    let read = app.get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}")).await.text().await.unwrap();
-    let listed = app.get(&app.tenant_key, "/v1/webhook-endpoints").await.text().await.unwrap();
+    let read = app
+        .get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listed = app
+        .get(&app.tenant_key, "/v1/webhook-endpoints")
+        .await
+        .text()
+        .await
+        .unwrap();
     for answer in [&read, &listed] {
         assert!(answer.contains(id), "{answer}");
         assert!(!answer.contains("whsec_"), "{answer}");
@@ -108,14 +124,31 @@ async fn an_unknown_event_type_is_refused_by_its_position(owner: PgPool) {
 async fn a_test_event_arrives_signed_so_that_standardwebhooks_verifies_it(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let receiver = Receiver::start().await;
-    let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["return_label.first_scan"])).await;
+    let endpoint = register(
+        &app,
+        &app.tenant_key,
+        &receiver.url,
+        json!(["return_label.first_scan"]),
+    )
+    .await;
     let id = endpoint["id"].as_str().unwrap();
     let _workers = start_workers(&app.instance.state, fast_delivery());
 
-    let sent = app.post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/test"), &json!({})).await;
+    let sent = app
+        .post(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}/test"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(sent.status(), 202);
-    let event_id = sent.json::<Value>().await.unwrap()["event_id"].as_str().unwrap().to_owned();
-    let accepted = receiver.wait_until("the test event", |got| !got.is_empty()).await;
+    let event_id = sent.json::<Value>().await.unwrap()["event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accepted = receiver
+        .wait_until("the test event", |got| !got.is_empty())
+        .await;
 
     let delivery = &accepted[0];
     assert_eq!(delivery.id, event_id);
@@ -126,11 +159,17 @@ async fn a_test_event_arrives_signed_so_that_standardwebhooks_verifies_it(owner:
     assert!(body["timestamp"].as_str().is_some());
     assert_eq!(body["data"]["webhook_endpoint_id"], id);
     let secret = endpoint["secret"].as_str().unwrap();
-    assert_eq!(verified_by_standardwebhooks(secret, &accepted).await, vec![true]);
+    assert_eq!(
+        verified_by_standardwebhooks(secret, &accepted).await,
+        vec![true]
+    );
     // A forged body does not verify with the same headers.
     let mut forged = delivery.clone();
     forged.body = forged.body.replace("webhook.test", "webhook.tset");
-    assert_eq!(verified_by_standardwebhooks(secret, &[forged]).await, vec![false]);
+    assert_eq!(
+        verified_by_standardwebhooks(secret, &[forged]).await,
+        vec![false]
+    );
 
     let log = wait_for_deliveries(&app, id, "the success in the log", |found| {
         found.first().is_some_and(|d| d["state"] == "succeeded")
@@ -139,7 +178,9 @@ async fn a_test_event_arrives_signed_so_that_standardwebhooks_verifies_it(owner:
     assert_eq!(log[0]["event_id"], event_id.as_str());
     assert_eq!(log[0]["status_code"], 204);
     assert!(log[0]["duration_ms"].as_i64().is_some());
-    let event = app.get(&app.tenant_key, &format!("/v1/events/{event_id}")).await;
+    let event = app
+        .get(&app.tenant_key, &format!("/v1/events/{event_id}"))
+        .await;
     assert_eq!(event.status(), 200);
     assert_eq!(event.json::<Value>().await.unwrap()["type"], "webhook.test");
 }
@@ -147,23 +188,60 @@ async fn a_test_event_arrives_signed_so_that_standardwebhooks_verifies_it(owner:
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
 async fn an_event_goes_to_every_enabled_endpoint_subscribed_to_its_type(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
-    let receivers = [Receiver::start().await, Receiver::start().await, Receiver::start().await];
-    register(&app, &app.tenant_key, &receivers[0].url, json!(["return_label.first_scan"])).await;
+    let receivers = [
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+    ];
+    register(
+        &app,
+        &app.tenant_key,
+        &receivers[0].url,
+        json!(["return_label.first_scan"]),
+    )
+    .await;
     register(&app, &app.tenant_key, &receivers[1].url, json!(["*"])).await;
-    register(&app, &app.tenant_key, &receivers[2].url, json!(["return_label.delivered"])).await;
+    register(
+        &app,
+        &app.tenant_key,
+        &receivers[2].url,
+        json!(["return_label.delivered"]),
+    )
+    .await;
     let _workers = start_workers(&app.instance.state, fast_delivery());
 
-    let ids = record_events(&app, EventType::LabelFirstScan, "lbl_00000000000000000001", 1).await;
+    let ids = record_events(
+        &app,
+        EventType::LabelFirstScan,
+        "lbl_00000000000000000001",
+        1,
+    )
+    .await;
     for receiver in &receivers[..2] {
-        let got = receiver.wait_until("the first scan", |got| !got.is_empty()).await;
+        let got = receiver
+            .wait_until("the first scan", |got| !got.is_empty())
+            .await;
         assert_eq!(got[0].id, ids[0]);
         assert_eq!(got[0].json()["type"], "return_label.first_scan");
     }
-    let events: Value = app.get(&app.tenant_key, "/v1/events?type=return_label.first_scan").await.json().await.unwrap();
+    let events: Value = app
+        .get(&app.tenant_key, "/v1/events?type=return_label.first_scan")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(events["data"][0]["id"], ids[0].as_str());
     // The third endpoint was queued nothing: a later event of its type is the first it gets.
-    let later = record_events(&app, EventType::LabelDelivered, "lbl_00000000000000000001", 1).await;
-    let got = receivers[2].wait_until("the delivery", |got| !got.is_empty()).await;
+    let later = record_events(
+        &app,
+        EventType::LabelDelivered,
+        "lbl_00000000000000000001",
+        1,
+    )
+    .await;
+    let got = receivers[2]
+        .wait_until("the delivery", |got| !got.is_empty())
+        .await;
     assert_eq!(got.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), later);
 }
 
@@ -175,35 +253,66 @@ async fn a_receiver_that_answers_503_then_times_out_is_retried_until_it_recovers
     let id = endpoint["id"].as_str().unwrap();
     receiver.answer(Answer::Unavailable);
     let _workers = start_workers(&app.instance.state, fast_delivery());
-    let ids = record_events(&app, EventType::LabelFirstScan, "lbl_00000000000000000002", 1).await;
+    let ids = record_events(
+        &app,
+        EventType::LabelFirstScan,
+        "lbl_00000000000000000002",
+        1,
+    )
+    .await;
 
     wait_for_deliveries(&app, id, "three 503s", |found| {
-        found[0]["attempts"].as_array().unwrap().iter().filter(|a| a["status_code"] == 503).count() >= 3
+        found[0]["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status_code"] == 503)
+            .count()
+            >= 3
     })
     .await;
     receiver.answer(Answer::Hang);
     wait_for_deliveries(&app, id, "two timeouts", |found| {
-        found[0]["attempts"].as_array().unwrap().iter().filter(|a| a["error"] == "timed out").count() >= 2
+        found[0]["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["error"] == "timed out")
+            .count()
+            >= 2
     })
     .await;
     receiver.answer(Answer::Ok);
-    let accepted = receiver.wait_until("the recovery", |got| !got.is_empty()).await;
+    let accepted = receiver
+        .wait_until("the recovery", |got| !got.is_empty())
+        .await;
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].id, ids[0]);
 
-    let log = wait_for_deliveries(&app, id, "the success", |found| found[0]["state"] == "succeeded").await;
+    let log = wait_for_deliveries(&app, id, "the success", |found| {
+        found[0]["state"] == "succeeded"
+    })
+    .await;
     let attempts = log[0]["attempts"].as_array().unwrap();
     assert!(attempts.len() >= 6, "{attempts:#?}");
     assert!(attempts[0]["status_code"] == 204 && attempts[0]["error"].is_null());
     // Every failure says what it was, in a few words.
     for attempt in &attempts[1..] {
         let error = attempt["error"].as_str().unwrap();
-        assert!(error.starts_with("HTTP 503") || error == "timed out", "{error}");
+        assert!(
+            error.starts_with("HTTP 503") || error == "timed out",
+            "{error}"
+        );
     }
     // Every attempt was signed the same way: the receiver's copies all verify.
     let secret = endpoint["secret"].as_str().unwrap();
     let received = receiver.received().await;
-    assert!(verified_by_standardwebhooks(secret, &received).await.iter().all(|ok| *ok));
+    assert!(
+        verified_by_standardwebhooks(secret, &received)
+            .await
+            .iter()
+            .all(|ok| *ok)
+    );
     assert!(received.iter().all(|r| r.id == ids[0]));
 }
 
@@ -216,11 +325,21 @@ async fn the_events_of_one_label_arrive_in_the_order_they_were_recorded(owner: P
     let _workers = start_workers(&app.instance.state, fast_delivery());
     let mut expected = Vec::new();
     for _ in 0..4 {
-        expected.extend(record_events(&app, EventType::LabelTrackingUpdated, "lbl_00000000000000000003", 2).await);
+        expected.extend(
+            record_events(
+                &app,
+                EventType::LabelTrackingUpdated,
+                "lbl_00000000000000000003",
+                2,
+            )
+            .await,
+        );
     }
     receiver.wait_until_received(3).await;
     receiver.answer(Answer::Ok);
-    let accepted = receiver.wait_until("every event", |got| got.len() >= expected.len()).await;
+    let accepted = receiver
+        .wait_until("every event", |got| got.len() >= expected.len())
+        .await;
     let order: Vec<String> = accepted.iter().map(|r| r.id.clone()).collect();
     assert_eq!(order, expected);
     // No event was sent before every earlier one was delivered, retries included.
@@ -235,7 +354,9 @@ async fn the_events_of_one_label_arrive_in_the_order_they_were_recorded(owner: P
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn an_endpoint_that_fails_for_the_whole_retry_window_is_disabled_until_re_enabled(owner: PgPool) {
+async fn an_endpoint_that_fails_for_the_whole_retry_window_is_disabled_until_re_enabled(
+    owner: PgPool,
+) {
     let app = TestApp::spawn(owner).await;
     let receiver = Receiver::start().await;
     let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
@@ -244,37 +365,74 @@ async fn an_endpoint_that_fails_for_the_whole_retry_window_is_disabled_until_re_
     let mut settings = fast_delivery();
     settings.retry_window = Duration::from_millis(300);
     let _workers = start_workers(&app.instance.state, settings);
-    record_events(&app, EventType::LabelFirstScan, "lbl_00000000000000000004", 1).await;
+    record_events(
+        &app,
+        EventType::LabelFirstScan,
+        "lbl_00000000000000000004",
+        1,
+    )
+    .await;
 
-    let log = wait_for_deliveries(&app, id, "the failure", |found| found[0]["state"] == "failed").await;
-    let read: Value = app.get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}")).await.json().await.unwrap();
+    let log = wait_for_deliveries(&app, id, "the failure", |found| {
+        found[0]["state"] == "failed"
+    })
+    .await;
+    let read: Value = app
+        .get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read["status"], "disabled");
     let reason = read["disabled_reason"].as_str().unwrap();
-    assert!(reason.contains("every delivery attempt failed") && reason.contains("HTTP 503"), "{reason}");
+    assert!(
+        reason.contains("every delivery attempt failed") && reason.contains("HTTP 503"),
+        "{reason}"
+    );
 
     receiver.answer(Answer::Ok);
-    let enabled = app.patch(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}"), &json!({"status": "enabled"})).await;
+    let enabled = app
+        .patch(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}"),
+            &json!({"status": "enabled"}),
+        )
+        .await;
     assert_eq!(enabled.status(), 200);
     let enabled: Value = enabled.json().await.unwrap();
     assert_eq!(enabled["status"], "enabled");
     assert!(enabled["disabled_reason"].is_null());
     let delivery = log[0]["id"].as_str().unwrap();
     let again = app
-        .post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/deliveries/{delivery}/redeliver"), &json!({}))
+        .post(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}/deliveries/{delivery}/redeliver"),
+            &json!({}),
+        )
         .await;
     assert_eq!(again.status(), 202);
-    let accepted = receiver.wait_until("the redelivery", |got| !got.is_empty()).await;
+    let accepted = receiver
+        .wait_until("the redelivery", |got| !got.is_empty())
+        .await;
     assert_eq!(accepted[0].id, log[0]["event_id"].as_str().unwrap());
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn after_a_rotation_both_secrets_sign_during_the_grace_period_and_only_the_new_after(owner: PgPool) {
+async fn after_a_rotation_both_secrets_sign_during_the_grace_period_and_only_the_new_after(
+    owner: PgPool,
+) {
     let app = TestApp::spawn(owner.clone()).await;
     let receiver = Receiver::start().await;
     let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
     let id = endpoint["id"].as_str().unwrap();
     let old = endpoint["secret"].as_str().unwrap();
-    let rotated = app.post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/rotate-secret"), &json!({})).await;
+    let rotated = app
+        .post(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}/rotate-secret"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(rotated.status(), 200);
     let rotated: Value = rotated.json().await.unwrap();
     let new = rotated["secret"].as_str().unwrap();
@@ -282,8 +440,15 @@ async fn after_a_rotation_both_secrets_sign_during_the_grace_period_and_only_the
     assert!(rotated["previous_secret_expires_at"].is_string());
     let _workers = start_workers(&app.instance.state, fast_delivery());
 
-    app.post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/test"), &json!({})).await;
-    let during = receiver.wait_until("a delivery in the grace period", |got| got.len() == 1).await;
+    app.post(
+        &app.tenant_key,
+        &format!("/v1/webhook-endpoints/{id}/test"),
+        &json!({}),
+    )
+    .await;
+    let during = receiver
+        .wait_until("a delivery in the grace period", |got| got.len() == 1)
+        .await;
     assert_eq!(during[0].signature.split(' ').count(), 2);
     assert_eq!(verified_by_standardwebhooks(old, &during).await, vec![true]);
     assert_eq!(verified_by_standardwebhooks(new, &during).await, vec![true]);
@@ -294,8 +459,15 @@ async fn after_a_rotation_both_secrets_sign_during_the_grace_period_and_only_the
         .execute(&owner)
         .await
         .unwrap();
-    app.post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/test"), &json!({})).await;
-    let after = receiver.wait_until("a delivery after the grace period", |got| got.len() == 2).await;
+    app.post(
+        &app.tenant_key,
+        &format!("/v1/webhook-endpoints/{id}/test"),
+        &json!({}),
+    )
+    .await;
+    let after = receiver
+        .wait_until("a delivery after the grace period", |got| got.len() == 2)
+        .await;
     let last = &after[1..];
     assert_eq!(last[0].signature.split(' ').count(), 1);
     assert_eq!(verified_by_standardwebhooks(new, last).await, vec![true]);
@@ -308,9 +480,21 @@ async fn another_tenant_cannot_see_or_touch_an_endpoint_its_deliveries_or_events
     let receiver = Receiver::start().await;
     let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
     let id = endpoint["id"].as_str().unwrap();
-    let event = app.post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/test"), &json!({})).await;
-    let event_id = event.json::<Value>().await.unwrap()["event_id"].as_str().unwrap().to_owned();
-    let delivery = deliveries(&app, id).await[0]["id"].as_str().unwrap().to_owned();
+    let event = app
+        .post(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}/test"),
+            &json!({}),
+        )
+        .await;
+    let event_id = event.json::<Value>().await.unwrap()["event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let delivery = deliveries(&app, id).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, other) = app.other_tenant("Other Returns").await;
 
     for (method, path) in [
@@ -320,40 +504,70 @@ async fn another_tenant_cannot_see_or_touch_an_endpoint_its_deliveries_or_events
         ("POST", format!("/v1/webhook-endpoints/{id}/rotate-secret")),
         ("POST", format!("/v1/webhook-endpoints/{id}/test")),
         ("GET", format!("/v1/webhook-endpoints/{id}/deliveries")),
-        ("POST", format!("/v1/webhook-endpoints/{id}/deliveries/{delivery}/redeliver")),
+        (
+            "POST",
+            format!("/v1/webhook-endpoints/{id}/deliveries/{delivery}/redeliver"),
+        ),
         ("GET", format!("/v1/events/{event_id}")),
     ] {
         let response = match method {
             "GET" => app.get(&other, &path).await,
-            "PATCH" => app.patch(&other, &path, &json!({"description": "mine now"})).await,
+            "PATCH" => {
+                app.patch(&other, &path, &json!({"description": "mine now"}))
+                    .await
+            }
             "DELETE" => app.delete(&other, &path).await,
             _ => app.post(&other, &path, &json!({})).await,
         };
         assert_eq!(response.status(), 404, "{method} {path}");
     }
-    let listed: Value = app.get(&other, "/v1/webhook-endpoints").await.json().await.unwrap();
+    let listed: Value = app
+        .get(&other, "/v1/webhook-endpoints")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["data"], json!([]));
     let events: Value = app.get(&other, "/v1/events").await.json().await.unwrap();
     assert_eq!(events["data"], json!([]));
     // And the endpoint is as it was.
-    let read: Value = app.get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}")).await.json().await.unwrap();
+    let read: Value = app
+        .get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read["description"], "the test receiver");
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
 async fn the_secret_is_stored_sealed_and_never_in_the_audit_trail(owner: PgPool) {
     let app = TestApp::spawn(owner.clone()).await;
-    let endpoint = register(&app, &app.tenant_key, "https://returns.example.com/hooks", json!(["*"])).await;
+    let endpoint = register(
+        &app,
+        &app.tenant_key,
+        "https://returns.example.com/hooks",
+        json!(["*"]),
+    )
+    .await;
     let id = endpoint["id"].as_str().unwrap();
     let rotated: Value = app
-        .post(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}/rotate-secret"), &json!({}))
+        .post(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}/rotate-secret"),
+            &json!({}),
+        )
         .await
         .json()
         .await
         .unwrap();
-    for secret in [endpoint["secret"].as_str().unwrap(), rotated["secret"].as_str().unwrap()] {
+    for secret in [
+        endpoint["secret"].as_str().unwrap(),
+        rotated["secret"].as_str().unwrap(),
+    ] {
         let encoded = secret.strip_prefix("whsec_").unwrap();
-        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).unwrap();
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded).unwrap();
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT row_to_json(t)::text FROM webhook_endpoints t
              UNION ALL SELECT row_to_json(a)::text FROM audit_events a",
@@ -363,13 +577,23 @@ async fn the_secret_is_stored_sealed_and_never_in_the_audit_trail(owner: PgPool)
         .unwrap();
         let hex_bytes = bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         for row in rows {
-            assert!(!row.contains(encoded) && !row.contains("whsec_") && !row.contains(&hex_bytes), "{row}");
+            assert!(
+                !row.contains(encoded) && !row.contains("whsec_") && !row.contains(&hex_bytes),
+                "{row}"
+            );
         }
     }
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events WHERE target = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(&owner)
-        .await
-        .unwrap();
-    assert_eq!(actions, ["webhook_endpoint.created", "webhook_endpoint.secret_rotated"]);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events WHERE target = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "webhook_endpoint.created",
+            "webhook_endpoint.secret_rotated"
+        ]
+    );
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use accounts::{EventType, NewEvent};
-use backhaul_tests::webhook::{Receiver, Received, fast_delivery, register, start_workers};
+use backhaul_tests::webhook::{Received, Receiver, fast_delivery, register, start_workers};
 use backhaul_tests::{PluginOptions, PrivatePostgres, TestApp, start_instance};
 use serde_json::json;
 use sqlx::PgPool;
@@ -43,11 +43,16 @@ fn arrivals(accepted: &[Received], expected: &[String]) -> BTreeMap<String, usiz
     for received in accepted {
         *counts.entry(received.id.clone()).or_insert(0) += 1;
     }
-    let missing: Vec<&String> = expected.iter().filter(|id| !counts.contains_key(*id)).collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
     assert!(missing.is_empty(), "never delivered: {missing:?}");
-    let unexpected: BTreeSet<&String> =
-        counts.keys().filter(|id| !expected.contains(id)).collect();
-    assert!(unexpected.is_empty(), "delivered but never recorded: {unexpected:?}");
+    let unexpected: BTreeSet<&String> = counts.keys().filter(|id| !expected.contains(id)).collect();
+    assert!(
+        unexpected.is_empty(),
+        "delivered but never recorded: {unexpected:?}"
+    );
     counts
 }
 
@@ -71,7 +76,9 @@ async fn postgres_stopped_mid_delivery() {
     let mut expected = record_events(&app, 0, 60, 12).await;
     let _workers = start_workers(&app.instance.state, fast_delivery());
 
-    receiver.wait_until("the first deliveries", |got| got.len() >= 5).await;
+    receiver
+        .wait_until("the first deliveries", |got| got.len() >= 5)
+        .await;
     postgres.stop_immediately().await;
     let during = receiver.accepted().await.len();
     postgres.start_again().await;
@@ -84,7 +91,10 @@ async fn postgres_stopped_mid_delivery() {
         })
         .await;
     let counts = arrivals(&accepted, &expected);
-    assert!(during < expected.len(), "every event was delivered before the stop");
+    assert!(
+        during < expected.len(),
+        "every event was delivered before the stop"
+    );
     println!(
         "postgres stopped mid-delivery: {} events, {} deliveries accepted, {} duplicates",
         expected.len(),

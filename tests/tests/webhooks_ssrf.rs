@@ -98,7 +98,13 @@ async fn private_loopback_and_metadata_targets_are_refused_under_the_production_
 async fn a_name_rebound_to_loopback_after_registration_is_refused_at_delivery(owner: PgPool) {
     let app = TestApp::spawn(owner).await;
     let receiver = Receiver::start().await;
-    let port = receiver.url.rsplit(':').next().unwrap().trim_end_matches("/hooks").to_owned();
+    let port = receiver
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/hooks")
+        .to_owned();
     let resolver = StaticResolver::default();
     resolver.set("rebind.test", &[ip(PUBLIC)]);
     production(&app, &resolver);

@@ -161,12 +161,13 @@ pub async fn list(
 ) -> Result<Option<Vec<StoredEvent>>, sqlx::Error> {
     let mut tx = db.tenant(tenant).await?;
     if let Some(after) = filter.after {
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2)")
-                .bind(tenant.as_str())
-                .bind(after.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2)",
+        )
+        .bind(tenant.as_str())
+        .bind(after.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
         if !exists {
             return Ok(None);
         }
@@ -187,7 +188,10 @@ pub async fn list(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    rows.iter().map(StoredEvent::from_row).collect::<Result<_, _>>().map(Some)
+    rows.iter()
+        .map(StoredEvent::from_row)
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// One of `tenant`'s events.

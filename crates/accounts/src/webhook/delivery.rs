@@ -41,7 +41,9 @@ impl DeliveryState {
             "pending" => Ok(DeliveryState::Pending),
             "succeeded" => Ok(DeliveryState::Succeeded),
             "failed" => Ok(DeliveryState::Failed),
-            other => Err(sqlx::Error::Decode(format!("delivery state {other}").into())),
+            other => Err(sqlx::Error::Decode(
+                format!("delivery state {other}").into(),
+            )),
         }
     }
 }

@@ -74,7 +74,10 @@ pub struct EventLogPage {
 #[into_params(parameter_in = Path)]
 pub struct EventIdParam {
     /// The event's id (`evt_` and 20 letters or digits).
-    #[param(pattern = r"^evt_[A-Za-z0-9]{20}$", example = "evt_4x8Qw2LmZ0aB7cD9eF1g")]
+    #[param(
+        pattern = r"^evt_[A-Za-z0-9]{20}$",
+        example = "evt_4x8Qw2LmZ0aB7cD9eF1g"
+    )]
     pub id: String,
 }
 

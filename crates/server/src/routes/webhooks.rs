@@ -26,7 +26,10 @@ use crate::webhook::address;
 pub struct CreateEndpoint {
     /// Where events are POSTed: `https`, on a public address (checked again at every
     /// delivery); no user name or password in it.
-    #[schema(example = "https://returns.example.com/webhooks/backhaul", max_length = 2048)]
+    #[schema(
+        example = "https://returns.example.com/webhooks/backhaul",
+        max_length = 2048
+    )]
     pub url: String,
     /// The event types to send (`return_label.first_scan`, …), or `["*"]` for all.
     #[schema(min_items = 1, max_items = 32, example = json!(["return_label.first_scan"]))]
@@ -229,7 +232,10 @@ pub struct DeliveryIdParams {
     #[param(pattern = r"^we_[A-Za-z0-9]{20}$", example = "we_4x8Qw2LmZ0aB7cD9eF1g")]
     pub id: String,
     /// The delivery's id (`whd_` and 20 letters or digits).
-    #[param(pattern = r"^whd_[A-Za-z0-9]{20}$", example = "whd_9Zk3Vb7Nq1Wx5Ty2Ur8P")]
+    #[param(
+        pattern = r"^whd_[A-Za-z0-9]{20}$",
+        example = "whd_9Zk3Vb7Nq1Wx5Ty2Ur8P"
+    )]
     pub delivery_id: String,
 }
 
@@ -238,9 +244,12 @@ fn endpoint_id(raw: &str) -> Result<WebhookEndpointId, ApiError> {
 }
 
 /// The event names, each a known type, or `["*"]`; the error names the entry (`events[1]`).
-fn events(field: &str, names: Vec<String>) -> Result<Vec<String>, ApiError> {
+pub(crate) fn events(field: &str, names: Vec<String>) -> Result<Vec<String>, ApiError> {
     if names.is_empty() {
-        return Err(ApiError::invalid(field, "must name at least one event type, or \"*\""));
+        return Err(ApiError::invalid(
+            field,
+            "must name at least one event type, or \"*\"",
+        ));
     }
     if names.len() > 32 {
         return Err(ApiError::invalid(field, "must name at most 32 event types"));
@@ -265,7 +274,7 @@ fn events(field: &str, names: Vec<String>) -> Result<Vec<String>, ApiError> {
     Ok(unique)
 }
 
-async fn url(state: &AppState, raw: String) -> Result<String, ApiError> {
+pub(crate) async fn url(state: &AppState, raw: String) -> Result<String, ApiError> {
     if raw.len() > 2048 {
         return Err(ApiError::invalid("url", "must be at most 2048 characters"));
     }
@@ -276,7 +285,7 @@ async fn url(state: &AppState, raw: String) -> Result<String, ApiError> {
         .map_err(|refusal| ApiError::invalid("url", refusal.to_string()))
 }
 
-fn description(raw: Option<String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn description(raw: Option<String>) -> Result<Option<String>, ApiError> {
     match raw {
         Some(text) if text.chars().count() > 500 => Err(ApiError::invalid(
             "description",
@@ -559,7 +568,8 @@ pub async fn redeliver(
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<DeliveryBody>), ApiError> {
     let id = endpoint_id(&id)?;
-    let delivery_id = DeliveryId::parse("delivery_id", &delivery_id).map_err(|_| ApiError::NotFound)?;
+    let delivery_id =
+        DeliveryId::parse("delivery_id", &delivery_id).map_err(|_| ApiError::NotFound)?;
     let actor = caller.actor();
     let request_id = request_id::current();
     let delivery = state
