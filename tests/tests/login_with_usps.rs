@@ -673,7 +673,9 @@ async fn an_account_that_needs_reauthorization_is_announced_to_the_webhook_endpo
         .await
         .unwrap();
 
-    let got = receiver.wait_until("the event", |got| !got.is_empty()).await;
+    let got = receiver
+        .wait_until("the event", |got| !got.is_empty())
+        .await;
     assert_eq!(got.len(), 1);
     let body = got[0].json();
     assert_eq!(body["type"], "shipper_account.reauthorization_required");

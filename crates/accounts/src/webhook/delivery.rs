@@ -314,7 +314,20 @@ impl WebhookService {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter().map(|row| self.claimed(row)).collect()
+        // A delivery whose secrets cannot be opened (its endpoint's data key is wrapped under a
+        // master key this instance is not configured with) is left to its lease, for an
+        // instance that can; it does not hold up the others.
+        Ok(rows
+            .iter()
+            .filter_map(|row| match self.claimed(row) {
+                Ok(claimed) => Some(claimed),
+                Err(error) => {
+                    let id: Option<String> = row.try_get("id").ok();
+                    tracing::error!(delivery = ?id, %error, "a claimed webhook delivery could not be opened");
+                    None
+                }
+            })
+            .collect())
     }
 
     fn claimed(&self, row: &PgRow) -> Result<ClaimedDelivery, AccountError> {
