@@ -373,30 +373,27 @@ impl WebhookService {
         attempt: &Attempt,
         next: &Next,
     ) -> Result<(), AccountError> {
-        let mut tx = self.db().tenant(&delivery.tenant_id).await?;
-        sqlx::query(
-            "INSERT INTO webhook_attempts (tenant_id, delivery_id, at, status_code, duration_ms, error)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(delivery.tenant_id.as_str())
-        .bind(delivery.id.as_str())
-        .bind(attempt.at)
-        .bind(attempt.status_code)
-        .bind(attempt.duration_ms)
-        .bind(attempt.error.as_deref())
-        .execute(&mut *tx)
-        .await?;
+        // Unflushed: a record lost to a crash only means the delivery is sent again when its
+        // lease ends, which at-least-once allows; no caller is answered on the strength of it.
+        let mut tx = self.db().tenant_unflushed(&delivery.tenant_id).await?;
         let (state, retry_ms) = match next {
             Next::Delivered => ("succeeded", 0),
             Next::RetryIn(delay) => ("pending", millis(*delay)),
             Next::Exhausted { .. } => ("failed", 0),
         };
-        let moved = sqlx::query(
-            "UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1,
-                 next_attempt_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000),
-                 last_status = $5, last_error = $6, last_attempt_at = $7,
-                 delivered_at = CASE WHEN $3 = 'succeeded' THEN clock_timestamp() END
-             WHERE tenant_id = $1 AND id = $2 AND state = 'pending'",
+        let moved: bool = sqlx::query_scalar(
+            "WITH attempt AS (
+                 INSERT INTO webhook_attempts (tenant_id, delivery_id, at, status_code, duration_ms, error)
+                 VALUES ($1, $2, $7, $5, $8, $6)
+             ), moved AS (
+                 UPDATE webhook_deliveries SET state = $3, attempts = attempts + 1,
+                     next_attempt_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000),
+                     last_status = $5, last_error = $6, last_attempt_at = $7,
+                     delivered_at = CASE WHEN $3 = 'succeeded' THEN clock_timestamp() END
+                 WHERE tenant_id = $1 AND id = $2 AND state = 'pending'
+                 RETURNING 1
+             )
+             SELECT EXISTS (SELECT 1 FROM moved)",
         )
         .bind(delivery.tenant_id.as_str())
         .bind(delivery.id.as_str())
@@ -405,20 +402,24 @@ impl WebhookService {
         .bind(attempt.status_code)
         .bind(attempt.error.as_deref())
         .bind(attempt.at)
-        .execute(&mut *tx)
+        .bind(attempt.duration_ms)
+        .fetch_one(&mut *tx)
         .await?;
         match next {
             Next::Delivered => {
+                // To the second is all the disabling rule needs, and it keeps concurrent
+                // deliveries to one endpoint from queueing on its row.
                 sqlx::query(
                     "UPDATE webhook_endpoints SET last_success_at = now()
-                     WHERE tenant_id = $1 AND id = $2",
+                     WHERE tenant_id = $1 AND id = $2
+                       AND (last_success_at IS NULL OR last_success_at < now() - interval '1 second')",
                 )
                 .bind(delivery.tenant_id.as_str())
                 .bind(&delivery.endpoint_id)
                 .execute(&mut *tx)
                 .await?;
             }
-            Next::Exhausted { disable_reason } if moved.rows_affected() > 0 => {
+            Next::Exhausted { disable_reason } if moved => {
                 sqlx::query(
                     "UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $3,
                          disabled_at = now(), updated_at = now()

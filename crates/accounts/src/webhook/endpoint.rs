@@ -376,7 +376,8 @@ impl WebhookService {
         Ok((endpoint, secret))
     }
 
-    /// Records a `webhook.test` event delivered to this endpoint alone.
+    /// Records a `webhook.test` event delivered to this endpoint alone (the event is its own
+    /// subject, so test events are not held in order behind one another).
     pub async fn send_test(
         &self,
         context: Context<'_>,

@@ -39,7 +39,7 @@ pub struct EventBody {
     /// `return_label.created`, `return_label.first_scan`, …
     #[serde(rename = "type")]
     pub event_type: String,
-    /// The label or account it is about (the endpoint, for `webhook.test`).
+    /// The label or account it is about (a `webhook.test` event's own id).
     pub subject_id: String,
     /// The label or account as the API shows it.
     #[schema(value_type = Object)]
