@@ -47,7 +47,7 @@ async fn a_merchant_adds_an_endpoint_sees_its_deliveries_and_redelivers_one(owne
     // The page shows the delivery once it is recorded.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        browser.goto(&browser.url().await.to_string()).await;
+        browser.goto(browser.url().await.as_ref()).await;
         if browser.text("table").await.contains("Delivered") {
             break;
         }
