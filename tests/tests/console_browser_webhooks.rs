@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use backhaul_tests::TestApp;
 use backhaul_tests::browser::Browser;
-use backhaul_tests::webhook::{Receiver, fast_delivery, start_workers};
+use backhaul_tests::webhook::{Answer, Receiver, fast_delivery, register, start_workers};
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
@@ -70,4 +71,57 @@ async fn a_merchant_adds_an_endpoint_sees_its_deliveries_and_redelivers_one(owne
     // The secret is not on the page any more.
     browser.goto(&app.url("/console/webhooks")).await;
     assert!(!browser.text("main").await.contains(&secret));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn an_endpoint_disabled_after_persistent_failure_says_so_and_why(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let receiver = Receiver::start().await;
+    receiver.answer(Answer::Unavailable);
+    let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
+    let id = endpoint["id"].as_str().unwrap();
+    let mut settings = fast_delivery();
+    settings.retry_window = Duration::from_millis(200);
+    let _workers = start_workers(&app.instance.state, settings);
+    app.post(
+        &app.tenant_key,
+        &format!("/v1/webhook-endpoints/{id}/test"),
+        &json!({}),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while app
+        .get(&app.tenant_key, &format!("/v1/webhook-endpoints/{id}"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["status"]
+        != "disabled"
+    {
+        assert!(tokio::time::Instant::now() < deadline, "never disabled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/console")).await;
+    browser.wait_for_heading("Sign in to Backhaul").await;
+    browser.fill("#key", &app.tenant_key).await;
+    browser
+        .click("form[action='/console/sign-in'] button")
+        .await;
+    browser.wait_for_heading("Carrier accounts").await;
+    browser.goto(&app.url("/console/webhooks")).await;
+    let listed = browser.text("tbody tr").await;
+    assert!(
+        listed.contains("Disabled") && listed.contains("HTTP 503"),
+        "{listed}"
+    );
+    browser.click_link(&receiver.url).await;
+    let alert = browser.text(".alert.error").await;
+    assert!(alert.contains("This endpoint is disabled"), "{alert}");
+    assert!(alert.contains("every delivery attempt failed"), "{alert}");
+    browser.screenshot("webhooks-03-disabled").await;
+    browser.click("form[action$='/enable'] button").await;
+    receiver.answer(Answer::Ok);
+    assert!(browser.text("dl.facts").await.contains("Enabled"));
 }

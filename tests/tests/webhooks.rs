@@ -597,3 +597,49 @@ async fn the_secret_is_stored_sealed_and_never_in_the_audit_trail(owner: PgPool)
         ]
     );
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_metrics_count_attempts_by_outcome_and_the_outbox_backlog(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let receiver = Receiver::start().await;
+    let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
+    let id = endpoint["id"].as_str().unwrap();
+    let metrics = |app: &TestApp| {
+        let url = app.url("/metrics");
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    record_events(&app, EventType::LabelCreated, "lbl_00000000000000000005", 3).await;
+    let waiting = metrics(&app).await;
+    assert!(
+        waiting.contains("backhaul_webhook_outbox_depth 3"),
+        "{waiting}"
+    );
+    assert!(
+        waiting.contains("backhaul_webhook_outbox_oldest_age_seconds "),
+        "{waiting}"
+    );
+
+    receiver.answer(Answer::Unavailable);
+    let _workers = start_workers(&app.instance.state, fast_delivery());
+    receiver.wait_until_received(1).await;
+    receiver.answer(Answer::Ok);
+    wait_for_deliveries(&app, id, "every delivery", |found| {
+        found.len() == 3 && found.iter().all(|d| d["state"] == "succeeded")
+    })
+    .await;
+    let done = metrics(&app).await;
+    assert!(done.contains("backhaul_webhook_outbox_depth 0"), "{done}");
+    assert!(
+        done.contains("backhaul_webhook_deliveries_total{outcome=\"succeeded\"} 3"),
+        "{done}"
+    );
+    assert!(
+        done.contains("backhaul_webhook_deliveries_total{outcome=\"failed_attempt\"}"),
+        "{done}"
+    );
+    assert!(
+        done.contains("backhaul_webhook_attempt_duration_seconds_count"),
+        "{done}"
+    );
+}

@@ -409,3 +409,37 @@ fn debug_output_redacts_every_secret() {
     }
     assert!(debug.contains("REDACTED"), "{debug}");
 }
+
+#[test]
+fn only_local_and_test_allow_private_webhook_urls() {
+    let load = |environment| {
+        Settings::load_from(
+            &ConfigFiles::Given(repository_config()),
+            environment,
+            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
+        )
+        .unwrap()
+    };
+    assert!(load(Environment::Local).webhooks.allow_private_urls);
+    assert!(load(Environment::Test).webhooks.allow_private_urls);
+    assert!(!load(Environment::Production).webhooks.allow_private_urls);
+}
+
+#[test]
+fn production_refuses_private_webhook_urls() {
+    let error = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Production,
+        variables(&[
+            ("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS),
+            ("BACKHAUL__WEBHOOKS__ALLOW_PRIVATE_URLS", "true"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("webhooks.allow_private_urls"), "{error}");
+    assert!(
+        error.contains("BACKHAUL__WEBHOOKS__ALLOW_PRIVATE_URLS"),
+        "{error}"
+    );
+}
