@@ -643,3 +643,45 @@ async fn the_metrics_count_attempts_by_outcome_and_the_outbox_backlog(owner: PgP
         "{done}"
     );
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_delivery_whose_worker_died_after_claiming_it_is_sent_once_its_lease_ends(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let receiver = Receiver::start().await;
+    register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
+    let ids = record_events(
+        &app,
+        EventType::LabelFirstScan,
+        "lbl_00000000000000000006",
+        1,
+    )
+    .await;
+    // A worker claims it and dies before recording anything (as if after its POST).
+    let lease = Duration::from_millis(500);
+    let claimed = app
+        .instance
+        .state
+        .webhooks()
+        .claim(10, lease)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].event_id, ids[0]);
+    let claimed_at = tokio::time::Instant::now();
+    // During the lease no other worker gets it.
+    let during = app
+        .instance
+        .state
+        .webhooks()
+        .claim(10, lease)
+        .await
+        .unwrap();
+    assert!(during.is_empty() || claimed_at.elapsed() >= lease);
+
+    let _workers = start_workers(&app.instance.state, fast_delivery());
+    let got = receiver
+        .wait_until("the delivery after the lease", |got| !got.is_empty())
+        .await;
+    assert!(claimed_at.elapsed() >= lease, "sent before the lease ended");
+    assert_eq!(got[0].id, ids[0]);
+}

@@ -20,7 +20,8 @@ pub struct EventQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub event_type: Option<String>,
-    /// Only events at or after this time (RFC 3339).
+    /// Only events at or after this time (RFC 3339 in UTC, e.g. `2026-12-01T00:00:00Z`; a `+`
+    /// offset must be percent-encoded as `%2B`).
     pub since: Option<DateTime<Utc>>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

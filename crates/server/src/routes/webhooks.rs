@@ -269,8 +269,12 @@ pub(crate) fn events(field: &str, names: Vec<String>) -> Result<Vec<String>, Api
             ));
         }
     }
-    let mut unique = names;
-    unique.dedup();
+    let mut unique: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
     Ok(unique)
 }
 
