@@ -42,6 +42,8 @@ pub enum Answer {
     Unavailable = 1,
     /// Never answers: the worker's timeout ends the attempt.
     Hang = 2,
+    /// 307 to another path of the receiver (which would accept it).
+    Redirect = 3,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +52,8 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     /// Requests answered 2xx.
     accepted: Mutex<Vec<Received>>,
+    /// Requests to where [`Answer::Redirect`] points.
+    redirected: std::sync::atomic::AtomicUsize,
 }
 
 /// A webhook receiver on a loopback port.
@@ -66,6 +70,7 @@ impl Receiver {
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
         let app = axum::Router::new()
             .route("/hooks", axum::routing::post(receive))
+            .route("/hooks/elsewhere", axum::routing::post(elsewhere))
             .with_state(shared.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -75,6 +80,11 @@ impl Receiver {
 
     pub fn answer(&self, answer: Answer) {
         self.shared.answer.store(answer as u8, Ordering::SeqCst);
+    }
+
+    /// How many requests reached where [`Answer::Redirect`] points.
+    pub fn redirected(&self) -> usize {
+        self.shared.redirected.load(Ordering::SeqCst)
     }
 
     /// Every request received so far, in order.
@@ -122,7 +132,12 @@ impl Receiver {
     }
 }
 
-async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
     let header = |name: &str| {
         headers
             .get(name)
@@ -139,13 +154,23 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     };
     shared.received.lock().await.push(received.clone());
     match shared.answer.load(Ordering::SeqCst) {
-        1 => StatusCode::SERVICE_UNAVAILABLE,
+        1 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         2 => std::future::pending().await,
+        3 => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(axum::http::header::LOCATION, "/hooks/elsewhere")],
+        )
+            .into_response(),
         _ => {
             shared.accepted.lock().await.push(received);
-            StatusCode::NO_CONTENT
+            StatusCode::NO_CONTENT.into_response()
         }
     }
+}
+
+async fn elsewhere(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.redirected.fetch_add(1, Ordering::SeqCst);
+    StatusCode::NO_CONTENT
 }
 
 /// The workers' settings for tests: retries in milliseconds, a short timeout and lease.

@@ -685,3 +685,27 @@ async fn a_delivery_whose_worker_died_after_claiming_it_is_sent_once_its_lease_e
     assert!(claimed_at.elapsed() >= lease, "sent before the lease ended");
     assert_eq!(got[0].id, ids[0]);
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_redirect_is_a_failed_attempt_and_is_never_followed(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let receiver = Receiver::start().await;
+    let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
+    let id = endpoint["id"].as_str().unwrap();
+    receiver.answer(Answer::Redirect);
+    let _workers = start_workers(&app.instance.state, fast_delivery());
+    record_events(&app, EventType::LabelVoided, "lbl_00000000000000000007", 1).await;
+
+    let log = wait_for_deliveries(&app, id, "two redirected attempts", |found| {
+        found[0]["attempts"].as_array().unwrap().len() >= 2
+    })
+    .await;
+    assert_eq!(log[0]["state"], "pending");
+    for attempt in log[0]["attempts"].as_array().unwrap() {
+        assert_eq!(attempt["status_code"], 307);
+        assert_eq!(attempt["error"], "HTTP 307 (redirects are not followed)");
+    }
+    // Every request went to the registered URL, none to where the redirect pointed.
+    assert_eq!(receiver.redirected(), 0);
+    assert!(receiver.received().await.len() >= 2);
+}
