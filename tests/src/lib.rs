@@ -86,6 +86,22 @@ impl Default for PluginOptions {
     }
 }
 
+/// Tracking in tests: carriers push to this instance, and a new label is due for a poll at once.
+/// Jobs run when a test calls [`server::tracking::run_once`] (no background task), so a test
+/// decides when polls happen.
+pub fn test_tracking(base_url: &str) -> server::tracking::TrackingSettings {
+    server::tracking::TrackingSettings {
+        listener_base_url: Some(base_url.to_owned()),
+        contact_email: "tracking@example.test".to_owned(),
+        first_poll_after: Duration::ZERO,
+        poll_interval_min: Duration::from_millis(1),
+        poll_interval_max: Duration::from_millis(1),
+        poll_interval_pushed: Duration::from_millis(1),
+        subscription_check_every: Duration::from_millis(1),
+        ..server::tracking::TrackingSettings::default()
+    }
+}
+
 /// The harness's retries (both plugins share `carrier-http`'s): one, quickly.
 fn test_retry() -> RetryConfig {
     RetryConfig {
@@ -140,6 +156,10 @@ pub async fn start_instance_with_platform_secret(
                 SecretString::from(ups_sim::demo::CLIENT_SECRET.to_owned()),
                 format!("{base_url}/v1/ups/oauth/callback"),
             ))
+            .with_listener_credentials(carrier_ups::ListenerCredentials::new(
+                ups_sim::demo::WEBHOOK_CLIENT_ID,
+                SecretString::from(ups_sim::demo::WEBHOOK_CLIENT_SECRET.to_owned()),
+            ))
             .with_token_cache(token_cache.clone())
             .with_request_timeout(options.request_timeout)
             .with_retry(test_retry())
@@ -160,6 +180,7 @@ pub async fn start_instance_with_platform_secret(
         allow_private_urls: true,
         ..server::webhook::Policy::default()
     });
+    state.set_tracking(test_tracking(&base_url));
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(server::serve(listener, state.clone(), async move {
         let _ = stopped.await;
@@ -217,6 +238,17 @@ impl TestApp {
             platform_secret,
         )
         .await;
+        // UPS's portal holds one webhook per app: the demo app's points at this instance.
+        ups.simulator.set_webhook(
+            ups_sim::demo::CLIENT_ID,
+            Some(ups_sim::WebhookConfig {
+                app: ups_sim::demo::CLIENT_ID.to_owned(),
+                url: format!("{}/v1/carrier-webhooks/ups", instance.base_url),
+                token_url: format!("{}/v1/carrier-webhooks/ups/token", instance.base_url),
+                client_id: ups_sim::demo::WEBHOOK_CLIENT_ID.to_owned(),
+                client_secret: ups_sim::demo::WEBHOOK_CLIENT_SECRET.to_owned(),
+            }),
+        );
         let db = instance.state.db();
         let (tenant, key) = accounts::tenant::create_tenant(db, &Actor::System, "Acme Returns")
             .await

@@ -639,3 +639,161 @@ async fn webhook_leak_session() {
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_tracking_secret_or_listener_token_reaches_the_database_a_log_or_an_answer() {
+    tokio::time::timeout(std::time::Duration::from_secs(240), tracking_leak_session())
+        .await
+        .expect("the tracking leak test finished in time");
+}
+
+/// Tracking on both carriers: a USPS account subscribed (its subscription secret chosen and
+/// sealed by us), scans pushed with `X-HMAC` and polled, a forged notification refused; a UPS
+/// label subscribed, the listener's client secret used by the simulator for a token, a token
+/// fetched and used by hand, a push with a wrong token refused.
+async fn tracking_leak_session() {
+    let captured = captured_logs();
+    let postgres = logging_postgres().await;
+    let owner = postgres.migrated_database().await;
+    let app = TestApp::spawn(owner.clone()).await;
+    let mut answers = Vec::new();
+
+    let account = created(&app, &v3_account("Tracked")).await;
+    let number = buy(&app, "tracking-leak-usps", &with_account(&account)).await;
+    let listed: Value = app
+        .get(&app.tenant_key, "/v1/return-labels?carrier=usps")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let label = listed["data"][0].clone();
+    assert_eq!(label["tracking_number"], json!(number));
+    server::tracking::run_once(&app.instance.state).await;
+    let subscription = app.simulator.simulator.subscriptions()[0].id.clone();
+    let (_, secret) = server::tracking::subscription::for_notification(
+        &app.instance.state,
+        "usps",
+        &subscription,
+    )
+    .await
+    .unwrap()
+    .expect("the subscription is ours");
+    let secret = secret.expose().to_owned();
+    app.simulator
+        .simulator
+        .scan(&number, usps_sim::ScanStatus::Accepted)
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app
+        .simulator
+        .simulator
+        .pushes()
+        .iter()
+        .any(|push| push.delivered())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the push never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let genuine = app.simulator.simulator.pushes()[0].clone();
+    let forged = app
+        .client
+        .post(app.url("/v1/carrier-webhooks/usps"))
+        .header("X-HMAC", "Zm9yZ2Vk")
+        .header("content-type", "application/json")
+        .body(genuine.body.clone())
+        .send()
+        .await
+        .unwrap();
+    let (status, answer) = read(forged).await;
+    assert_eq!(status, 401);
+    answers.push(answer);
+    server::tracking::run_once(&app.instance.state).await;
+    let (_, tracking) = read(
+        app.client
+            .get(app.url(&format!(
+                "/v1/return-labels/{}/tracking",
+                label["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&app.tenant_key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    answers.push(tracking);
+
+    let ups_account = app
+        .create_ups_account(&app.tenant_key, "UPS tracked", json!({}))
+        .await;
+    let ups_label: Value = app
+        .buy(
+            &app.tenant_key,
+            "tracking-leak-ups",
+            &backhaul_tests::ups::label_request_for(&ups_account),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    server::tracking::run_once(&app.instance.state).await;
+    let ups_number = ups_label["tracking_number"].as_str().unwrap();
+    app.ups
+        .simulator
+        .scan(ups_number, ups_sim::ScanKind::Accepted)
+        .unwrap();
+    let (status, token) = read(
+        app.client
+            .post(app.url("/v1/carrier-webhooks/ups/token"))
+            .basic_auth(
+                ups_sim::demo::WEBHOOK_CLIENT_ID,
+                Some(ups_sim::demo::WEBHOOK_CLIENT_SECRET),
+            )
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let token: Value = serde_json::from_str(&token).unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let event = json!({
+        "trackingNumber": ups_number,
+        "activityStatus": {"type": "I", "code": "DP", "description": "Departed from Facility"},
+        "gmtActivityDate": "20261201", "gmtActivityTime": "131519",
+    });
+    for bearer in [token.clone(), format!("{token}x")] {
+        let (_, answer) = read(
+            app.client
+                .post(app.url("/v1/carrier-webhooks/ups"))
+                .bearer_auth(&bearer)
+                .header("x-api-key", ups_sim::demo::WEBHOOK_CLIENT_ID)
+                .header("User-Agent", "UPSPubSubTrackingService")
+                .json(&event)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        answers.push(answer);
+    }
+
+    assert_no_sentinel_anywhere(
+        &owner,
+        &postgres,
+        &captured,
+        &[
+            ("USPS subscription secret", secret.as_str()),
+            (
+                "UPS listener client secret",
+                ups_sim::demo::WEBHOOK_CLIENT_SECRET,
+            ),
+            ("UPS listener token", token.as_str()),
+        ],
+        &answers,
+    )
+    .await;
+}

@@ -284,6 +284,8 @@ pub enum Purpose {
     CarrierToken,
     /// A webhook endpoint's signing secret (its key context names the endpoint).
     WebhookSecret,
+    /// The secret a carrier signs an account's tracking notifications with.
+    SubscriptionSecret,
 }
 
 impl Purpose {
@@ -292,6 +294,7 @@ impl Purpose {
             Purpose::Credentials => "credentials",
             Purpose::CarrierToken => "carrier-token",
             Purpose::WebhookSecret => "webhook-secret",
+            Purpose::SubscriptionSecret => "subscription-secret",
         }
     }
 }

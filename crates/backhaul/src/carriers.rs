@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-pub(crate) use self::ups::UpsSettings;
+pub(crate) use self::ups::{UpsSettings, UpsSimulatorSettings};
 pub(crate) use self::usps::UspsSettings;
 
 /// One carrier, as the binary sees it.

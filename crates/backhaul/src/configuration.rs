@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
 pub(crate) use self::files::ConfigFiles;
-use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UspsSettings};
+use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UpsSimulatorSettings, UspsSettings};
 
 /// The deployment environment, from `BACKHAUL_ENV`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,11 +72,13 @@ pub(crate) struct Settings {
     pub(crate) vault: VaultSettings,
     pub(crate) log: LogSettings,
     pub(crate) webhooks: WebhookSettings,
+    #[serde(default)]
+    pub(crate) tracking: TrackingConfig,
     /// Each carrier's block, named by its id ([`Settings::carriers`]).
     pub(crate) usps: UspsSettings,
     pub(crate) usps_sim: SimulatorSettings,
     pub(crate) ups: UpsSettings,
-    pub(crate) ups_sim: SimulatorSettings,
+    pub(crate) ups_sim: UpsSimulatorSettings,
 }
 
 /// The API server.
@@ -162,6 +164,106 @@ impl ServerSettings {
         for (key, variable, value) in at_least_one {
             if value == 0 {
                 bail!("{key} ({variable}) must be at least 1");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tracking (`[tracking]`): where carriers push, the poll schedule and the call budgets.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct TrackingConfig {
+    /// `tracking.listener_base_url`: this service's public base URL, from which carriers'
+    /// listeners are made (`{base}/v1/carrier-webhooks/{carrier}`). Unset: no push
+    /// subscriptions, every label polled (`backhaul dev` uses its own address).
+    pub(crate) listener_base_url: Option<String>,
+    /// `tracking.contact_email`: who a carrier writes to about a subscription.
+    pub(crate) contact_email: String,
+    /// `tracking.calls_per_hour.<carrier>`: each API app's hourly tracking budget, in place of
+    /// the carrier's default.
+    pub(crate) calls_per_hour: std::collections::BTreeMap<String, u32>,
+    /// `tracking.first_poll_after_secs`, `poll_interval_min_secs`, `poll_interval_max_secs`,
+    /// `poll_interval_pushed_secs`, `subscription_check_secs`, `tick_secs`.
+    pub(crate) first_poll_after_secs: u64,
+    pub(crate) poll_interval_min_secs: u64,
+    pub(crate) poll_interval_max_secs: u64,
+    pub(crate) poll_interval_pushed_secs: u64,
+    pub(crate) subscription_check_secs: u64,
+    pub(crate) tick_secs: u64,
+}
+
+impl Default for TrackingConfig {
+    fn default() -> Self {
+        let defaults = server::tracking::TrackingSettings::default();
+        Self {
+            listener_base_url: defaults.listener_base_url,
+            contact_email: defaults.contact_email,
+            calls_per_hour: defaults.calls_per_hour,
+            first_poll_after_secs: defaults.first_poll_after.as_secs(),
+            poll_interval_min_secs: defaults.poll_interval_min.as_secs(),
+            poll_interval_max_secs: defaults.poll_interval_max.as_secs(),
+            poll_interval_pushed_secs: defaults.poll_interval_pushed.as_secs(),
+            subscription_check_secs: defaults.subscription_check_every.as_secs(),
+            tick_secs: defaults.tick.as_secs(),
+        }
+    }
+}
+
+impl TrackingConfig {
+    /// Applies the settings to `state`; `own_address` is the listener base when none is set
+    /// (`backhaul dev`).
+    pub(crate) fn apply_to(&self, state: &server::AppState, own_address: Option<String>) {
+        use std::time::Duration;
+        state.set_tracking(server::tracking::TrackingSettings {
+            listener_base_url: self.listener_base_url.clone().or(own_address),
+            contact_email: self.contact_email.clone(),
+            calls_per_hour: self.calls_per_hour.clone(),
+            first_poll_after: Duration::from_secs(self.first_poll_after_secs),
+            poll_interval_min: Duration::from_secs(self.poll_interval_min_secs),
+            poll_interval_max: Duration::from_secs(self.poll_interval_max_secs),
+            poll_interval_pushed: Duration::from_secs(self.poll_interval_pushed_secs),
+            subscription_check_every: Duration::from_secs(self.subscription_check_secs),
+            tick: Duration::from_secs(self.tick_secs),
+            ..server::tracking::TrackingSettings::default()
+        });
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(base) = &self.listener_base_url {
+            let parsed = url::Url::parse(base).map_err(|error| {
+                anyhow!(
+                    "tracking.listener_base_url (BACKHAUL__TRACKING__LISTENER_BASE_URL) is not a URL: {error}"
+                )
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+                bail!(
+                    "tracking.listener_base_url (BACKHAUL__TRACKING__LISTENER_BASE_URL) must be an http(s) URL without a query"
+                );
+            }
+        }
+        if !self.contact_email.contains('@') {
+            bail!(
+                "tracking.contact_email (BACKHAUL__TRACKING__CONTACT_EMAIL) must be an email address"
+            );
+        }
+        for (key, value) in [
+            ("tick_secs", self.tick_secs),
+            ("poll_interval_min_secs", self.poll_interval_min_secs),
+            ("poll_interval_max_secs", self.poll_interval_max_secs),
+            ("poll_interval_pushed_secs", self.poll_interval_pushed_secs),
+            ("subscription_check_secs", self.subscription_check_secs),
+        ] {
+            if value == 0 {
+                bail!(
+                    "tracking.{key} (BACKHAUL__TRACKING__{}) must be at least 1",
+                    key.to_ascii_uppercase()
+                );
+            }
+        }
+        for (carrier, calls) in &self.calls_per_hour {
+            if *calls == 0 {
+                bail!("tracking.calls_per_hour.{carrier} must be at least 1");
             }
         }
         Ok(())
@@ -331,6 +433,8 @@ impl Settings {
             .and_then(config::Config::try_deserialize)
             .with_context(|| format!("reading the configuration ({files})"))?;
         settings.environment = environment;
+        let simulator = settings.ups_sim.clone();
+        simulator.apply_to(&mut settings.ups)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -352,6 +456,7 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.server.validate()?;
+        self.tracking.validate()?;
         if self.database.max_connections == 0 {
             bail!(
                 "database.max_connections (BACKHAUL__DATABASE__MAX_CONNECTIONS) must be at least 1"

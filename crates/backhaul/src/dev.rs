@@ -114,6 +114,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     application
         .state()
         .set_webhook_policy(settings.webhooks.policy());
+    settings
+        .tracking
+        .apply_to(application.state(), Some(format!("http://{api_address}")));
 
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
         .await

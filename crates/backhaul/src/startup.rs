@@ -57,6 +57,7 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
     application
         .state()
         .set_webhook_policy(settings.webhooks.policy());
+    settings.tracking.apply_to(application.state(), None);
     tracing::info!(
         environment = settings.environment.as_str(),
         address = %application.address(),
@@ -208,6 +209,7 @@ impl Application {
             server::webhook::spawn_delivery_workers(self.state.clone(), deliveries)
                 .context("building the webhook delivery client")?,
         );
+        let _tracking_jobs = AbortOnDrop(server::tracking::spawn_jobs(self.state.clone()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut server = tokio::spawn(server::serve(self.listener, self.state, async move {
             let _ = stopped.await;

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::UpsCarrier;
 use crate::client::HttpClient;
+use crate::track::listener::ListenerCredentials;
 
 /// The production host (`onlinetools.ups.com`; the Ship API lives under `/api`, OAuth under
 /// `/security`).
@@ -75,6 +76,8 @@ pub enum BuildError {
     RedirectUrl(String),
     #[error("the UPS platform app needs a client id")]
     MissingClientId,
+    #[error("the UPS Track Alert listener credentials need a client id and a secret")]
+    MissingListenerCredentials,
     #[error("{0}")]
     Http(String),
 }
@@ -84,6 +87,7 @@ pub enum BuildError {
 pub struct UpsBuilder {
     base_url: String,
     platform_app: Option<PlatformApp>,
+    listener: Option<ListenerCredentials>,
     token_cache: Option<Arc<dyn TokenCache>>,
     connect_timeout: Duration,
     request_timeout: Duration,
@@ -102,6 +106,7 @@ impl UpsBuilder {
         Self {
             base_url: PRODUCTION_URL.to_owned(),
             platform_app: None,
+            listener: None,
             token_cache: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
@@ -119,6 +124,13 @@ impl UpsBuilder {
 
     pub fn with_platform_app(mut self, app: PlatformApp) -> Self {
         self.platform_app = Some(app);
+        self
+    }
+
+    /// The client credentials registered in UPS's portal ("Manage Webhook Credentials") that
+    /// Track Alert fetches listener tokens with. Without them, pushed events are refused.
+    pub fn with_listener_credentials(mut self, credentials: ListenerCredentials) -> Self {
+        self.listener = Some(credentials);
         self
     }
 
@@ -160,6 +172,14 @@ impl UpsBuilder {
             }
             Url::parse(&app.redirect_uri).map_err(|e| BuildError::RedirectUrl(e.to_string()))?;
         }
+        if let Some(listener) = &self.listener {
+            use secrecy::ExposeSecret;
+            if listener.client_id.trim().is_empty()
+                || listener.client_secret.expose_secret().is_empty()
+            {
+                return Err(BuildError::MissingListenerCredentials);
+            }
+        }
         let http = HttpClient::new(
             self.connect_timeout,
             self.request_timeout,
@@ -175,6 +195,7 @@ impl UpsBuilder {
             http,
             cache,
             self.platform_app,
+            self.listener,
         ))
     }
 }
@@ -226,6 +247,17 @@ mod tests {
     }
 
     #[test]
+    fn listener_credentials_need_an_id_and_a_secret() {
+        for (id, secret) in [(" ", "secret"), ("id", "")] {
+            let error = UpsBuilder::new()
+                .with_listener_credentials(ListenerCredentials::new(id, SecretString::from(secret)))
+                .build()
+                .unwrap_err();
+            assert!(matches!(error, BuildError::MissingListenerCredentials));
+        }
+    }
+
+    #[test]
     fn the_platform_app_debug_hides_its_secret() {
         let app = PlatformApp::new(
             "app-id",
@@ -233,7 +265,16 @@ mod tests {
             "https://backhaul.example/v1/ups/oauth/callback",
         );
         assert!(!format!("{app:?}").contains("sentinel-app-secret"));
-        let carrier = UpsBuilder::new().with_platform_app(app).build().unwrap();
-        assert!(!format!("{carrier:?}").contains("sentinel-app-secret"));
+        let carrier = UpsBuilder::new()
+            .with_platform_app(app)
+            .with_listener_credentials(ListenerCredentials::new(
+                "listener",
+                SecretString::from("sentinel-listener-secret"),
+            ))
+            .build()
+            .unwrap();
+        let printed = format!("{carrier:?}");
+        assert!(!printed.contains("sentinel-app-secret"), "{printed}");
+        assert!(!printed.contains("sentinel-listener-secret"), "{printed}");
     }
 }

@@ -17,6 +17,13 @@
 //! | other HTTP 4xx (UPS codes kept)                | `Rejected`¹       | `Rejected`       | `Rejected`²   |
 //! | malformed or unexpected success reply          | `Protocol`        | `OutcomeUnknown` | `Protocol`    |
 //!
+//! The tracking calls (Track API details, Track Alert subscriptions) are classified as the
+//! void is: nothing is bought, so every transport failure and 5xx is `Unavailable`. A 404 of the
+//! details call ("Tracking number information not found") is not an error: the number has no
+//! events yet. A subscription refused with `VSS210`/`VSS215` (no valid number) is an answer:
+//! every number refused. Other `VSS…` codes (400) are `Rejected` with UPS's code kept; `VSS100`
+//! and `10004` come with HTTP 500: `Unavailable`.
+//!
 //! ¹ A refresh grant refused with 400 is `Unauthenticated`: the single-use refresh token is no
 //! good and the merchant must connect again.
 //! ² A void refused because the package is already on its way (the message says it was picked
@@ -50,6 +57,10 @@ pub(crate) enum Operation {
     Ship,
     /// `DELETE /api/shipments/{version}/void/cancel/{id}`.
     Void,
+    /// `GET /api/track/v1/details/{inquiryNumber}` (read-only).
+    Track,
+    /// `POST /api/track/v2/subscription/standard/package` (subscribing again only extends).
+    Subscribe,
 }
 
 impl Operation {
@@ -72,6 +83,8 @@ impl Operation {
             Operation::Refresh => "UPS OAuth refresh",
             Operation::Ship => "UPS Ship",
             Operation::Void => "UPS Void",
+            Operation::Track => "UPS Track",
+            Operation::Subscribe => "UPS Track Alert subscription",
         }
     }
 }

@@ -8,7 +8,8 @@
 //! `grant` speaks the token endpoints; `client` sends through the shared `carrier-http`
 //! client; `error` classifies failures into [`carrier::CarrierError`]; `oauth` implements
 //! "Login with UPS"; `ship/` holds the Ship and Void wire protocol; `label` turns UPS's label
-//! image into the requested document; `tracking` checks 1Z numbers.
+//! image into the requested document; `tracking` checks 1Z numbers; `track/` holds the Track
+//! API and Track Alert v2 wire protocols.
 //!
 //! ## One label
 //!
@@ -31,6 +32,18 @@
 //! Electronic Return Label) comes back without an image. Voids delete the whole shipment
 //! (`DELETE /api/shipments/v2409/void/cancel/{id}`); one UPS refuses because the package is
 //! already moving is `LabelInUse`.
+//!
+//! ## Tracking
+//!
+//! Pulled with the Track API (`GET /api/track/v1/details/{number}`, one number a call) and
+//! pushed by Track Alert v2: after purchase the server subscribes each label
+//! (`POST /api/track/v2/subscription/standard/package`, up to 100 numbers, 14 days) and again
+//! before that runs out. UPS sends events to the webhook URL registered for the app in its
+//! portal, after fetching a token from the listener's token URL with the listener client
+//! credentials registered beside it ([`ListenerCredentials`]); the plugin mints those tokens
+//! (stateless, one hour) and checks each event's token, `x-api-key` and `User-Agent`. Without
+//! listener credentials, labels are still subscribed, but every notification is refused as
+//! unauthenticated: the poller covers them. See `track/` for the status mapping.
 //!
 //! ## Configuration
 //!
@@ -73,6 +86,7 @@ mod grant;
 mod label;
 mod oauth;
 mod ship;
+mod track;
 mod tracking;
 
 #[cfg(test)]
@@ -85,15 +99,18 @@ use async_trait::async_trait;
 use carrier::{
     AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
     IdempotencyKey, LabelAddress, LabelToVoid, OAuthOnboarding, ReturnLabel, ReturnLabelRequest,
-    ServiceInfo, TokenCache, ValidatedAccount, ValidationErrors, Warning,
+    ServiceInfo, TokenCache, TrackedLabel, TrackingNumber, TrackingPush, TrackingSupport,
+    ValidatedAccount, ValidationErrors, Warning,
 };
 use chrono::Utc;
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 pub use crate::builder::{
     BuildError, CIE_URL, PRODUCTION_URL, PlatformApp, RetryConfig, UpsBuilder,
 };
 pub use crate::oauth::UpsOAuth;
+pub use crate::track::listener::{ListenerCredentials, TOKEN_LIFETIME as LISTENER_TOKEN_LIFETIME};
 
 use crate::account::{Auth, UpsAccount};
 use crate::client::HttpClient;
@@ -101,12 +118,14 @@ use crate::credential::Authenticator;
 use crate::error::{CARRIER, Operation, scrub};
 use crate::ship::request::{PRINT_RETURN_LABEL, PreparedShipment};
 use crate::ship::void::VoidOutcome;
+use crate::track::UpsTrackAlert;
 
 /// The UPS carrier plugin (id `ups`).
 pub struct UpsCarrier {
     base_url: String,
     auth: Authenticator,
     onboarding: Option<UpsOAuth>,
+    track_alert: UpsTrackAlert,
 }
 
 impl fmt::Debug for UpsCarrier {
@@ -114,12 +133,13 @@ impl fmt::Debug for UpsCarrier {
         f.debug_struct("UpsCarrier")
             .field("base_url", &self.base_url)
             .field("onboarding", &self.onboarding)
+            .field("track_alert", &self.track_alert)
             .finish()
     }
 }
 
 /// Secrets of an account that must never appear in an error.
-fn secrets(account: &UpsAccount) -> Vec<&str> {
+pub(crate) fn secrets(account: &UpsAccount) -> Vec<&str> {
     match &account.auth {
         Auth::OwnApp { client_secret, .. } => vec![client_secret.expose_secret()],
         Auth::PlatformApp { access_token, .. } => vec![access_token.expose_secret()],
@@ -137,14 +157,54 @@ impl UpsCarrier {
         http: HttpClient,
         cache: Arc<dyn TokenCache>,
         platform_app: Option<PlatformApp>,
+        listener: Option<ListenerCredentials>,
     ) -> Self {
         let auth = Authenticator::new(http, cache, base_url.clone());
         // The base URL was checked by the builder, so the authorize URL parses.
         let onboarding = platform_app.and_then(|app| UpsOAuth::new(auth.clone(), app).ok());
+        let track_alert = UpsTrackAlert::new(base_url.clone(), auth.clone(), listener);
         Self {
             base_url,
             auth,
             onboarding,
+            track_alert,
+        }
+    }
+
+    /// The Track API's details of one number: its events, none when UPS does not know it.
+    async fn track_number(
+        &self,
+        account: &UpsAccount,
+        number: &TrackingNumber,
+    ) -> Result<TrackedLabel, CarrierError> {
+        let unknown = || TrackedLabel {
+            tracking_number: number.clone(),
+            events: Vec::new(),
+        };
+        if !track::details::is_inquiry_number(number.as_str()) {
+            tracing::warn!(tracking_number = %number, "not a UPS inquiry number; no events");
+            return Ok(unknown());
+        }
+        let url = format!(
+            "{}{}?{}",
+            self.base_url,
+            track::details::path(number.as_str()),
+            track::details::QUERY
+        );
+        let reply = track::send(&self.auth, account, Operation::Track, |client, token| {
+            client
+                .get(&url)
+                .bearer_auth(token)
+                .header("transId", track::transaction_id())
+                .header("transactionSrc", track::TRANSACTION_SOURCE)
+                .header(reqwest::header::ACCEPT, "application/json")
+        })
+        .await?;
+        match reply {
+            Ok(reply) => Ok(track::details::parse(number, &reply.body)?),
+            // "Tracking number information not found": nothing scanned yet.
+            Err(error::Error::Status { status: 404, .. }) => Ok(unknown()),
+            Err(failure) => Err(failure.into()),
         }
     }
 
@@ -431,5 +491,60 @@ impl Carrier for UpsCarrier {
         self.onboarding
             .as_ref()
             .map(|onboarding| onboarding as &dyn OAuthOnboarding)
+    }
+
+    /// One number per Track API call, within the plugin's default budget (the specs publish
+    /// no hourly quota), and Track Alert pushes.
+    fn tracking(&self, _details: Option<&AccountDetails>) -> Option<TrackingSupport> {
+        Some(TrackingSupport {
+            batch_size: 1,
+            calls_per_hour: track::CALLS_PER_HOUR,
+            one_call_per_batch: true,
+            push: true,
+            give_up_unused_after: TrackingSupport::GIVE_UP_UNUSED_AFTER,
+        })
+    }
+
+    async fn track(
+        &self,
+        account: AccountContext<'_>,
+        tracking_numbers: &[TrackingNumber],
+    ) -> Result<Vec<TrackedLabel>, CarrierError> {
+        let account = UpsAccount::from_context(&account)?;
+        let mut tracked = Vec::with_capacity(tracking_numbers.len());
+        for number in tracking_numbers {
+            let label = self
+                .track_number(&account, number)
+                .await
+                .map_err(|error| scrub(error, &secrets(&account)))?;
+            tracked.push(label);
+        }
+        Ok(tracked)
+    }
+
+    fn tracking_push(&self) -> Option<&dyn TrackingPush> {
+        Some(&self.track_alert)
+    }
+
+    /// `platform_app` accounts all draw on the platform's app (`ups:platform`); an `own_app`
+    /// account on its app's, named by a short SHA-256 of its client id so the id is never
+    /// shown.
+    fn quota_app(&self, account: AccountContext<'_>) -> String {
+        quota_app(&account)
+    }
+}
+
+fn quota_app(account: &AccountContext<'_>) -> String {
+    let credentials = account.credentials;
+    if credentials.mode() != account::MODE_OWN_APP {
+        return "ups:platform".to_owned();
+    }
+    match credentials.public(account::field::CLIENT_ID) {
+        Some(client_id) => {
+            let digest = Sha256::digest(client_id.as_bytes());
+            let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            format!("ups:app:{short}")
+        }
+        None => format!("ups:account:{}", account.id),
     }
 }

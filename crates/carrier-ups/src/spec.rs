@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-fn load(file: &str) -> Value {
+pub(crate) fn load(file: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/reference/ups")
         .join(file);

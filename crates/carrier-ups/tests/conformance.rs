@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use carrier::conformance::{AfterCommit, Fixture, run_all};
+use carrier::conformance::{AfterCommit, Fixture, SimulatedScan, run_all};
 use carrier::{Carrier, CredentialsInput, ReturnLabelInput};
 use carrier_ups::UpsBuilder;
 use serde_json::json;
-use ups_sim::{Fault, FaultRule, RunningSimulator, SimConfig, Simulator, demo, route};
+use ups_sim::{Fault, FaultRule, RunningSimulator, ScanKind, SimConfig, Simulator, demo, route};
 
 struct UpsFixture {
     simulator: RunningSimulator,
@@ -74,6 +74,14 @@ impl Fixture for UpsFixture {
                 probability: None,
             })
             .unwrap();
+    }
+
+    async fn scan(&self, tracking_number: &str, scan: SimulatedScan) {
+        let kind = ScanKind::parse(scan.as_str()).expect("the simulator knows every scan");
+        self.simulator
+            .simulator
+            .scan(tracking_number, kind)
+            .expect("the simulator issued the number");
     }
 
     async fn is_voided(&self, tracking_number: &str) -> bool {

@@ -48,8 +48,10 @@ pub struct PlatformApp {
     pub(crate) scopes: Vec<String>,
 }
 
-/// The OAuth scopes a return-label integration needs.
-pub const DEFAULT_SCOPES: &[&str] = &["payments", "labels"];
+/// The OAuth scopes a return-label integration needs: payment authorization and labels, and
+/// the `tracking` and `subscriptions-tracking` scopes of the Package Tracking and
+/// Subscriptions – Tracking specs' security sections.
+pub const DEFAULT_SCOPES: &[&str] = &["payments", "labels", "tracking", "subscriptions-tracking"];
 
 impl PlatformApp {
     pub fn new(
@@ -72,7 +74,7 @@ impl PlatformApp {
         self
     }
 
-    /// The scopes requested at consent; default `payments labels`.
+    /// The scopes requested at consent; default [`DEFAULT_SCOPES`].
     pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -6,7 +6,7 @@
 //! (`{error, error_description}`). Both are parsed in [`crate::v3::error`]; this module decides what
 //! a caller may do next. The deciding question is whether a label may have been bought:
 //!
-//! | failure                                   | token, payment, userinfo | return label     |
+//! | failure                                   | token, payment, userinfo, tracking, subscriptions | return label     |
 //! |-------------------------------------------|--------------------------|------------------|
 //! | connect error (request provably not sent) | `Unavailable`            | `Unavailable`    |
 //! | timeout or reset after sending            | `Unavailable`            | `OutcomeUnknown` |
@@ -54,6 +54,10 @@ pub(crate) enum Operation {
     UserInfo,
     /// The Web Tools `USPSReturnsLabel` (or `USPSReturnsLabelCertify`) call.
     WebToolsReturnLabel,
+    /// `GET /tracking/v3/tracking/{trackingNumber}`.
+    Tracking,
+    /// A Subscriptions – Tracking call (create, read, update).
+    Subscription,
 }
 
 impl Operation {
@@ -76,6 +80,8 @@ impl Operation {
             Operation::ReturnLabel => "return label",
             Operation::UserInfo => "userinfo",
             Operation::WebToolsReturnLabel => "Web Tools USPSReturnsLabel",
+            Operation::Tracking => "tracking",
+            Operation::Subscription => "tracking subscription",
         }
     }
 }

@@ -18,6 +18,16 @@
 //! the client's idempotency key (see [`idempotency_key`]), so a resend after an ambiguous failure
 //! returns the same label instead of buying a second one.
 //!
+//! ## Tracking
+//!
+//! v3 accounts are tracked by pull — the Package Tracking API 3.2.6, one
+//! `GET /tracking/v3/tracking/{tn}?expand=DETAIL` per number within USPS's default quota of
+//! about 60 calls an hour per app ([`Carrier::quota_app`]) — and by push: one Subscriptions –
+//! Tracking 3.2.0 subscription per account on its label MID, whose notifications are checked by
+//! `X-HMAC` and timestamp before anything is read from them (`tracking`, `v3::event`,
+//! `v3::notification`). Web Tools accounts are not tracked: the reference has no Web Tools
+//! tracking API.
+//!
 //! ## Web Tools
 //!
 //! One label purchase is one form POST to the Web Tools endpoint
@@ -48,6 +58,7 @@ mod credential;
 mod error;
 mod form;
 mod oauth;
+mod tracking;
 mod v3;
 mod webtools;
 
@@ -63,7 +74,8 @@ use async_trait::async_trait;
 use carrier::{
     AccountContext, AccountDetails, AccountInput, Capabilities, Carrier, CarrierError,
     IdempotencyKey, LabelDelivery, OAuthOnboarding, ReturnLabel, ReturnLabelRequest, ServiceInfo,
-    TokenCache, ValidatedAccount, ValidationErrors,
+    TokenCache, TrackedLabel, TrackingNumber, TrackingPush, TrackingSupport, ValidatedAccount,
+    ValidationErrors,
 };
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
@@ -106,6 +118,7 @@ pub struct UspsCarrier {
     auth: Authenticator,
     reply_format: ReplyFormat,
     onboarding: Option<UspsOAuth>,
+    push: tracking::UspsPush,
 }
 
 impl fmt::Debug for UspsCarrier {
@@ -137,12 +150,14 @@ impl UspsCarrier {
         let auth = Authenticator::new(http, cache, base_url.clone(), platform_client_id);
         let onboarding = platform_app
             .map(|(app, authorize_url)| UspsOAuth::new(auth.clone(), app, authorize_url));
+        let push = tracking::UspsPush::new(auth.clone());
         Self {
             base_url,
             webtools_url,
             auth,
             reply_format,
             onboarding,
+            push,
         }
     }
 
@@ -376,7 +391,7 @@ fn webtools_secrets(account: &WebToolsAccount) -> Vec<(&str, String)> {
 }
 
 /// Secrets of an account that must never appear in an error, with what replaces them.
-fn secrets(account: &UspsAccount) -> Vec<(&str, String)> {
+pub(crate) fn secrets(account: &UspsAccount) -> Vec<(&str, String)> {
     let mut secrets = Vec::new();
     if let Payer::Eps { account_number } = &account.payer {
         let number = account_number.expose_secret();
@@ -494,6 +509,53 @@ impl Carrier for UspsCarrier {
         self.onboarding
             .as_ref()
             .map(|onboarding| onboarding as &dyn OAuthOnboarding)
+    }
+
+    /// v3 accounts (and the carrier in general): pulled one number per call within USPS's
+    /// default quota, and pushed by Subscriptions – Tracking. Web Tools accounts: `None` — the
+    /// reference has no Web Tools tracking API (its guides describe `USPSReturnsLabel` only).
+    fn tracking(&self, details: Option<&AccountDetails>) -> Option<TrackingSupport> {
+        if details.map(Api::of) == Some(Api::WebTools) {
+            return None;
+        }
+        Some(TrackingSupport {
+            batch_size: tracking::BATCH_SIZE,
+            calls_per_hour: tracking::CALLS_PER_HOUR,
+            one_call_per_batch: false,
+            push: true,
+            give_up_unused_after: TrackingSupport::GIVE_UP_UNUSED_AFTER,
+        })
+    }
+
+    async fn track(
+        &self,
+        account: AccountContext<'_>,
+        tracking_numbers: &[TrackingNumber],
+    ) -> Result<Vec<TrackedLabel>, CarrierError> {
+        tracking::track(&self.auth, &account, tracking_numbers).await
+    }
+
+    fn tracking_push(&self) -> Option<&dyn TrackingPush> {
+        Some(&self.push)
+    }
+
+    /// `usps:platform` for accounts connected through the platform's app ("Login with USPS"),
+    /// `usps:app:` + the first 16 hex digits of SHA-256(client id) for an account with its own
+    /// app — the id itself is not shown — and `usps:` + the account id for accounts that make
+    /// no OAuth calls (Web Tools).
+    fn quota_app(&self, account: AccountContext<'_>) -> String {
+        match account.credentials.mode() {
+            account::MODE_PLATFORM_APP => "usps:platform".to_owned(),
+            account::MODE_OWN_APP => {
+                let client_id = account
+                    .credentials
+                    .public(account::field::CLIENT_ID)
+                    .unwrap_or("");
+                let digest = credential::digest(&[client_id.as_bytes()]);
+                format!("usps:app:{}", &digest[..16])
+            }
+            _ => format!("usps:{}", account.id),
+        }
     }
 }
 

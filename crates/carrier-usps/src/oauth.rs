@@ -266,7 +266,10 @@ mod tests {
             "https://backhaul.example/v1/usps/oauth/callback?x=1"
         );
         assert_eq!(pairs["response_type"], "code");
-        assert_eq!(pairs["scope"], "payments labels");
+        assert_eq!(
+            pairs["scope"],
+            "payments labels tracking subscriptions-tracking"
+        );
         assert_eq!(pairs["state"], "st ate&=1");
         assert!(!url.as_str().contains("sentinel"));
     }

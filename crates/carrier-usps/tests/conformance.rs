@@ -8,9 +8,31 @@ mod support;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use carrier::conformance::{AfterCommit, Fixture, run_all};
+use carrier::conformance::{AfterCommit, Fixture, SimulatedScan, run_all};
 use carrier::{Carrier, CredentialsInput, ReturnLabelInput};
 use usps_sim::{Fault, FaultRule, RunningSimulator, demo};
+
+/// Scans a label through the simulator's control route (`POST /__sim/tracking/{tn}/events`).
+async fn scan_through_the_control_route(
+    simulator: &RunningSimulator,
+    tracking_number: &str,
+    scan: SimulatedScan,
+) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/__sim/tracking/{tracking_number}/events",
+            simulator.base_url
+        ))
+        .json(&serde_json::json!({"status": scan.as_str()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::CREATED,
+        "{tracking_number}"
+    );
+}
 
 /// Arms `how` once on the simulator's `route`.
 fn fail_after_commit(simulator: &RunningSimulator, route: &str, how: AfterCommit) {
@@ -68,6 +90,10 @@ impl Fixture for UspsFixture {
     async fn is_voided(&self, _tracking_number: &str) -> bool {
         false
     }
+
+    async fn scan(&self, tracking_number: &str, scan: SimulatedScan) {
+        scan_through_the_control_route(&self.simulator, tracking_number, scan).await;
+    }
 }
 
 #[tokio::test]
@@ -119,6 +145,10 @@ impl Fixture for WebToolsFixture {
     /// USPS returns labels cannot be voided; the suite never asks.
     async fn is_voided(&self, _tracking_number: &str) -> bool {
         false
+    }
+
+    async fn scan(&self, tracking_number: &str, scan: SimulatedScan) {
+        scan_through_the_control_route(&self.simulator, tracking_number, scan).await;
     }
 }
 

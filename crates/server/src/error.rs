@@ -83,6 +83,13 @@ pub enum ApiError {
         "the request took too long and was stopped; retry it (with the same Idempotency-Key for a label)"
     )]
     RequestTimeout,
+    /// A carrier notification (or listener token request) that failed its check: nothing
+    /// changed. The message says which check, never a secret.
+    #[error("{0}")]
+    NotificationRefused(String),
+    /// A carrier notification that could not be read.
+    #[error("{0}")]
+    NotificationMalformed(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -107,7 +114,8 @@ pub struct ErrorBody {
     /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
     /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `not_supported`,
     /// `label_in_use`, `label_outcome_unknown`, `rate_limited`,
-    /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `internal`, …
+    /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `notification_refused`,
+    /// `notification_malformed`, `internal`, …
     #[schema(example = "validation_failed")]
     pub code: String,
     /// What went wrong, for people (never a secret; opaque for 5xx).
@@ -150,6 +158,8 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotificationRefused(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotificationMalformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -177,6 +187,8 @@ impl ApiError {
             ApiError::ServiceUnavailable { .. } => "service_unavailable",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::RequestTimeout => "request_timeout",
+            ApiError::NotificationRefused(_) => "notification_refused",
+            ApiError::NotificationMalformed(_) => "notification_malformed",
             ApiError::Internal(_) => "internal",
         }
     }

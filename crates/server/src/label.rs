@@ -144,9 +144,11 @@ pub struct ReturnLabelBody {
     pub label_format: String,
     #[schema(value_type = schema::LabelDelivery)]
     pub label_delivery: String,
-    /// `created` until the carrier reports it (tracking), `voided` once voided.
+    /// `created` until the carrier scans it; then as its tracking says; `voided` once voided.
     #[schema(value_type = schema::LabelStatus)]
     pub status: String,
+    /// The label's tracking summary (the events at `GET /v1/return-labels/{id}/tracking`).
+    pub tracking: TrackingBody,
     /// The request's `reference`, as given.
     pub reference: Option<String>,
     /// The label document (`GET`), when the carrier made one.
@@ -156,6 +158,31 @@ pub struct ReturnLabelBody {
     #[schema(value_type = Vec<schema::Warning>)]
     pub warnings: Vec<Value>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A label's tracking as the label shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LabelTracking)]
+pub struct TrackingBody {
+    #[schema(value_type = schema::LabelStatus)]
+    pub status: String,
+    /// The carrier's first scan of the parcel (when the returns SaaS refunds); set once.
+    pub first_scan_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When tracking last changed anything.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl TrackingBody {
+    /// A label just bought.
+    pub fn created() -> Self {
+        Self {
+            status: "created".to_owned(),
+            first_scan_at: None,
+            delivered_at: None,
+            updated_at: None,
+        }
+    }
 }
 
 /// A parsed, validated request.
@@ -597,6 +624,7 @@ async fn finish(
         label_format: format.as_str().to_owned(),
         label_delivery: parsed.request.label_delivery.as_str().to_owned(),
         status: "created".to_owned(),
+        tracking: TrackingBody::created(),
         reference: parsed.request.reference.clone(),
         label_url: label
             .label
@@ -673,6 +701,17 @@ async fn finish(
         "selected_by".into(),
         Value::String(body.selected_by.clone()),
     );
+    crate::tracking::start(state, &mut tx, tenant, &id, usable).await?;
+    accounts::event::record(
+        &mut tx,
+        &accounts::NewEvent {
+            tenant_id: tenant,
+            event_type: accounts::EventType::LabelCreated,
+            subject_id: id.as_str(),
+            data: response.clone(),
+        },
+    )
+    .await?;
     let actor = caller.actor();
     let request_id = request_id::current();
     audit::record(

@@ -8,6 +8,7 @@ pub mod console;
 pub mod error;
 pub mod extract;
 pub mod label;
+pub mod label_row;
 pub mod limit;
 pub mod metrics;
 pub mod oauth;
@@ -18,6 +19,7 @@ pub mod request_id;
 pub mod routes;
 pub mod serve;
 pub mod state;
+pub mod tracking;
 pub mod void;
 pub mod webhook;
 

@@ -87,6 +87,9 @@ pub struct Metrics {
     carrier_calls: Family<CarrierLabels, Counter>,
     carrier_latency: Family<CarrierLabels, Histogram>,
     connections: Gauge,
+    tracking_polls: Family<CarrierLabels, Counter>,
+    tracking_pushes: Family<CarrierLabels, Counter>,
+    tracking_subscriptions: Family<CarrierLabels, Counter>,
     token_cache: Option<Arc<PgTokenCache>>,
     deliveries: Family<DeliveryLabels, Counter>,
     delivery_latency: Histogram,
@@ -133,6 +136,25 @@ impl Metrics {
             "HTTP connections being served (at most server.max_connections)",
             connections.clone(),
         );
+        let tracking_polls = Family::<CarrierLabels, Counter>::default();
+        registry.register(
+            "tracking_polls",
+            "Labels polled for tracking, by carrier and outcome (polled, failed, over_budget)",
+            tracking_polls.clone(),
+        );
+        let tracking_pushes = Family::<CarrierLabels, Counter>::default();
+        registry.register(
+            "tracking_pushes",
+            "Carrier tracking notifications received, by carrier and outcome (accepted, \
+             duplicate_or_unknown, refused, malformed, error, token_issued, token_refused)",
+            tracking_pushes.clone(),
+        );
+        let tracking_subscriptions = Family::<CarrierLabels, Counter>::default();
+        registry.register(
+            "tracking_subscription_checks",
+            "Push subscriptions checked or made, by carrier and the state found or the failure",
+            tracking_subscriptions.clone(),
+        );
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         registry.register(
             "webhook_deliveries",
@@ -164,6 +186,9 @@ impl Metrics {
             outbox_depth,
             outbox_oldest,
             connections,
+            tracking_polls,
+            tracking_pushes,
+            tracking_subscriptions,
             requests,
             latency,
             carrier_calls,
@@ -205,6 +230,37 @@ impl Metrics {
         self.carrier_latency
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records `labels` labels polled (or not) for tracking.
+    pub fn tracking_poll(&self, carrier: &str, outcome: &'static str, labels: usize) {
+        self.tracking_polls
+            .get_or_create(&CarrierLabels {
+                carrier: carrier.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(u64::try_from(labels).unwrap_or(u64::MAX));
+    }
+
+    /// Records one carrier notification (or listener token request) and what became of it.
+    pub fn tracking_push(&self, carrier: &str, outcome: &'static str) {
+        // `carrier` comes from the path: only registered carriers reach here.
+        self.tracking_pushes
+            .get_or_create(&CarrierLabels {
+                carrier: carrier.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records one push subscription check or label subscription call.
+    pub fn tracking_subscription(&self, carrier: &str, outcome: &str) {
+        self.tracking_subscriptions
+            .get_or_create(&CarrierLabels {
+                carrier: carrier.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Records one webhook delivery attempt.

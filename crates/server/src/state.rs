@@ -11,6 +11,7 @@ use carrier::CarrierRegistry;
 use crate::limit::{RateLimit, RateLimiter};
 use crate::metrics::Metrics;
 use crate::serve::Limits;
+use crate::tracking::TrackingSettings;
 use crate::webhook::Policy;
 
 /// Cheap to clone; built once by the binary (or a test).
@@ -29,9 +30,10 @@ struct Inner {
     /// How long a running label purchase holds its idempotency key, in milliseconds.
     label_lock_ms: AtomicU64,
     limits: RwLock<Limits>,
-    rate_limiter: RateLimiter,
     webhooks: accounts::webhook::WebhookService,
     webhook_policy: RwLock<Policy>,
+    rate_limiter: RateLimiter,
+    tracking: RwLock<Arc<TrackingSettings>>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
                 rate_limiter: RateLimiter::new(RateLimit::default()),
                 webhooks,
                 webhook_policy: RwLock::new(Policy::default()),
+                tracking: RwLock::new(Arc::new(TrackingSettings::default())),
             }),
         }
     }
@@ -105,6 +108,22 @@ impl AppState {
     pub fn set_limits(&self, limits: Limits) {
         if let Ok(mut current) = self.inner.limits.write() {
             *current = limits;
+        }
+    }
+
+    /// How tracking behaves ([`TrackingSettings::default`] unless changed).
+    pub fn tracking(&self) -> Arc<TrackingSettings> {
+        self.inner
+            .tracking
+            .read()
+            .map(|settings| settings.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes [`AppState::tracking`] (for jobs started after; runs already going keep theirs).
+    pub fn set_tracking(&self, settings: TrackingSettings) {
+        if let Ok(mut current) = self.inner.tracking.write() {
+            *current = Arc::new(settings);
         }
     }
 

@@ -132,14 +132,35 @@ pub async fn void(state: &AppState, caller: &TenantKey, id: &LabelId) -> Result<
         })?;
 
     let mut tx = state.db().tenant(&caller.tenant).await?;
-    sqlx::query(
-        "UPDATE return_labels SET status = 'voided', voided_at = now()
+    let voided = sqlx::query(
+        "UPDATE return_labels SET status = 'voided', voided_at = now(), tracking_updated_at = now()
          WHERE tenant_id = $1 AND id = $2 AND status <> 'voided'",
     )
     .bind(caller.tenant.as_str())
     .bind(id.as_str())
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if voided > 0 {
+        sqlx::query("DELETE FROM tracking_jobs WHERE tenant_id = $1 AND label_id = $2")
+            .bind(caller.tenant.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let body = crate::label_row::load(&mut tx, &caller.tenant, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        accounts::event::record(
+            &mut tx,
+            &accounts::NewEvent {
+                tenant_id: &caller.tenant,
+                event_type: accounts::EventType::LabelVoided,
+                subject_id: id.as_str(),
+                data: serde_json::json!(body),
+            },
+        )
+        .await?;
+    }
     let mut summary = Map::new();
     summary.insert("account".into(), Value::String(label.account_id.clone()));
     summary.insert(

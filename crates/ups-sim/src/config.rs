@@ -23,6 +23,13 @@
 //! shipper_number = "A1B2C3"
 //! name = "Alice Returns LLC"
 //! country_code = "US"
+//!
+//! [[webhooks]]                   # what UPS's portal holds for an app's Track Alert pushes
+//! app = "my-app"
+//! url = "https://example.com/v1/carrier-webhooks/ups"
+//! token_url = "https://example.com/v1/carrier-webhooks/ups/token"
+//! client_id = "listener-id"
+//! client_secret = "listener-secret"
 //! ```
 
 use std::collections::HashSet;
@@ -46,6 +53,41 @@ pub struct SimConfig {
     /// Shipper accounts.
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
+    /// Track Alert webhook settings per app, as UPS's portal holds them ("Manage Webhook
+    /// Credentials"; v2 subscription requests carry no destination). Changed at runtime with
+    /// [`crate::Simulator::set_webhook`].
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// Where and how Track Alert pushes an app's events: the webhook URL, and the token URL and
+/// client credentials it fetches a bearer token with first (UPSTrackAlert.yaml `clientOauth2`,
+/// `client_secret_basic`). `Debug` redacts the secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The app (its Client ID) whose subscriptions push here.
+    pub app: String,
+    /// The webhook URL events are POSTed to.
+    pub url: String,
+    /// The listener's token URL.
+    pub token_url: String,
+    /// The client id UPS authenticates to the token URL with (sent back as `x-api-key`).
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("app", &self.app)
+            .field("url", &self.url)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// A registered OAuth client application. `Debug` redacts the secret.
@@ -231,6 +273,32 @@ impl SimConfig {
                 ));
             }
         }
+        let mut webhook_apps = HashSet::new();
+        for webhook in &self.webhooks {
+            if !client_ids.contains(webhook.app.as_str()) {
+                return inconsistent(format!(
+                    "the webhook of app {} names no configured app",
+                    webhook.app
+                ));
+            }
+            if !webhook_apps.insert(webhook.app.as_str()) {
+                return inconsistent(format!("app {} has two webhooks", webhook.app));
+            }
+            for (name, url) in [("url", &webhook.url), ("token_url", &webhook.token_url)] {
+                let parsed = url::Url::parse(url).map_err(|error| {
+                    ConfigError::Inconsistent(format!(
+                        "the webhook {name} of app {} is not a URL: {error}",
+                        webhook.app
+                    ))
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return inconsistent(format!(
+                        "the webhook {name} of app {} is not http(s)",
+                        webhook.app
+                    ));
+                }
+            }
+        }
         Ok(self)
     }
 
@@ -289,6 +357,22 @@ mod tests {
         assert!(!shown.contains(demo::CLIENT_SECRET));
         assert!(!shown.contains(&format!("\"{}\"", demo::PASSWORD)));
         assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn a_webhook_secret_is_never_printed_and_must_name_an_app() {
+        let config = SimConfig::default();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(demo::WEBHOOK_CLIENT_SECRET), "{shown}");
+        let mut stray = config.clone();
+        stray.webhooks[0].app = "nobody".to_owned();
+        assert!(stray.check().is_err());
+        let mut twice = config.clone();
+        twice.webhooks.push(twice.webhooks[0].clone());
+        assert!(twice.check().is_err());
+        let mut bad_url = config;
+        bad_url.webhooks[0].token_url = "ftp://x".to_owned();
+        assert!(bad_url.check().is_err());
     }
 
     #[test]

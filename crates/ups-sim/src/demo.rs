@@ -6,8 +6,12 @@
 //! | app [`CLIENT_ID`] / [`CLIENT_SECRET`] ("Backhaul"), redirect [`REDIRECT_URI`] and any loopback URI | — | [`SHIPPER_NUMBER`] with client credentials |
 //! | user [`USERNAME`] | [`PASSWORD`] | [`SHIPPER_NUMBER`] (Backhaul Demo Returns Co., US) |
 //! | user [`OTHER_USERNAME`] | [`PASSWORD`] | [`OTHER_SHIPPER_NUMBER`] (Other Parcel Shop, US) |
+//!
+//! The demo app's Track Alert webhook points at `backhaul dev`'s API on `127.0.0.1:8080`:
+//! [`WEBHOOK_URL`] and [`WEBHOOK_TOKEN_URL`], with [`WEBHOOK_CLIENT_ID`] /
+//! [`WEBHOOK_CLIENT_SECRET`] (the listener credentials `config/local.toml` gives the plugin).
 
-use crate::config::{AccountConfig, AppConfig, SimConfig, UserConfig};
+use crate::config::{AccountConfig, AppConfig, SimConfig, UserConfig, WebhookConfig};
 
 /// The demo app's Client ID.
 pub const CLIENT_ID: &str = "backhaul-demo";
@@ -29,6 +33,15 @@ pub const ACCOUNT_NAME: &str = "Backhaul Demo Returns Co.";
 pub const OTHER_USERNAME: &str = "other";
 /// The second user's account, which [`USERNAME`] may not ship with.
 pub const OTHER_SHIPPER_NUMBER: &str = "X9Y8Z7";
+
+/// Where the demo app's Track Alert events go (`backhaul dev`'s listener).
+pub const WEBHOOK_URL: &str = "http://127.0.0.1:8080/v1/carrier-webhooks/ups";
+/// The listener's token URL the demo app's pushes fetch a bearer token from.
+pub const WEBHOOK_TOKEN_URL: &str = "http://127.0.0.1:8080/v1/carrier-webhooks/ups/token";
+/// The demo listener client id (sent as `x-api-key`).
+pub const WEBHOOK_CLIENT_ID: &str = "backhaul-demo-listener";
+/// The demo listener client secret.
+pub const WEBHOOK_CLIENT_SECRET: &str = "backhaul-demo-listener-secret";
 
 /// The demo [`SimConfig`]; the same as `SimConfig::default()`.
 pub fn config() -> SimConfig {
@@ -65,5 +78,12 @@ pub fn config() -> SimConfig {
                 country_code: "US".to_owned(),
             },
         ],
+        webhooks: vec![WebhookConfig {
+            app: CLIENT_ID.to_owned(),
+            url: WEBHOOK_URL.to_owned(),
+            token_url: WEBHOOK_TOKEN_URL.to_owned(),
+            client_id: WEBHOOK_CLIENT_ID.to_owned(),
+            client_secret: WEBHOOK_CLIENT_SECRET.to_owned(),
+        }],
     }
 }

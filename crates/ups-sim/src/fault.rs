@@ -26,7 +26,8 @@
 //!   connection is cut mid-response and the client sees a transport error.
 //! - `malformed`: handles the request, then sends its status and content type with the body
 //!   cut to half its length.
-//! - `expired_token`: only on the routes that take a bearer token (`ship`, `void`): the
+//! - `expired_token`: only on the routes that take a bearer token (`ship`, `void`, `track`,
+//!   `subscribe`): the
 //!   presented token is forgotten and the route answers 401 as for an expired token. A rule
 //!   naming another route is refused; `"*"` rules skip them.
 
@@ -106,7 +107,9 @@ pub enum FaultRuleError {
     #[error("times must be at least 1")]
     ZeroTimes,
     /// `expired_token` on a route without bearer tokens.
-    #[error("expired_token applies only to routes that take a bearer token: ship, void")]
+    #[error(
+        "expired_token applies only to routes that take a bearer token: ship, void, track, subscribe"
+    )]
     NoBearerToken,
 }
 

@@ -17,9 +17,13 @@ pub mod route {
     pub const SHIP: &str = "ship";
     /// `DELETE /api/shipments/{version}/void/cancel/{shipmentidentificationnumber}`.
     pub const VOID: &str = "void";
+    /// `GET /api/track/v1/details/{inquiryNumber}` (the Track API).
+    pub const TRACK: &str = "track";
+    /// `POST /api/track/{version}/subscription/{type}/package` (Track Alert).
+    pub const SUBSCRIBE: &str = "subscribe";
 
     /// Every route, for validating fault rules.
-    pub const ALL: &[&str] = &[AUTHORIZE, TOKEN, REFRESH, SHIP, VOID];
+    pub const ALL: &[&str] = &[AUTHORIZE, TOKEN, REFRESH, SHIP, VOID, TRACK, SUBSCRIBE];
 }
 
 /// One shipment the simulator issued a label for.

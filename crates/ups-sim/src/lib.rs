@@ -1,5 +1,6 @@
 //! A strict simulator of UPS's APIs, written from UPS's official OpenAPI files
-//! (`shared/reference/ups`: OAuthAuthCode.yaml, OAuthClientCredentials.yaml, Shipping.yaml),
+//! (`shared/reference/ups`: OAuthAuthCode.yaml, OAuthClientCredentials.yaml, Shipping.yaml,
+//! Tracking.yaml, UPSTrackAlert.yaml),
 //! not from any client: a request real UPS would refuse by those files is refused here, in
 //! UPS's error shape `{"response": {"errors": [{"code": "…", "message": "…"}]}}`. It shares no
 //! types with the UPS carrier plugin.
@@ -13,7 +14,10 @@
 //! | `POST /security/v1/oauth/refresh` (single-use refresh tokens) | [`oauth::token`] |
 //! | `POST /api/shipments/{version}/ship` | [`shipping::shipment`] |
 //! | `DELETE /api/shipments/{version}/void/cancel/{shipmentidentificationnumber}` | [`shipping::void`] |
-//! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults` | [`admin`] |
+//! | `GET /api/track/v1/details/{inquiryNumber}` (Track API) | [`track::details`] |
+//! | `POST /api/track/{version}/subscription/{type}/package` (Track Alert v2) | [`track::alert`] |
+//! | Track Alert `TrackingEvent` pushes to each app's webhook | [`track::push`] |
+//! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults`, `/__sim/tracking/…` | [`admin`] |
 //!
 //! Ship bodies are validated against the spec's own `SHIPRequestWrapper` schema
 //! ([`shipping::schema`]: unknown fields, required fields, types, enums, lengths, patterns and
@@ -35,7 +39,8 @@
 //! services (non-numeric service codes); BillShipper credit cards and alternate payment;
 //! Ship versions other than `v2409` (the deprecated `v1`–`v2205` answer another shape) and
 //! Void `v3`; voiding some packages of a shipment. Not modelled at all: Label Recovery
-//! (`/labels/{version}/recovery`), Tracking and Track Alert (a later issue), real address
+//! (`/labels/{version}/recovery`), tracking by reference number or by shipment, Track Alert
+//! account subscriptions (`/subscription/{type}/account`), real address
 //! validation, real rates, negotiated rates, international forms and their images, receipts
 //! (`ReceiptSpecification` is validated, no receipt is drawn), the e-mail an Electronic Return
 //! Label is sent by (its answer carries no image, as UPS delivers it), the 302 hop through
@@ -54,7 +59,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -68,13 +73,17 @@ pub mod ledger;
 pub mod oauth;
 pub mod shipping;
 mod state;
+pub mod track;
 
+pub use crate::config::WebhookConfig;
 pub use crate::config::{AccountConfig, AppConfig, ConfigError, SimConfig, UserConfig};
 pub use crate::error::UpsError;
 pub use crate::fault::{Fault, FaultRule, FaultRuleError};
 pub use crate::ledger::{Counters, LedgerEntry, RouteCount, route};
 pub use crate::oauth::token::s256_challenge;
 pub use crate::shipping::tracking::is_valid_1z;
+pub use crate::track::push::{PushAttempt, PushOutcome, PushRecord};
+pub use crate::track::{Scan, ScanError, ScanKind, Subscription};
 
 use crate::state::State;
 
@@ -150,6 +159,25 @@ impl Simulator {
                 "/api/shipments/{version}/void/cancel/{shipmentidentificationnumber}",
                 observed(route::VOID, delete(shipping::void::void)),
             )
+            .route(
+                "/api/track/v1/details/{inquiryNumber}",
+                observed(route::TRACK, get(track::details::details)),
+            )
+            .route(
+                "/api/track/{version}/subscription/{type}/package",
+                observed(route::SUBSCRIBE, post(track::alert::subscribe)),
+            )
+            .route(
+                "/__sim/tracking/{tracking_number}/events",
+                post(admin::record_scan),
+            )
+            .route(
+                "/__sim/tracking/{tracking_number}/push-again",
+                post(admin::push_again),
+            )
+            .route("/__sim/tracking/pushes", get(admin::pushes))
+            .route("/__sim/tracking/subscriptions", get(admin::subscriptions))
+            .route("/__sim/apps/{client_id}/webhook", put(admin::set_webhook))
             .route("/__sim/ledger", get(admin::ledger))
             .route("/__sim/counters", get(admin::counters))
             .route(
@@ -222,6 +250,53 @@ impl Simulator {
     /// Disarms every fault rule.
     pub fn clear_faults(&self) {
         self.state.faults().clear();
+    }
+
+    /// Records a scan of `tracking_number` now (what `POST /__sim/tracking/{tn}/events` does):
+    /// the Track API serves it from then on, and it is pushed to every app subscribed to the
+    /// number. Returns how many pushes were queued.
+    pub fn scan(&self, tracking_number: &str, kind: ScanKind) -> Result<usize, ScanError> {
+        track::record(&self.state, tracking_number, kind).map(|(_, queued)| queued)
+    }
+
+    /// Pushes the last scan of `tracking_number` again (duplicate delivery); returns how many
+    /// pushes were queued.
+    pub fn push_again(&self, tracking_number: &str) -> Result<usize, ScanError> {
+        track::push_again(&self.state, tracking_number)
+    }
+
+    /// Every Track Alert push so far, oldest first.
+    pub fn pushes(&self) -> Vec<PushRecord> {
+        self.state.tracking().pushes.clone()
+    }
+
+    /// Every Track Alert subscription, live or expired, by app and number.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        let mut all: Vec<Subscription> = self
+            .state
+            .tracking()
+            .subscriptions
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| (&a.app, &a.tracking_number).cmp(&(&b.app, &b.tracking_number)));
+        all
+    }
+
+    /// Sets (or, with `None`, removes) the Track Alert webhook of the app `client_id`, as its
+    /// owner would in UPS's portal. A held listener token of the app is forgotten.
+    pub fn set_webhook(&self, client_id: &str, webhook: Option<WebhookConfig>) {
+        let mut tracking = self.state.tracking();
+        tracking.tokens.remove(client_id);
+        match webhook {
+            Some(mut webhook) => {
+                webhook.app = client_id.to_owned();
+                tracking.webhooks.insert(client_id.to_owned(), webhook);
+            }
+            None => {
+                tracking.webhooks.remove(client_id);
+            }
+        }
     }
 
     /// Moves the simulator clock forward, so codes and tokens expire without waiting.

@@ -16,6 +16,8 @@ use sim_kit::SimClock;
 use crate::config::SimConfig;
 use crate::fault::FaultRule;
 use crate::ledger::{Counters, LedgerEntry};
+use crate::track::TrackingBook;
+use crate::track::push::PushJob;
 
 /// Access tokens live 4 hours less a second (`expires_in: "14399"`; the spec is silent).
 pub(crate) const ACCESS_TOKEN_SECONDS: i64 = 4 * 60 * 60 - 1;
@@ -106,6 +108,9 @@ pub(crate) struct State {
     shipments: Mutex<ShipmentBook>,
     counters: Mutex<Counters>,
     faults: Mutex<Vec<FaultRule>>,
+    tracking: Mutex<TrackingBook>,
+    /// The queue of the task that sends Track Alert pushes, once started.
+    pusher: Mutex<Option<tokio::sync::mpsc::UnboundedSender<PushJob>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,7 +130,6 @@ pub(crate) fn random_token(length: usize) -> String {
 impl State {
     pub(crate) fn new(config: SimConfig) -> Self {
         Self {
-            config,
             clock: SimClock::default(),
             oauth: Mutex::new(OAuthStore::default()),
             shipments: Mutex::new(ShipmentBook {
@@ -134,6 +138,9 @@ impl State {
             }),
             counters: Mutex::new(Counters::default()),
             faults: Mutex::new(Vec::new()),
+            tracking: Mutex::new(TrackingBook::new(&config.webhooks)),
+            pusher: Mutex::new(None),
+            config,
         }
     }
 
@@ -160,6 +167,16 @@ impl State {
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, Vec<FaultRule>> {
         lock(&self.faults)
+    }
+
+    pub(crate) fn tracking(&self) -> MutexGuard<'_, TrackingBook> {
+        lock(&self.tracking)
+    }
+
+    pub(crate) fn pusher(
+        &self,
+    ) -> MutexGuard<'_, Option<tokio::sync::mpsc::UnboundedSender<PushJob>>> {
+        lock(&self.pusher)
     }
 
     /// Removes an access token, as its expiry would.

@@ -7,11 +7,15 @@
 //! | `GET /__sim/faults` | the armed fault rules |
 //! | `POST /__sim/faults` | arms a [`FaultRule`] (JSON body); 400 with `{"error": "..."}` when it is invalid |
 //! | `DELETE /__sim/faults` | disarms every rule |
+//! | `POST /__sim/tracking/{tracking_number}/events` | records a scan (see [`crate::tracking`]) |
+//! | `GET /__sim/subscriptions` | every tracking subscription, as a JSON list of [`SubscriptionView`](crate::SubscriptionView) (no secrets) |
+//! | `GET /__sim/pushes` | the push log: every delivery attempt, as a JSON list of [`PushRecord`](crate::PushRecord) |
+//! | `POST /__sim/subscriptions/{id}/redeliver-last` | sends the subscription's last notification again, unchanged; 200 with its [`PushRecord`](crate::PushRecord), 404 when there is none |
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State as Extract;
+use axum::extract::{Path, State as Extract};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -63,4 +67,35 @@ pub(crate) async fn add_fault(Extract(state): Extract<Arc<State>>, body: Bytes) 
 pub(crate) async fn clear_faults(Extract(state): Extract<Arc<State>>) -> Response {
     state.faults().clear();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /__sim/subscriptions`.
+pub(crate) async fn subscriptions(Extract(state): Extract<Arc<State>>) -> Response {
+    let views: Vec<_> = state
+        .subscriptions()
+        .subscriptions
+        .iter()
+        .map(|subscription| subscription.view())
+        .collect();
+    Json(views).into_response()
+}
+
+/// `GET /__sim/pushes`.
+pub(crate) async fn pushes(Extract(state): Extract<Arc<State>>) -> Response {
+    Json(state.pushes().clone()).into_response()
+}
+
+/// `POST /__sim/subscriptions/{id}/redeliver-last`.
+pub(crate) async fn redeliver_last(
+    Extract(state): Extract<Arc<State>>,
+    Path(id): Path<String>,
+) -> Response {
+    match state.redeliver_last(&id).await {
+        Ok(record) => Json(record).into_response(),
+        Err(error) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": error.to_string()})),
+        )
+            .into_response(),
+    }
 }

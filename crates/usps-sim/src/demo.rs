@@ -33,7 +33,7 @@ pub const APP_NAME: &str = "Backhaul";
 /// The demo app's registered redirect URI.
 pub const REDIRECT_URI: &str = "http://127.0.0.1:8080/v1/usps/oauth/callback";
 /// The default scope granted to the demo app.
-pub const SCOPES: &str = "addresses prices labels payments tracking";
+pub const SCOPES: &str = "addresses prices labels payments tracking subscriptions-tracking";
 /// The token `issuer`.
 pub const ISSUER: &str = "api.usps.com";
 

@@ -13,6 +13,8 @@
 //! {"route": "return-label", "fault": {"kind": "malformed"}}
 //! {"route": "return-label", "fault": {"kind": "expired_token"}}
 //! {"route": "webtools", "fault": {"kind": "malformed"}, "times": 1}
+//! {"route": "tracking", "fault": {"kind": "status", "status": 503}, "times": 2}
+//! {"route": "subscriptions", "fault": {"kind": "rate_limit", "retry_after_s": 30}}
 //! ```
 //!
 //! What each fault does:
@@ -28,10 +30,13 @@
 //! - `malformed`: handles the request (a label is issued and recorded), then sends its status
 //!   and content type with the body cut to half its length.
 //! - `expired_token`: only fires on routes that take a bearer access token (userinfo,
-//!   payment-authorization, return-label); the presented token is revoked in the simulator's
-//!   state and the route answers 401 as for an expired token. Web Tools has no tokens (its
-//!   `USERID` and `PASSWORD` do not expire), so a rule naming `webtools` is refused and `"*"`
-//!   rules skip it.
+//!   payment-authorization, return-label, tracking, subscriptions); the presented token is
+//!   revoked in the simulator's state and the route answers 401 as for an expired token. Web
+//!   Tools has no tokens (its `USERID` and `PASSWORD` do not expire), so a rule naming
+//!   `webtools` is refused and `"*"` rules skip it.
+//!
+//! Faults apply to requests made to the simulator; its own pushes to listeners are not
+//! faulted here (a failing listener is the listener's doing).
 //!
 //! Web Tools answers refusals with an `<Error>` document and status 200; such responses are
 //! counted as errors all the same.
@@ -112,7 +117,7 @@ pub enum FaultRuleError {
     ZeroTimes,
     /// `expired_token` on a route without bearer tokens.
     #[error(
-        "expired_token applies only to routes that take a bearer token: userinfo, payment-authorization, return-label"
+        "expired_token applies only to routes that take a bearer token: userinfo, payment-authorization, return-label, tracking, subscriptions"
     )]
     NoBearerToken,
 }
@@ -172,6 +177,8 @@ impl Flavor {
             route::AUTHORIZE => Self::Html,
             route::USERINFO => Self::V3(v3::error::ApiVersion::OAuth),
             route::PAYMENT_AUTHORIZATION => Self::V3(v3::error::ApiVersion::Payments),
+            route::TRACKING => Self::V3(v3::error::ApiVersion::Tracking),
+            route::SUBSCRIPTIONS => Self::V3(v3::error::ApiVersion::Subscriptions),
             route::WEBTOOLS => Self::WebTools,
             _ => Self::V3(v3::error::ApiVersion::Labels),
         }

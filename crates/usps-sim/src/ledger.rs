@@ -25,6 +25,10 @@ pub mod route {
     /// `GET` and `POST /ShippingAPI.dll` (Web Tools `USPSReturnsLabel` and
     /// `USPSReturnsLabelCertify`).
     pub const WEBTOOLS: &str = "webtools";
+    /// `GET /tracking/v3/tracking/{trackingNumber}`.
+    pub const TRACKING: &str = "tracking";
+    /// `/subscriptions-tracking/v3r2/subscriptions` and `…/subscriptions/{subscriptionId}`.
+    pub const SUBSCRIPTIONS: &str = "subscriptions";
 
     /// Every route, for validating fault rules.
     pub const ALL: &[&str] = &[
@@ -35,6 +39,8 @@ pub mod route {
         PAYMENT_AUTHORIZATION,
         RETURN_LABEL,
         WEBTOOLS,
+        TRACKING,
+        SUBSCRIPTIONS,
     ];
 }
 
@@ -59,6 +65,10 @@ pub struct LedgerEntry {
     pub created_at: DateTime<Utc>,
     /// Which API issued it: `"v3"` or `"webtools"`.
     pub api: String,
+    /// The ZIP Code the parcel starts from (v3 `inductionZIPCode`, else `fromAddress.ZIPCode`;
+    /// Web Tools `POZipCode`, else `CustomerZip5`), where acceptance scans happen.
+    #[serde(default)]
+    pub origin_zip: Option<String>,
 }
 
 pub use sim_kit::counters::{Counters, RouteCount};

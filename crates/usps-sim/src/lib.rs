@@ -16,8 +16,10 @@
 //! | `GET /oauth2/v3/userinfo` (simulator extension) | [`v3::userinfo`] |
 //! | `POST /payments/v3/payment-authorization` | [`v3::payment`] |
 //! | `POST /labels/v3/return-label` | [`v3::return_label`] |
+//! | `GET /tracking/v3/tracking/{trackingNumber}` | [`v3::tracking`] |
+//! | `GET`/`POST /subscriptions-tracking/v3r2/subscriptions`, `GET`/`PUT`/`DELETE …/subscriptions/{subscriptionId}` | [`v3::subscription`]; pushes to listeners: [`push`] |
 //! | `GET /ShippingAPI.dll?API=…&XML=…`, `POST /ShippingAPI.dll` (form `API`, `XML`): `API=USPSReturnsLabel` and `API=USPSReturnsLabelCertify` | [`webtools`] |
-//! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults` | [`admin`] |
+//! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults`, `/__sim/tracking/{tracking_number}/events`, `/__sim/subscriptions`, `/__sim/pushes`, `/__sim/subscriptions/{id}/redeliver-last` | [`admin`], [`tracking`] |
 //!
 //! Test data comes from [`SimConfig`] (default: [`demo`]), Web Tools users and their
 //! destination addresses included. Every label issued, by either protocol, is recorded in
@@ -34,7 +36,11 @@
 //! accounts; real address validation (ZIP+4 lookup, ZIP Code–state consistency,
 //! deliverability; Web Tools' `AllowNonCleansedOriginAddr` is accepted and changes nothing);
 //! printing customs forms (they are validated, not drawn); outbound labels, cancel, edit and
-//! reprint endpoints; real USPS prices, commitments and delivery dates. For Web Tools: any API
+//! reprint endpoints; real USPS prices, commitments and delivery dates. For tracking: XML
+//! replies, the tracking-by-email and proof-of-delivery endpoints
+//! (`/tracking/{trackingNumber}/notifications`, `…/proof-of-delivery`), expected and predicted
+//! delivery dates, cities of scans (only ZIP Codes are known), delay scans, subscription
+//! expiry, and IP allow-listing of pushes. For Web Tools: any API
 //! but `USPSReturnsLabel` and `USPSReturnsLabelCertify` (refused as USPS refuses unknown
 //! APIs), the old `/ShippingAPITest.dll` test server, USPS Tracking emails (the email tags are
 //! validated, nothing is sent), the Shipping Services File of manifesting accounts
@@ -68,8 +74,10 @@ pub mod demo;
 pub mod fault;
 pub mod label;
 pub mod ledger;
+pub mod push;
 pub mod rate;
 mod state;
+pub mod tracking;
 pub mod v3;
 pub mod webtools;
 
@@ -79,6 +87,9 @@ pub use crate::config::{
 };
 pub use crate::fault::{Fault, FaultRule, FaultRuleError};
 pub use crate::ledger::{Counters, LedgerEntry, RouteCount, route};
+pub use crate::push::{PushRecord, RedeliverError};
+pub use crate::tracking::{Scan, ScanError, ScanStatus};
+pub use crate::v3::subscription::{Filter, SubscriptionStatus, SubscriptionView};
 
 use crate::state::State;
 
@@ -162,6 +173,26 @@ impl Simulator {
                 observed(route::RETURN_LABEL, post(v3::return_label::return_label)),
             )
             .route(
+                "/tracking/v3/tracking/{trackingNumber}",
+                observed(route::TRACKING, get(v3::tracking::tracking)),
+            )
+            .route(
+                v3::subscription::COLLECTION,
+                observed(
+                    route::SUBSCRIPTIONS,
+                    get(v3::subscription::get_all).post(v3::subscription::post),
+                ),
+            )
+            .route(
+                "/subscriptions-tracking/v3r2/subscriptions/{subscriptionId}",
+                observed(
+                    route::SUBSCRIPTIONS,
+                    get(v3::subscription::get_one)
+                        .put(v3::subscription::put)
+                        .delete(v3::subscription::remove),
+                ),
+            )
+            .route(
                 "/ShippingAPI.dll",
                 observed(
                     route::WEBTOOLS,
@@ -170,6 +201,16 @@ impl Simulator {
             )
             .route("/__sim/ledger", get(admin::ledger))
             .route("/__sim/counters", get(admin::counters))
+            .route(
+                "/__sim/tracking/{tracking_number}/events",
+                post(tracking::record),
+            )
+            .route("/__sim/subscriptions", get(admin::subscriptions))
+            .route(
+                "/__sim/subscriptions/{id}/redeliver-last",
+                post(admin::redeliver_last),
+            )
+            .route("/__sim/pushes", get(admin::pushes))
             .route(
                 "/__sim/faults",
                 get(admin::faults)
@@ -240,6 +281,35 @@ impl Simulator {
     /// Disarms every fault rule.
     pub fn clear_faults(&self) {
         self.state.faults().clear();
+    }
+
+    /// Records a scan of an issued label now (as `POST /__sim/tracking/{tn}/events` does) and
+    /// pushes it to the matching subscriptions in the background. Needs a Tokio runtime.
+    pub fn scan(&self, tracking_number: &str, status: ScanStatus) -> Result<Scan, ScanError> {
+        self.state.record_scan(tracking_number, status)
+    }
+
+    /// Every tracking subscription (no secrets).
+    pub fn subscriptions(&self) -> Vec<SubscriptionView> {
+        self.state
+            .subscriptions()
+            .subscriptions
+            .iter()
+            .map(|subscription| subscription.view())
+            .collect()
+    }
+
+    /// Every push attempt so far, oldest first.
+    pub fn pushes(&self) -> Vec<PushRecord> {
+        self.state.pushes().clone()
+    }
+
+    /// Sends a subscription's last notification again, unchanged (a duplicate delivery).
+    pub async fn redeliver_last(
+        &self,
+        subscription_id: &str,
+    ) -> Result<PushRecord, RedeliverError> {
+        self.state.redeliver_last(subscription_id).await
     }
 
     /// Moves the simulator clock forward, so tokens, codes and payment authorizations expire

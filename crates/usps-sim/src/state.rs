@@ -1,6 +1,6 @@
 //! The simulator's mutable state behind one `Arc`: issued OAuth tokens and codes, payment
-//! authorization tokens, the label ledger with its idempotency store, counters, armed fault
-//! rules and the simulator clock.
+//! authorization tokens, the label ledger with its idempotency store, the scans, tracking
+//! subscriptions and push log, counters, armed fault rules and the simulator clock.
 //!
 //! Every lock is a short `std::sync::Mutex` critical section that never spans an `.await`.
 
@@ -15,7 +15,10 @@ use sim_kit::SimClock;
 use crate::config::SimConfig;
 use crate::fault::FaultRule;
 use crate::ledger::{Counters, LedgerEntry};
+use crate::push::PushRecord;
+use crate::tracking::Scan;
 use crate::v3::return_label::IssuedLabel;
+use crate::v3::subscription::SubscriptionBook;
 
 /// Access tokens live 8 hours.
 pub(crate) const ACCESS_TOKEN_SECONDS: i64 = 8 * 60 * 60;
@@ -118,7 +121,16 @@ pub(crate) struct State {
     labels: Mutex<LabelBook>,
     counters: Mutex<Counters>,
     faults: Mutex<Vec<FaultRule>>,
+    /// Recorded scans by tracking number, oldest first.
+    scans: Mutex<HashMap<String, Vec<Scan>>>,
+    subscriptions: Mutex<SubscriptionBook>,
+    pushes: Mutex<Vec<PushRecord>>,
+    /// The client notifications are pushed with: no redirects, a short timeout.
+    pub(crate) push_client: reqwest::Client,
 }
+
+/// How long a listener has to answer a push.
+const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock leaves plain data behind; keep serving.
@@ -148,7 +160,27 @@ impl State {
             }),
             counters: Mutex::new(Counters::default()),
             faults: Mutex::new(Vec::new()),
+            scans: Mutex::new(HashMap::new()),
+            subscriptions: Mutex::new(SubscriptionBook::default()),
+            pushes: Mutex::new(Vec::new()),
+            push_client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(PUSH_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
         }
+    }
+
+    pub(crate) fn scans(&self) -> MutexGuard<'_, HashMap<String, Vec<Scan>>> {
+        lock(&self.scans)
+    }
+
+    pub(crate) fn subscriptions(&self) -> MutexGuard<'_, SubscriptionBook> {
+        lock(&self.subscriptions)
+    }
+
+    pub(crate) fn pushes(&self) -> MutexGuard<'_, Vec<PushRecord>> {
+        lock(&self.pushes)
     }
 
     /// The simulator clock: wall-clock UTC plus whatever [`State::advance_clock`] added.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use accounts::PgTokenCache;
 use anyhow::Context;
 use carrier::Carrier;
-use carrier_ups::{PlatformApp, UpsBuilder};
+use carrier_ups::{ListenerCredentials, PlatformApp, UpsBuilder};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -33,9 +33,137 @@ pub(crate) struct UpsSettings {
     /// `ups.authorize_url`: where "Login with UPS" sends the browser; derived from the base
     /// URL when unset.
     pub(crate) authorize_url: Option<String>,
+    /// `ups.listener_client_id`, `ups.listener_client_secret`: the client credentials
+    /// registered in UPS's portal ("Manage Webhook Credentials") with which Track Alert fetches
+    /// a token from `/v1/carrier-webhooks/ups/token` before pushing events; both or neither.
+    /// Without them labels are still subscribed, but every pushed event is refused (401) and
+    /// tracking relies on polling.
+    #[serde(default)]
+    pub(crate) listener_client_id: Option<String>,
+    #[serde(default)]
+    pub(crate) listener_client_secret: Option<SecretString>,
+    /// The simulator's Track Alert webhook (`[ups_sim]`), copied here by
+    /// [`UpsSimulatorSettings::apply_to`] because this block serves the simulator.
+    #[serde(skip)]
+    pub(crate) simulator_webhook: Option<SimulatorWebhook>,
+}
+
+/// The listener secret's shortest length: the key of the listener's tokens derives from it.
+const LISTENER_SECRET_MIN_LENGTH: usize = 16;
+
+/// `[ups_sim]`: where `backhaul ups-sim` listens, and the webhook settings UPS's portal would
+/// hold for the simulator's demo app (`webhook_url`, `webhook_token_url`, `webhook_client_id`,
+/// `webhook_client_secret`; all four or none — none keeps the simulator's own defaults, which
+/// point at `127.0.0.1:8080`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct UpsSimulatorSettings {
+    pub(crate) listen: SocketAddr,
+    #[serde(default)]
+    pub(crate) webhook_url: Option<String>,
+    #[serde(default)]
+    pub(crate) webhook_token_url: Option<String>,
+    #[serde(default)]
+    pub(crate) webhook_client_id: Option<String>,
+    #[serde(default)]
+    pub(crate) webhook_client_secret: Option<SecretString>,
+}
+
+/// The simulator's webhook settings, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct SimulatorWebhook {
+    url: String,
+    token_url: String,
+    client_id: String,
+    client_secret: SecretString,
+}
+
+impl UpsSimulatorSettings {
+    /// Checks the webhook keys and hands them to the `[ups]` block that serves the simulator.
+    pub(crate) fn apply_to(&self, ups: &mut UpsSettings) -> anyhow::Result<()> {
+        let keys = [
+            ("ups_sim.webhook_url", self.webhook_url.is_some()),
+            (
+                "ups_sim.webhook_token_url",
+                self.webhook_token_url.is_some(),
+            ),
+            (
+                "ups_sim.webhook_client_id",
+                self.webhook_client_id.is_some(),
+            ),
+            (
+                "ups_sim.webhook_client_secret",
+                self.webhook_client_secret.is_some(),
+            ),
+        ];
+        let missing: Vec<&str> = keys
+            .iter()
+            .filter(|(_, set)| !set)
+            .map(|(key, _)| *key)
+            .collect();
+        if !missing.is_empty() && missing.len() < keys.len() {
+            anyhow::bail!(
+                "the UPS simulator's webhook is partly configured: {} must be set too (the four ups_sim.webhook_* keys go together)",
+                missing.join(", ")
+            );
+        }
+        let (Some(url), Some(token_url), Some(client_id), Some(client_secret)) = (
+            &self.webhook_url,
+            &self.webhook_token_url,
+            &self.webhook_client_id,
+            &self.webhook_client_secret,
+        ) else {
+            return Ok(());
+        };
+        check_url("ups_sim.webhook_url", "BACKHAUL__UPS_SIM__WEBHOOK_URL", url)?;
+        check_url(
+            "ups_sim.webhook_token_url",
+            "BACKHAUL__UPS_SIM__WEBHOOK_TOKEN_URL",
+            token_url,
+        )?;
+        ups.simulator_webhook = Some(SimulatorWebhook {
+            url: url.clone(),
+            token_url: token_url.clone(),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+        });
+        Ok(())
+    }
 }
 
 impl UpsSettings {
+    /// The Track Alert listener credentials, when configured.
+    fn listener(&self) -> Option<ListenerCredentials> {
+        match (&self.listener_client_id, &self.listener_client_secret) {
+            (Some(id), Some(secret)) => Some(ListenerCredentials::new(id, secret.clone())),
+            _ => None,
+        }
+    }
+
+    fn validate_listener(&self) -> anyhow::Result<()> {
+        match (&self.listener_client_id, &self.listener_client_secret) {
+            (None, None) => Ok(()),
+            (Some(id), Some(secret)) => {
+                if id.trim().is_empty() {
+                    anyhow::bail!(
+                        "ups.listener_client_id (BACKHAUL__UPS__LISTENER_CLIENT_ID) must not be empty"
+                    );
+                }
+                if secret.expose_secret().chars().count() < LISTENER_SECRET_MIN_LENGTH {
+                    anyhow::bail!(
+                        "ups.listener_client_secret (BACKHAUL__UPS__LISTENER_CLIENT_SECRET) must be at least {LISTENER_SECRET_MIN_LENGTH} characters: the listener's tokens are signed with a key derived from it"
+                    );
+                }
+                Ok(())
+            }
+            (Some(_), None) => anyhow::bail!(
+                "ups.listener_client_id is set but ups.listener_client_secret (BACKHAUL__UPS__LISTENER_CLIENT_SECRET) is not: the two go together"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "ups.listener_client_secret is set but ups.listener_client_id (BACKHAUL__UPS__LISTENER_CLIENT_ID) is not: the two go together"
+            ),
+        }
+    }
+
     /// The platform app, when configured.
     fn platform_app(&self) -> Option<PlatformApp> {
         let (Some(client_id), Some(client_secret), Some(redirect_uri)) =
@@ -68,6 +196,7 @@ impl Plugin for UpsSettings {
         if let Some(url) = &self.authorize_url {
             check_url("ups.authorize_url", "BACKHAUL__UPS__AUTHORIZE_URL", url)?;
         }
+        self.validate_listener()?;
         PlatformAppKeys {
             client_id: self.client_id.is_some(),
             client_secret: self.client_secret.is_some(),
@@ -84,6 +213,9 @@ impl Plugin for UpsSettings {
         if let Some(app) = self.platform_app() {
             builder = builder.with_platform_app(app);
         }
+        if let Some(listener) = self.listener() {
+            builder = builder.with_listener_credentials(listener);
+        }
         let carrier = builder.build().context("building the UPS plugin (ups.*)")?;
         Ok(Arc::new(carrier))
     }
@@ -95,6 +227,12 @@ impl Plugin for UpsSettings {
             client_secret: Some(SecretString::from(demo::CLIENT_SECRET.to_owned())),
             redirect_uri: Some(format!("http://{api}/v1/ups/oauth/callback")),
             authorize_url: None,
+            // What the simulator's demo app holds for its Track Alert webhook.
+            listener_client_id: Some(demo::WEBHOOK_CLIENT_ID.to_owned()),
+            listener_client_secret: Some(SecretString::from(
+                demo::WEBHOOK_CLIENT_SECRET.to_owned(),
+            )),
+            simulator_webhook: None,
         })
     }
 
@@ -103,10 +241,26 @@ impl Plugin for UpsSettings {
         listener: TcpListener,
         config: Option<&Path>,
     ) -> anyhow::Result<BoxFuture<'static, std::io::Result<()>>> {
-        let config = match config {
+        let mut config: ups_sim::SimConfig = match config {
             Some(path) => load_simulator_config(path)?,
             None => ups_sim::SimConfig::default(),
         };
+        if let Some(webhook) = &self.simulator_webhook {
+            // `[ups_sim]` sets the demo app's webhook, as its owner would in UPS's portal.
+            config
+                .webhooks
+                .retain(|existing| existing.app != demo::CLIENT_ID);
+            config.webhooks.push(ups_sim::WebhookConfig {
+                app: demo::CLIENT_ID.to_owned(),
+                url: webhook.url.clone(),
+                token_url: webhook.token_url.clone(),
+                client_id: webhook.client_id.clone(),
+                client_secret: webhook.client_secret.expose_secret().to_owned(),
+            });
+            config = config
+                .check()
+                .context("the UPS simulator's config with [ups_sim]'s webhook")?;
+        }
         Ok(ups_sim::Simulator::new(config).serve(listener).boxed())
     }
 

@@ -411,6 +411,78 @@ fn debug_output_redacts_every_secret() {
 }
 
 #[test]
+fn a_ups_listener_client_id_without_its_secret_is_refused() {
+    let error = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Test,
+        variables(&[("BACKHAUL__UPS__LISTENER_CLIENT_ID", "listener")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("ups.listener_client_secret"), "{error}");
+}
+
+#[test]
+fn a_short_ups_listener_secret_is_refused_without_being_shown() {
+    let error = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Test,
+        variables(&[
+            ("BACKHAUL__UPS__LISTENER_CLIENT_ID", "listener"),
+            ("BACKHAUL__UPS__LISTENER_CLIENT_SECRET", "tiny-s3cret"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("at least 16 characters"), "{error}");
+    assert!(!error.contains("tiny-s3cret"), "{error}");
+}
+
+#[test]
+fn a_partly_configured_ups_simulator_webhook_is_refused() {
+    let error = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Test,
+        variables(&[("BACKHAUL__UPS_SIM__WEBHOOK_URL", "http://127.0.0.1:9/hook")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("ups_sim.webhook_token_url"), "{error}");
+    assert!(error.contains("ups_sim.webhook_client_secret"), "{error}");
+}
+
+#[test]
+fn the_local_ups_simulator_pushes_to_the_local_listener_with_its_credentials() {
+    let settings = Settings::load_from(
+        &ConfigFiles::Given(repository_config()),
+        Environment::Local,
+        variables(&[]),
+    )
+    .unwrap();
+    let api = settings.server.listen;
+    assert_eq!(
+        settings.ups_sim.webhook_url.as_deref(),
+        Some(format!("http://{api}/v1/carrier-webhooks/ups").as_str())
+    );
+    assert_eq!(
+        settings.ups_sim.webhook_token_url.as_deref(),
+        Some(format!("http://{api}/v1/carrier-webhooks/ups/token").as_str())
+    );
+    assert_eq!(
+        settings.ups_sim.webhook_client_id,
+        settings.ups.listener_client_id
+    );
+    let (Some(sent), Some(checked)) = (
+        &settings.ups_sim.webhook_client_secret,
+        &settings.ups.listener_client_secret,
+    ) else {
+        panic!("both secrets are set in local.toml");
+    };
+    assert_eq!(sent.expose_secret(), checked.expose_secret());
+    assert!(settings.ups.simulator_webhook.is_some());
+}
+
+#[test]
 fn only_local_and_test_allow_private_webhook_urls() {
     let load = |environment| {
         Settings::load_from(

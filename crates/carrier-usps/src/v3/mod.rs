@@ -1,14 +1,20 @@
 //! The USPS APIs v3 wire protocol: OAuth 2.0 API 3.0.5 (`oauth2.yaml`), Payments API 3.1.20
-//! (`payments.yaml`, `POST /payment-authorization`) and Labels API 3.9.13
-//! (`domestic-labels.yaml`, `POST /return-label`). Wire types are private and named after the
+//! (`payments.yaml`, `POST /payment-authorization`), Labels API 3.9.13
+//! (`domestic-labels.yaml`, `POST /return-label`), Package Tracking 3.2.6 (`tracking.yaml`,
+//! `GET /tracking/{trackingNumber}`) and Subscriptions – Tracking 3.2.0
+//! (`subscriptions-tracking.yaml`: subscriptions and the notifications USPS pushes). Wire types are private and named after the
 //! USPS elements; only domain types leave this module.
 
 pub(crate) mod address;
 pub(crate) mod error;
+pub(crate) mod event;
 pub(crate) mod label;
+pub(crate) mod notification;
 pub(crate) mod oauth;
 pub(crate) mod payment;
 pub(crate) mod reply;
+pub(crate) mod subscription;
+pub(crate) mod tracking;
 pub(crate) mod userinfo;
 
 #[cfg(test)]

@@ -507,3 +507,49 @@ proptest! {
         prop_assert!(errors.is_empty(), "{}\n{}", body, errors.join("\n"));
     }
 }
+
+fn subscription_validator() -> jsonschema::Validator {
+    validator(
+        "subscriptions-tracking.yaml",
+        "/paths/~1subscriptions/post/requestBody/content/application~1json/schema",
+    )
+}
+
+fn subscription_bodies() -> Vec<Value> {
+    let secret = carrier::tracking::SubscriptionSecret::generate();
+    let request = carrier::tracking::SubscriptionRequest {
+        listener_url: "https://backhaul.example/v1/carrier-webhooks/usps",
+        secret: &secret,
+        contact_email: "ops@backhaul.example",
+    };
+    [false, true]
+        .iter()
+        .map(|enable| {
+            serde_json::from_slice(&crate::v3::subscription::body(
+                "904128938",
+                &request,
+                *enable,
+            ))
+            .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn subscription_bodies_match_the_tracking_subscription_schema() {
+    let validator = subscription_validator();
+    for body in subscription_bodies() {
+        assert_valid(&validator, &body);
+    }
+}
+
+#[test]
+fn the_subscription_validator_refuses_a_short_secret_and_a_bad_mid() {
+    let validator = subscription_validator();
+    let mut short = subscription_bodies().remove(0);
+    short["secret"] = json!("MySecretKeyPhraseIs31BytesLengt");
+    assert!(!validator.is_valid(&short), "{short}");
+    let mut bad_mid = subscription_bodies().remove(0);
+    bad_mid["filterProperties"]["MID"] = json!("9041289");
+    assert!(!validator.is_valid(&bad_mid), "{bad_mid}");
+}

@@ -16,6 +16,6 @@ pub use self::event::{
 };
 pub use self::number::{TrackingNumber, impb_check_digit, split_impb_barcode};
 pub use self::push::{
-    LabelSubscription, ListenerToken, NotificationError, PushScope, PushedEvent,
-    SubscriptionRequest, SubscriptionSecret, SubscriptionState, TrackingPush,
+    AccountSubscription, LabelSubscription, ListenerToken, NotificationError, PushScope,
+    PushedEvent, SubscriptionRequest, SubscriptionSecret, SubscriptionState, TrackingPush,
 };

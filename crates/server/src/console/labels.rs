@@ -13,7 +13,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use carrier::IdempotencyKey;
+use carrier::{IdempotencyKey, TrackingStatus};
 use maud::html;
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -28,8 +28,7 @@ use super::{ConsoleError, PageResult};
 use crate::error::ApiError;
 use crate::extract;
 use crate::label::{self, MoneyBody, ReturnLabelBody};
-use crate::routes::accounts::PageQuery;
-use crate::routes::labels as api;
+use crate::routes::labels::{self as api, LabelListQuery};
 use crate::state::AppState;
 
 /// The customer's address inputs (`from_address.*`): (key, label, required).
@@ -408,6 +407,12 @@ pub async fn show(
         .await
         .map(|account| account.name)
         .unwrap_or_else(|_| label.shipper_account_id.clone());
+    let axum::Json(tracking) = crate::routes::tracking::label_tracking(
+        State(state.clone()),
+        merchant.caller.clone(),
+        extract::Path(label.id.clone()),
+    )
+    .await?;
     let document = format!("/console/labels/{}/label", label.id);
     let download = format!("{document}?download=1");
     let alt = format!("Return label, tracking number {}", label.tracking_number);
@@ -416,6 +421,13 @@ pub async fn show(
         h1 { "Return label" }
         dl.facts {
             dt { "Tracking number" } dd.mono #tracking-number { (label.tracking_number) }
+            dt { "Status" } dd #status { span class={ "status status-" (label.status) } { (status_name(&label.status)) } }
+            @if let Some(at) = &label.tracking.first_scan_at {
+                dt { "First scan" } dd #first-scan { (page::time(at)) }
+            }
+            @if let Some(at) = &label.tracking.delivered_at {
+                dt { "Delivered" } dd #delivered { (page::time(at)) }
+            }
             dt { "Postage" } dd #postage { (money(&label.postage)) }
             dt { "Service" } dd { (service_name(&state, &label.carrier, &label.service)) }
             dt { "Carrier account" } dd { a href={ "/console/accounts/" (label.shipper_account_id) } { (account) } }
@@ -428,6 +440,26 @@ pub async fn show(
             div.alert.warn {
                 h2 { "Warnings" }
                 ul { @for warning in &label.warnings { li { (warning["message"].as_str().unwrap_or_default()) } } }
+            }
+        }
+        section #tracking aria-labelledby="tracking-heading" {
+            h2 #tracking-heading { "Tracking" }
+            @if tracking.events.is_empty() {
+                p { "No scan yet: the carrier has not seen the parcel. Events appear here as the carrier reports them." }
+            } @else {
+                ol.timeline {
+                    @for event in tracking.events.iter().rev() {
+                        li {
+                            span class={ "status status-" (event.status) } { (status_name(&event.status)) }
+                            " "
+                            time datetime=(event.at.to_rfc3339()) { (page::time(&event.at)) }
+                            div { (event.description) }
+                            @let place = [&event.location.city, &event.location.state, &event.location.postal_code]
+                                .into_iter().flatten().cloned().collect::<Vec<_>>().join(", ");
+                            @if !place.is_empty() { div.muted { (place) } }
+                        }
+                    }
+                }
             }
         }
         @if label.label_url.is_some() {
@@ -483,10 +515,11 @@ pub async fn document(
     Ok(response)
 }
 
-/// `GET /console/labels`: newest first.
+/// `GET /console/labels`: newest first, optionally of one status.
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     after: Option<String>,
+    status: Option<String>,
 }
 
 pub async fn list(
@@ -494,12 +527,20 @@ pub async fn list(
     merchant: Merchant,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
+    // An unknown status (an edited URL) lists every label rather than failing.
+    let status = query
+        .status
+        .as_deref()
+        .and_then(TrackingStatus::parse)
+        .map(TrackingStatus::as_str);
     let axum::Json(found) = api::list(
         State(state.clone()),
         merchant.caller.clone(),
-        extract::Query(PageQuery {
+        extract::Query(LabelListQuery {
             limit: Some(50),
             starting_after: query.after,
+            status: status.map(str::to_owned),
+            ..LabelListQuery::default()
         }),
     )
     .await?;
@@ -507,14 +548,29 @@ pub async fn list(
     let body = html! {
         h1 { "Return labels" }
         div.actions { a.button.primary href="/console/labels/new" { "Create a return label" } }
+        form.filters method="get" action="/console/labels" {
+            label for="status" { "Status" }
+            select #status name="status" {
+                option value="" selected[status.is_none()] { "Any status" }
+                @for option in TrackingStatus::ALL {
+                    option value=(option.as_str()) selected[status == Some(option.as_str())] { (status_name(option.as_str())) }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
         @if labels.is_empty() {
-            p { "No label yet." }
+            @if status.is_some() {
+                p { "No label in this status." }
+            } @else {
+                p { "No label yet." }
+            }
         } @else {
             div.table-scroll {
                 table.stacked {
                     caption.visually-hidden { "Return labels, newest first" }
                     thead { tr {
                         th scope="col" { "Created" } th scope="col" { "Tracking number" }
+                        th scope="col" { "Status" }
                         th scope="col" { "Service" } th scope="col" { "Postage" } th scope="col" { "Format" }
                     } }
                     tbody {
@@ -522,6 +578,7 @@ pub async fn list(
                             tr {
                                 td data-label="Created" { (page::time(&label.created_at)) }
                                 td.mono data-label="Tracking number" { a href={ "/console/labels/" (label.id) } { (label.tracking_number) } }
+                                td data-label="Status" { span class={ "status status-" (label.status) } { (status_name(&label.status)) } }
                                 td data-label="Service" { (service_name(&state, &label.carrier, &label.service)) }
                                 td.num data-label="Postage" { (money(&label.postage)) }
                                 td data-label="Format" { (label.label_format) }
@@ -531,7 +588,8 @@ pub async fn list(
                 }
             }
             @if let Some(next) = &found.next_cursor {
-                p { a href={ "/console/labels?after=" (next) } { "Older labels" } }
+                @let filter = status.map(|status| format!("&status={status}")).unwrap_or_default();
+                p { a href={ "/console/labels?after=" (next) (filter) } { "Older labels" } }
             }
         }
     };
@@ -541,6 +599,19 @@ pub async fn list(
         merchant.nav(),
         body,
     ))
+}
+
+/// A label status for people.
+fn status_name(status: &str) -> &'static str {
+    match TrackingStatus::parse(status) {
+        Some(TrackingStatus::Created) => "Label created",
+        Some(TrackingStatus::InTransit) => "In transit",
+        Some(TrackingStatus::Delivered) => "Delivered",
+        Some(TrackingStatus::ReturnedToSender) => "Returned to sender",
+        Some(TrackingStatus::Exception) => "Exception",
+        Some(TrackingStatus::Voided) => "Voided",
+        _ => "Unknown",
+    }
 }
 
 #[cfg(test)]

@@ -139,7 +139,36 @@ const LABEL_IN_USE: ErrorAnswer = ErrorAnswer {
     field: None,
 };
 
-const ALL: [&ErrorAnswer; 11] = [
+const NOTIFICATION_REFUSED: ErrorAnswer = ErrorAnswer {
+    name: "NotificationRefused",
+    status: "401",
+    code: "notification_refused",
+    description: "The carrier's check failed (signature, timestamp, token or client credentials): \
+                  nothing changed",
+    message: "the notification is not authentic: the signature does not match",
+    retry_after: false,
+    field: None,
+};
+const NOTIFICATION_MALFORMED: ErrorAnswer = ErrorAnswer {
+    name: "NotificationMalformed",
+    status: "400",
+    code: "notification_malformed",
+    description: "The body is not a notification of the carrier's format: nothing changed",
+    message: "the notification is malformed: expected a JSON object",
+    retry_after: false,
+    field: None,
+};
+const NO_SUCH_CARRIER: ErrorAnswer = ErrorAnswer {
+    name: "NoSuchCarrier",
+    status: "404",
+    code: "not_found",
+    description: "No carrier of this id pushes tracking here",
+    message: "not found",
+    retry_after: false,
+    field: None,
+};
+
+const ALL: [&ErrorAnswer; 14] = [
     &UNAUTHENTICATED,
     &FORBIDDEN,
     &NOT_FOUND,
@@ -151,6 +180,9 @@ const ALL: [&ErrorAnswer; 11] = [
     &CONFLICT,
     &OUTCOME_UNKNOWN,
     &LABEL_IN_USE,
+    &NOTIFICATION_REFUSED,
+    &NOTIFICATION_MALFORMED,
+    &NO_SUCH_CARRIER,
 ];
 
 fn example(answer: &ErrorAnswer) -> Value {
@@ -218,6 +250,16 @@ pub fn label_purchase(operation: &mut Operation) {
 /// not_supported` is a common 422).
 pub fn label_void(operation: &mut Operation) {
     add(operation, &LABEL_IN_USE);
+}
+
+/// The answers of a carrier listener (and its token route): the carrier's check refused (401),
+/// a body not in the carrier's format (400), no such carrier (404). The body is the carrier's,
+/// of whatever media type it sends, so no 415.
+pub fn carrier_listener(operation: &mut Operation) {
+    operation.responses.responses.remove("415");
+    add(operation, &NOTIFICATION_REFUSED);
+    add(operation, &NOTIFICATION_MALFORMED);
+    add(operation, &NO_SUCH_CARRIER);
 }
 
 /// The 200 of a label document: the bytes, typed by the label's format.

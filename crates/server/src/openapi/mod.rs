@@ -41,11 +41,12 @@ use crate::routes;
         routes::oauth::connect, routes::oauth::callback,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
-        routes::labels::void, routes::carriers::list,
         routes::webhooks::create, routes::webhooks::list, routes::webhooks::get,
         routes::webhooks::update, routes::webhooks::delete, routes::webhooks::rotate_secret,
         routes::webhooks::test, routes::webhooks::deliveries, routes::webhooks::redeliver,
         routes::events::list, routes::events::get,
+        routes::labels::void, routes::tracking::label_tracking,
+        routes::tracking::receive, routes::tracking::token, routes::carriers::list,
         routes::api_keys::tenant_list, routes::api_keys::tenant_revoke,
         routes::api_keys::admin_list, routes::api_keys::admin_create,
         routes::api_keys::admin_revoke,
@@ -63,6 +64,7 @@ use crate::routes;
         (name = "webhooks", description = "Signed webhooks to the returns SaaS (Standard Webhooks): endpoints, their deliveries, redelivery, and the event log"),
         (name = "api keys", description = "A tenant's own API keys: list and revoke"),
         (name = "admin", description = "Every tenant's accounts, API keys and the audit trail (admin keys only)"),
+        (name = "carrier webhooks", description = "Where carriers push tracking (called by carriers, checked their way; no API key)"),
         (name = "operations", description = "Health, readiness, metrics and this document (no key)"),
     )
 )]
@@ -113,6 +115,14 @@ impl Modify for Conventions {
             .and_then(|item| item.post.as_mut())
         {
             answer::label_void(operation);
+        }
+        for path in [
+            "/v1/carrier-webhooks/{carrier}",
+            "/v1/carrier-webhooks/{carrier}/token",
+        ] {
+            if let Some(operation) = paths.get_mut(path).and_then(|item| item.post.as_mut()) {
+                answer::carrier_listener(operation);
+            }
         }
         for (path, description) in [
             (

@@ -32,9 +32,9 @@ pub struct ServiceBody {
 pub struct CapabilitiesBody {
     /// Labels can be voided (`POST /v1/return-labels/{id}/void`).
     pub void: bool,
-    /// Labels are tracked.
+    /// Labels are tracked (`GET /v1/return-labels/{id}/tracking`, `return_label.*` events).
     pub tracking: bool,
-    /// The carrier pushes tracking events (no polling needed).
+    /// The carrier pushes tracking events to this service (polling is only a safety net).
     pub tracking_push: bool,
     /// The carrier deduplicates purchases by a key of ours, so a resend after an ambiguous
     /// failure returns the same label.
@@ -71,7 +71,6 @@ pub struct CarrierList {
 
 /// The carriers this deployment offers, with their services, capabilities and account forms.
 ///
-/// Tracking is not offered by any carrier yet (`tracking: false`).
 #[utoipa::path(get, path = "/v1/carriers", operation_id = "list_carriers", tag = "carriers",
     responses((status = 200, description = "Every carrier", body = CarrierList)),
     security(("tenant_key" = []), ("admin_key" = [])))]
@@ -84,6 +83,7 @@ pub async fn list(
         .iter()
         .map(|carrier| {
             let capabilities = carrier.capabilities(None);
+            let tracking = carrier.tracking(None);
             let formats: Vec<&'static str> = capabilities
                 .label_formats
                 .iter()
@@ -110,8 +110,8 @@ pub async fn list(
                     .collect(),
                 capabilities: CapabilitiesBody {
                     void: capabilities.cancellable,
-                    tracking: false,
-                    tracking_push: false,
+                    tracking: tracking.is_some(),
+                    tracking_push: tracking.as_ref().is_some_and(|support| support.push),
                     idempotent_create: capabilities.idempotent_create,
                     receipts: capabilities.receipts,
                 },

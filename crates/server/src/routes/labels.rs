@@ -6,15 +6,16 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use carrier::{IdempotencyKey, LabelFormat};
-use serde_json::Value;
+use carrier::{IdempotencyKey, LabelFormat, TrackingStatus};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 use crate::auth::TenantKey;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, Path, Query};
-use crate::label::{self, CreateReturnLabel, MoneyBody, ReturnLabelBody};
+use crate::label::{self, CreateReturnLabel, ReturnLabelBody};
+use crate::label_row;
 use crate::openapi::schema;
 use crate::routes::accounts::{Page, PageQuery, bad_cursor};
 use crate::state::AppState;
@@ -74,57 +75,57 @@ pub async fn create(
     Ok(response)
 }
 
-const LABEL_COLUMNS: &str = "id, carrier, shipper_account_id, selected_by, service, tracking_number, routing_code, \
-     postage_minor, currency, zone, to_address, label_format, label_bytes IS NOT NULL AS has_label, \
-     receipt_bytes IS NOT NULL AS has_receipt, warnings, reference, label_delivery, status, created_at";
-
-fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
-    let id: String = row.try_get("id")?;
-    let minor: i64 = row.try_get("postage_minor")?;
-    let currency: String = row.try_get("currency")?;
-    let warnings: Value = row.try_get("warnings")?;
-    let has_label: bool = row.try_get("has_label")?;
-    let has_receipt: bool = row.try_get("has_receipt")?;
-    Ok(ReturnLabelBody {
-        carrier: row.try_get("carrier")?,
-        shipper_account_id: row.try_get("shipper_account_id")?,
-        selected_by: row.try_get("selected_by")?,
-        service: row.try_get("service")?,
-        tracking_number: row.try_get("tracking_number")?,
-        routing_code: row.try_get("routing_code")?,
-        postage: MoneyBody {
-            amount: carrier::Currency::parse("currency", &currency)
-                .map(|code| carrier::Money::from_minor(minor, code).amount())
-                .map_err(|error| sqlx::Error::Decode(error.to_string().into()))?,
-            currency,
-        },
-        zone: row.try_get("zone")?,
-        to_address: row.try_get("to_address")?,
-        label_format: row.try_get("label_format")?,
-        label_delivery: row.try_get("label_delivery")?,
-        status: row.try_get("status")?,
-        reference: row.try_get("reference")?,
-        label_url: has_label.then(|| format!("/v1/return-labels/{id}/label")),
-        receipt_url: has_receipt.then(|| format!("/v1/return-labels/{id}/receipt")),
-        warnings: match warnings {
-            Value::Array(items) => items,
-            _ => Vec::new(),
-        },
-        created_at: row.try_get("created_at")?,
-        id,
-    })
+/// `GET /v1/return-labels`: a page, narrowed by the filters given (all must hold).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LabelListQuery {
+    /// How many items a page holds: 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page (the id of its last item).
+    pub starting_after: Option<String>,
+    /// Labels bought with this `reference`, exactly.
+    #[param(max_length = 100)]
+    pub reference: Option<String>,
+    /// Labels in this status.
+    #[param(value_type = Option<schema::LabelStatus>)]
+    pub status: Option<String>,
+    /// Labels of this carrier (`GET /v1/carriers`).
+    pub carrier: Option<String>,
+    /// Labels bought at or after this instant (RFC 3339).
+    pub created_after: Option<DateTime<Utc>>,
 }
 
-/// List the tenant's return labels, newest first.
-#[utoipa::path(get, path = "/v1/return-labels", operation_id = "list_return_labels", tag = "return labels", params(PageQuery),
+/// List the tenant's return labels, newest first, optionally filtered.
+#[utoipa::path(get, path = "/v1/return-labels", operation_id = "list_return_labels", tag = "return labels", params(LabelListQuery),
     responses((status = 200, description = "A page of labels, newest first", body = schema::LabelPage)),
     security(("tenant_key" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: TenantKey,
-    Query(page): Query<PageQuery>,
+    Query(query): Query<LabelListQuery>,
 ) -> Result<Json<Page<ReturnLabelBody>>, ApiError> {
+    let page = PageQuery {
+        limit: query.limit,
+        starting_after: query.starting_after.clone(),
+    };
     let limit = page.limit()?;
+    if let Some(status) = &query.status {
+        TrackingStatus::parse(status).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "must be one of created, in_transit, delivered, returned_to_sender, exception, voided",
+            )
+        })?;
+    }
+    if let Some(carrier) = &query.carrier {
+        if state.registry().get(carrier).is_none() {
+            return Err(ApiError::invalid(
+                "carrier",
+                "must be the id of a carrier this service offers (GET /v1/carriers)",
+            ));
+        }
+    }
     let mut tx = state.db().tenant(&caller.tenant).await?;
     if let Some(cursor) = &page.starting_after {
         let id = LabelId::parse("starting_after", cursor).map_err(|_| bad_cursor())?;
@@ -140,20 +141,29 @@ pub async fn list(
         }
     }
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {LABEL_COLUMNS} FROM return_labels
+        "SELECT {} FROM return_labels
          WHERE tenant_id = $1 AND ($2::text IS NULL OR (created_at, id) <
              (SELECT created_at, id FROM return_labels WHERE tenant_id = $1 AND id = $2))
-         ORDER BY created_at DESC, id DESC LIMIT $3"
+           AND ($4::text IS NULL OR reference = $4)
+           AND ($5::text IS NULL OR status = $5)
+           AND ($6::text IS NULL OR carrier = $6)
+           AND ($7::timestamptz IS NULL OR created_at >= $7)
+         ORDER BY created_at DESC, id DESC LIMIT $3",
+        label_row::COLUMNS
     )))
     .bind(caller.tenant.as_str())
     .bind(page.starting_after.as_deref())
     .bind(limit + 1)
+    .bind(query.reference.as_deref())
+    .bind(query.status.as_deref())
+    .bind(query.carrier.as_deref())
+    .bind(query.created_after)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
     let mut labels = rows
         .iter()
-        .map(body_from_row)
+        .map(label_row::body_from_row)
         .collect::<Result<Vec<_>, _>>()?;
     let has_more = labels.len() as i64 > limit;
     labels.truncate(limit as usize);
@@ -205,7 +215,8 @@ pub async fn get(
     let id = label_id(&id)?;
     let mut tx = state.db().tenant(&caller.tenant).await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {LABEL_COLUMNS} FROM return_labels WHERE tenant_id = $1 AND id = $2"
+        "SELECT {} FROM return_labels WHERE tenant_id = $1 AND id = $2",
+        label_row::COLUMNS
     )))
     .bind(caller.tenant.as_str())
     .bind(id.as_str())
@@ -213,7 +224,7 @@ pub async fn get(
     .await?
     .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(Json(body_from_row(&row)?))
+    Ok(Json(label_row::body_from_row(&row)?))
 }
 
 async fn document(

@@ -10,6 +10,7 @@ pub mod events;
 pub mod labels;
 pub mod oauth;
 pub mod ops;
+pub mod tracking;
 pub mod webhooks;
 
 use axum::Router;
@@ -80,6 +81,10 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/return-labels/{id}/label", labels::label_document),
         Operation::get("/v1/return-labels/{id}/receipt", labels::receipt_document),
         Operation::post("/v1/return-labels/{id}/void", labels::void),
+        Operation::get("/v1/return-labels/{id}/tracking", tracking::label_tracking),
+        // Carriers push tracking here (no API key: each carrier's own check, by its plugin).
+        Operation::post("/v1/carrier-webhooks/{carrier}", tracking::receive),
+        Operation::post("/v1/carrier-webhooks/{carrier}/token", tracking::token),
         Operation::get("/v1/carriers", carriers::list),
         Operation::post("/v1/webhook-endpoints", webhooks::create),
         Operation::get("/v1/webhook-endpoints", webhooks::list),

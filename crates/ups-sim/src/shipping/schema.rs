@@ -68,6 +68,35 @@ pub fn violations(wrapper: &str, value: &Value) -> Result<Vec<String>, SchemaErr
         .collect())
 }
 
+/// Checks `value` against a schema of Tracking.yaml or UPSTrackAlert.yaml by name (e.g.
+/// `TrackApiResponse`, `TrackingEventRequest`), converted as the module docs say (objects
+/// closed, no normalizing), for tests of answers and pushes.
+pub fn tracking_violations(
+    file: TrackingSpec,
+    name: &str,
+    value: &Value,
+) -> Result<Vec<String>, SchemaError> {
+    let yaml = match file {
+        TrackingSpec::Track => crate::track::TRACKING_YAML,
+        TrackingSpec::TrackAlert => crate::track::TRACK_ALERT_YAML,
+    };
+    let schema = ShipSchema::from_document(yaml, name, |_| {})?;
+    Ok(schema
+        .check_strictly(value, usize::MAX)
+        .into_iter()
+        .map(|violation| format!("{}: {}", violation.path, violation.message))
+        .collect())
+}
+
+/// The tracking spec files the simulator holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackingSpec {
+    /// `Tracking.yaml` (the Track API).
+    Track,
+    /// `UPSTrackAlert.yaml` (Track Alert v2).
+    TrackAlert,
+}
+
 /// The schema, built once.
 pub(crate) static SHIP_SCHEMA: LazyLock<Result<ShipSchema, SchemaError>> =
     LazyLock::new(|| ShipSchema::from_spec("SHIPRequestWrapper"));
@@ -84,17 +113,28 @@ impl ShipSchema {
     /// The schema of `components.schemas.<wrapper>` (the simulator serves `SHIPRequestWrapper`;
     /// tests check answers against the response wrappers).
     pub(crate) fn from_spec(wrapper: &str) -> Result<Self, SchemaError> {
-        let spec: Value = serde_norway::from_str(SHIPPING_YAML)
-            .map_err(|error| SchemaError::Yaml(error.to_string()))?;
+        Self::from_document(SHIPPING_YAML, wrapper, |_| {})
+    }
+
+    /// The schema `components.schemas.<wrapper>` of another of UPS's files (`yaml`), converted
+    /// the same way; `adjust` may change the converted definitions first (by name).
+    pub(crate) fn from_document(
+        yaml: &str,
+        wrapper: &str,
+        adjust: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<Self, SchemaError> {
+        let spec: Value =
+            serde_norway::from_str(yaml).map_err(|error| SchemaError::Yaml(error.to_string()))?;
         let schemas = spec
             .pointer("/components/schemas")
             .and_then(Value::as_object)
             .filter(|schemas| schemas.contains_key(wrapper))
             .ok_or(SchemaError::Missing)?;
-        let definitions: Map<String, Value> = schemas
+        let mut definitions: Map<String, Value> = schemas
             .iter()
             .map(|(name, schema)| (name.clone(), convert(schema)))
             .collect();
+        adjust(&mut definitions);
         let root = json!({"$ref": format!("#/$defs/{wrapper}")});
         let document = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -113,6 +153,11 @@ impl ShipSchema {
     /// Normalizes `instance` (see [`normalize`]) and returns every violation, at most `limit`.
     pub(crate) fn check(&self, instance: &mut Value, limit: usize) -> Vec<Violation> {
         normalize(&self.document, &self.root, instance);
+        self.check_strictly(instance, limit)
+    }
+
+    /// Every violation of `instance` as it is (no normalizing), at most `limit`.
+    pub(crate) fn check_strictly(&self, instance: &Value, limit: usize) -> Vec<Violation> {
         self.validator
             .iter_errors(instance)
             .take(limit)

@@ -130,7 +130,7 @@ async fn invalid_rules_are_refused_and_rules_can_be_listed_and_cleared() {
         arm(&harness, expired_on_token).await,
         StatusCode::BAD_REQUEST
     );
-    let unknown = json!({"route": "track", "fault": {"kind": "malformed"}});
+    let unknown = json!({"route": "label_recovery", "fault": {"kind": "malformed"}});
     assert_eq!(arm(&harness, unknown).await, StatusCode::BAD_REQUEST);
     let ok = json!({"route": "*", "fault": {"kind": "status", "status": 500}});
     assert_eq!(arm(&harness, ok).await, StatusCode::CREATED);

@@ -10,4 +10,6 @@ mod fault;
 mod label;
 mod oauth;
 mod ship;
+mod track;
+mod track_alert;
 mod void;

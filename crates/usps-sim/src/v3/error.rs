@@ -17,7 +17,9 @@
 //! |---|---|
 //! | `OAS_VALIDATION` | the body, a header or a parameter does not match the OpenAPI schema (type, required, enum, pattern, length, range, unknown property) |
 //! | `SIM_UNAUTHORIZED` | missing, unknown, expired or revoked bearer access token (401) |
-//! | `SIM_FORBIDDEN` | the token may not do this (403): client-credentials token on userinfo, a CRID the signed-in user does not own |
+//! | `SIM_FORBIDDEN` | the token may not do this (403): client-credentials token on userinfo, a CRID the signed-in user does not own, a token without the `tracking` or `subscriptions-tracking` scope on those APIs |
+//! | `SIM_NOT_FOUND` | a tracking number the simulator never issued, a subscription id the client has not created (404) |
+//! | `SIM_PRECONDITION_FAILED` | an `If-Match` that is not the subscription's current `ETag`, or one older than an hour (412) |
 //! | `SIM_PAYMENT_TOKEN` | missing, unknown or expired `X-Payment-Authorization-Token` (401), or one issued to another client |
 //! | `SIM_UNKNOWN_CRID` | a role's CRID is not in the simulator's test data |
 //! | `SIM_MID_NOT_OWNED` | a MID or manifestMID is not registered to the role's CRID |
@@ -43,6 +45,10 @@ pub(crate) enum ApiVersion {
     Payments,
     /// `/labels/v3`.
     Labels,
+    /// `/tracking/v3`.
+    Tracking,
+    /// `/subscriptions-tracking/v3r2`.
+    Subscriptions,
 }
 
 impl ApiVersion {
@@ -51,6 +57,8 @@ impl ApiVersion {
             Self::OAuth => "/oauth2/v3",
             Self::Payments => "/payments/v3",
             Self::Labels => "/labels/v3",
+            Self::Tracking => "/tracking/v3",
+            Self::Subscriptions => "/subscriptions-tracking/v3r2",
         }
     }
 }

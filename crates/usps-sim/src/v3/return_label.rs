@@ -287,6 +287,9 @@ fn create(
         idempotency_key: key.clone(),
         created_at: now,
         api: "v3".to_owned(),
+        origin_zip: text(&request["packageDescription"], "inductionZIPCode")
+            .or_else(|| text(&request["fromAddress"], "ZIPCode"))
+            .map(str::to_owned),
     });
     if let Some(key) = key {
         book.idempotency.insert(

@@ -906,6 +906,7 @@ fn issue(
             idempotency_key: None,
             created_at: state.now(),
             api: "webtools".to_owned(),
+            origin_zip: Some(origin_zip.to_owned()),
         });
         tracing::info!(
             tracking_number = %tracking_number,

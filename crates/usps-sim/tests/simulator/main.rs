@@ -10,4 +10,6 @@ mod logging;
 mod oauth;
 mod payment;
 mod return_label;
+mod subscription;
+mod tracking;
 mod webtools;

@@ -1,0 +1,106 @@
+//! The tracking poller keeps within each API app's hourly call budget, whatever the backlog and
+//! however many instances poll: 1,000 undelivered USPS labels on the platform's budget of 60
+//! calls an hour (USPS's default quota), polled by two server instances over three simulated
+//! hours, counted at the simulator. `cargo test -p backhaul-tests --test tracking_budget --
+//! --nocapture` prints the calls per hour.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use backhaul_tests::{PluginOptions, TestApp, label_request, start_instance};
+use chrono::{Duration, Utc};
+use futures::StreamExt;
+use serde_json::json;
+use sqlx::PgPool;
+
+const LABELS: usize = 1_000;
+const BUDGET: u64 = 60;
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_thousand_usps_labels_are_polled_within_the_hourly_budget_by_two_instances(
+    owner: PgPool,
+) {
+    let app = TestApp::spawn(owner.clone()).await;
+    let account = app
+        .create_v3_account(&app.tenant_key, "Main", json!({}))
+        .await;
+    let bought: Vec<u16> = futures::stream::iter(0..LABELS)
+        .map(|n| {
+            let app = &app;
+            let mut request = label_request("usps_ground_advantage_return");
+            request["shipper_account_id"] = account["id"].clone();
+            async move {
+                app.buy(&app.tenant_key, &format!("budget-{n}"), &request)
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let refused: Vec<&u16> = bought.iter().filter(|status| **status != 201).collect();
+    assert!(
+        refused.is_empty(),
+        "{} refused: {:?}",
+        refused.len(),
+        &refused[..refused.len().min(5)]
+    );
+    let second = start_instance(
+        &owner,
+        &app.simulator.base_url,
+        PluginOptions {
+            ups_url: Some(app.ups.base_url.clone()),
+            ..PluginOptions::default()
+        },
+    )
+    .await;
+
+    let tracking_calls = || app.simulator.simulator.counters().route("tracking").calls;
+    // Simulated hours are clock hours, as budgets are kept: from the start of the next one.
+    let start = server::tracking::budget::hour_of(Utc::now()) + Duration::hours(1);
+    let mut per_hour = Vec::new();
+    for hour in 0..3 {
+        let before = tracking_calls();
+        // Every five minutes of the hour, both instances run a poll pass at once.
+        for minute in (0..60).step_by(5) {
+            let now = start + Duration::hours(hour) + Duration::minutes(minute);
+            let (a, b) = tokio::join!(
+                server::tracking::poll::poll_due(&app.instance.state, now),
+                server::tracking::poll::poll_due(&second.state, now),
+            );
+            a.unwrap();
+            b.unwrap();
+        }
+        per_hour.push(tracking_calls() - before);
+    }
+    println!(
+        "tracking calls per hour for {LABELS} undelivered labels, budget {BUDGET}/h, two instances: {per_hour:?}"
+    );
+    for (hour, calls) in per_hour.iter().enumerate() {
+        assert!(*calls <= BUDGET, "hour {hour}: {calls} calls");
+    }
+    assert_eq!(per_hour[0], BUDGET, "a backlog uses the whole budget");
+
+    // The books agree: what the budget recorded is what the simulator saw.
+    let mut tx = app.instance.state.db().admin().await.unwrap();
+    let recorded: Vec<(String, i32)> =
+        sqlx::query_as("SELECT quota_app, calls FROM carrier_call_budgets ORDER BY hour")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    let polled: i64 = sqlx::query_scalar("SELECT coalesce(sum(polls), 0) FROM tracking_jobs")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // One own-app account: one API app's budget, named without its client id.
+    assert!(
+        recorded
+            .iter()
+            .all(|(app_key, _)| app_key == &recorded[0].0 && app_key.starts_with("usps:app:")),
+        "{recorded:?}"
+    );
+    let total: i64 = recorded.iter().map(|(_, calls)| i64::from(*calls)).sum();
+    assert_eq!(total as u64, per_hour.iter().sum::<u64>());
+    assert_eq!(polled as u64, per_hour.iter().sum::<u64>());
+}
