@@ -149,6 +149,13 @@ impl Report {
                 ),
             ));
             rows.push((
+                "label-event lag p50 / p99".into(),
+                format!(
+                    "{:.2} / {:.2} ms  (the label phase's {} deliveries: commit to the receiver's 2xx)",
+                    webhooks.label_lag_p50_ms, webhooks.label_lag_p99_ms, webhooks.during_labels
+                ),
+            ));
+            rows.push((
                 "webhook lag p50 / p99".into(),
                 format!(
                     "{:.2} / {:.2} ms  (max {:.2}; event commit to the receiver's 2xx)",

@@ -107,8 +107,11 @@ pub(crate) async fn register(
 /// The webhook figures of a run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct WebhookFigures {
-    /// Deliveries the label phase's events brought.
+    /// Deliveries the label phase's events brought (`return_label.created`, …), and their lag
+    /// from the event's commit to the receiver's 2xx.
     pub(crate) during_labels: u64,
+    pub(crate) label_lag_p50_ms: f64,
+    pub(crate) label_lag_p99_ms: f64,
     /// `webhook.test` events sent in the webhook phase, and their deliveries received.
     pub(crate) test_events: u64,
     pub(crate) deliveries: u64,
@@ -120,9 +123,22 @@ pub(crate) struct WebhookFigures {
     pub(crate) lag_max_ms: f64,
 }
 
-/// The number of deliveries so far (the label phase's, read after it).
-pub(crate) async fn delivered(receiver: &Receiver) -> u64 {
-    receiver.count().await as u64
+/// The deliveries so far (the label phase's, read after it): how many, and their lag
+/// percentiles.
+pub(crate) async fn delivered(receiver: &Receiver) -> (u64, Option<Percentiles>) {
+    let arrivals = receiver.arrivals.lock().await.clone();
+    (arrivals.len() as u64, Percentiles::of(lags(&arrivals)))
+}
+
+fn lags(arrivals: &[Arrival]) -> Vec<Duration> {
+    arrivals
+        .iter()
+        .map(|arrival| {
+            (arrival.received_at - arrival.committed_at)
+                .to_std()
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The webhook phase: every client sends test events to its tenant's endpoint for
@@ -132,7 +148,7 @@ pub(crate) async fn run(
     api: &str,
     receiver: &Receiver,
     duration: Duration,
-    during_labels: u64,
+    during_labels: (u64, Option<Percentiles>),
 ) -> anyhow::Result<WebhookFigures> {
     let before = receiver.count().await;
     let started = Instant::now();
@@ -179,17 +195,12 @@ pub(crate) async fn run(
         .max()
         .unwrap_or(started_at);
     let elapsed = (last - started_at).to_std().unwrap_or_default();
-    let lags: Vec<Duration> = arrivals
-        .iter()
-        .map(|arrival| {
-            (arrival.received_at - arrival.committed_at)
-                .to_std()
-                .unwrap_or_default()
-        })
-        .collect();
-    let lag = Percentiles::of(lags);
+    let lag = Percentiles::of(lags(&arrivals));
+    let (during_labels, label_lag) = during_labels;
     Ok(WebhookFigures {
         during_labels,
+        label_lag_p50_ms: label_lag.map_or(0.0, |lag| lag.p50_ms),
+        label_lag_p99_ms: label_lag.map_or(0.0, |lag| lag.p99_ms),
         test_events: sent.len() as u64,
         deliveries: arrivals.len() as u64,
         deliveries_per_s: super::stats::rate(arrivals.len() as u64, elapsed),
