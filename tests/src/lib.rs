@@ -175,6 +175,11 @@ pub async fn start_instance_with_platform_secret(
         });
     let state = AppState::new(db, keyring, registry, Some(token_cache));
     state.set_limits(options.server_limits);
+    // As `config/test.toml`: webhooks may go to the tests' local receivers.
+    state.set_webhook_policy(server::webhook::Policy {
+        allow_private_urls: true,
+        ..server::webhook::Policy::default()
+    });
     state.set_tracking(test_tracking(&base_url));
     let (shutdown, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(server::serve(listener, state.clone(), async move {
@@ -767,6 +772,7 @@ pub mod console;
 pub mod contract;
 pub mod depot;
 pub mod ups;
+pub mod webhook;
 
 /// What clients buying labels under chaos saw ([`buy_until_bought`]).
 #[derive(Debug, Default)]

@@ -507,22 +507,137 @@ async fn ups_leak_session() {
     .await;
 }
 
-/// The master keys rotated to a new primary (`backhaul keys rotate`).
-async fn rotate_master_keys(app: &TestApp) -> accounts::Rotation {
+/// The master keys with a new primary in front of the tests' own.
+fn rotated_keyring() -> MasterKeyring {
     let new_primary = STANDARD.encode([7u8; 32]);
-    let keyring = MasterKeyring::parse(&SecretString::from(format!(
+    MasterKeyring::parse(&SecretString::from(format!(
         "leak2:{new_primary},{}",
         master_keys()
     )))
-    .unwrap();
+    .unwrap()
+}
+
+/// The master keys rotated to a new primary (`backhaul keys rotate`).
+async fn rotate_master_keys(app: &TestApp) -> accounts::Rotation {
     AccountService::new(
         app.instance.state.db().clone(),
-        Arc::new(keyring),
+        Arc::new(rotated_keyring()),
         CarrierRegistry::new(),
     )
     .rotate_master_keys(&Actor::System)
     .await
     .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_webhook_secret_reaches_the_database_a_log_or_a_later_answer() {
+    tokio::time::timeout(std::time::Duration::from_secs(240), webhook_leak_session())
+        .await
+        .expect("the webhook leak test finished in time");
+}
+
+/// A webhook session: an endpoint registered and its secret rotated (both secrets then sign),
+/// test events delivered and redelivered by the workers, every view of the endpoint, its
+/// deliveries, the event log and the audit trail, and a master-key rotation that re-wraps the
+/// endpoint's key. The secrets are shown by the create and rotate answers alone.
+async fn webhook_leak_session() {
+    use backhaul_tests::webhook::{Receiver, fast_delivery, register, start_workers};
+    let captured = captured_logs();
+    let postgres = logging_postgres().await;
+    let owner = postgres.migrated_database().await;
+    let app = TestApp::spawn_with(owner.clone(), PluginOptions::default()).await;
+    let receiver = Receiver::start().await;
+    let workers = start_workers(&app.instance.state, fast_delivery());
+    let endpoint = register(&app, &app.tenant_key, &receiver.url, json!(["*"])).await;
+    let id = endpoint["id"].as_str().unwrap().to_owned();
+    let first = endpoint["secret"].as_str().unwrap().to_owned();
+    let rotated: Value = app
+        .post(
+            &app.tenant_key,
+            &format!("/v1/webhook-endpoints/{id}/rotate-secret"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second = rotated["secret"].as_str().unwrap().to_owned();
+    app.post(
+        &app.tenant_key,
+        &format!("/v1/webhook-endpoints/{id}/test"),
+        &json!({}),
+    )
+    .await;
+    receiver
+        .wait_until("the test event", |got| got.len() == 1)
+        .await;
+    let mut answers = Vec::new();
+    for path in [
+        format!("/v1/webhook-endpoints/{id}"),
+        "/v1/webhook-endpoints".to_owned(),
+        format!("/v1/webhook-endpoints/{id}/deliveries"),
+        "/v1/events".to_owned(),
+    ] {
+        answers.push(read(app.get(&app.tenant_key, &path).await).await.1);
+    }
+    answers.push(
+        read(app.get(&app.admin_key, "/v1/admin/audit-events").await)
+            .await
+            .1,
+    );
+    let rotation = rotate_master_keys(&app).await;
+    assert_eq!(rotation.webhook_endpoints, 1);
+    // Under the new primary key both secrets still open, as the next delivery's signers.
+    drop(workers);
+    app.post(
+        &app.tenant_key,
+        &format!("/v1/webhook-endpoints/{id}/test"),
+        &json!({}),
+    )
+    .await;
+    let claimed = accounts::webhook::WebhookService::new(
+        app.instance.state.db().clone(),
+        Arc::new(rotated_keyring()),
+    )
+    .claim(10, std::time::Duration::from_secs(30))
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let signers: Vec<String> = claimed[0]
+        .secrets
+        .iter()
+        .map(|secret| STANDARD.encode(secret.bytes()))
+        .collect();
+    assert_eq!(
+        signers,
+        [&second, &first].map(|s| s.strip_prefix("whsec_").unwrap().to_owned())
+    );
+    assert!(
+        answers
+            .iter()
+            .any(|answer| answer.contains("webhook_endpoint.secret_rotated"))
+    );
+
+    let mut sentinels: Vec<(String, String)> = Vec::new();
+    for (name, secret) in [
+        ("first webhook secret", &first),
+        ("rotated webhook secret", &second),
+    ] {
+        let encoded = secret.strip_prefix("whsec_").unwrap().to_owned();
+        let bytes = STANDARD.decode(&encoded).unwrap();
+        sentinels.push((name.to_owned(), secret.clone()));
+        sentinels.push((format!("{name} (its base64)"), encoded));
+        sentinels.push((format!("{name} (its bytes, hex)"), hex_of(&bytes)));
+    }
+    let sentinels: Vec<(&str, &str)> = sentinels
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    assert_no_sentinel_anywhere(&owner, &postgres, &captured, &sentinels, &answers).await;
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -647,3 +647,40 @@ async fn the_spawned_refresh_job_renews_due_accounts_on_its_own(owner: PgPool) {
     assert!(renewed.is_ok(), "the job renewed the account");
     assert!(expiry(&account(&app, id).await, "access_token_expires_at") > Utc::now());
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn an_account_that_needs_reauthorization_is_announced_to_the_webhook_endpoints(
+    owner: PgPool,
+) {
+    use backhaul_tests::webhook::{Receiver, fast_delivery, register, start_workers};
+    let app = TestApp::spawn(owner).await;
+    let receiver = Receiver::start().await;
+    register(
+        &app,
+        &app.tenant_key,
+        &receiver.url,
+        json!(["shipper_account.reauthorization_required"]),
+    )
+    .await;
+    let _workers = start_workers(&app.instance.state, fast_delivery());
+    let idle = connected(&app, "Idle").await;
+    let id = idle["id"].as_str().unwrap();
+    app.simulator
+        .simulator
+        .advance_clock(Duration::from_secs(8 * 24 * 60 * 60));
+    app.make_oauth_due(id).await;
+    server::oauth::refresh_due(&app.instance.state)
+        .await
+        .unwrap();
+
+    let got = receiver
+        .wait_until("the event", |got| !got.is_empty())
+        .await;
+    assert_eq!(got.len(), 1);
+    let body = got[0].json();
+    assert_eq!(body["type"], "shipper_account.reauthorization_required");
+    assert_eq!(body["data"]["id"], id);
+    assert_eq!(body["data"]["status"], "reauthorization_required");
+    let (access, refresh) = app.oauth_tokens(id).await;
+    assert!(!got[0].body.contains(&access) && !got[0].body.contains(&refresh));
+}

@@ -314,6 +314,8 @@ pub struct Selector<'a> {
 pub struct Rotation {
     pub accounts: u64,
     pub tokens: u64,
+    /// Webhook endpoints (their signing secrets' data keys).
+    pub webhook_endpoints: u64,
 }
 
 /// The account service.
@@ -1014,8 +1016,12 @@ impl AccountService {
         let primary = self.keyring.primary().id().to_owned();
         let accounts = self.rotate_table(&primary, Table::Accounts).await?;
         let tokens = self.rotate_table(&primary, Table::CarrierTokens).await?;
+        let webhook_endpoints = self.rotate_table(&primary, Table::WebhookEndpoints).await?;
         let mut tx = self.db.admin().await?;
-        let summary = json!({"primary": primary, "accounts": accounts, "tokens": tokens});
+        let summary = json!({
+            "primary": primary, "accounts": accounts, "tokens": tokens,
+            "webhook_endpoints": webhook_endpoints,
+        });
         audit::record(
             &mut tx,
             NewEvent {
@@ -1029,7 +1035,11 @@ impl AccountService {
         )
         .await?;
         tx.commit().await?;
-        Ok(Rotation { accounts, tokens })
+        Ok(Rotation {
+            accounts,
+            tokens,
+            webhook_endpoints,
+        })
     }
 
     async fn rotate_table(&self, primary: &str, table: Table) -> Result<u64, AccountError> {
@@ -1083,6 +1093,8 @@ impl AccountService {
 enum Table {
     Accounts,
     CarrierTokens,
+    /// Keyed like accounts: the endpoint's id stands where an account's would.
+    WebhookEndpoints,
 }
 
 /// Carrier tokens have no tenant; their key context uses this one.
@@ -1100,6 +1112,10 @@ impl Table {
                  FROM carrier_tokens WHERE master_key_id <> $1 ORDER BY cache_key LIMIT 100
                  FOR UPDATE SKIP LOCKED"
             }
+            Table::WebhookEndpoints => {
+                "SELECT id, tenant_id AS tenant, master_key_id, data_key_wrapped FROM webhook_endpoints
+                 WHERE master_key_id <> $1 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED"
+            }
         }
     }
 
@@ -1107,6 +1123,9 @@ impl Table {
         match self {
             Table::Accounts => "SELECT count(*) FROM shipper_accounts WHERE master_key_id <> $1",
             Table::CarrierTokens => "SELECT count(*) FROM carrier_tokens WHERE master_key_id <> $1",
+            Table::WebhookEndpoints => {
+                "SELECT count(*) FROM webhook_endpoints WHERE master_key_id <> $1"
+            }
         }
     }
 
@@ -1117,6 +1136,9 @@ impl Table {
             }
             Table::CarrierTokens => {
                 "UPDATE carrier_tokens SET data_key_wrapped = $2, master_key_id = $3 WHERE cache_key = $1"
+            }
+            Table::WebhookEndpoints => {
+                "UPDATE webhook_endpoints SET data_key_wrapped = $2, master_key_id = $3 WHERE id = $1"
             }
         }
     }

@@ -59,10 +59,15 @@ pub enum Action {
     LabelFailed,
     LabelVoided,
     KeysRotated,
+    WebhookEndpointCreated,
+    WebhookEndpointUpdated,
+    WebhookEndpointDeleted,
+    WebhookSecretRotated,
+    WebhookRedelivered,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 20] = [
         Action::TenantCreated,
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
@@ -78,6 +83,11 @@ impl Action {
         Action::LabelFailed,
         Action::LabelVoided,
         Action::KeysRotated,
+        Action::WebhookEndpointCreated,
+        Action::WebhookEndpointUpdated,
+        Action::WebhookEndpointDeleted,
+        Action::WebhookSecretRotated,
+        Action::WebhookRedelivered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +107,11 @@ impl Action {
             Action::LabelFailed => "label.failed",
             Action::LabelVoided => "label.voided",
             Action::KeysRotated => "keys.rotated",
+            Action::WebhookEndpointCreated => "webhook_endpoint.created",
+            Action::WebhookEndpointUpdated => "webhook_endpoint.updated",
+            Action::WebhookEndpointDeleted => "webhook_endpoint.deleted",
+            Action::WebhookSecretRotated => "webhook_endpoint.secret_rotated",
+            Action::WebhookRedelivered => "webhook_endpoint.redelivered",
         }
     }
 

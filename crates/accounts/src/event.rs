@@ -2,9 +2,12 @@
 //! caller's transaction, so the event exists exactly when the change that caused it committed.
 //! Delivery to the tenant's webhook endpoints happens later, from these rows.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 
+use crate::db::Database;
 use crate::id::{EventId, TenantId};
 
 /// The event types (API.md, webhooks to the returns SaaS).
@@ -68,23 +71,151 @@ pub struct NewEvent<'a> {
 }
 
 /// Records `event` in the caller's transaction (which must act for the event's tenant or as
-/// admin) and returns its id.
+/// admin) and returns its id. The same statement queues one delivery of it to each of the
+/// tenant's enabled webhook endpoints subscribed to its type (or to `*`), so an event and its
+/// deliveries commit together. `webhook.test` events are delivered only to the endpoint tested
+/// ([`crate::webhook`] records them).
 pub async fn record(
     connection: &mut PgConnection,
     event: &NewEvent<'_>,
 ) -> Result<EventId, sqlx::Error> {
+    insert(connection, event, None).await
+}
+
+/// [`record`]; with `only_endpoint` the event is delivered to that endpoint alone (whatever
+/// its subscription), which is how a `webhook.test` event is sent.
+pub(crate) async fn insert(
+    connection: &mut PgConnection,
+    event: &NewEvent<'_>,
+    only_endpoint: Option<&str>,
+) -> Result<EventId, sqlx::Error> {
     let id = EventId::generate();
+    // A test event is its own subject: tests keep no order among themselves, so none waits
+    // for another.
+    let subject = match only_endpoint {
+        Some(_) => id.as_str(),
+        None => event.subject_id,
+    };
+    // A data-modifying WITH runs whether or not any endpoint matches.
     sqlx::query(
-        "INSERT INTO events (id, tenant_id, type, subject_id, data) VALUES ($1, $2, $3, $4, $5)",
+        "WITH event AS (
+             INSERT INTO events (id, tenant_id, type, subject_id, data) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, tenant_id, type, subject_id, seq
+         )
+         INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, subject_id, seq)
+         SELECT 'whd_' || substr(md5(random()::text || clock_timestamp()::text || endpoint.id), 1, 20),
+                event.tenant_id, endpoint.id, event.id, event.subject_id, event.seq
+         FROM event JOIN webhook_endpoints endpoint ON endpoint.tenant_id = event.tenant_id
+         WHERE CASE WHEN $6::text IS NULL
+                    THEN endpoint.status = 'enabled' AND event.type <> $7
+                         AND (event.type = ANY (endpoint.events) OR '*' = ANY (endpoint.events))
+                    ELSE endpoint.id = $6 END",
     )
     .bind(id.as_str())
     .bind(event.tenant_id.as_str())
     .bind(event.event_type.as_str())
-    .bind(event.subject_id)
+    .bind(subject)
     .bind(&event.data)
+    .bind(only_endpoint)
+    .bind(EventType::WebhookTest.as_str())
     .execute(&mut *connection)
     .await?;
     Ok(id)
+}
+
+/// An event of the log, as `GET /v1/events` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The label or account it is about (a `webhook.test` event is its own subject).
+    pub subject_id: String,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            event_type: row.try_get("type")?,
+            subject_id: row.try_get("subject_id")?,
+            data: row.try_get("data")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+/// Which events a page of the log holds.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter<'a> {
+    pub event_type: Option<EventType>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// The id of the previous page's last event: the page continues after it.
+    pub after: Option<&'a EventId>,
+}
+
+/// A page of `tenant`'s events, newest first; `None` when `filter.after` names no event of
+/// the tenant.
+pub async fn list(
+    db: &Database,
+    tenant: &TenantId,
+    filter: &EventFilter<'_>,
+    limit: i64,
+) -> Result<Option<Vec<StoredEvent>>, sqlx::Error> {
+    let mut tx = db.tenant(tenant).await?;
+    if let Some(after) = filter.after {
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE tenant_id = $1 AND id = $2)",
+        )
+        .bind(tenant.as_str())
+        .bind(after.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if !exists {
+            return Ok(None);
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT id, type, subject_id, data, created_at FROM events
+         WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2)
+           AND ($3::timestamptz IS NULL OR created_at >= $3)
+           AND ($4::text IS NULL OR (created_at, id) <
+               (SELECT created_at, id FROM events WHERE tenant_id = $1 AND id = $4))
+         ORDER BY created_at DESC, id DESC LIMIT $5",
+    )
+    .bind(tenant.as_str())
+    .bind(filter.event_type.map(EventType::as_str))
+    .bind(filter.since)
+    .bind(filter.after.map(EventId::as_str))
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(StoredEvent::from_row)
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// One of `tenant`'s events.
+pub async fn get(
+    db: &Database,
+    tenant: &TenantId,
+    id: &EventId,
+) -> Result<Option<StoredEvent>, sqlx::Error> {
+    let mut tx = db.tenant(tenant).await?;
+    let row = sqlx::query(
+        "SELECT id, type, subject_id, data, created_at FROM events WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.as_ref().map(StoredEvent::from_row).transpose()
 }
 
 #[cfg(test)]

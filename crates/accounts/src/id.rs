@@ -116,6 +116,16 @@ prefixed_id!(
     "tev_"
 );
 prefixed_id!(
+    /// A tenant's webhook endpoint (a URL of the returns SaaS that events are delivered to).
+    WebhookEndpointId,
+    "we_"
+);
+prefixed_id!(
+    /// One delivery of one event to one webhook endpoint.
+    DeliveryId,
+    "whd_"
+);
+prefixed_id!(
     /// An account-scoped carrier push subscription.
     SubscriptionId,
     "tsub_"

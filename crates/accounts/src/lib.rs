@@ -17,6 +17,7 @@ pub mod selection;
 pub mod tenant;
 pub mod token_cache;
 pub mod vault;
+pub mod webhook;
 
 pub use crate::account::{
     AccountChanges, AccountError, AccountService, AccountStatus, Context, NewAccount, Rotation,
@@ -26,7 +27,8 @@ pub use crate::audit::{Action, Actor, AuditEvent, Verification};
 pub use crate::db::{APP_ROLE, Database, MIGRATOR};
 pub use crate::event::{EventType, NewEvent};
 pub use crate::id::{
-    AccountId, ApiKeyId, EventId, LabelId, SubscriptionId, TenantId, TrackingEventId,
+    AccountId, ApiKeyId, DeliveryId, EventId, LabelId, SubscriptionId, TenantId, TrackingEventId,
+    WebhookEndpointId,
 };
 pub use crate::onboarding::{DueAccount, OpenedAccount, Renewal, SignIn, StateError};
 pub use crate::selection::SelectedBy;

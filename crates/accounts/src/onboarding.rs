@@ -563,6 +563,20 @@ impl Renewal {
             },
         )
         .await?;
+        // The returns SaaS hears of it in the same transaction as the change.
+        let data = serde_json::to_value(&account).map_err(|error| {
+            AccountError::CorruptCredentials(format!("the account as the API shows it: {error}"))
+        })?;
+        crate::event::record(
+            &mut self.tx,
+            &crate::event::NewEvent {
+                tenant_id: &self.account.tenant_id,
+                event_type: crate::event::EventType::AccountReauthorizationRequired,
+                subject_id: self.account.id.as_str(),
+                data,
+            },
+        )
+        .await?;
         self.tx.commit().await?;
         Ok(account)
     }

@@ -282,6 +282,8 @@ impl KeyContext<'_> {
 pub enum Purpose {
     Credentials,
     CarrierToken,
+    /// A webhook endpoint's signing secret (its key context names the endpoint).
+    WebhookSecret,
     /// The secret a carrier signs an account's tracking notifications with.
     SubscriptionSecret,
 }
@@ -291,6 +293,7 @@ impl Purpose {
         match self {
             Purpose::Credentials => "credentials",
             Purpose::CarrierToken => "carrier-token",
+            Purpose::WebhookSecret => "webhook-secret",
             Purpose::SubscriptionSecret => "subscription-secret",
         }
     }

@@ -17,6 +17,10 @@
 //!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
 //!    as a ratio of it.
 //!
+//! 6. With `--webhooks` ([`webhooks`]): a local receiver is registered for every tenant
+//!    before the load (so the outbox is on during it), and after the load a phase of
+//!    `webhook.test` events measures deliveries per second and the commit-to-2xx lag.
+//!
 //! Everything stops by itself, loopback only; Ctrl-C stops the server, drops the scratch
 //! schema and stops the private Postgres.
 
@@ -25,6 +29,7 @@ mod load;
 mod report;
 mod server;
 mod stats;
+mod webhooks;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -213,6 +218,16 @@ async fn measure(
     for index in 0..args.tenants {
         api_keys.push(prepare_tenant(settings, database, &api, &target, index).await?);
     }
+    let receiver = match args.webhooks {
+        true => Some(webhooks::Receiver::start().await?),
+        false => None,
+    };
+    let mut endpoints = Vec::new();
+    if let Some(receiver) = &receiver {
+        for key in &api_keys {
+            endpoints.push(webhooks::register(&load::Client::new(key)?, &api, receiver).await?);
+        }
+    }
     let clients = (0..usize::from(args.clients))
         .map(|index| load::Client::new(&api_keys[index % api_keys.len()]))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -223,6 +238,27 @@ async fn measure(
         "load phase: buying labels"
     );
     let load = load::run(clients, &target, duration).await?;
+    let webhook_figures = match &receiver {
+        Some(receiver) => {
+            let during_labels = webhooks::delivered(receiver).await;
+            let senders = (0..usize::from(args.clients))
+                .map(|index| {
+                    let tenant = index % api_keys.len();
+                    Ok((
+                        load::Client::new(&api_keys[tenant])?,
+                        endpoints[tenant].clone(),
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            tracing::info!(
+                clients = args.clients,
+                seconds = args.seconds,
+                "webhook phase: test events"
+            );
+            Some(webhooks::run(&senders, &api, receiver, duration, during_labels).await?)
+        }
+        None => None,
+    };
     let memory = server.memory();
     let counters = simulator.simulator.counters();
     let log = server.log().to_owned();
@@ -241,7 +277,7 @@ async fn measure(
     let limit = scratch
         .measure(&database.owner, args.clients, duration)
         .await?;
-    Ok(report(
+    let mut figures = report(
         args,
         settings,
         database,
@@ -253,7 +289,9 @@ async fn measure(
             payment_auths: counters.route(route::PAYMENT_AUTHORIZATION).calls,
             labels: counters.route(route::RETURN_LABEL).ok,
         },
-    ))
+    );
+    figures.webhooks = webhook_figures;
+    Ok(figures)
 }
 
 /// Creates a tenant (directly, as `backhaul tenants create` does) and its account (over the
@@ -370,6 +408,7 @@ fn report(
             "configured"
         }
         .to_owned(),
+        webhooks: None,
     }
 }
 
@@ -384,6 +423,7 @@ mod tests {
             seconds: 1,
             json: false,
             database_url: None,
+            webhooks: false,
         }
     }
 

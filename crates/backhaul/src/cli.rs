@@ -78,6 +78,11 @@ pub(crate) struct BenchArgs {
     /// tenant, its labels and a scratch schema (dropped afterwards) to it.
     #[arg(long, value_name = "URL")]
     pub(crate) database_url: Option<String>,
+    /// Also measure webhooks: a local receiver registered for every benchmark tenant, the
+    /// deliveries the label load's events bring, then a phase of `webhook.test` events —
+    /// deliveries per second and the lag from each event's commit to the receiver's 2xx.
+    #[arg(long)]
+    pub(crate) webhooks: bool,
 }
 
 /// The options of every `backhaul <carrier>-sim`.

@@ -71,6 +71,7 @@ pub(crate) struct Settings {
     #[serde(default)]
     pub(crate) vault: VaultSettings,
     pub(crate) log: LogSettings,
+    pub(crate) webhooks: WebhookSettings,
     #[serde(default)]
     pub(crate) tracking: TrackingConfig,
     /// Each carrier's block, named by its id ([`Settings::carriers`]).
@@ -269,6 +270,36 @@ impl TrackingConfig {
     }
 }
 
+/// Webhooks to the returns SaaS.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WebhookSettings {
+    /// `webhooks.allow_private_urls`: allow `http` and non-public addresses (loopback, private,
+    /// link-local, …) as webhook targets — `true` only for `backhaul dev` and tests; never in
+    /// production.
+    pub(crate) allow_private_urls: bool,
+    /// `webhooks.workers`: delivery workers on this instance (any number of instances share
+    /// the queue).
+    pub(crate) workers: usize,
+}
+
+impl WebhookSettings {
+    /// The policy the server runs with.
+    pub(crate) fn policy(&self) -> server::webhook::Policy {
+        server::webhook::Policy {
+            allow_private_urls: self.allow_private_urls,
+            ..server::webhook::Policy::default()
+        }
+    }
+
+    /// The delivery workers' settings (production's schedule and timeout).
+    pub(crate) fn delivery(&self) -> server::webhook::DeliverySettings {
+        server::webhook::DeliverySettings {
+            workers: self.workers,
+            ..server::webhook::DeliverySettings::default()
+        }
+    }
+}
+
 /// The Postgres database.
 #[derive(Debug, Deserialize)]
 pub(crate) struct DatabaseSettings {
@@ -436,6 +467,15 @@ impl Settings {
         }
         for entry in self.carriers() {
             entry.plugin.validate()?;
+        }
+        if self.webhooks.workers == 0 {
+            bail!("webhooks.workers (BACKHAUL__WEBHOOKS__WORKERS) must be at least 1");
+        }
+        if self.environment == Environment::Production && self.webhooks.allow_private_urls {
+            bail!(
+                "production refuses webhooks.allow_private_urls = true \
+                 (BACKHAUL__WEBHOOKS__ALLOW_PRIVATE_URLS): webhooks may only go to public https URLs"
+            );
         }
         let keyring = match &self.vault.master_keys {
             Some(_) => Some(self.vault.keyring()?),

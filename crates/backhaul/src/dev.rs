@@ -111,6 +111,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let plugins: Vec<&dyn Plugin> = simulated.iter().map(AsRef::as_ref).collect();
     let application = Application::build(api_listener, db.clone(), keyring, &plugins)?;
     settings.server.apply_to(application.state());
+    application
+        .state()
+        .set_webhook_policy(settings.webhooks.policy());
     settings
         .tracking
         .apply_to(application.state(), Some(format!("http://{api_address}")));
@@ -138,7 +141,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         admin_key: admin_key.secret.expose_secret(),
     })?)?;
 
-    let served = application.run_until_stopped(&mut signals).await;
+    let served = application
+        .run_until_stopped(&mut signals, settings.webhooks.delivery())
+        .await;
     for simulator in &simulators {
         simulator.task.abort();
     }

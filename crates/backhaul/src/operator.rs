@@ -92,8 +92,9 @@ pub(crate) async fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     db.pool().close().await;
     print(format_args!("Primary master key: {primary}"))?;
     print(format_args!(
-        "Re-wrapped {} shipper account data key(s) and {} cached carrier token(s).",
-        rotation.accounts, rotation.tokens
+        "Re-wrapped {} shipper account data key(s), {} cached carrier token(s) and {} webhook \
+         endpoint secret key(s).",
+        rotation.accounts, rotation.tokens, rotation.webhook_endpoints
     ))?;
     print(
         "Every stored credential is now wrapped under the primary key; older keys can be removed from vault.master_keys.",

@@ -54,6 +54,9 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         .collect();
     let application = Application::build(listener, db, keyring, &plugins)?;
     settings.server.apply_to(application.state());
+    application
+        .state()
+        .set_webhook_policy(settings.webhooks.policy());
     settings.tracking.apply_to(application.state(), None);
     tracing::info!(
         environment = settings.environment.as_str(),
@@ -62,7 +65,9 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         primary_master_key = application.state().keyring().primary().id(),
         "API listening"
     );
-    application.run_until_stopped(&mut signals).await
+    application
+        .run_until_stopped(&mut signals, settings.webhooks.delivery())
+        .await
 }
 
 /// A small pool as the database owner (migrations and their check).
@@ -189,13 +194,21 @@ impl Application {
         &self.state
     }
 
-    /// Serves, with the OAuth refresh job beside it, until Ctrl-C or SIGTERM; then lets
+    /// Serves, with the OAuth refresh job and the webhook delivery workers beside it, until Ctrl-C or SIGTERM; then lets
     /// in-flight requests finish (up to [`GRACE_PERIOD`], or until a second signal).
-    pub(crate) async fn run_until_stopped(self, signals: &mut Signals) -> anyhow::Result<()> {
+    pub(crate) async fn run_until_stopped(
+        self,
+        signals: &mut Signals,
+        deliveries: server::webhook::DeliverySettings,
+    ) -> anyhow::Result<()> {
         let _refresh_job = AbortOnDrop(server::oauth::spawn_refresh_job(
             self.state.clone(),
             OAUTH_REFRESH_EVERY,
         ));
+        let _delivery_workers = AbortOnDrop(
+            server::webhook::spawn_delivery_workers(self.state.clone(), deliveries)
+                .context("building the webhook delivery client")?,
+        );
         let _tracking_jobs = AbortOnDrop(server::tracking::spawn_jobs(self.state.clone()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut server = tokio::spawn(server::serve(self.listener, self.state, async move {

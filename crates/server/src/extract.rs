@@ -100,6 +100,15 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
 /// carrier-specific `details` aside): serde would read an array as a struct's fields in order,
 /// so `[…]` for an address would be an address.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiError> {
+    parse_json_with_lists(body, &[])
+}
+
+/// [`parse_json`] for a body whose top-level fields `lists` take arrays of strings (a webhook
+/// endpoint's `events`): an array there is read as itself, never as a struct's fields.
+pub fn parse_json_with_lists<T: DeserializeOwned>(
+    body: &[u8],
+    lists: &[&str],
+) -> Result<(T, Value), ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|error| {
         ApiError::invalid(
             "body",
@@ -120,6 +129,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<(T, Value), ApiErr
     }
     for (name, field) in fields {
         if name != "details"
+            && !lists.contains(&name.as_str())
             && let Some(path) = first_array(field, name)
         {
             return Err(ApiError::invalid(path, "must not be an array"));

@@ -21,6 +21,7 @@ pub mod serve;
 pub mod state;
 pub mod tracking;
 pub mod void;
+pub mod webhook;
 
 use std::time::Instant;
 

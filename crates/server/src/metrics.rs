@@ -1,6 +1,7 @@
 //! Prometheus metrics (`GET /metrics`): requests by route and status, request latency,
 //! carrier calls by outcome and their latency, and the carrier-token cache's hits and token
-//! calls.
+//! calls, and the webhook deliveries: attempts by outcome and their duration, the outbox's
+//! depth and the age of its oldest undelivered event (read from Postgres at each scrape).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,32 @@ struct RouteLabels {
 struct CarrierLabels {
     carrier: String,
     outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DeliveryLabels {
+    outcome: &'static str,
+}
+
+/// How a webhook delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// A 2xx.
+    Succeeded,
+    /// A failure that will be retried.
+    FailedAttempt,
+    /// The last failure of a delivery whose retries are over.
+    Exhausted,
+}
+
+impl DeliveryOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Succeeded => "succeeded",
+            DeliveryOutcome::FailedAttempt => "failed_attempt",
+            DeliveryOutcome::Exhausted => "exhausted",
+        }
+    }
 }
 
 /// The `method` label of a request: the standard methods by name, anything else `other` (a
@@ -64,6 +91,10 @@ pub struct Metrics {
     tracking_pushes: Family<CarrierLabels, Counter>,
     tracking_subscriptions: Family<CarrierLabels, Counter>,
     token_cache: Option<Arc<PgTokenCache>>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    delivery_latency: Histogram,
+    outbox_depth: Gauge,
+    outbox_oldest: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -124,8 +155,36 @@ impl Metrics {
             "Push subscriptions checked or made, by carrier and the state found or the failure",
             tracking_subscriptions.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome (succeeded, failed_attempt, exhausted)",
+            deliveries.clone(),
+        );
+        let delivery_latency = latency_histogram();
+        registry.register(
+            "webhook_attempt_duration_seconds",
+            "How long a webhook delivery attempt took",
+            delivery_latency.clone(),
+        );
+        let outbox_depth = Gauge::default();
+        registry.register(
+            "webhook_outbox_depth",
+            "Undelivered webhook deliveries of enabled endpoints",
+            outbox_depth.clone(),
+        );
+        let outbox_oldest = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "webhook_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered webhook delivery's event",
+            outbox_oldest.clone(),
+        );
         Self {
             registry,
+            deliveries,
+            delivery_latency,
+            outbox_depth,
+            outbox_oldest,
             connections,
             tracking_polls,
             tracking_pushes,
@@ -202,6 +261,22 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Records one webhook delivery attempt.
+    pub fn webhook_attempt(&self, outcome: DeliveryOutcome, elapsed: Duration) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                outcome: outcome.as_str(),
+            })
+            .inc();
+        self.delivery_latency.observe(elapsed.as_secs_f64());
+    }
+
+    /// Sets the outbox gauges (at scrape time, from Postgres).
+    pub fn set_outbox(&self, depth: accounts::webhook::OutboxDepth) {
+        self.outbox_depth.set(depth.pending);
+        self.outbox_oldest.set(depth.oldest_age.as_secs_f64());
     }
 
     /// The Prometheus text exposition.

@@ -12,6 +12,7 @@ use crate::limit::{RateLimit, RateLimiter};
 use crate::metrics::Metrics;
 use crate::serve::Limits;
 use crate::tracking::TrackingSettings;
+use crate::webhook::Policy;
 
 /// Cheap to clone; built once by the binary (or a test).
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ struct Inner {
     /// How long a running label purchase holds its idempotency key, in milliseconds.
     label_lock_ms: AtomicU64,
     limits: RwLock<Limits>,
+    webhooks: accounts::webhook::WebhookService,
+    webhook_policy: RwLock<Policy>,
     rate_limiter: RateLimiter,
     tracking: RwLock<Arc<TrackingSettings>>,
 }
@@ -42,6 +45,7 @@ impl AppState {
         token_cache: Option<Arc<PgTokenCache>>,
     ) -> Self {
         let accounts = AccountService::new(db.clone(), keyring.clone(), registry.clone());
+        let webhooks = accounts::webhook::WebhookService::new(db.clone(), keyring.clone());
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -52,6 +56,8 @@ impl AppState {
                 label_lock_ms: AtomicU64::new(crate::label::DEFAULT_LOCK.as_millis() as u64),
                 limits: RwLock::new(Limits::default()),
                 rate_limiter: RateLimiter::new(RateLimit::default()),
+                webhooks,
+                webhook_policy: RwLock::new(Policy::default()),
                 tracking: RwLock::new(Arc::new(TrackingSettings::default())),
             }),
         }
@@ -118,6 +124,27 @@ impl AppState {
     pub fn set_tracking(&self, settings: TrackingSettings) {
         if let Ok(mut current) = self.inner.tracking.write() {
             *current = Arc::new(settings);
+        }
+    }
+
+    /// The tenants' webhook endpoints and deliveries.
+    pub fn webhooks(&self) -> &accounts::webhook::WebhookService {
+        &self.inner.webhooks
+    }
+
+    /// The webhook rules ([`Policy::default`], production's, unless changed).
+    pub fn webhook_policy(&self) -> Policy {
+        self.inner
+            .webhook_policy
+            .read()
+            .map(|policy| policy.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes [`AppState::webhook_policy`]; delivery workers started after use it.
+    pub fn set_webhook_policy(&self, policy: Policy) {
+        if let Ok(mut current) = self.inner.webhook_policy.write() {
+            *current = policy;
         }
     }
 

@@ -46,6 +46,8 @@ pub(crate) struct Report {
     pub(crate) server_pool: u32,
     /// `private` (a throwaway Postgres of the benchmark's own) or `configured`.
     pub(crate) database: String,
+    /// With `--webhooks`.
+    pub(crate) webhooks: Option<super::webhooks::WebhookFigures>,
 }
 
 /// The targets (on a 2-core machine at 16 clients).
@@ -135,6 +137,32 @@ impl Report {
                 },
             ),
         ];
+        if let Some(webhooks) = &self.webhooks {
+            rows.push((
+                "webhook deliveries/s".into(),
+                format!(
+                    "{:.1}  ({} of {} test events delivered; {} deliveries during the label load)",
+                    webhooks.deliveries_per_s,
+                    webhooks.deliveries,
+                    webhooks.test_events,
+                    webhooks.during_labels
+                ),
+            ));
+            rows.push((
+                "label-event lag p50 / p99".into(),
+                format!(
+                    "{:.2} / {:.2} ms  (the label phase's {} deliveries: commit to the receiver's 2xx)",
+                    webhooks.label_lag_p50_ms, webhooks.label_lag_p99_ms, webhooks.during_labels
+                ),
+            ));
+            rows.push((
+                "webhook lag p50 / p99".into(),
+                format!(
+                    "{:.2} / {:.2} ms  (max {:.2}; event commit to the receiver's 2xx)",
+                    webhooks.lag_p50_ms, webhooks.lag_p99_ms, webhooks.lag_max_ms
+                ),
+            ));
+        }
         rows.push((
             "setup".into(),
             format!(
@@ -222,6 +250,7 @@ mod tests {
             peak_rss_mb: Some(40.0),
             server_pool: 10,
             database: "private".to_owned(),
+            webhooks: None,
         }
     }
 

@@ -77,6 +77,8 @@ impl Server {
                 "BACKHAUL__USPS__WEBTOOLS_URL",
                 format!("{}/ShippingAPI.dll", config.usps_url),
             )
+            // The benchmark's webhook receiver is on loopback.
+            .env("BACKHAUL__WEBHOOKS__ALLOW_PRIVATE_URLS", "true")
             .env("BACKHAUL__LOG__FORMAT", "json")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

@@ -481,3 +481,37 @@ fn the_local_ups_simulator_pushes_to_the_local_listener_with_its_credentials() {
     assert_eq!(sent.expose_secret(), checked.expose_secret());
     assert!(settings.ups.simulator_webhook.is_some());
 }
+
+#[test]
+fn only_local_and_test_allow_private_webhook_urls() {
+    let load = |environment| {
+        Settings::load_from(
+            &ConfigFiles::Given(repository_config()),
+            environment,
+            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
+        )
+        .unwrap()
+    };
+    assert!(load(Environment::Local).webhooks.allow_private_urls);
+    assert!(load(Environment::Test).webhooks.allow_private_urls);
+    assert!(!load(Environment::Production).webhooks.allow_private_urls);
+}
+
+#[test]
+fn production_refuses_private_webhook_urls() {
+    let error = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Production,
+        variables(&[
+            ("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS),
+            ("BACKHAUL__WEBHOOKS__ALLOW_PRIVATE_URLS", "true"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("webhooks.allow_private_urls"), "{error}");
+    assert!(
+        error.contains("BACKHAUL__WEBHOOKS__ALLOW_PRIVATE_URLS"),
+        "{error}"
+    );
+}

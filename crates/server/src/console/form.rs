@@ -27,6 +27,15 @@ impl Fields {
             .map_or("", |(_, value)| value.as_str())
     }
 
+    /// Every value sent for `name` (checkboxes), in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
     /// The value of `name`, trimmed; `None` when blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         Some(self.raw(name).trim()).filter(|value| !value.is_empty())

@@ -14,6 +14,9 @@
 //! - Admins see every tenant's accounts (masked, fingerprints, last use), the audit trail with
 //!   filters, a per-account timeline, and verify the hash chains ([`admin`]).
 //!
+//! - Merchants register webhook endpoints (the secret shown once), rotate secrets, send test
+//!   events, see each endpoint's deliveries and redeliver ([`webhooks`]).
+//!
 //! Sessions and CSRF are in [`session`]; the pages' frame, styles and form fields in [`page`]
 //! and [`form`]. Every page works without JavaScript (there is none) and is sent with
 //! `Cache-Control: no-store` and a strict Content-Security-Policy.
@@ -32,6 +35,7 @@ pub mod page;
 pub mod schema;
 pub mod schema_form;
 pub mod session;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::Request;
@@ -84,6 +88,16 @@ pub fn router() -> Router<AppState> {
         .route("/labels/new", get(labels::new).post(labels::create))
         .route("/labels/{id}", get(labels::show))
         .route("/labels/{id}/label", get(labels::document))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", get(webhooks::show))
+        .route("/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route("/webhooks/{id}/test", post(webhooks::send_test))
+        .route("/webhooks/{id}/enable", post(webhooks::enable))
+        .route("/webhooks/{id}/delete", post(webhooks::delete))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/admin", get(admin::home))
         .route("/admin/accounts", get(admin::accounts))
         .route("/admin/accounts/{id}", get(admin::timeline))

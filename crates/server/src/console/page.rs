@@ -51,6 +51,7 @@ pub fn render(status: StatusCode, title: &str, nav: Nav<'_>, body: Markup) -> Re
             ("/console/accounts", "Carrier accounts"),
             ("/console/labels", "Return labels"),
             ("/console/labels/new", "Create a return label"),
+            ("/console/webhooks", "Webhooks"),
         ],
         Nav::Admin { .. } => &[
             ("/console/admin/accounts", "All shipper accounts"),

@@ -110,6 +110,16 @@ pub async fn list(
         starting_after: query.starting_after.clone(),
     };
     let limit = page.limit()?;
+    if query
+        .reference
+        .as_ref()
+        .is_some_and(|reference| reference.chars().count() > 100)
+    {
+        return Err(ApiError::invalid(
+            "reference",
+            "must be at most 100 characters",
+        ));
+    }
     if let Some(status) = &query.status {
         TrackingStatus::parse(status).ok_or_else(|| {
             ApiError::invalid(

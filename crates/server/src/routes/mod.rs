@@ -6,10 +6,12 @@ pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod carriers;
+pub mod events;
 pub mod labels;
 pub mod oauth;
 pub mod ops;
 pub mod tracking;
+pub mod webhooks;
 
 use axum::Router;
 use axum::handler::Handler;
@@ -84,6 +86,26 @@ pub fn operations() -> Vec<Operation> {
         Operation::post("/v1/carrier-webhooks/{carrier}", tracking::receive),
         Operation::post("/v1/carrier-webhooks/{carrier}/token", tracking::token),
         Operation::get("/v1/carriers", carriers::list),
+        Operation::post("/v1/webhook-endpoints", webhooks::create),
+        Operation::get("/v1/webhook-endpoints", webhooks::list),
+        Operation::get("/v1/webhook-endpoints/{id}", webhooks::get),
+        Operation::patch("/v1/webhook-endpoints/{id}", webhooks::update),
+        Operation::delete("/v1/webhook-endpoints/{id}", webhooks::delete),
+        Operation::post(
+            "/v1/webhook-endpoints/{id}/rotate-secret",
+            webhooks::rotate_secret,
+        ),
+        Operation::post("/v1/webhook-endpoints/{id}/test", webhooks::test),
+        Operation::get(
+            "/v1/webhook-endpoints/{id}/deliveries",
+            webhooks::deliveries,
+        ),
+        Operation::post(
+            "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
+            webhooks::redeliver,
+        ),
+        Operation::get("/v1/events", events::list),
+        Operation::get("/v1/events/{id}", events::get),
         Operation::get("/v1/api-keys", api_keys::tenant_list),
         Operation::delete("/v1/api-keys/{id}", api_keys::tenant_revoke),
         Operation::get("/v1/admin/api-keys", api_keys::admin_list),

@@ -40,6 +40,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "The metrics",
                content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // The outbox is Postgres's to count; without Postgres the last figures stay.
+    match state.webhooks().outbox_depth().await {
+        Ok(depth) => state.metrics().set_outbox(depth),
+        Err(error) => tracing::warn!(%error, "the webhook outbox could not be measured"),
+    }
     let text = state
         .metrics()
         .render()
