@@ -781,6 +781,15 @@ async fn tracking_leak_session() {
         answers.push(answer);
     }
 
+    // A master-key rotation re-wraps the subscription's key too.
+    let rotation = rotate_master_keys(&app).await;
+    assert_eq!(rotation.tracking_subscriptions, 1, "{rotation:?}");
+    let rewrapped: String = sqlx::query_scalar("SELECT master_key_id FROM tracking_subscriptions")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(rewrapped, rotated_keyring().primary().id());
+
     assert_no_sentinel_anywhere(
         &owner,
         &postgres,

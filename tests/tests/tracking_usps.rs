@@ -109,6 +109,20 @@ async fn a_usps_scan_pushed_once_twice_and_polled_is_one_first_scan(owner: PgPoo
         .unwrap();
     tx.commit().await.unwrap();
     assert!(sealed.len() > 32);
+    // Storing it is audited, like any stored credential.
+    let audited: Value = app
+        .get(
+            &app.admin_key,
+            "/v1/admin/audit-events?action=tracking.subscription_created",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let audited = audited["data"].as_array().unwrap();
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0]["actor"], "system");
+    assert_eq!(audited[0]["summary"]["carrier"], "usps");
 
     app.simulator
         .simulator

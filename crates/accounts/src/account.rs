@@ -316,6 +316,8 @@ pub struct Rotation {
     pub tokens: u64,
     /// Webhook endpoints (their signing secrets' data keys).
     pub webhook_endpoints: u64,
+    /// Carrier push subscriptions (their notification secrets' data keys).
+    pub tracking_subscriptions: u64,
 }
 
 /// The account service.
@@ -1017,10 +1019,14 @@ impl AccountService {
         let accounts = self.rotate_table(&primary, Table::Accounts).await?;
         let tokens = self.rotate_table(&primary, Table::CarrierTokens).await?;
         let webhook_endpoints = self.rotate_table(&primary, Table::WebhookEndpoints).await?;
+        let tracking_subscriptions = self
+            .rotate_table(&primary, Table::TrackingSubscriptions)
+            .await?;
         let mut tx = self.db.admin().await?;
         let summary = json!({
             "primary": primary, "accounts": accounts, "tokens": tokens,
             "webhook_endpoints": webhook_endpoints,
+            "tracking_subscriptions": tracking_subscriptions,
         });
         audit::record(
             &mut tx,
@@ -1039,6 +1045,7 @@ impl AccountService {
             accounts,
             tokens,
             webhook_endpoints,
+            tracking_subscriptions,
         })
     }
 
@@ -1095,6 +1102,8 @@ enum Table {
     CarrierTokens,
     /// Keyed like accounts: the endpoint's id stands where an account's would.
     WebhookEndpoints,
+    /// Keyed by the account the subscription belongs to (one per account).
+    TrackingSubscriptions,
 }
 
 /// Carrier tokens have no tenant; their key context uses this one.
@@ -1116,6 +1125,11 @@ impl Table {
                 "SELECT id, tenant_id AS tenant, master_key_id, data_key_wrapped FROM webhook_endpoints
                  WHERE master_key_id <> $1 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED"
             }
+            Table::TrackingSubscriptions => {
+                "SELECT shipper_account_id AS id, tenant_id AS tenant, master_key_id, data_key_wrapped
+                 FROM tracking_subscriptions WHERE master_key_id <> $1 ORDER BY shipper_account_id
+                 LIMIT 100 FOR UPDATE SKIP LOCKED"
+            }
         }
     }
 
@@ -1125,6 +1139,9 @@ impl Table {
             Table::CarrierTokens => "SELECT count(*) FROM carrier_tokens WHERE master_key_id <> $1",
             Table::WebhookEndpoints => {
                 "SELECT count(*) FROM webhook_endpoints WHERE master_key_id <> $1"
+            }
+            Table::TrackingSubscriptions => {
+                "SELECT count(*) FROM tracking_subscriptions WHERE master_key_id <> $1"
             }
         }
     }
@@ -1139,6 +1156,10 @@ impl Table {
             }
             Table::WebhookEndpoints => {
                 "UPDATE webhook_endpoints SET data_key_wrapped = $2, master_key_id = $3 WHERE id = $1"
+            }
+            Table::TrackingSubscriptions => {
+                "UPDATE tracking_subscriptions SET data_key_wrapped = $2, master_key_id = $3
+                 WHERE shipper_account_id = $1"
             }
         }
     }

@@ -64,10 +64,12 @@ pub enum Action {
     WebhookEndpointDeleted,
     WebhookSecretRotated,
     WebhookRedelivered,
+    /// A carrier push subscription's secret chosen and stored (sealed) for an account.
+    TrackingSubscriptionCreated,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::TenantCreated,
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
@@ -88,6 +90,7 @@ impl Action {
         Action::WebhookEndpointDeleted,
         Action::WebhookSecretRotated,
         Action::WebhookRedelivered,
+        Action::TrackingSubscriptionCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +115,7 @@ impl Action {
             Action::WebhookEndpointDeleted => "webhook_endpoint.deleted",
             Action::WebhookSecretRotated => "webhook_endpoint.secret_rotated",
             Action::WebhookRedelivered => "webhook_endpoint.redelivered",
+            Action::TrackingSubscriptionCreated => "tracking.subscription_created",
         }
     }
 

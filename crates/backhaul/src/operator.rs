@@ -92,9 +92,12 @@ pub(crate) async fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     db.pool().close().await;
     print(format_args!("Primary master key: {primary}"))?;
     print(format_args!(
-        "Re-wrapped {} shipper account data key(s), {} cached carrier token(s) and {} webhook \
-         endpoint secret key(s).",
-        rotation.accounts, rotation.tokens, rotation.webhook_endpoints
+        "Re-wrapped {} shipper account data key(s), {} cached carrier token(s), {} webhook \
+         endpoint secret key(s) and {} tracking subscription secret key(s).",
+        rotation.accounts,
+        rotation.tokens,
+        rotation.webhook_endpoints,
+        rotation.tracking_subscriptions
     ))?;
     print(
         "Every stored credential is now wrapped under the primary key; older keys can be removed from vault.master_keys.",

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use accounts::audit::{self, Action, NewEvent};
 use accounts::vault::{KeyContext, Purpose, WrappedKey};
 use accounts::{Actor, Context, SubscriptionId, TenantId};
 use carrier::tracking::{
@@ -185,7 +186,7 @@ async fn bring_in_line(
     let listener = settings
         .listener_url(carrier.id())
         .ok_or(CheckError::NoListener)?;
-    let secret = open_secret(state, &stored.tenant, &stored.account, stored)?;
+    let secret = open_secret(state, stored)?;
     let actor = Actor::System;
     let context = Context {
         tenant: &stored.tenant,
@@ -235,13 +236,11 @@ async fn bring_in_line(
 
 fn open_secret(
     state: &AppState,
-    tenant: &TenantId,
-    account: &str,
     stored: &Stored,
 ) -> Result<SubscriptionSecret, accounts::VaultError> {
     let context = KeyContext {
-        tenant_id: tenant.as_str(),
-        account_id: account,
+        tenant_id: stored.tenant.as_str(),
+        account_id: &stored.account,
     };
     let data_key = state.keyring().unwrap_data_key(&stored.wrapped, &context)?;
     let plain = data_key.open(&context, Purpose::SubscriptionSecret, &stored.sealed)?;
@@ -293,13 +292,14 @@ async fn create_missing(
                 continue;
             }
         };
-        sqlx::query(
+        let id = SubscriptionId::generate();
+        let inserted = sqlx::query(
             "INSERT INTO tracking_subscriptions (id, tenant_id, shipper_account_id, carrier,
                  secret_sealed, data_key_wrapped, master_key_id, state, next_check_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
              ON CONFLICT (shipper_account_id) DO NOTHING",
         )
-        .bind(SubscriptionId::generate().as_str())
+        .bind(id.as_str())
         .bind(&tenant)
         .bind(&account)
         .bind(&carrier)
@@ -308,7 +308,29 @@ async fn create_missing(
         .bind(&wrapped.master_key_id)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            // A stored credential: audited like an account's (never its value).
+            let tenant = TenantId::parse("tenant_id", &tenant)
+                .map_err(|error| sqlx::Error::Decode(error.to_string().into()))?;
+            let summary = serde_json::Map::from_iter([
+                ("account".to_owned(), serde_json::json!(account)),
+                ("carrier".to_owned(), serde_json::json!(carrier)),
+            ]);
+            audit::record(
+                &mut tx,
+                NewEvent {
+                    tenant: Some(&tenant),
+                    actor: &Actor::System,
+                    action: Action::TrackingSubscriptionCreated,
+                    target: Some(id.as_str()),
+                    request_id: None,
+                    summary,
+                },
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -336,7 +358,7 @@ pub async fn for_notification(
         return Ok(None);
     };
     let stored = Stored::from_row(&row)?;
-    match open_secret(state, &stored.tenant, &stored.account, &stored) {
+    match open_secret(state, &stored) {
         Ok(secret) => Ok(Some((stored.account, secret))),
         Err(error) => {
             tracing::warn!(subscription = %stored.id, %error, "tracking: a subscription secret does not open");
