@@ -20,6 +20,14 @@ async fn a_thousand_usps_labels_are_polled_within_the_hourly_budget_by_two_insta
     owner: PgPool,
 ) {
     let app = TestApp::spawn(owner.clone()).await;
+    // A thousand purchases at once are over a key's request rate: not what this test is about.
+    app.instance
+        .state
+        .rate_limiter()
+        .set_limit(server::limit::RateLimit {
+            per_second: 100_000,
+            burst: 100_000,
+        });
     let account = app
         .create_v3_account(&app.tenant_key, "Main", json!({}))
         .await;
@@ -39,12 +47,7 @@ async fn a_thousand_usps_labels_are_polled_within_the_hourly_budget_by_two_insta
         .collect()
         .await;
     let refused: Vec<&u16> = bought.iter().filter(|status| **status != 201).collect();
-    assert!(
-        refused.is_empty(),
-        "{} refused: {:?}",
-        refused.len(),
-        &refused[..refused.len().min(5)]
-    );
+    assert!(refused.is_empty(), "{} refused: {refused:?}", refused.len());
     let second = start_instance(
         &owner,
         &app.simulator.base_url,
