@@ -771,6 +771,7 @@ pub mod browser;
 pub mod console;
 pub mod contract;
 pub mod depot;
+pub mod tracking;
 pub mod ups;
 pub mod webhook;
 

@@ -28,42 +28,6 @@ async fn bought_label(app: &TestApp) -> Value {
     response.json().await.unwrap()
 }
 
-async fn label(app: &TestApp, id: &str) -> Value {
-    app.get(&app.tenant_key, &format!("/v1/return-labels/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn until_status(app: &TestApp, id: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let shown = label(app, id).await;
-        if shown["status"] == status {
-            return shown;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the label never became {status}: {shown}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn count_events(app: &TestApp, id: &str, kind: &str) -> i64 {
-    let mut tx = app.instance.state.db().admin().await.unwrap();
-    let count: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE subject_id = $1 AND type = $2")
-            .bind(id)
-            .bind(kind)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-    tx.commit().await.unwrap();
-    count
-}
-
 async fn until_pushes_settle(app: &TestApp, count: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -99,7 +63,7 @@ async fn a_ups_scan_pushed_twice_and_polled_is_one_first_scan(owner: PgPool) {
         .simulator
         .scan(tracking_number, ScanKind::Accepted)
         .unwrap();
-    let shown = until_status(&app, id, "in_transit").await;
+    let shown = app.until_label_status(id, "in_transit").await;
     assert!(shown["tracking"]["first_scan_at"].is_string());
     until_pushes_settle(&app, 1).await;
     assert_eq!(
@@ -114,15 +78,15 @@ async fn a_ups_scan_pushed_twice_and_polled_is_one_first_scan(owner: PgPool) {
         PushOutcome::Delivered
     );
     server::tracking::run_once(&app.instance.state).await;
-    assert_eq!(count_events(&app, id, "return_label.first_scan").await, 1);
+    assert_eq!(app.count_events(id, "return_label.first_scan").await, 1);
 
     app.ups
         .simulator
         .scan(tracking_number, ScanKind::Delivered)
         .unwrap();
-    let shown = until_status(&app, id, "delivered").await;
+    let shown = app.until_label_status(id, "delivered").await;
     assert!(shown["tracking"]["delivered_at"].is_string());
-    assert_eq!(count_events(&app, id, "return_label.delivered").await, 1);
+    assert_eq!(app.count_events(id, "return_label.delivered").await, 1);
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
@@ -186,10 +150,10 @@ async fn ups_pushes_without_a_token_of_ours_change_nothing(owner: PgPool) {
         .unwrap();
     assert_eq!(token["token_type"], "Bearer");
     assert!(token["expires_in"].as_u64().unwrap() > 0);
-    assert_eq!(label(&app, id).await["status"], "created");
+    assert_eq!(app.label(id).await["status"], "created");
     let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
     assert_eq!(push(Some(bearer)).await, 200);
-    assert_eq!(label(&app, id).await["status"], "delivered");
+    assert_eq!(app.label(id).await["status"], "delivered");
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]

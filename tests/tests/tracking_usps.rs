@@ -31,43 +31,6 @@ fn rand_suffix() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-async fn label(app: &TestApp, id: &str) -> Value {
-    app.get(&app.tenant_key, &format!("/v1/return-labels/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
-/// Waits (with a deadline) until the label shows `status`.
-async fn until_status(app: &TestApp, id: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let shown = label(app, id).await;
-        if shown["status"] == status {
-            return shown;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the label never became {status}: {shown}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn count_events(app: &TestApp, id: &str, kind: &str) -> i64 {
-    let mut tx = app.instance.state.db().admin().await.unwrap();
-    let count: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE subject_id = $1 AND type = $2")
-            .bind(id)
-            .bind(kind)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-    tx.commit().await.unwrap();
-    count
-}
-
 async fn listener(app: &TestApp, headers: &[(&str, String)], body: &str) -> (u16, Value) {
     let mut request = app
         .client
@@ -99,7 +62,7 @@ async fn a_usps_scan_pushed_once_twice_and_polled_is_one_first_scan(owner: PgPoo
         subscription.listener_url,
         app.url("/v1/carrier-webhooks/usps")
     );
-    assert_eq!(label(&app, id).await["status"], "created");
+    assert_eq!(app.label(id).await["status"], "created");
 
     // The secret is sealed: the row holds no 32-character secret in the clear.
     let mut tx = app.instance.state.db().admin().await.unwrap();
@@ -128,9 +91,9 @@ async fn a_usps_scan_pushed_once_twice_and_polled_is_one_first_scan(owner: PgPoo
         .simulator
         .scan(tracking_number, ScanStatus::Accepted)
         .unwrap();
-    let shown = until_status(&app, id, "in_transit").await;
+    let shown = app.until_label_status(id, "in_transit").await;
     assert!(shown["tracking"]["first_scan_at"].is_string());
-    assert_eq!(count_events(&app, id, "return_label.first_scan").await, 1);
+    assert_eq!(app.count_events(id, "return_label.first_scan").await, 1);
 
     // USPS delivers the same notification again; a poll brings the same scan.
     let again = app
@@ -141,7 +104,7 @@ async fn a_usps_scan_pushed_once_twice_and_polled_is_one_first_scan(owner: PgPoo
         .unwrap();
     assert!(again.delivered(), "{again:?}");
     server::tracking::run_once(&app.instance.state).await;
-    assert_eq!(count_events(&app, id, "return_label.first_scan").await, 1);
+    assert_eq!(app.count_events(id, "return_label.first_scan").await, 1);
     let tracking: Value = app
         .get(&app.tenant_key, &format!("/v1/return-labels/{id}/tracking"))
         .await
@@ -160,9 +123,9 @@ async fn a_usps_scan_pushed_once_twice_and_polled_is_one_first_scan(owner: PgPoo
         .simulator
         .scan(tracking_number, ScanStatus::Delivered)
         .unwrap();
-    let shown = until_status(&app, id, "delivered").await;
+    let shown = app.until_label_status(id, "delivered").await;
     assert!(shown["tracking"]["delivered_at"].is_string());
-    assert_eq!(count_events(&app, id, "return_label.delivered").await, 1);
+    assert_eq!(app.count_events(id, "return_label.delivered").await, 1);
     // Delivered: no longer polled.
     let mut tx = app.instance.state.db().admin().await.unwrap();
     let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM tracking_jobs WHERE label_id = $1")
@@ -185,15 +148,26 @@ async fn forged_unsigned_and_replayed_usps_notifications_change_nothing(owner: P
         .simulator
         .scan(tracking_number, ScanStatus::Accepted)
         .unwrap();
-    until_status(&app, id, "in_transit").await;
-    let genuine = app
-        .simulator
-        .simulator
-        .pushes()
-        .into_iter()
-        .find(|push| push.delivered())
-        .unwrap();
-    let events_before = count_events(&app, id, "return_label.tracking_updated").await;
+    app.until_label_status(id, "in_transit").await;
+    // The simulator books the push once it has our answer, just after we stored its event.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let genuine = loop {
+        let delivered = app
+            .simulator
+            .simulator
+            .pushes()
+            .into_iter()
+            .find(|push| push.delivered());
+        if let Some(push) = delivered {
+            break push;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the push was never booked"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let events_before = app.count_events(id, "return_label.tracking_updated").await;
 
     // Unsigned.
     let (status, body) = listener(&app, &[], &genuine.body).await;
@@ -235,9 +209,9 @@ async fn forged_unsigned_and_replayed_usps_notifications_change_nothing(owner: P
     let (status, body) = listener(&app, &[], "[1, 2").await;
     assert_eq!(status, 400, "{body}");
 
-    assert_eq!(label(&app, id).await["status"], "in_transit");
+    assert_eq!(app.label(id).await["status"], "in_transit");
     assert_eq!(
-        count_events(&app, id, "return_label.tracking_updated").await,
+        app.count_events(id, "return_label.tracking_updated").await,
         events_before
     );
     // The genuine one, sent again as it was: accepted, changes nothing.
@@ -268,7 +242,7 @@ async fn a_suspended_usps_subscription_is_repaired_and_its_missed_scans_polled(o
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        label(&app, id).await["status"],
+        app.label(id).await["status"],
         "created",
         "the push was lost"
     );
@@ -285,15 +259,15 @@ async fn a_suspended_usps_subscription_is_repaired_and_its_missed_scans_polled(o
         subscription.listener_url,
         app.url("/v1/carrier-webhooks/usps")
     );
-    until_status(&app, id, "in_transit").await;
-    assert_eq!(count_events(&app, id, "return_label.first_scan").await, 1);
+    app.until_label_status(id, "in_transit").await;
+    assert_eq!(app.count_events(id, "return_label.first_scan").await, 1);
 
     // Pushes work again.
     app.simulator
         .simulator
         .scan(tracking_number, ScanStatus::Delivered)
         .unwrap();
-    until_status(&app, id, "delivered").await;
+    app.until_label_status(id, "delivered").await;
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
