@@ -397,3 +397,30 @@ async fn the_console_tables_force_row_level_security_and_show_nothing_unscoped(o
         );
     }
 }
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn with_secure_cookies_every_console_cookie_is_secure_even_over_plain_http(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.instance.state.set_secure_cookies(true);
+    let form = app
+        .client
+        .get(app.url("/console/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let token_cookie = set_cookies(&form, "backhaul_console_sign_in");
+    assert!(
+        token_cookie
+            .iter()
+            .all(|cookie| cookie.ends_with("; Secure")),
+        "{token_cookie:?}"
+    );
+    let signed_in = app.console_post_sign_in(&app.tenant_key).await;
+    assert_eq!(signed_in.status(), 303);
+    let session = set_cookies(&signed_in, "backhaul_console");
+    assert!(!session.is_empty());
+    assert!(
+        session.iter().all(|cookie| cookie.ends_with("; Secure")),
+        "{session:?}"
+    );
+}

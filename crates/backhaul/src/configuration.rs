@@ -74,6 +74,8 @@ pub(crate) struct Settings {
     pub(crate) webhooks: WebhookSettings,
     #[serde(default)]
     pub(crate) tracking: TrackingConfig,
+    #[serde(default)]
+    pub(crate) console: ConsoleSettings,
     /// Each carrier's block, named by its id ([`Settings::carriers`]).
     pub(crate) usps: UspsSettings,
     pub(crate) usps_sim: SimulatorSettings,
@@ -267,6 +269,21 @@ impl TrackingConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// The web console (`[console]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ConsoleSettings {
+    /// `console.secure_cookies`: the console's cookies always carry `Secure` (else only when
+    /// a request came over https, as a proxy reports it). On in production.
+    pub(crate) secure_cookies: bool,
+}
+
+impl ConsoleSettings {
+    pub(crate) fn apply_to(&self, state: &server::AppState) {
+        state.set_secure_cookies(self.secure_cookies);
     }
 }
 

@@ -117,6 +117,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     settings
         .tracking
         .apply_to(application.state(), Some(format!("http://{api_address}")));
+    settings.console.apply_to(application.state());
 
     let (tenant, tenant_key) = accounts::tenant::create_tenant(&db, &Actor::System, DEMO_TENANT)
         .await

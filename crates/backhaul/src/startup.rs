@@ -58,6 +58,7 @@ pub(crate) async fn serve(settings: Settings) -> anyhow::Result<()> {
         .state()
         .set_webhook_policy(settings.webhooks.policy());
     settings.tracking.apply_to(application.state(), None);
+    settings.console.apply_to(application.state());
     tracing::info!(
         environment = settings.environment.as_str(),
         address = %application.address(),

@@ -1,7 +1,7 @@
 //! What every handler shares: the database, the account service, the carrier registry and the
 //! metrics.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -34,6 +34,8 @@ struct Inner {
     webhook_policy: RwLock<Policy>,
     rate_limiter: RateLimiter,
     tracking: RwLock<Arc<TrackingSettings>>,
+    /// `console.secure_cookies`: console cookies always carry `Secure`.
+    secure_cookies: AtomicBool,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
                 webhooks,
                 webhook_policy: RwLock::new(Policy::default()),
                 tracking: RwLock::new(Arc::new(TrackingSettings::default())),
+                secure_cookies: AtomicBool::new(false),
             }),
         }
     }
@@ -146,6 +149,15 @@ impl AppState {
         if let Ok(mut current) = self.inner.webhook_policy.write() {
             *current = policy;
         }
+    }
+
+    /// Whether console cookies always carry `Secure` (else only over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies.load(Ordering::Relaxed)
+    }
+
+    pub fn set_secure_cookies(&self, secure: bool) {
+        self.inner.secure_cookies.store(secure, Ordering::Relaxed);
     }
 
     /// The per-key request rate limiter.

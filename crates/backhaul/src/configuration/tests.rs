@@ -515,3 +515,27 @@ fn production_refuses_private_webhook_urls() {
         "{error}"
     );
 }
+
+#[test]
+fn console_cookies_are_always_secure_in_production_only() {
+    for (environment, secure) in [
+        (Environment::Local, false),
+        (Environment::Test, false),
+        (Environment::Production, true),
+    ] {
+        let settings = Settings::load_from(
+            &ConfigFiles::BuiltIn,
+            environment,
+            variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
+        )
+        .unwrap();
+        assert_eq!(settings.console.secure_cookies, secure, "{environment:?}");
+    }
+    let settings = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Local,
+        variables(&[("BACKHAUL__CONSOLE__SECURE_COOKIES", "true")]),
+    )
+    .unwrap();
+    assert!(settings.console.secure_cookies);
+}

@@ -2,8 +2,9 @@
 //!
 //! - Signing in takes a tenant or admin API key from a form (never a URL) and checks it with
 //!   the API's own authentication. The session is 32 random bytes in a cookie
-//!   (`HttpOnly; SameSite=Lax; Path=/`, `Secure` when the request came over https, as a
-//!   TLS-terminating proxy reports with `X-Forwarded-Proto` or `Forwarded`); Postgres keeps
+//!   (`HttpOnly; SameSite=Lax; Path=/`; `Secure` always with `console.secure_cookies`, on in
+//!   production, and otherwise when the request came over https, as a TLS-terminating proxy
+//!   reports with `X-Forwarded-Proto` or `Forwarded`); Postgres keeps
 //!   only their SHA-256 with the key's tenant (or the admin scope) and the expiry
 //!   ([`LIFETIME_HOURS`]); see `migrations/0007_console_sessions.sql`. `Lax` keeps the session
 //!   when the carrier's consent page sends the browser back. Every sign-in makes a new session,
@@ -99,8 +100,10 @@ fn over_https(headers: &HeaderMap) -> bool {
     forwarded_proto || forwarded
 }
 
-/// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+/// A `Set-Cookie` value; `max_age` 0 deletes the cookie. `Secure` when `always_secure`
+/// (`console.secure_cookies`, on in production) or the request came over https.
 fn set_cookie(
+    always_secure: bool,
     request: &HeaderMap,
     name: &str,
     value: &str,
@@ -108,7 +111,11 @@ fn set_cookie(
     same_site: &str,
     max_age: i64,
 ) -> Option<HeaderValue> {
-    let secure = if over_https(request) { "; Secure" } else { "" };
+    let secure = if always_secure || over_https(request) {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"
     ))
@@ -486,6 +493,7 @@ fn sign_in_form(
     };
     let mut response = page::render(status, "Sign in", Nav::None, body);
     if let Some(value) = set_cookie(
+        state.secure_cookies(),
         request,
         SIGN_IN_COOKIE,
         &token,
@@ -541,8 +549,17 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> PageRes
     let headers = response.headers_mut();
     let max_age = i64::from(LIFETIME_HOURS) * 3600;
     for cookie in [
-        set_cookie(&parts.headers, COOKIE, &secret, "/", "Lax", max_age),
         set_cookie(
+            state.secure_cookies(),
+            &parts.headers,
+            COOKIE,
+            &secret,
+            "/",
+            "Lax",
+            max_age,
+        ),
+        set_cookie(
+            state.secure_cookies(),
             &parts.headers,
             SIGN_IN_COOKIE,
             "",
@@ -568,7 +585,7 @@ pub async fn sign_out(State(state): State<AppState>, request: Request) -> PageRe
     }
     tracing::info!(key = %session.principal.actor().as_stored(), "console session ended");
     let mut response = Redirect::to("/console/sign-in").into_response();
-    if let Some(value) = set_cookie(&headers, COOKIE, "", "/", "Lax", 0) {
+    if let Some(value) = set_cookie(state.secure_cookies(), &headers, COOKIE, "", "/", "Lax", 0) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
@@ -624,13 +641,19 @@ mod tests {
 
     #[test]
     fn cookies_are_secure_over_https_only() {
-        let plain = set_cookie(&HeaderMap::new(), COOKIE, "v", "/", "Lax", 60).unwrap();
+        let plain = set_cookie(false, &HeaderMap::new(), COOKIE, "v", "/", "Lax", 60).unwrap();
         let plain = plain.to_str().unwrap();
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"));
         assert!(!plain.contains("Secure"));
         let mut proxied = HeaderMap::new();
         proxied.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        let secure = set_cookie(&proxied, COOKIE, "v", "/", "Lax", 60).unwrap();
+        let secure = set_cookie(false, &proxied, COOKIE, "v", "/", "Lax", 60).unwrap();
         assert!(secure.to_str().unwrap().ends_with("; Secure"));
+    }
+
+    #[test]
+    fn secure_cookies_are_secure_whatever_the_request_says() {
+        let always = set_cookie(true, &HeaderMap::new(), COOKIE, "v", "/", "Lax", 60).unwrap();
+        assert!(always.to_str().unwrap().ends_with("; Secure"));
     }
 }
