@@ -40,6 +40,9 @@ const MINOR_DIGITS: &[(&str, u32)] = &[
     ("TND", 3),
 ];
 
+/// ISO 4217's own code for "no currency".
+const NO_CURRENCY: &str = "XXX";
+
 impl Currency {
     pub const USD: Currency = Currency(*b"USD");
     pub const CAD: Currency = Currency(*b"CAD");
@@ -64,9 +67,8 @@ impl Currency {
     }
 
     pub fn code(&self) -> &str {
-        // Built only from three ASCII letters, so this never falls back; if it did, `XXX` is
-        // ISO 4217's own code for "no currency".
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        // Built only from three ASCII letters, so the fallback is never taken.
+        std::str::from_utf8(&self.0).unwrap_or(NO_CURRENCY)
     }
 
     fn minor_digits(self) -> u32 {

@@ -234,7 +234,7 @@ impl WebhookService {
     ) -> Result<Vec<Endpoint>, AccountError> {
         let mut tx = self.db.tenant(tenant).await?;
         if let Some(after) = after {
-            fetch(&mut tx, tenant, after).await?;
+            fetch(&mut tx, tenant, after, Read::Plain).await?;
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM webhook_endpoints
@@ -261,7 +261,7 @@ impl WebhookService {
         id: &WebhookEndpointId,
     ) -> Result<Endpoint, AccountError> {
         let mut tx = self.db.tenant(tenant).await?;
-        let endpoint = fetch(&mut tx, tenant, id).await?;
+        let endpoint = fetch(&mut tx, tenant, id, Read::Plain).await?;
         tx.commit().await?;
         Ok(endpoint)
     }
@@ -275,7 +275,7 @@ impl WebhookService {
         changes: EndpointChanges,
     ) -> Result<Endpoint, AccountError> {
         let mut tx = self.db.tenant(context.tenant).await?;
-        let current = fetch_for_update(&mut tx, context.tenant, id).await?;
+        let current = fetch(&mut tx, context.tenant, id, Read::ForUpdate).await?;
         let status = changes.status.unwrap_or(current.status);
         let (reason, at) = match (status, current.status) {
             (EndpointStatus::Enabled, _) => (None, None),
@@ -315,7 +315,7 @@ impl WebhookService {
         id: &WebhookEndpointId,
     ) -> Result<Endpoint, AccountError> {
         let mut tx = self.db.tenant(context.tenant).await?;
-        let endpoint = fetch_for_update(&mut tx, context.tenant, id).await?;
+        let endpoint = fetch(&mut tx, context.tenant, id, Read::ForUpdate).await?;
         sqlx::query("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2")
             .bind(context.tenant.as_str())
             .bind(id.as_str())
@@ -335,7 +335,7 @@ impl WebhookService {
         grace: Duration,
     ) -> Result<(Endpoint, WebhookSecret), AccountError> {
         let mut tx = self.db.tenant(context.tenant).await?;
-        fetch_for_update(&mut tx, context.tenant, id).await?;
+        fetch(&mut tx, context.tenant, id, Read::ForUpdate).await?;
         let row = sqlx::query(
             "SELECT secret_sealed, data_key_wrapped, master_key_id FROM webhook_endpoints
              WHERE tenant_id = $1 AND id = $2",
@@ -384,7 +384,7 @@ impl WebhookService {
         id: &WebhookEndpointId,
     ) -> Result<EventId, AccountError> {
         let mut tx = self.db.tenant(context.tenant).await?;
-        let endpoint = fetch(&mut tx, context.tenant, id).await?;
+        let endpoint = fetch(&mut tx, context.tenant, id, Read::Plain).await?;
         let data = json!({
             "webhook_endpoint_id": endpoint.id,
             "url": endpoint.url,
@@ -406,29 +406,26 @@ impl WebhookService {
     }
 }
 
+/// How [`fetch`] reads an endpoint: as it is, or locked for a change (`FOR UPDATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Plain,
+    ForUpdate,
+}
+
 async fn fetch(
     tx: &mut PgConnection,
     tenant: &TenantId,
     id: &WebhookEndpointId,
+    read: Read,
 ) -> Result<Endpoint, AccountError> {
+    let lock = if read == Read::ForUpdate {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"
-    )))
-    .bind(tenant.as_str())
-    .bind(id.as_str())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AccountError::NotFound)?;
-    Ok(Endpoint::from_row(&row)?)
-}
-
-async fn fetch_for_update(
-    tx: &mut PgConnection,
-    tenant: &TenantId,
-    id: &WebhookEndpointId,
-) -> Result<Endpoint, AccountError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2{lock}"
     )))
     .bind(tenant.as_str())
     .bind(id.as_str())
