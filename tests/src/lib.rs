@@ -423,9 +423,14 @@ impl TestApp {
     /// `POST /v1/shipper-accounts/usps/connect`; returns the answer (`authorize_url`,
     /// `expires_at`).
     pub async fn connect_usps(&self, name: &str) -> Value {
+        self.connect_usps_as(&self.tenant_key, name).await
+    }
+
+    /// [`TestApp::connect_usps`] with another tenant's `key`.
+    pub async fn connect_usps_as(&self, key: &str, name: &str) -> Value {
         let response = self
             .post(
-                &self.tenant_key,
+                key,
                 "/v1/shipper-accounts/usps/connect",
                 &json!({"name": name}),
             )

@@ -115,31 +115,34 @@ impl UspsOAuth {
 
 #[async_trait]
 impl OAuthOnboarding for UspsOAuth {
-    /// USPS's OAuth 2.0 API 3.0.5 (`oauth2.yaml`) lists no PKCE parameters, and its
-    /// `AuthorizationCodeCredentials` body is `additionalProperties: false`, so a
-    /// `code_verifier` would be refused by the spec as written: the challenge and verifier the
-    /// server made for this sign-in are not sent to USPS yet. The sign-in's state stays bound
-    /// to its tenant, single use and short lived on our side.
-    fn authorize_url(&self, state: &str, _challenge: &PkceChallenge) -> Result<Url, CarrierError> {
+    /// USPS's OAuth 2.0 API 3.0.5 (`oauth2.yaml`) lists no PKCE parameters. We send them
+    /// anyway (RFC 7636: `code_challenge` with `code_challenge_method=S256` here, the
+    /// `code_verifier` in the code exchange): the server derives the verifier from the
+    /// sign-in's state, so a code approved for one sign-in cannot complete another wherever the
+    /// authorization server honours PKCE, as RFC 7636 and OAuth 2.1 require it to.
+    fn authorize_url(&self, state: &str, challenge: &PkceChallenge) -> Result<Url, CarrierError> {
         let mut url = self.authorize_url.clone();
         url.query_pairs_mut()
             .append_pair("client_id", &self.app.client_id)
             .append_pair("redirect_uri", &self.app.redirect_uri)
             .append_pair("response_type", "code")
             .append_pair("scope", &self.app.scopes.join(" "))
-            .append_pair("state", state);
+            .append_pair("state", state)
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", PkceChallenge::METHOD);
         Ok(url)
     }
 
     async fn exchange_code(
         &self,
         code: &str,
-        _verifier: &PkceVerifier,
+        verifier: &PkceVerifier,
     ) -> Result<OAuthConnection, CarrierError> {
         let tokens = self
             .grant(v3::oauth::Grant::AuthorizationCode {
                 code,
                 redirect_uri: &self.app.redirect_uri,
+                code_verifier: verifier.expose(),
             })
             .await?;
         let access_token = tokens.access_token.clone();
@@ -250,10 +253,11 @@ mod tests {
     #[test]
     fn the_authorize_url_carries_every_parameter_encoded() {
         let carrier = onboarding();
+        let verifier = PkceVerifier::generate();
         let url = carrier
             .onboarding()
             .unwrap()
-            .authorize_url("st ate&=1", &PkceVerifier::generate().challenge())
+            .authorize_url("st ate&=1", &verifier.challenge())
             .unwrap();
         assert!(
             url.as_str()
@@ -271,6 +275,9 @@ mod tests {
             "payments labels tracking subscriptions-tracking"
         );
         assert_eq!(pairs["state"], "st ate&=1");
+        assert_eq!(pairs["code_challenge"], verifier.challenge().as_str());
+        assert_eq!(pairs["code_challenge_method"], "S256");
+        assert!(!url.as_str().contains(verifier.expose()));
         assert!(!url.as_str().contains("sentinel"));
     }
 

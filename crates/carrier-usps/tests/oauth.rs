@@ -44,13 +44,14 @@ async fn consent(
     hooks: &dyn OAuthOnboarding,
     state: &str,
     username: &str,
+    verifier: &PkceVerifier,
 ) -> BTreeMap<String, String> {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let authorize = hooks
-        .authorize_url(state, &PkceVerifier::generate().challenge())
+        .authorize_url(state, &verifier.challenge())
         .unwrap();
     let page = browser
         .get(authorize.clone())
@@ -93,10 +94,11 @@ async fn consent(
 
 async fn connect(carrier: &UspsCarrier) -> OAuthConnection {
     let hooks = carrier.oauth().unwrap();
-    let query = consent(hooks, "state-123", demo::USERNAME).await;
+    let verifier = PkceVerifier::generate();
+    let query = consent(hooks, "state-123", demo::USERNAME, &verifier).await;
     assert_eq!(query["state"], "state-123");
     hooks
-        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .exchange_code(&query["code"], &verifier)
         .await
         .unwrap()
 }
@@ -219,17 +221,35 @@ async fn an_unknown_authorization_code_is_unauthenticated() {
 }
 
 #[tokio::test]
+async fn a_code_exchanged_with_another_sign_ins_verifier_is_unauthenticated() {
+    let sim = simulator().await;
+    let carrier = platform_carrier(&sim);
+    let hooks = carrier.oauth().unwrap();
+    let query = consent(hooks, "mine", demo::USERNAME, &PkceVerifier::generate()).await;
+    let error = hooks
+        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unauthenticated, "{error:?}");
+    assert!(
+        error.to_string().contains("code_verifier does not match"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn an_authorization_code_is_single_use() {
     let sim = simulator().await;
     let carrier = platform_carrier(&sim);
     let hooks = carrier.oauth().unwrap();
-    let query = consent(hooks, "once", demo::USERNAME).await;
+    let verifier = PkceVerifier::generate();
+    let query = consent(hooks, "once", demo::USERNAME, &verifier).await;
     hooks
-        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .exchange_code(&query["code"], &verifier)
         .await
         .unwrap();
     let replay = hooks
-        .exchange_code(&query["code"], &PkceVerifier::generate())
+        .exchange_code(&query["code"], &verifier)
         .await
         .unwrap_err();
     assert_eq!(replay.kind(), ErrorKind::Unauthenticated);

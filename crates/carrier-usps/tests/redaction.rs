@@ -156,12 +156,10 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let verifier = carrier::PkceVerifier::generate();
+    let challenge = verifier.challenge();
     let page = browser
-        .get(
-            hooks
-                .authorize_url("s", &carrier::PkceVerifier::generate().challenge())
-                .unwrap(),
-        )
+        .get(hooks.authorize_url("s", &challenge).unwrap())
         .send()
         .await
         .unwrap()
@@ -177,6 +175,8 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
             ("response_type", "code"),
             ("scope", "payments labels"),
             ("state", "s"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
             ("username", demo::USERNAME),
             ("password", demo::PASSWORD),
             ("consent", "yes"),
@@ -197,7 +197,7 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         .1
         .into_owned();
     let connection = hooks
-        .exchange_code(&code, &carrier::PkceVerifier::generate())
+        .exchange_code(&code, &verifier)
         .await
         .unwrap();
     printed.push(format!("{connection:?}"));
@@ -237,6 +237,8 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         "sentinel-wrong-secret".to_owned(),
         demo::EPS_ACCOUNT.to_owned(),
         "1000000042".to_owned(),
+        verifier.expose().to_owned(),
+        code.clone(),
     ];
     for credentials in [&connection.credentials, &renewed] {
         for name in ["access_token", "refresh_token"] {

@@ -89,6 +89,7 @@ pub use crate::fault::{Fault, FaultRule, FaultRuleError};
 pub use crate::ledger::{Counters, LedgerEntry, RouteCount, route};
 pub use crate::push::{PushRecord, RedeliverError};
 pub use crate::tracking::{Scan, ScanError, ScanStatus};
+pub use crate::v3::oauth::s256_challenge;
 pub use crate::v3::subscription::{Filter, SubscriptionStatus, SubscriptionView};
 
 use crate::state::State;

@@ -57,6 +57,8 @@ pub(crate) struct CodeGrant {
     pub(crate) username: String,
     pub(crate) scope: String,
     pub(crate) expires_at: DateTime<Utc>,
+    /// `code_challenge` (S256) of a PKCE authorization request.
+    pub(crate) code_challenge: Option<String>,
 }
 
 /// The label owner a payment authorization token stands for.

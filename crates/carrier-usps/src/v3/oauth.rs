@@ -18,6 +18,8 @@ pub(crate) enum Grant<'a> {
     AuthorizationCode {
         code: &'a str,
         redirect_uri: &'a str,
+        /// RFC 7636's `code_verifier` of the sign-in the code was issued for.
+        code_verifier: &'a str,
     },
     RefreshToken {
         refresh_token: &'a SecretString,
@@ -25,7 +27,11 @@ pub(crate) enum Grant<'a> {
 }
 
 /// The wire body: `TokenRequest` + the grant's own schema (all `additionalProperties: false`,
-/// so nothing else may be sent — not even the `state` USPS's README example adds).
+/// so nothing else may be sent — not even the `state` USPS's README example adds), plus one
+/// member the spec does not list: the authorization-code grant's `code_verifier` (RFC 7636
+/// section 4.5). USPS's schema is silent on PKCE; we send it because a code bound to its
+/// sign-in is the only defence against a code replayed into another sign-in, and a server that
+/// supports PKCE requires it whenever the authorize request carried a challenge.
 #[derive(Serialize)]
 struct TokenRequest<'a> {
     grant_type: &'static str,
@@ -37,6 +43,8 @@ struct TokenRequest<'a> {
     redirect_uri: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_verifier: Option<&'a str>,
 }
 
 /// The JSON body of a token request.
@@ -45,16 +53,25 @@ pub(crate) fn token_request_body(
     client_secret: &SecretString,
     grant: &Grant<'_>,
 ) -> Vec<u8> {
-    let (grant_type, code, redirect_uri, refresh_token) = match grant {
-        Grant::ClientCredentials => ("client_credentials", None, None, None),
-        Grant::AuthorizationCode { code, redirect_uri } => {
-            ("authorization_code", Some(*code), Some(*redirect_uri), None)
-        }
+    let (grant_type, code, redirect_uri, refresh_token, code_verifier) = match grant {
+        Grant::ClientCredentials => ("client_credentials", None, None, None, None),
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => (
+            "authorization_code",
+            Some(*code),
+            Some(*redirect_uri),
+            None,
+            Some(*code_verifier),
+        ),
         Grant::RefreshToken { refresh_token } => (
             "refresh_token",
             None,
             None,
             Some(refresh_token.expose_secret()),
+            None,
         ),
     };
     let body = TokenRequest {
@@ -64,6 +81,7 @@ pub(crate) fn token_request_body(
         code,
         redirect_uri,
         refresh_token,
+        code_verifier,
     };
     // A struct of strings always serializes.
     serde_json::to_vec(&body).unwrap_or_default()

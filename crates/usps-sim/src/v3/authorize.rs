@@ -16,6 +16,13 @@
 //! box ticked answers `303 See Other` to `redirect_uri?code=<8 alphanumerics>&state=<state>`;
 //! `decision=deny` answers 303 to `redirect_uri?error=access_denied&state=<state>`; wrong
 //! credentials or an unticked box re-render the page (200) with an error message.
+//!
+//! PKCE (RFC 7636) is not in oauth2.yaml; the simulator supports it the way an RFC 7636 server
+//! does, because Backhaul sends it to USPS (see `carrier-usps`'s `authorize_url`):
+//! `code_challenge` (43 base64url characters: `BASE64URL(SHA256(verifier))`) with
+//! `code_challenge_method=S256` binds the issued code to that challenge, and the token request
+//! must then prove it with the `code_verifier`. `plain` (or a challenge without its method,
+//! which RFC 7636 reads as `plain`) is refused with `invalid_request`, as OAuth 2.1 has it.
 
 use std::sync::Arc;
 
@@ -58,6 +65,9 @@ struct AuthorizationRequest {
     response_type: String,
     scope: Option<String>,
     state: Option<String>,
+    /// `code_challenge` (S256) of a PKCE request.
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
 }
 
 fn consent_page(app: &AppConfig, request: &AuthorizationRequest, error: Option<&str>) -> Response {
@@ -75,6 +85,12 @@ fn consent_page(app: &AppConfig, request: &AuthorizationRequest, error: Option<&
     }
     if let Some(state) = &request.state {
         fields.push_str(&hidden("state", state));
+    }
+    if let Some(challenge) = &request.code_challenge {
+        fields.push_str(&hidden("code_challenge", challenge));
+    }
+    if let Some(method) = &request.code_challenge_method {
+        fields.push_str(&hidden("code_challenge_method", method));
     }
     let error = error
         .map(|message| {
@@ -177,11 +193,21 @@ fn trusted_request<'a>(
         response_type: take(pairs, "response_type").unwrap_or_else(|| "code".to_owned()),
         scope: take(pairs, "scope"),
         state: take(pairs, "state"),
+        code_challenge: take(pairs, "code_challenge"),
+        code_challenge_method: take(pairs, "code_challenge_method"),
     };
     Ok((app, request))
 }
 
-/// Checks what may be reported back by redirect: response type and scope.
+/// Whether `challenge` can be Base64URL(SHA256(…)): 43 unpadded base64url characters.
+fn is_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Checks what may be reported back by redirect: response type, PKCE and scope.
 fn check_request(app: &AppConfig, request: &AuthorizationRequest) -> Result<(), Box<Response>> {
     if request.response_type != "code" {
         return Err(Box::new(redirect_error(
@@ -189,6 +215,34 @@ fn check_request(app: &AppConfig, request: &AuthorizationRequest) -> Result<(), 
             "unsupported_response_type",
             "response_type must be code",
         )));
+    }
+    match (
+        &request.code_challenge,
+        request.code_challenge_method.as_deref(),
+    ) {
+        (None, None) => {}
+        (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {}
+        (Some(_), Some("S256")) => {
+            return Err(Box::new(redirect_error(
+                request,
+                "invalid_request",
+                "code_challenge must be BASE64URL(SHA256(code_verifier)): 43 base64url characters",
+            )));
+        }
+        (None, Some(_)) => {
+            return Err(Box::new(redirect_error(
+                request,
+                "invalid_request",
+                "code_challenge_method was sent without a code_challenge",
+            )));
+        }
+        (Some(_), _) => {
+            return Err(Box::new(redirect_error(
+                request,
+                "invalid_request",
+                "code_challenge_method must be S256; the plain method is not supported",
+            )));
+        }
     }
     if let Some(scope) = &request.scope {
         if let Some(outside) = scope
@@ -300,9 +354,10 @@ pub(crate) async fn decide(Extract(state): Extract<Arc<State>>, body: Bytes) -> 
                     username: user.username.clone(),
                     scope,
                     expires_at: state.now() + Duration::seconds(AUTHORIZATION_CODE_SECONDS),
+                    code_challenge: request.code_challenge.clone(),
                 },
             );
-            tracing::info!(client_id = %app.client_id, username = %user.username, "consent approved; authorization code issued");
+            tracing::info!(client_id = %app.client_id, username = %user.username, pkce = request.code_challenge.is_some(), "consent approved; authorization code issued");
             let mut pairs = vec![("code", code.as_str())];
             if let Some(state) = &request.state {
                 pairs.push(("state", state));
@@ -316,6 +371,19 @@ pub(crate) async fn decide(Extract(state): Extract<Arc<State>>, body: Bytes) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_43_base64url_characters_make_an_s256_challenge() {
+        assert!(is_s256_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!is_s256_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c"
+        ));
+        assert!(!is_s256_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"
+        ));
+    }
 
     #[test]
     fn html_escaping_covers_markup_and_quotes() {

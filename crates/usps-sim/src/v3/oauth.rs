@@ -8,12 +8,15 @@
 //! | grant_type | parameters (besides `grant_type` and optional `scope`) | issues |
 //! |---|---|---|
 //! | `client_credentials` | `client_id`, `client_secret` | access token (ProviderAccessTokenResponse) |
-//! | `authorization_code` | `client_id`, `client_secret`, `code`, `redirect_uri` | access + refresh token (ProviderTokensResponse) |
+//! | `authorization_code` | `client_id`, `client_secret`, `code`, `redirect_uri`, and `code_verifier` when the code was issued with a PKCE challenge | access + refresh token (ProviderTokensResponse) |
 //! | `refresh_token` | `client_id`, `client_secret`, `refresh_token` | access + a new refresh token; the old one is revoked |
 //!
 //! Access tokens live 8 hours (`expires_in: 28800`), refresh tokens 7 days
 //! (`refresh_token_expires_in: 604800`), authorization codes 5 minutes and are single-use,
-//! bound to the client and the redirect URI they were issued for. Tokens are random opaque
+//! bound to the client and the redirect URI they were issued for. `code_verifier` is RFC 7636's,
+//! not oauth2.yaml's (see `authorize`): a code issued with a challenge is redeemed only with
+//! the verifier that hashes to it, and a verifier for a code issued without one is refused, as
+//! RFC 7636 section 4.6 and OAuth 2.1 have it; either way the code is spent. Tokens are random opaque
 //! strings. Errors are StandardErrorResponse bodies: 401 `invalid_client` for bad client
 //! credentials, 400 `invalid_request`, `invalid_grant`, `invalid_scope` or
 //! `unsupported_grant_type` otherwise, 415 `invalid_request` for another content type.
@@ -260,7 +263,11 @@ fn issue(state: &State, params: &Params) -> Result<Value, OAuthError> {
             ));
         }
     };
-    let allowed: Vec<&str> = BASE.iter().chain(extra).copied().collect();
+    let optional: &[&str] = match grant_type {
+        "authorization_code" => &["code_verifier"],
+        _ => &[],
+    };
+    let allowed: Vec<&str> = BASE.iter().chain(extra).chain(optional).copied().collect();
     reject_unknown(params, &allowed)?;
     let client_id = required(params, "client_id")?;
     let client_secret = required(params, "client_secret")?;
@@ -301,6 +308,7 @@ fn issue(state: &State, params: &Params) -> Result<Value, OAuthError> {
                     "redirect_uri does not match the one the authorization code was issued for",
                 ));
             }
+            check_verifier(grant.code_challenge.as_deref(), params.get("code_verifier"))?;
             let granted: Vec<&str> = grant.scope.split(' ').collect();
             let scope = resolve_scope(params.get("scope"), &granted, &grant.scope)?;
             let access = new_access_token(state, app, Some(&grant.username), &scope);
@@ -335,6 +343,45 @@ fn issue(state: &State, params: &Params) -> Result<Value, OAuthError> {
             ))
         }
     }
+}
+
+/// RFC 7636 section 4.6: the verifier must hash (S256) to the code's challenge.
+fn check_verifier(challenge: Option<&str>, verifier: Option<&String>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(challenge), Some(verifier)) => {
+            let valid = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            if !valid {
+                return Err(OAuthError::invalid_request(
+                    "code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, -, ., _ and ~",
+                ));
+            }
+            if s256_challenge(verifier) == challenge {
+                Ok(())
+            } else {
+                Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge of the authorization request",
+                ))
+            }
+        }
+        (Some(_), None) => Err(OAuthError::invalid_grant(
+            "code_verifier is required: the authorization request carried a code_challenge",
+        )),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier was sent but the authorization request carried no code_challenge",
+        )),
+    }
+}
+
+/// Base64URL(SHA256(ASCII(verifier))), unpadded: RFC 7636's `S256` challenge.
+pub fn s256_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 fn new_access_token(state: &State, app: &AppConfig, username: Option<&str>, scope: &str) -> String {

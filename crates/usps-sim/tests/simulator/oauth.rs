@@ -235,6 +235,181 @@ async fn state_parameter_in_a_token_request_is_refused_as_the_schema_says() {
     );
 }
 
+/// RFC 7636 appendix B's verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// Approves a sign-in whose authorize request carried `pkce` and returns the redirect.
+async fn approve_with(harness: &Harness, pkce: &[(&str, &str)]) -> url::Url {
+    let mut form = vec![
+        ("client_id", demo::CLIENT_ID),
+        ("redirect_uri", demo::REDIRECT_URI),
+        ("response_type", "code"),
+        ("state", "xyz"),
+        ("username", demo::USERNAME),
+        ("password", demo::PASSWORD),
+        ("consent", "yes"),
+        ("decision", "approve"),
+    ];
+    form.extend_from_slice(pkce);
+    let response = harness
+        .http
+        .post(harness.url("/oauth2/v3/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+fn param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+async fn pkce_code(harness: &Harness) -> String {
+    let url = approve_with(
+        harness,
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    param(&url, "code").expect("a code")
+}
+
+fn code_grant(code: &str, verifier: Option<&str>) -> Value {
+    let mut body = json!({
+        "grant_type": "authorization_code", "client_id": demo::CLIENT_ID,
+        "client_secret": demo::CLIENT_SECRET, "code": code, "redirect_uri": demo::REDIRECT_URI,
+    });
+    if let Some(verifier) = verifier {
+        body["code_verifier"] = json!(verifier);
+    }
+    body
+}
+
+#[tokio::test]
+async fn a_code_issued_with_a_pkce_challenge_is_redeemed_with_its_verifier() {
+    let harness = Harness::start().await;
+    let code = pkce_code(&harness).await;
+    let response = harness
+        .token_request(code_grant(&code, Some(VERIFIER)))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn a_code_issued_with_a_pkce_challenge_is_refused_without_or_with_another_verifier_and_spent()
+{
+    let harness = Harness::start().await;
+    let code = pkce_code(&harness).await;
+    assert_eq!(
+        oauth_error(harness.token_request(code_grant(&code, None)).await).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+    // The refusal spent the code: even the right verifier cannot redeem it now.
+    assert_eq!(
+        oauth_error(
+            harness
+                .token_request(code_grant(&code, Some(VERIFIER)))
+                .await
+        )
+        .await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+    let other = pkce_code(&harness).await;
+    let wrong = "x".repeat(43);
+    assert_eq!(
+        oauth_error(
+            harness
+                .token_request(code_grant(&other, Some(&wrong)))
+                .await
+        )
+        .await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_verifier_for_a_code_issued_without_a_challenge_is_refused() {
+    let harness = Harness::start().await;
+    let code = crate::common::authorization_code(&harness, demo::USERNAME).await;
+    assert_eq!(
+        oauth_error(
+            harness
+                .token_request(code_grant(&code, Some(VERIFIER)))
+                .await
+        )
+        .await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_verifier_is_an_invalid_request() {
+    let harness = Harness::start().await;
+    let code = pkce_code(&harness).await;
+    assert_eq!(
+        oauth_error(
+            harness
+                .token_request(code_grant(&code, Some("short")))
+                .await
+        )
+        .await,
+        (StatusCode::BAD_REQUEST, "invalid_request".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn only_s256_challenges_are_accepted_by_the_consent_page() {
+    let harness = Harness::start().await;
+    for (pkce, description) in [
+        (
+            vec![("code_challenge", CHALLENGE)],
+            "code_challenge_method must be S256",
+        ),
+        (
+            vec![
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+            "code_challenge_method must be S256",
+        ),
+        (
+            vec![
+                ("code_challenge", "too-short"),
+                ("code_challenge_method", "S256"),
+            ],
+            "code_challenge must be",
+        ),
+        (
+            vec![("code_challenge_method", "S256")],
+            "without a code_challenge",
+        ),
+    ] {
+        let url = approve_with(&harness, &pkce).await;
+        assert_eq!(
+            param(&url, "error").as_deref(),
+            Some("invalid_request"),
+            "{pkce:?}"
+        );
+        assert!(
+            param(&url, "error_description")
+                .unwrap_or_default()
+                .contains(description),
+            "{pkce:?}: {url}"
+        );
+        assert_eq!(param(&url, "code"), None);
+        assert_eq!(param(&url, "state").as_deref(), Some("xyz"));
+    }
+}
+
 #[tokio::test]
 async fn refresh_rotates_the_refresh_token_and_revokes_the_old_one() {
     let harness = Harness::start().await;
