@@ -555,7 +555,7 @@ async fn a_refused_renewal_requires_reauthorization_and_label_selection_says_so(
     );
     let message = refused["error"]["details"][0]["message"].as_str().unwrap();
     assert!(
-        message.contains("POST /v1/shipper-accounts/usps/connect"),
+        message.contains(&format!("POST /v1/shipper-accounts/{id}/reconnect")),
         "{message}"
     );
     assert_eq!(

@@ -269,6 +269,13 @@ pub enum AccountError {
     Vault(#[from] VaultError),
     #[error("stored credentials are unreadable: {0}")]
     CorruptCredentials(String),
+    /// The account's state does not allow this now; `code` names the state
+    /// (`renewal_in_progress`, `account_disabled`) for the API's answer.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The account cannot do this at all (reconnect an account that was not signed in).
+    #[error("{0}")]
+    NotSupported(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -603,7 +610,8 @@ impl AccountService {
         let row = sqlx::query(concat!(
             "SELECT ",
             account_columns!(),
-            ", credentials_sealed, data_key_wrapped, master_key_id
+            ", credentials_sealed, data_key_wrapped, master_key_id,
+               coalesce(renewal_lease_until > now(), false) AS renewal_in_progress
              FROM shipper_accounts WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
         ))
         .bind(context.tenant.as_str())
@@ -612,6 +620,7 @@ impl AccountService {
         .await?
         .ok_or(AccountError::NotFound)?;
         let current = ShipperAccount::from_row(&row)?;
+        let renewal_in_progress: bool = row.try_get("renewal_in_progress")?;
         let carrier = self.carrier(&current.carrier)?.clone();
         let mut errors = ValidationErrors::new();
         let name = match &changes.name {
@@ -682,6 +691,18 @@ impl AccountService {
         if !errors.is_empty() {
             return Err(errors.into());
         }
+        if new_credentials.is_some() && renewal_in_progress {
+            // Written now, these credentials would race the tokens the renewal is about to
+            // store (see `onboarding`): the client retries once the lease has cleared.
+            return Err(AccountError::Conflict {
+                code: "renewal_in_progress",
+                message: format!(
+                    "shipper account {} is renewing its authorization with the carrier right now; \
+                     retry the credentials change in a few seconds",
+                    current.id
+                ),
+            });
+        }
         if changes.is_default == Some(true) {
             clear_default(&mut tx, context.tenant, &current.carrier).await?;
         }
@@ -704,6 +725,7 @@ impl AccountService {
                  credential_fingerprint = coalesce($11, credential_fingerprint),
                  credentials_sealed = coalesce($12, credentials_sealed),
                  credentials_updated_at = CASE WHEN $12 IS NULL THEN credentials_updated_at ELSE now() END,
+                 renewal_fence = CASE WHEN $12 IS NULL THEN renewal_fence ELSE renewal_fence + 1 END,
                  updated_at = now()
              WHERE tenant_id = $1 AND id = $2
              RETURNING ",

@@ -33,11 +33,21 @@ pub enum Actor {
 }
 
 impl Actor {
+    const SYSTEM: &'static str = "system";
+
     pub fn as_stored(&self) -> String {
         match self {
             Actor::ApiKey(id) => id.to_string(),
-            Actor::System => "system".to_owned(),
+            Actor::System => Self::SYSTEM.to_owned(),
         }
+    }
+
+    /// The actor [`Actor::as_stored`] wrote; `None` for anything else.
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        if stored == Self::SYSTEM {
+            return Some(Actor::System);
+        }
+        ApiKeyId::parse("actor", stored).ok().map(Actor::ApiKey)
     }
 }
 
@@ -66,10 +76,13 @@ pub enum Action {
     WebhookRedelivered,
     /// A carrier push subscription's secret chosen and stored (sealed) for an account.
     TrackingSubscriptionCreated,
+    /// An account signed in again in place (`POST /v1/shipper-accounts/{id}/reconnect`): new
+    /// tokens, the same id, tags, default and history.
+    OauthReconnected,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::TenantCreated,
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
@@ -81,6 +94,7 @@ impl Action {
         Action::OauthConnected,
         Action::OauthRefreshed,
         Action::OauthFailed,
+        Action::OauthReconnected,
         Action::LabelCreated,
         Action::LabelFailed,
         Action::LabelVoided,
@@ -106,6 +120,7 @@ impl Action {
             Action::OauthConnected => "account.oauth_connected",
             Action::OauthRefreshed => "account.oauth_refreshed",
             Action::OauthFailed => "account.oauth_failed",
+            Action::OauthReconnected => "account.oauth_reconnected",
             Action::LabelCreated => "label.created",
             Action::LabelFailed => "label.failed",
             Action::LabelVoided => "label.voided",

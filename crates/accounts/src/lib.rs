@@ -30,7 +30,9 @@ pub use crate::id::{
     AccountId, ApiKeyId, DeliveryId, EventId, LabelId, SubscriptionId, TenantId, TrackingEventId,
     WebhookEndpointId,
 };
-pub use crate::onboarding::{DueAccount, OpenedAccount, Renewal, SignIn, StateError};
+pub use crate::onboarding::{
+    DueAccount, Leased, OpenedAccount, RENEWAL_LEASE_SECONDS, Renewal, SignIn, StateError,
+};
 pub use crate::selection::SelectedBy;
 pub use crate::tenant::{
     ApiKeyFilter, ApiKeyInfo, ApiKeyKind, NewApiKey, Principal, Tenant, TenantError,

@@ -1,25 +1,35 @@
 //! "Login with <carrier>" in the vault (API.md: `POST /v1/shipper-accounts/{carrier}/connect`
 //! and the browser's callback): single-use sign-in states, the `pending_details` account a
-//! consent creates, and keeping its OAuth tokens alive.
+//! consent creates, re-authorizing an account in place, and keeping its OAuth tokens alive.
 //!
 //! - A state is stored only as its SHA-256, with the tenant, carrier and account name that
-//!   started the sign-in, for [`STATE_LIFETIME_MINUTES`]. The callback arrives with no tenant:
-//!   its transaction names the hash in `backhaul.oauth_state_hash`, which opens that one row to
-//!   the row-level security policies `lookup_by_state` and `consume_by_state`, and consumes it
-//!   exactly once.
+//!   started the sign-in, who started it (the audit actor of its callback) and, for a
+//!   re-authorization, the account it signs in again for, for [`STATE_LIFETIME_MINUTES`]. The
+//!   callback arrives with no tenant: its transaction names the hash in
+//!   `backhaul.oauth_state_hash`, which opens that one row to the row-level security policies
+//!   `lookup_by_state` and `consume_by_state`, and consumes it exactly once.
 //! - A consent creates the account `pending_details`: the carrier's prefill is its details and
 //!   the choices offered (every value the carrier lists for a detail) are kept in `onboarding`
 //!   for the details form. The merchant's `PATCH` of the missing details makes it `active`.
+//! - A re-authorization ([`AccountService::begin_reconnect`]) replaces the tokens of an account
+//!   the carrier signed in before, keeping its id, details, tags, default and history.
 //! - When credentials are due for renewal is decided from their mode and public fields alone
 //!   ([`AccountService::oauth_refresh_due_at`]), so due accounts are found without opening any
-//!   secret. A [`Renewal`] holds the account's row lock (`FOR UPDATE`) while the carrier renews
-//!   the tokens: two instances, or the refresh job and a label request, never renew the same
-//!   tokens twice — with rotating refresh tokens the second renewal would present a revoked
-//!   token and lock the merchant out — and a concurrent `PATCH` waits for the new tokens
-//!   instead of writing the old ones back.
+//!   secret. A [`Renewal`] holds a short lease on the account (`renewal_lease_until`, taken and
+//!   given back in transactions of their own) while the carrier renews the tokens, and no
+//!   transaction or row lock across that HTTP call: a slow carrier ties up no pool connection
+//!   and blocks nothing else on the account. Two instances, or the refresh job and a label
+//!   request, still never renew the same tokens twice — with rotating refresh tokens the second
+//!   renewal would present a revoked token and lock the merchant out: the second renewer waits
+//!   for the lease and reads what the first stored. What a renewal stores is fenced
+//!   (`renewal_fence`, bumped by every lease and every credentials change), so a renewal that
+//!   outlived its lease, or whose tokens a re-authorization replaced meanwhile, never writes
+//!   old tokens over new ones; a credentials `PATCH` during a lease is refused (409
+//!   `renewal_in_progress`).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use carrier::{
     AccountDetails, Carrier, CarrierError, Credentials, OAuthConnection, OAuthOnboarding,
@@ -29,7 +39,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::Row;
 
 use crate::account::{
     AccountError, AccountService, AccountStatus, Context, ShipperAccount, account_columns,
@@ -42,12 +52,25 @@ use crate::vault::{KeyContext, Purpose, WrappedKey};
 /// How long a sign-in may take from `connect` to the callback.
 pub const STATE_LIFETIME_MINUTES: i32 = 10;
 
+/// How long a renewal's lease lasts: longer than the carrier's token call can take (the HTTP
+/// client's 30-second request timeout, and a retry), so a live renewal keeps it; if its holder
+/// dies, the account is free to renew again after this.
+pub const RENEWAL_LEASE_SECONDS: f64 = 120.0;
+
+/// How often a renewer waiting for another's lease looks again.
+const LEASE_POLL: Duration = Duration::from_millis(50);
+
 /// The sign-in a consumed state started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignIn {
     pub tenant: TenantId,
     pub carrier: String,
     pub account_name: String,
+    /// Who started the sign-in (an API key, or the console session's key): the actor of what
+    /// its callback records.
+    pub started_by: Actor,
+    /// The account this sign-in re-authorizes; `None` when it creates one.
+    pub account_id: Option<AccountId>,
 }
 
 /// Why a callback's state was refused.
@@ -112,6 +135,62 @@ fn details_of(account: &ShipperAccount) -> AccountDetails {
     }
 }
 
+/// Stores a new sign-in's state (its hash), started by `context.actor`.
+async fn insert_state(
+    tx: &mut sqlx::PgConnection,
+    hash: &[u8],
+    context: Context<'_>,
+    carrier: &str,
+    account_name: &str,
+    account: Option<&AccountId>,
+) -> Result<DateTime<Utc>, AccountError> {
+    let expires_at = sqlx::query_scalar(
+        "INSERT INTO oauth_states
+             (state_hash, tenant_id, carrier, account_name, started_by, account_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(mins => $7))
+         RETURNING expires_at",
+    )
+    .bind(hash)
+    .bind(context.tenant.as_str())
+    .bind(carrier)
+    .bind(account_name)
+    .bind(context.actor.as_stored())
+    .bind(account.map(AccountId::as_str))
+    .bind(STATE_LIFETIME_MINUTES)
+    .fetch_one(tx)
+    .await?;
+    Ok(expires_at)
+}
+
+/// Whether `account` can sign in again in place: signed in with its carrier before, and not
+/// disabled.
+fn check_reconnectable(
+    carrier: &dyn Carrier,
+    hooks: &dyn OAuthOnboarding,
+    account: &ShipperAccount,
+) -> Result<(), AccountError> {
+    if account.status == AccountStatus::Disabled {
+        return Err(AccountError::Conflict {
+            code: "account_disabled",
+            message: format!(
+                "shipper account {} is disabled; connect a new account instead",
+                account.id
+            ),
+        });
+    }
+    if account.credentials.mode != hooks.connected_mode() {
+        return Err(AccountError::NotSupported(format!(
+            "shipper account {} uses {} credentials, which are not connected by signing in with {}; \
+             change them with PATCH /v1/shipper-accounts/{}",
+            account.id,
+            account.credentials.mode,
+            carrier.name(),
+            account.id
+        )));
+    }
+    Ok(())
+}
+
 impl AccountService {
     /// The carrier `id` and its OAuth hooks, when it is known and connects accounts by OAuth
     /// consent; otherwise a validation error on `carrier`.
@@ -145,20 +224,47 @@ impl AccountService {
         let name = check_name(account_name)?;
         let hash = Sha256::digest(state.as_bytes());
         let mut tx = self.database().tenant(context.tenant).await?;
-        let expires_at: DateTime<Utc> = sqlx::query_scalar(
-            "INSERT INTO oauth_states (state_hash, tenant_id, carrier, account_name, expires_at)
-             VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))
-             RETURNING expires_at",
-        )
-        .bind(&hash[..])
-        .bind(context.tenant.as_str())
-        .bind(carrier)
-        .bind(&name)
-        .bind(STATE_LIFETIME_MINUTES)
-        .fetch_one(&mut *tx)
-        .await?;
+        let expires_at = insert_state(&mut tx, &hash, context, carrier, &name, None).await?;
         tx.commit().await?;
         Ok(expires_at)
+    }
+
+    /// Records a sign-in that re-authorizes account `id` in place (`POST
+    /// /v1/shipper-accounts/{id}/reconnect`), started with `state`. The account must belong to
+    /// `context.tenant`, be signed in with its carrier (its credentials mode is the one a
+    /// sign-in creates) and not be disabled. Returns the account and when the sign-in expires.
+    pub async fn begin_reconnect(
+        &self,
+        context: Context<'_>,
+        id: &str,
+        state: &str,
+    ) -> Result<(ShipperAccount, DateTime<Utc>), AccountError> {
+        let hash = Sha256::digest(state.as_bytes());
+        let mut tx = self.database().tenant(context.tenant).await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM shipper_accounts WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(context.tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+        let account = ShipperAccount::from_row(&row)?;
+        let (carrier, hooks) = self.oauth_carrier(&account.carrier)?;
+        check_reconnectable(carrier, hooks, &account)?;
+        let expires_at = insert_state(
+            &mut tx,
+            &hash,
+            context,
+            carrier.id(),
+            &account.name,
+            Some(&account.id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((account, expires_at))
     }
 
     /// The PKCE verifier (RFC 7636) of the sign-in started with `state`: derived from the state
@@ -188,7 +294,7 @@ impl AccountService {
         let consumed = sqlx::query(
             "UPDATE oauth_states SET consumed_at = now()
              WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
-             RETURNING tenant_id, carrier, account_name",
+             RETURNING tenant_id, carrier, account_name, started_by, account_id",
         )
         .bind(&hash[..])
         .fetch_optional(&mut *tx)
@@ -209,10 +315,17 @@ impl AccountService {
         };
         tx.commit().await?;
         let tenant: String = row.try_get("tenant_id")?;
+        let started_by: String = row.try_get("started_by")?;
+        let account_id: Option<String> = row.try_get("account_id")?;
         Ok(SignIn {
             tenant: TenantId::parse("tenant_id", &tenant).map_err(decode_error)?,
             carrier: row.try_get("carrier")?,
             account_name: row.try_get("account_name")?,
+            started_by: Actor::from_stored(&started_by)
+                .ok_or_else(|| decode_error(format!("started_by {started_by:?} is no actor")))?,
+            account_id: account_id
+                .map(|id| AccountId::parse("account_id", &id).map_err(decode_error))
+                .transpose()?,
         })
     }
 
@@ -222,7 +335,6 @@ impl AccountService {
     pub async fn create_connected(
         &self,
         sign_in: &SignIn,
-        actor: &Actor,
         request_id: Option<&str>,
         connection: OAuthConnection,
     ) -> Result<ShipperAccount, AccountError> {
@@ -279,9 +391,114 @@ impl AccountService {
             &mut tx,
             NewEvent {
                 tenant: Some(&sign_in.tenant),
-                actor,
+                actor: &sign_in.started_by,
                 action: Action::OauthConnected,
                 target: Some(id.as_str()),
+                request_id,
+                summary,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// Stores the tokens of a consent that re-authorized `sign_in.account_id`: the new
+    /// credentials (with what the plugin keeps of the old ones,
+    /// [`OAuthOnboarding::reconnected`]) resealed under the account's data key, the choices the
+    /// carrier offered in `onboarding`; id, details, tags, default and history stay. The
+    /// account becomes `active` when its details are complete for the new credentials, else
+    /// `pending_details`. Any renewal in flight is fenced out, so it cannot write the old
+    /// tokens' successors over these. Audited `account.oauth_reconnected`.
+    pub async fn complete_reconnect(
+        &self,
+        sign_in: &SignIn,
+        request_id: Option<&str>,
+        connection: OAuthConnection,
+    ) -> Result<ShipperAccount, AccountError> {
+        let id = sign_in.account_id.as_ref().ok_or(AccountError::NotFound)?;
+        let mut tx = self.database().tenant(&sign_in.tenant).await?;
+        // A short lock: the carrier was called before this transaction began.
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            ", credentials_sealed, data_key_wrapped, master_key_id
+             FROM shipper_accounts WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+        ))
+        .bind(sign_in.tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+        let current = ShipperAccount::from_row(&row)?;
+        let (carrier, hooks) = self.oauth_carrier(&current.carrier)?;
+        check_reconnectable(carrier, hooks, &current)?;
+        let key_context = KeyContext {
+            tenant_id: sign_in.tenant.as_str(),
+            account_id: current.id.as_str(),
+        };
+        let wrapped = WrappedKey {
+            master_key_id: row.try_get("master_key_id")?,
+            ciphertext: row.try_get("data_key_wrapped")?,
+        };
+        let sealed: Vec<u8> = row.try_get("credentials_sealed")?;
+        let previous = self.open(&key_context, &wrapped, &sealed)?;
+        let credentials = hooks.reconnected(&previous, connection.credentials);
+        let complete = carrier
+            .validate_account(carrier::AccountInput {
+                details: &current.details,
+                credentials: None,
+                current: Some(&credentials),
+            })
+            .is_ok_and(|validated| !validated.needs_authorization);
+        let status = if complete {
+            AccountStatus::Active
+        } else {
+            AccountStatus::PendingDetails
+        };
+        let data_key = self.keyring.unwrap_data_key(&wrapped, &key_context)?;
+        let resealed = data_key.seal(
+            &key_context,
+            Purpose::Credentials,
+            &credentials.to_sealed_json(),
+        )?;
+        let fingerprint = self.keyring.fingerprint(&secret_material(&credentials));
+        let row = sqlx::query(concat!(
+            "UPDATE shipper_accounts SET status = $3, onboarding = $4, credentials_mode = $5,
+                 credentials_public = $6, credentials_sealed = $7, credential_fingerprint = $8,
+                 credentials_updated_at = now(), renewal_lease_until = NULL,
+                 renewal_fence = renewal_fence + 1, updated_at = now()
+             WHERE tenant_id = $1 AND id = $2 RETURNING ",
+            account_columns!()
+        ))
+        .bind(sign_in.tenant.as_str())
+        .bind(current.id.as_str())
+        .bind(status.as_str())
+        .bind(Value::Object(connection.prefill.options))
+        .bind(credentials.mode())
+        .bind(json!(credentials.public_fields()))
+        .bind(&resealed)
+        .bind(&fingerprint)
+        .fetch_one(&mut *tx)
+        .await?;
+        let account = ShipperAccount::from_row(&row)?;
+        let mut summary = self.credentials_summary(&credentials, &fingerprint);
+        summary.insert(
+            "previous_fingerprint".into(),
+            Value::String(current.credentials.fingerprint.clone()),
+        );
+        summary.insert(
+            "previous_status".into(),
+            Value::String(current.status.as_str().to_owned()),
+        );
+        summary.insert("status".into(), Value::String(status.as_str().to_owned()));
+        audit::record(
+            &mut tx,
+            NewEvent {
+                tenant: Some(&sign_in.tenant),
+                actor: &sign_in.started_by,
+                action: Action::OauthReconnected,
+                target: Some(current.id.as_str()),
                 request_id,
                 summary,
             },
@@ -297,13 +514,17 @@ impl AccountService {
     pub async fn record_oauth_failure(
         &self,
         sign_in: &SignIn,
-        actor: &Actor,
         request_id: Option<&str>,
         reason: &str,
     ) -> Result<(), AccountError> {
         let mut tx = self.database().tenant(&sign_in.tenant).await?;
+        let stage = if sign_in.account_id.is_some() {
+            "reconnect"
+        } else {
+            "connect"
+        };
         let summary = json!({
-            "stage": "connect",
+            "stage": stage,
             "carrier": sign_in.carrier,
             "name": sign_in.account_name,
             "reason": reason,
@@ -312,9 +533,9 @@ impl AccountService {
             &mut tx,
             NewEvent {
                 tenant: Some(&sign_in.tenant),
-                actor,
+                actor: &sign_in.started_by,
                 action: Action::OauthFailed,
-                target: None,
+                target: sign_in.account_id.as_ref().map(AccountId::as_str),
                 request_id,
                 summary: summary.as_object().cloned().unwrap_or_default(),
             },
@@ -389,26 +610,63 @@ impl AccountService {
         Ok(due)
     }
 
-    /// Locks one account for the renewal of its credentials and opens them. Whoever takes the
-    /// lock second reads what the first stored. End it with [`Renewal::save`],
-    /// [`Renewal::fail`] or [`Renewal::release`]; dropping it changes nothing.
+    /// Takes the renewal lease of one account and opens its credentials, waiting while another
+    /// renewal holds it: whoever takes it second reads what the first stored. End it with
+    /// [`Renewal::save`], [`Renewal::fail`] or [`Renewal::release`]; dropped unended, it gives
+    /// the lease back in the background.
     pub async fn begin_renewal(
         &self,
         context: Context<'_>,
         id: &str,
     ) -> Result<Renewal, AccountError> {
+        loop {
+            if let Leased::Taken(renewal) = self.try_begin_renewal(context, id).await? {
+                return Ok(renewal);
+            }
+            // The holder is calling the carrier; its lease clears when it stores the result,
+            // or expires if it died.
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+    }
+
+    /// [`AccountService::begin_renewal`] without waiting: [`Leased::Held`] when another renewal
+    /// holds the lease now.
+    pub async fn try_begin_renewal(
+        &self,
+        context: Context<'_>,
+        id: &str,
+    ) -> Result<Leased, AccountError> {
         let mut tx = self.database().tenant(context.tenant).await?;
         let row = sqlx::query(concat!(
-            "SELECT ",
+            "UPDATE shipper_accounts
+             SET renewal_lease_until = now() + make_interval(secs => $3),
+                 renewal_fence = renewal_fence + 1
+             WHERE tenant_id = $1 AND id = $2
+               AND (renewal_lease_until IS NULL OR renewal_lease_until <= now())
+             RETURNING ",
             account_columns!(),
-            ", credentials_sealed, data_key_wrapped, master_key_id
-             FROM shipper_accounts WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+            ", renewal_fence, credentials_sealed, data_key_wrapped, master_key_id"
         ))
         .bind(context.tenant.as_str())
         .bind(id)
+        .bind(RENEWAL_LEASE_SECONDS)
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AccountError::NotFound)?;
+        .await?;
+        let Some(row) = row else {
+            let exists: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM shipper_accounts WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(context.tenant.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return match exists {
+                Some(_) => Ok(Leased::Held),
+                None => Err(AccountError::NotFound),
+            };
+        };
+        tx.commit().await?;
         let account = ShipperAccount::from_row(&row)?;
         let wrapped = WrappedKey {
             master_key_id: row.try_get("master_key_id")?,
@@ -419,24 +677,132 @@ impl AccountService {
             tenant_id: context.tenant.as_str(),
             account_id: account.id.as_str(),
         };
-        let credentials = self.open(&key_context, &wrapped, &sealed)?;
-        Ok(Renewal {
-            tx,
+        let lease = Lease {
             service: self.clone(),
+            tenant: context.tenant.clone(),
+            account: account.id.clone(),
+            fence: row.try_get("renewal_fence")?,
+            ended: false,
+        };
+        // Opened after the lease is recorded, so a failure here gives it back (drop).
+        let credentials = self.open(&key_context, &wrapped, &sealed)?;
+        Ok(Leased::Taken(Renewal {
+            lease,
             actor: context.actor.clone(),
             request_id: context.request_id.map(str::to_owned),
             details: details_of(&account),
             account,
             credentials,
             wrapped,
+        }))
+    }
+
+    /// The account and its credentials as stored now (after a renewal was fenced out).
+    async fn reopen(
+        &self,
+        tenant: &TenantId,
+        id: &AccountId,
+    ) -> Result<OpenedAccount, AccountError> {
+        let mut tx = self.database().tenant(tenant).await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            ", credentials_sealed, data_key_wrapped, master_key_id
+             FROM shipper_accounts WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+        tx.commit().await?;
+        let account = ShipperAccount::from_row(&row)?;
+        let wrapped = WrappedKey {
+            master_key_id: row.try_get("master_key_id")?,
+            ciphertext: row.try_get("data_key_wrapped")?,
+        };
+        let sealed: Vec<u8> = row.try_get("credentials_sealed")?;
+        let key_context = KeyContext {
+            tenant_id: tenant.as_str(),
+            account_id: id.as_str(),
+        };
+        let credentials = self.open(&key_context, &wrapped, &sealed)?;
+        Ok(OpenedAccount {
+            details: details_of(&account),
+            account,
+            credentials,
         })
     }
 }
 
-/// One account locked for the renewal of its OAuth credentials (see the module docs).
-pub struct Renewal {
-    tx: Transaction<'static, Postgres>,
+/// The outcome of trying to take a renewal's lease.
+#[derive(Debug)]
+pub enum Leased {
+    /// This renewal holds the lease.
+    Taken(Renewal),
+    /// Another renewal holds it now.
+    Held,
+}
+
+/// A renewal's hold on one account: its fence, and the lease it gives back once.
+struct Lease {
     service: AccountService,
+    tenant: TenantId,
+    account: AccountId,
+    fence: i64,
+    ended: bool,
+}
+
+impl Lease {
+    /// Gives the lease back, if it is still this renewal's.
+    async fn give_back(
+        service: &AccountService,
+        tenant: &TenantId,
+        account: &AccountId,
+        fence: i64,
+    ) -> Result<(), AccountError> {
+        let mut tx = service.database().tenant(tenant).await?;
+        sqlx::query(
+            "UPDATE shipper_accounts SET renewal_lease_until = NULL
+             WHERE tenant_id = $1 AND id = $2 AND renewal_fence = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(account.as_str())
+        .bind(fence)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        // A renewal abandoned midway (its request was cancelled): give the lease back rather
+        // than make the next renewer wait for it to expire.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (service, tenant, account, fence) = (
+            self.service.clone(),
+            self.tenant.clone(),
+            self.account.clone(),
+            self.fence,
+        );
+        runtime.spawn(async move {
+            if let Err(error) = Lease::give_back(&service, &tenant, &account, fence).await {
+                tracing::warn!(%account, %error, "could not give back a renewal lease; it expires on its own");
+            }
+        });
+    }
+}
+
+/// One account leased for the renewal of its OAuth credentials (see the module docs).
+pub struct Renewal {
+    lease: Lease,
     actor: Actor,
     request_id: Option<String>,
     account: ShipperAccount,
@@ -450,13 +816,14 @@ impl fmt::Debug for Renewal {
         f.debug_struct("Renewal")
             .field("account", &self.account.id)
             .field("status", &self.account.status)
+            .field("fence", &self.lease.fence)
             .field("credentials", &self.credentials)
             .finish()
     }
 }
 
 impl Renewal {
-    /// The account as stored when the lock was taken.
+    /// The account as stored when the lease was taken.
     pub fn account(&self) -> &ShipperAccount {
         &self.account
     }
@@ -468,7 +835,7 @@ impl Renewal {
 
     /// When the stored credentials are due (after whatever another renewal stored).
     pub fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.service.oauth_refresh_due_at(&self.account)
+        self.lease.service.oauth_refresh_due_at(&self.account)
     }
 
     fn context(&self) -> KeyContext<'_> {
@@ -479,9 +846,14 @@ impl Renewal {
     }
 
     /// Stores the renewed credentials (resealed under the account's data key, new
-    /// fingerprint); the status stays. Audited `account.oauth_refreshed`.
+    /// fingerprint) and gives the lease back; the status stays. Audited
+    /// `account.oauth_refreshed`. If the lease was lost meanwhile (it expired and another
+    /// renewal took over, or a re-authorization or a PATCH replaced the credentials), nothing
+    /// is stored and the account is returned as stored now, which is newer than these.
     pub async fn save(mut self, renewed: Credentials) -> Result<OpenedAccount, AccountError> {
-        let keyring = &self.service.keyring;
+        self.lease.ended = true;
+        let service = self.lease.service.clone();
+        let keyring = &service.keyring;
         let data_key = keyring.unwrap_data_key(&self.wrapped, &self.context())?;
         let sealed = data_key.seal(
             &self.context(),
@@ -489,29 +861,40 @@ impl Renewal {
             &renewed.to_sealed_json(),
         )?;
         let fingerprint = keyring.fingerprint(&secret_material(&renewed));
+        let mut tx = service.database().tenant(&self.account.tenant_id).await?;
         let row = sqlx::query(concat!(
-            "UPDATE shipper_accounts SET credentials_mode = $3, credentials_public = $4,
-                 credentials_sealed = $5, credential_fingerprint = $6,
-                 credentials_updated_at = now(), updated_at = now()
-             WHERE tenant_id = $1 AND id = $2 RETURNING ",
+            "UPDATE shipper_accounts SET credentials_mode = $4, credentials_public = $5,
+                 credentials_sealed = $6, credential_fingerprint = $7,
+                 credentials_updated_at = now(), updated_at = now(),
+                 renewal_lease_until = NULL, renewal_fence = renewal_fence + 1
+             WHERE tenant_id = $1 AND id = $2 AND renewal_fence = $3 RETURNING ",
             account_columns!()
         ))
         .bind(self.account.tenant_id.as_str())
         .bind(self.account.id.as_str())
+        .bind(self.lease.fence)
         .bind(renewed.mode())
         .bind(json!(renewed.public_fields()))
         .bind(&sealed)
         .bind(&fingerprint)
-        .fetch_one(&mut *self.tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            tracing::warn!(account = %self.account.id, tenant = %self.account.tenant_id,
+                "a renewal lost its lease before storing; the credentials stored since are used");
+            return service
+                .reopen(&self.account.tenant_id, &self.account.id)
+                .await;
+        };
         let account = ShipperAccount::from_row(&row)?;
-        let mut summary = self.service.credentials_summary(&renewed, &fingerprint);
+        let mut summary = service.credentials_summary(&renewed, &fingerprint);
         summary.insert(
             "previous_fingerprint".into(),
             Value::String(self.account.credentials.fingerprint.clone()),
         );
         audit::record(
-            &mut self.tx,
+            &mut tx,
             NewEvent {
                 tenant: Some(&self.account.tenant_id),
                 actor: &self.actor,
@@ -522,7 +905,7 @@ impl Renewal {
             },
         )
         .await?;
-        self.tx.commit().await?;
+        tx.commit().await?;
         Ok(OpenedAccount {
             account,
             details: self.details,
@@ -531,18 +914,41 @@ impl Renewal {
     }
 
     /// The carrier would not renew the credentials: the account becomes
-    /// `reauthorization_required` until the merchant signs in again. Audited
-    /// `account.oauth_failed` with the carrier's (secret-free) reason.
+    /// `reauthorization_required` until the merchant signs in again, and the lease is given
+    /// back. Audited `account.oauth_failed` with the carrier's (secret-free) reason. If the
+    /// lease was lost meanwhile, or the account was disabled, nothing changes: the account is
+    /// returned as stored now.
     pub async fn fail(mut self, error: &CarrierError) -> Result<ShipperAccount, AccountError> {
+        self.lease.ended = true;
+        let service = self.lease.service.clone();
+        let mut tx = service.database().tenant(&self.account.tenant_id).await?;
         let row = sqlx::query(concat!(
-            "UPDATE shipper_accounts SET status = 'reauthorization_required', updated_at = now()
-             WHERE tenant_id = $1 AND id = $2 RETURNING ",
+            "UPDATE shipper_accounts SET status = 'reauthorization_required', updated_at = now(),
+                 renewal_lease_until = NULL
+             WHERE tenant_id = $1 AND id = $2 AND renewal_fence = $3
+               AND status IN ('active', 'pending_details')
+             RETURNING ",
             account_columns!()
         ))
         .bind(self.account.tenant_id.as_str())
         .bind(self.account.id.as_str())
-        .fetch_one(&mut *self.tx)
+        .bind(self.lease.fence)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            Lease::give_back(
+                &service,
+                &self.account.tenant_id,
+                &self.account.id,
+                self.lease.fence,
+            )
+            .await?;
+            return Ok(service
+                .reopen(&self.account.tenant_id, &self.account.id)
+                .await?
+                .account);
+        };
         let account = ShipperAccount::from_row(&row)?;
         let summary = json!({
             "stage": "refresh",
@@ -552,7 +958,7 @@ impl Renewal {
             "status": AccountStatus::ReauthorizationRequired.as_str(),
         });
         audit::record(
-            &mut self.tx,
+            &mut tx,
             NewEvent {
                 tenant: Some(&self.account.tenant_id),
                 actor: &self.actor,
@@ -568,7 +974,7 @@ impl Renewal {
             AccountError::CorruptCredentials(format!("the account as the API shows it: {error}"))
         })?;
         crate::event::record(
-            &mut self.tx,
+            &mut tx,
             &crate::event::NewEvent {
                 tenant_id: &self.account.tenant_id,
                 event_type: crate::event::EventType::AccountReauthorizationRequired,
@@ -577,14 +983,21 @@ impl Renewal {
             },
         )
         .await?;
-        self.tx.commit().await?;
+        tx.commit().await?;
         Ok(account)
     }
 
     /// Ends the renewal without a change (nothing was due any more, or the carrier could not
-    /// be reached and a later attempt will renew).
-    pub async fn release(self) -> Result<OpenedAccount, AccountError> {
-        self.tx.commit().await?;
+    /// be reached and a later attempt will renew) and gives the lease back.
+    pub async fn release(mut self) -> Result<OpenedAccount, AccountError> {
+        self.lease.ended = true;
+        Lease::give_back(
+            &self.lease.service,
+            &self.account.tenant_id,
+            &self.account.id,
+            self.lease.fence,
+        )
+        .await?;
         Ok(OpenedAccount {
             account: self.account,
             details: self.details,

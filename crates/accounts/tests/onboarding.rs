@@ -92,7 +92,6 @@ impl Vault {
         self.service
             .create_connected(
                 &sign_in,
-                &self.actor,
                 Some("req_callback"),
                 connection(access_expires_in),
             )
@@ -207,6 +206,8 @@ async fn a_state_is_consumed_exactly_once(owner: PgPool) {
             tenant: tenant.clone(),
             carrier: "usps".into(),
             account_name: "East warehouse".into(),
+            started_by: Actor::System,
+            account_id: None,
         }
     );
     let replay = vault.service.consume_oauth_state(STATE).await.unwrap_err();
@@ -632,7 +633,7 @@ async fn a_second_renewal_waits_for_the_first_and_reads_what_it_stored(owner: Pg
         tokio::time::timeout(Duration::from_millis(300), &mut second)
             .await
             .is_err(),
-        "the second renewal waits for the account's lock"
+        "the second renewal waits for the account's lease"
     );
     let new = renewed(first.credentials());
     first.save(new).await.unwrap();
@@ -648,4 +649,322 @@ async fn a_second_renewal_waits_for_the_first_and_reads_what_it_stored(owner: Pg
     );
     let refreshed = vault.events(&tenant, audit::Action::OauthRefreshed).await;
     assert_eq!(refreshed.len(), 1);
+}
+
+/// The lease of the account's renewal, as stored.
+async fn lease(owner: &PgPool, id: &str) -> (Option<chrono::DateTime<Utc>>, i64) {
+    sqlx::query_as("SELECT renewal_lease_until, renewal_fence FROM shipper_accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(owner)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_renewal_holds_a_lease_not_a_lock_and_refuses_a_credentials_change_meanwhile(
+    owner: PgPool,
+) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.connected(&tenant, chrono::Duration::minutes(1)).await;
+    let renewal = vault
+        .service
+        .begin_renewal(vault.context(&tenant), account.id.as_str())
+        .await
+        .unwrap();
+    let (until, _) = lease(&owner, account.id.as_str()).await;
+    assert!(until.unwrap() > Utc::now(), "the lease is recorded");
+
+    // No row lock is held while the carrier is called: another session can lock the row.
+    let mut other = owner.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM shipper_accounts WHERE id = $1 FOR UPDATE NOWAIT")
+        .bind(account.id.as_str())
+        .execute(&mut *other)
+        .await
+        .expect("the account's row is not locked during a renewal");
+    other.rollback().await.unwrap();
+
+    // Details may change; credentials may not until the lease is back.
+    let renamed = vault
+        .service
+        .update(
+            vault.context(&tenant),
+            account.id.as_str(),
+            AccountChanges {
+                name: Some("Renamed".into()),
+                ..AccountChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Renamed");
+    let refused = vault
+        .service
+        .update(
+            vault.context(&tenant),
+            account.id.as_str(),
+            AccountChanges {
+                details: Some(json!({"return_address": return_address()})),
+                credentials: Some(support::own_app()),
+                ..AccountChanges::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            AccountError::Conflict {
+                code: "renewal_in_progress",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+
+    let new = renewed(renewal.credentials());
+    renewal.save(new).await.unwrap();
+    assert_eq!(lease(&owner, account.id.as_str()).await.0, None);
+    let rotated = vault
+        .service
+        .update(
+            vault.context(&tenant),
+            account.id.as_str(),
+            AccountChanges {
+                details: Some(json!({"return_address": return_address()})),
+                credentials: Some(support::own_app()),
+                ..AccountChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rotated.credentials.mode, "own_app");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_renewal_that_lost_its_lease_stores_nothing_and_reads_what_was_stored(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.connected(&tenant, chrono::Duration::minutes(1)).await;
+    let id = account.id.as_str();
+    let slow = vault
+        .service
+        .begin_renewal(vault.context(&tenant), id)
+        .await
+        .unwrap();
+    // The slow renewal outlives its lease (as if its holder hung): a second one takes over.
+    sqlx::query("UPDATE shipper_accounts SET renewal_lease_until = now() - interval '1 second' WHERE id = $1")
+        .bind(id)
+        .execute(&owner)
+        .await
+        .unwrap();
+    let second = vault
+        .service
+        .begin_renewal(vault.context(&tenant), id)
+        .await
+        .unwrap();
+    let stored = second
+        .save(renewed(&account_credentials(&vault, &tenant, id).await))
+        .await
+        .unwrap();
+
+    let late = Credentials::new("platform_app")
+        .with_secret("access_token", SecretString::from("SENTINEL-late-token"))
+        .with_public(
+            "access_token_expires_at",
+            rfc3339(Utc::now() + chrono::Duration::hours(8)),
+        );
+    let opened = slow.save(late).await.unwrap();
+    assert_eq!(
+        opened
+            .credentials
+            .secret("access_token")
+            .unwrap()
+            .expose_secret(),
+        REFRESHED,
+        "the late renewal hands back what the second one stored"
+    );
+    assert_eq!(
+        opened.account.credentials.fingerprint,
+        stored.account.credentials.fingerprint
+    );
+    assert_eq!(
+        account_credentials(&vault, &tenant, id)
+            .await
+            .secret("access_token")
+            .unwrap()
+            .expose_secret(),
+        REFRESHED
+    );
+    let refreshed = vault.events(&tenant, audit::Action::OauthRefreshed).await;
+    assert_eq!(
+        refreshed.len(),
+        1,
+        "only the renewal that held the lease is audited"
+    );
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_renewal_dropped_midway_gives_its_lease_back(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.connected(&tenant, chrono::Duration::minutes(1)).await;
+    let id = account.id.as_str();
+    let renewal = vault
+        .service
+        .begin_renewal(vault.context(&tenant), id)
+        .await
+        .unwrap();
+    assert!(lease(&owner, id).await.0.is_some());
+    drop(renewal);
+    let mut given_back = false;
+    for _ in 0..200 {
+        if lease(&owner, id).await.0.is_none() {
+            given_back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(given_back, "the lease was given back in the background");
+    assert!(matches!(
+        vault
+            .service
+            .try_begin_renewal(vault.context(&tenant), id)
+            .await
+            .unwrap(),
+        accounts::Leased::Taken(_)
+    ));
+}
+
+async fn account_credentials(vault: &Vault, tenant: &TenantId, id: &str) -> Credentials {
+    vault
+        .service
+        .open_for_use(vault.context(tenant), id)
+        .await
+        .unwrap()
+        .2
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_reconnect_replaces_the_tokens_in_place_and_names_who_started_it(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.connected(&tenant, chrono::Duration::minutes(1)).await;
+    let id = account.id.as_str();
+    sqlx::query("UPDATE shipper_accounts SET status = 'reauthorization_required' WHERE id = $1")
+        .bind(id)
+        .execute(&owner)
+        .await
+        .unwrap();
+    let key = accounts::ApiKeyId::generate();
+    let merchant = Actor::ApiKey(key.clone());
+    let context = Context {
+        tenant: &tenant,
+        actor: &merchant,
+        request_id: Some("req_reconnect"),
+    };
+    let (found, _) = vault
+        .service
+        .begin_reconnect(context, id, STATE)
+        .await
+        .unwrap();
+    assert_eq!(found.id, account.id);
+    let sign_in = vault.service.consume_oauth_state(STATE).await.unwrap();
+    assert_eq!(sign_in.account_id.as_ref(), Some(&account.id));
+    assert_eq!(sign_in.started_by, merchant);
+
+    // The new sign-in's UserInfo brought no EPS account: the one stored stays.
+    let mut fresh = connection(chrono::Duration::hours(8));
+    fresh.credentials = Credentials::new("platform_app")
+        .with_secret("access_token", SecretString::from("SENTINEL-reconnected"))
+        .with_secret("refresh_token", SecretString::from("SENTINEL-new-refresh"))
+        .with_public(
+            "access_token_expires_at",
+            rfc3339(Utc::now() + chrono::Duration::hours(8)),
+        );
+    let reconnected = vault
+        .service
+        .complete_reconnect(&sign_in, Some("req_callback"), fresh)
+        .await
+        .unwrap();
+    assert_eq!(reconnected.id, account.id);
+    assert_eq!(reconnected.created_at, account.created_at);
+    assert_eq!(
+        reconnected.status,
+        AccountStatus::PendingDetails,
+        "details still incomplete"
+    );
+    let stored = account_credentials(&vault, &tenant, id).await;
+    assert_eq!(
+        stored.secret("access_token").unwrap().expose_secret(),
+        "SENTINEL-reconnected"
+    );
+    assert_eq!(
+        stored.secret("eps_account_number").unwrap().expose_secret(),
+        SENTINEL_EPS
+    );
+    let events = vault.events(&tenant, audit::Action::OauthReconnected).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, key.to_string());
+    assert_eq!(events[0].target.as_deref(), Some(id));
+    assert_eq!(
+        events[0].summary["previous_status"],
+        "reauthorization_required"
+    );
+    assert_eq!(events[0].summary["status"], "pending_details");
+    assert!(!events[0].summary.to_string().contains("SENTINEL"));
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM shipper_accounts")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1, "no second account");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn only_signed_in_enabled_accounts_can_reconnect(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let own = vault
+        .service
+        .create(vault.context(&tenant), usps_account("Own app"))
+        .await
+        .unwrap();
+    let refused = vault
+        .service
+        .begin_reconnect(vault.context(&tenant), own.id.as_str(), "state-own")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, AccountError::NotSupported(_)),
+        "{refused:?}"
+    );
+
+    let signed_in = vault.connected(&tenant, chrono::Duration::hours(8)).await;
+    vault
+        .service
+        .disable(vault.context(&tenant), signed_in.id.as_str())
+        .await
+        .unwrap();
+    let refused = vault
+        .service
+        .begin_reconnect(vault.context(&tenant), signed_in.id.as_str(), "state-off")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            AccountError::Conflict {
+                code: "account_disabled",
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    let other = vault.tenant("Other").await;
+    let hidden = vault
+        .service
+        .begin_reconnect(vault.context(&other), signed_in.id.as_str(), "state-other")
+        .await
+        .unwrap_err();
+    assert!(matches!(hidden, AccountError::NotFound), "{hidden:?}");
 }

@@ -224,6 +224,19 @@ impl OAuthOnboarding for UpsOAuth {
             (None, None) => credentials.secret(field::ACCESS_TOKEN).map(|_| Utc::now()),
         }
     }
+
+    /// The access token's expiry: a label may still use it while another request renews it.
+    fn usable_until(&self, credentials: &Credentials) -> Option<DateTime<Utc>> {
+        if credentials.mode() != MODE_PLATFORM_APP {
+            return None;
+        }
+        parse_time(credentials.public(field::ACCESS_TOKEN_EXPIRES_AT))
+            .or_else(|| self.refresh_due_at(credentials))
+    }
+
+    fn connected_mode(&self) -> &'static str {
+        MODE_PLATFORM_APP
+    }
 }
 
 #[cfg(test)]

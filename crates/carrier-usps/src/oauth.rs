@@ -231,6 +231,34 @@ impl OAuthOnboarding for UspsOAuth {
             (None, None) => credentials.secret(field::ACCESS_TOKEN).map(|_| Utc::now()),
         }
     }
+
+    /// The access token's expiry: a label may still use it while another request renews it.
+    fn usable_until(&self, credentials: &Credentials) -> Option<DateTime<Utc>> {
+        if credentials.mode() != MODE_PLATFORM_APP {
+            return None;
+        }
+        parse_time(credentials.public(field::ACCESS_TOKEN_EXPIRES_AT))
+            .or_else(|| self.refresh_due_at(credentials))
+    }
+
+    fn connected_mode(&self) -> &'static str {
+        MODE_PLATFORM_APP
+    }
+
+    /// The EPS account number of the previous credentials stays when the new sign-in's
+    /// UserInfo did not bring one (the merchant typed it on the details form).
+    fn reconnected(&self, previous: &Credentials, signed_in: Credentials) -> Credentials {
+        match (
+            signed_in.secret(field::EPS_ACCOUNT_NUMBER),
+            previous.secret(field::EPS_ACCOUNT_NUMBER),
+        ) {
+            (None, Some(number)) => {
+                let number = number.clone();
+                signed_in.with_secret(field::EPS_ACCOUNT_NUMBER, number)
+            }
+            _ => signed_in,
+        }
+    }
 }
 
 #[cfg(test)]

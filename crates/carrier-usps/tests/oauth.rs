@@ -50,9 +50,7 @@ async fn consent(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let authorize = hooks
-        .authorize_url(state, &verifier.challenge())
-        .unwrap();
+    let authorize = hooks.authorize_url(state, &verifier.challenge()).unwrap();
     let page = browser
         .get(authorize.clone())
         .send()

@@ -196,10 +196,7 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         .unwrap()
         .1
         .into_owned();
-    let connection = hooks
-        .exchange_code(&code, &verifier)
-        .await
-        .unwrap();
+    let connection = hooks.exchange_code(&code, &verifier).await.unwrap();
     printed.push(format!("{connection:?}"));
     let renewed = hooks.refresh(&connection.credentials).await.unwrap();
     printed.push(format!("{renewed:?}"));

@@ -117,6 +117,26 @@ pub trait OAuthOnboarding: Send + Sync {
     /// Decided from the mode and the public fields alone: the server asks with credentials
     /// that carry no secrets to find due accounts without opening them.
     fn refresh_due_at(&self, credentials: &Credentials) -> Option<DateTime<Utc>>;
+
+    /// Until when the credentials can still be used as they are, renewed or not: a renewal is
+    /// due some margin before this (the access token's expiry), and while another request
+    /// renews them a label can go on with the current ones until then. Decided from the public
+    /// fields, like [`OAuthOnboarding::refresh_due_at`]; by default no later than that.
+    fn usable_until(&self, credentials: &Credentials) -> Option<DateTime<Utc>> {
+        self.refresh_due_at(credentials)
+    }
+
+    /// The credentials mode a sign-in creates (`platform_app`): the accounts that can sign in
+    /// again in place (`POST /v1/shipper-accounts/{id}/reconnect`) are those in this mode.
+    fn connected_mode(&self) -> &'static str;
+
+    /// The credentials a re-authorization stores: those of the new sign-in (`signed_in`), and
+    /// whatever of the `previous` ones the plugin keeps because the merchant entered it rather
+    /// than the sign-in bringing it. By default, the new sign-in's alone.
+    fn reconnected(&self, previous: &Credentials, signed_in: Credentials) -> Credentials {
+        let _ = previous;
+        signed_in
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,10 @@ pub enum ApiError {
     /// The carrier refused to void a label already in its network.
     #[error("{message}")]
     LabelInUse { message: String },
+    /// The resource is in a state that does not allow this now (`code` says which: an account
+    /// whose tokens are being renewed, a disabled account).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("the service is temporarily unavailable")]
     ServiceUnavailable { retry_after: Duration },
     #[error("too many requests with this API key; retry after the time in Retry-After")]
@@ -113,7 +117,7 @@ pub struct ErrorBody {
     /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `uri_too_long`,
     /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
     /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `not_supported`,
-    /// `label_in_use`, `label_outcome_unknown`, `rate_limited`,
+    /// `label_in_use`, `renewal_in_progress`, `account_disabled`, `label_outcome_unknown`, `rate_limited`,
     /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `notification_refused`,
     /// `notification_malformed`, `internal`, …
     #[schema(example = "validation_failed")]
@@ -152,6 +156,7 @@ impl ApiError {
             | ApiError::NotSupported { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyKeyInUse
             | ApiError::LabelInUse { .. }
+            | ApiError::Conflict { .. }
             | ApiError::OutcomeNotResent { .. } => StatusCode::CONFLICT,
             ApiError::CarrierUnavailable { status, .. } => *status,
             ApiError::ServiceUnavailable { .. } | ApiError::RequestTimeout => {
@@ -183,6 +188,7 @@ impl ApiError {
             ApiError::CarrierUnavailable { .. } => "carrier_unavailable",
             ApiError::NotSupported { .. } => "not_supported",
             ApiError::LabelInUse { .. } => "label_in_use",
+            ApiError::Conflict { code, .. } => code,
             ApiError::OutcomeNotResent { .. } => "label_outcome_unknown",
             ApiError::ServiceUnavailable { .. } => "service_unavailable",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -321,6 +327,8 @@ impl From<accounts::AccountError> for ApiError {
             AccountError::CorruptCredentials(error) => {
                 ApiError::Internal(format!("stored credentials: {error}"))
             }
+            AccountError::Conflict { code, message } => ApiError::Conflict { code, message },
+            AccountError::NotSupported(message) => ApiError::NotSupported { message },
         }
     }
 }

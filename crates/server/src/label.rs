@@ -511,7 +511,7 @@ pub async fn create(
             return Err(error.into());
         }
     };
-    let usable = match crate::oauth::ensure_fresh(state, tenant, usable).await {
+    let usable = match crate::oauth::ensure_fresh(state, context, usable).await {
         Ok(usable) => usable,
         Err(error) => {
             abandon(state, tenant, key, resume.is_some()).await?;

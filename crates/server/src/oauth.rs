@@ -1,25 +1,30 @@
 //! Keeping the tokens of accounts connected by OAuth (a carrier's sign-in) alive.
 //!
 //! - Inline: [`ensure_fresh`] runs right after a label request has selected its account. When
-//!   the carrier says the credentials are due (`OAuthOnboarding::refresh_due_at`), they are
-//!   renewed before the carrier is called, under the account's lock (the second of two
-//!   instances waits and uses what the first stored — which matters where a refresh token is
-//!   single use: it is spent once, and the new one is stored in the same transaction).
+//!   the carrier says the credentials are due (`OAuthOnboarding::refresh_due_at`), the request
+//!   takes the account's renewal lease and renews them before the carrier is called. If another
+//!   request or instance holds the lease, a label whose current access token still works
+//!   (`OAuthOnboarding::usable_until`) goes on with it; one whose token has expired waits for
+//!   the lease and uses what the renewal stored — which matters where a refresh token is single
+//!   use: it is spent once, and the new one is stored with the lease given back. No
+//!   transaction is open during the carrier's call (see `accounts::onboarding`).
 //! - In the background: [`spawn_refresh_job`] renews every `active` or `pending_details`
 //!   account whose credentials are due, so an idle account's refresh token is renewed before it
 //!   expires.
 //!
 //! When the carrier refuses the renewal (the refresh token expired or was revoked) the account
 //! becomes `reauthorization_required` (audited `account.oauth_failed`) and the merchant has to
-//! sign in again; when the carrier cannot be reached nothing changes and a later attempt
-//! renews. Logs name accounts, tenants and the carrier's (secret-free) reason, never a token.
+//! sign in again (`POST /v1/shipper-accounts/{id}/reconnect`); when the carrier cannot be
+//! reached nothing changes and a later attempt renews. A renewal a label request makes is
+//! audited with that request's key as its actor; the refresh job's with `system`. Logs name
+//! accounts, tenants and the carrier's (secret-free) reason, never a token.
 
 use std::time::Duration;
 
 use accounts::audit::Actor;
 use accounts::{
-    AccountError, AccountStatus, Context, DueAccount, OpenedAccount, Renewal, ShipperAccount,
-    TenantId, UsableAccount,
+    AccountError, AccountStatus, Context, DueAccount, Leased, OpenedAccount, Renewal,
+    ShipperAccount, UsableAccount,
 };
 use axum::http::StatusCode;
 use carrier::{Carrier, CarrierError, CarrierMessage, ErrorKind, OAuthOnboarding};
@@ -27,7 +32,6 @@ use chrono::Utc;
 use futures::StreamExt;
 
 use crate::error::ApiError;
-use crate::request_id;
 use crate::state::AppState;
 
 /// At most this many due accounts are renewed per run of the refresh job.
@@ -93,12 +97,11 @@ fn reauthorization_required(
             code: AccountStatus::ReauthorizationRequired.as_str().to_owned(),
             message: format!(
                 "{name} no longer accepts the authorization of shipper account {id} ({account}){reason}; \
-                 it needs to be re-authorized: connect it again with Login with {name} \
-                 (POST /v1/shipper-accounts/{carrier}/connect)",
+                 it needs to be re-authorized: sign in with {name} again to reconnect it in place \
+                 (POST /v1/shipper-accounts/{id}/reconnect)",
                 name = carrier.name(),
                 id = account.id,
                 account = account.name,
-                carrier = carrier.id(),
             ),
             field: Some("shipper_account_id".to_owned()),
         }],
@@ -106,12 +109,13 @@ fn reauthorization_required(
 }
 
 /// Renews the selected account's OAuth credentials when they are due, before the carrier is
-/// called with them; any other account is returned as it is. A refusal by the carrier marks the
-/// account `reauthorization_required` and answers 422 `carrier_rejected` telling the merchant
-/// to connect again; an unreachable carrier answers 503 with `Retry-After`.
+/// called with them; any other account is returned as it is. `context` is the label request's
+/// (its key is the renewal's audit actor). A refusal by the carrier marks the account
+/// `reauthorization_required` and answers 422 `carrier_rejected` telling the merchant to
+/// reconnect; an unreachable carrier answers 503 with `Retry-After`.
 pub async fn ensure_fresh(
     state: &AppState,
-    tenant: &TenantId,
+    context: Context<'_>,
     usable: UsableAccount,
 ) -> Result<UsableAccount, ApiError> {
     let Some(carrier) = state.registry().get(&usable.account.carrier) else {
@@ -120,20 +124,25 @@ pub async fn ensure_fresh(
     let Some(hooks) = carrier.oauth() else {
         return Ok(usable);
     };
+    let now = Utc::now();
     let due = state.accounts().oauth_refresh_due_at(&usable.account);
-    if due.is_none_or(|at| at > Utc::now()) {
+    if due.is_none_or(|at| at > now) {
         return Ok(usable);
     }
-    let request_id = request_id::current();
-    let context = Context {
-        tenant,
-        actor: &Actor::System,
-        request_id: Some(&request_id),
+    let tenant = context.tenant;
+    let id = usable.account.id.as_str();
+    let renewal = match state.accounts().try_begin_renewal(context, id).await? {
+        Leased::Taken(renewal) => renewal,
+        // Another request is renewing: go on with the current token while it still works.
+        Leased::Held
+            if hooks
+                .usable_until(&usable.credentials)
+                .is_some_and(|at| at > now) =>
+        {
+            return Ok(usable);
+        }
+        Leased::Held => state.accounts().begin_renewal(context, id).await?,
     };
-    let renewal = state
-        .accounts()
-        .begin_renewal(context, usable.account.id.as_str())
-        .await?;
     match renew(hooks, renewal).await? {
         Outcome::Fresh(opened) => Ok(UsableAccount {
             account: opened.account,
@@ -190,19 +199,25 @@ pub struct RefreshRun {
     pub deferred: usize,
 }
 
-/// Renews one due account (the refresh job's step); the outcome is logged.
-async fn refresh_one(state: &AppState, due: &DueAccount) -> Result<Outcome, AccountError> {
+/// Renews one due account (the refresh job's step); `None` when another renewal of it is under
+/// way.
+async fn refresh_one(state: &AppState, due: &DueAccount) -> Result<Option<Outcome>, AccountError> {
     let (_, hooks) = state.accounts().oauth_carrier(&due.carrier)?;
     let context = Context {
         tenant: &due.tenant,
         actor: &Actor::System,
         request_id: None,
     };
-    let renewal = state
+    let renewal = match state
         .accounts()
-        .begin_renewal(context, due.id.as_str())
-        .await?;
-    renew(hooks, renewal).await
+        .try_begin_renewal(context, due.id.as_str())
+        .await?
+    {
+        Leased::Taken(renewal) => renewal,
+        // A label request (or another instance) is renewing it right now.
+        Leased::Held => return Ok(None),
+    };
+    renew(hooks, renewal).await.map(Some)
 }
 
 /// Renews every account whose OAuth credentials are due now, at most [`REFRESH_BATCH`] of them
@@ -228,17 +243,17 @@ pub async fn refresh_due(state: &AppState) -> Result<RefreshRun, AccountError> {
     for (due, outcome) in outcomes {
         let (account, tenant) = (&due.id, &due.tenant);
         match outcome {
-            Ok(Outcome::Fresh(_)) => {
+            Ok(Some(Outcome::Fresh(_))) => {
                 run.renewed += 1;
                 tracing::info!(%account, %tenant, carrier = %due.carrier, "renewed OAuth credentials");
             }
-            Ok(Outcome::ReauthorizationRequired(error)) => {
+            Ok(Some(Outcome::ReauthorizationRequired(error))) => {
                 run.reauthorization_required += 1;
                 tracing::warn!(%account, %tenant, carrier = %due.carrier, kind = error.kind().as_str(), %error,
                     "the carrier refused to renew OAuth credentials; the account needs re-authorization");
             }
-            Ok(Outcome::NotRenewable(_)) => run.deferred += 1,
-            Ok(Outcome::Deferred(error)) => {
+            Ok(Some(Outcome::NotRenewable(_)) | None) => run.deferred += 1,
+            Ok(Some(Outcome::Deferred(error))) => {
                 run.deferred += 1;
                 tracing::warn!(%account, %tenant, carrier = %due.carrier, kind = error.kind().as_str(), %error,
                     "could not renew OAuth credentials; will retry");

@@ -101,7 +101,7 @@ pub async fn void(state: &AppState, caller: &TenantKey, id: &LabelId) -> Result<
         .await?;
     let usable = crate::oauth::ensure_fresh(
         state,
-        &caller.tenant,
+        context,
         UsableAccount {
             account,
             selected_by: SelectedBy::Explicit,

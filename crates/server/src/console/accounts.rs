@@ -47,6 +47,10 @@ pub fn notice_text(code: Option<&str>, carrier: &str) -> Option<String> {
             "The credentials were replaced. The fingerprint below is the new one.".to_owned()
         }
         "default" => "This is now the default account for its carrier.".to_owned(),
+        "reconnected" => format!(
+            "{carrier} connected again: the account keeps its id, tags, default and history, \
+             with its new authorization."
+        ),
         "disabled" => "The account was disabled. Its history and audit trail stay.".to_owned(),
         _ => return None,
     })
@@ -203,7 +207,7 @@ pub async fn list(
     ))
 }
 
-fn account_page(
+pub(super) fn account_page(
     state: &AppState,
     status: StatusCode,
     merchant: &Merchant,
@@ -214,6 +218,13 @@ fn account_page(
     let carrier = CarrierForm::of(state, &account.carrier);
     let id = account.id.as_str();
     let credentials = &account.credentials;
+    // Accounts the carrier signed in can sign in again in place.
+    let reconnectable = account.status != AccountStatus::Disabled
+        && state
+            .registry()
+            .get(&account.carrier)
+            .and_then(|carrier| carrier.oauth())
+            .is_some_and(|hooks| hooks.connected_mode() == credentials.mode);
     let mode = carrier.schema.mode(&credentials.mode);
     // Only the public fields the mode's form names (a client id), never token bookkeeping.
     let public: Vec<(&str, &String)> = mode
@@ -246,12 +257,18 @@ fn account_page(
         }
         @if account.status == AccountStatus::ReauthorizationRequired {
             div.alert.warn {
-                p { (carrier.name) " no longer accepts this account's authorization. Connect it again with Login with " (carrier.name) "." }
-                p { a href={ "/console/accounts/new/" (account.carrier) } { "Connect again" } }
+                p { (carrier.name) " no longer accepts this account's authorization. Sign in with "
+                    (carrier.name) " again to reconnect it: it keeps its id, tags, default and history." }
+                @if reconnectable {
+                    (reconnect_button(id, &carrier.name, &merchant.csrf, true))
+                }
             }
         }
         div.actions {
             a.button href={ "/console/accounts/" (id) "/edit" } { "Edit details" }
+            @if reconnectable && account.status != AccountStatus::ReauthorizationRequired {
+                (reconnect_button(id, &carrier.name, &merchant.csrf, false))
+            }
             a.button href={ "/console/accounts/" (id) "/credentials" } { "Rotate credentials" }
             @if !account.is_default && account.status != AccountStatus::Disabled {
                 form method="post" action={ "/console/accounts/" (id) "/default" } {
@@ -291,6 +308,20 @@ fn account_page(
         }
     };
     page::render(status, &account.name, merchant.nav(), body)
+}
+
+/// "Reconnect with …": a form posting to the account's reconnect route.
+fn reconnect_button(id: &str, carrier: &str, csrf: &str, primary: bool) -> Markup {
+    html! {
+        form method="post" action={ "/console/accounts/" (id) "/reconnect" } {
+            (form::csrf(csrf))
+            @if primary {
+                button.primary type="submit" { "Reconnect with " (carrier) }
+            } @else {
+                button type="submit" { "Reconnect with " (carrier) }
+            }
+        }
+    }
 }
 
 /// `GET /console/accounts/{id}`.

@@ -24,6 +24,7 @@ use super::page;
 use super::schema::AccountSchema;
 use super::session::{Merchant, Posted};
 use super::{ConsoleError, PageResult};
+use crate::auth::TenantKey;
 use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
@@ -232,15 +233,50 @@ pub async fn start(
         }
         Err(other) => return Err(other.into()),
     };
+    to_consent_page(&state, &session.caller, &begun).await
+}
+
+/// Remembers that the console started the sign-in `begun`, and sends the browser to the
+/// carrier's consent page.
+async fn to_consent_page(
+    state: &AppState,
+    caller: &TenantKey,
+    begun: &routes::oauth::Begun,
+) -> PageResult {
     let state_hash = Sha256::digest(begun.state_secret().as_bytes());
-    let mut tx = state.db().tenant(&session.caller.tenant).await?;
+    let mut tx = state.db().tenant(&caller.tenant).await?;
     sqlx::query("INSERT INTO console_sign_ins (state_hash, tenant_id) VALUES ($1, $2)")
         .bind(&state_hash[..])
-        .bind(session.caller.tenant.as_str())
+        .bind(caller.tenant.as_str())
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(Redirect::to(&begun.response.authorize_url).into_response())
+}
+
+/// `POST /console/accounts/{id}/reconnect`: "Reconnect with …" — the API's reconnect call,
+/// remembered as the console's, then the carrier's consent page. An account that cannot sign
+/// in again comes back to its page with the reason.
+pub async fn reconnect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted { session, .. }: Posted<Merchant>,
+) -> PageResult {
+    match routes::oauth::begin_reconnect(&state, &session.caller, &id).await {
+        Ok(begun) => to_consent_page(&state, &session.caller, &begun).await,
+        Err(ApiError::Conflict { message, .. } | ApiError::NotSupported { message }) => {
+            let account = state.accounts().get(&session.caller.tenant, &id).await?;
+            Ok(super::accounts::account_page(
+                &state,
+                StatusCode::CONFLICT,
+                &session,
+                &account,
+                None,
+                Some(&message),
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `GET /console/accounts/new/{carrier}/failed`: "Login failed — try again".
@@ -314,6 +350,17 @@ pub fn connected(account_id: &str) -> Response {
     away_from_callback(&format!(
         "/console/accounts/{account_id}/edit?notice=connected"
     ))
+}
+
+/// Where the callback sends a browser whose console sign-in re-authorized `account`: its page,
+/// or its details form when details are still missing.
+pub fn reconnected(account: &accounts::ShipperAccount) -> Response {
+    let id = account.id.as_str();
+    if account.status == accounts::AccountStatus::PendingDetails {
+        away_from_callback(&format!("/console/accounts/{id}/edit?notice=reconnected"))
+    } else {
+        away_from_callback(&format!("/console/accounts/{id}?notice=reconnected"))
+    }
 }
 
 /// Where the callback sends a browser whose console sign-in failed.

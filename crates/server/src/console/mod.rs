@@ -80,6 +80,7 @@ pub fn router() -> Router<AppState> {
             get(credentials::credentials).post(credentials::rotate),
         )
         .route("/accounts/{id}/default", post(accounts::make_default))
+        .route("/accounts/{id}/reconnect", post(connect::reconnect))
         .route(
             "/accounts/{id}/disable",
             get(accounts::confirm_disable).post(accounts::disable),

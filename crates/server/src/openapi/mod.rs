@@ -38,7 +38,7 @@ use crate::routes;
     paths(
         routes::accounts::create, routes::accounts::list, routes::accounts::get,
         routes::accounts::update, routes::accounts::disable,
-        routes::oauth::connect, routes::oauth::callback,
+        routes::oauth::connect, routes::oauth::callback, routes::oauth::reconnect,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
         routes::webhooks::create, routes::webhooks::list, routes::webhooks::get,

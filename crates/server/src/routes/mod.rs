@@ -75,6 +75,8 @@ pub fn operations() -> Vec<Operation> {
         // callback, which carries no API key.
         Operation::post("/v1/shipper-accounts/{carrier}/connect", oauth::connect),
         Operation::get("/v1/{carrier}/oauth/callback", oauth::callback),
+        // Signing in again for an account in place ("Reconnect").
+        Operation::post("/v1/shipper-accounts/{id}/reconnect", oauth::reconnect),
         Operation::post("/v1/return-labels", labels::create),
         Operation::get("/v1/return-labels", labels::list),
         Operation::get("/v1/return-labels/{id}", labels::get),

@@ -20,9 +20,15 @@
 //! A sign-in started from the web console ([`crate::console::connect`]) goes through the same
 //! steps; only its last answer differs: the callback redirects the browser to the console's
 //! details form, or to the console's "Login failed — try again" page.
+//!
+//! `POST /v1/shipper-accounts/{id}/reconnect` starts the same sign-in for an account the
+//! carrier signed in before (typically `reauthorization_required`): its callback replaces that
+//! account's tokens in place — same id, tags, default and history — instead of creating one.
+//! Whatever the callback records (`account.oauth_connected`, `account.oauth_reconnected`,
+//! `account.oauth_failed`) names as its actor the key, or the console session's key, that
+//! started the sign-in.
 
-use accounts::audit::Actor;
-use accounts::{AccountError, Context, ShipperAccount, SignIn, StateError};
+use accounts::{AccountError, AccountStatus, Context, ShipperAccount, SignIn, StateError};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -150,6 +156,65 @@ pub async fn begin(
     })
 }
 
+/// Sign in again for an account whose authorization lapsed ("Reconnect"), keeping the account.
+///
+/// Answers the carrier's authorize URL like the connect call; the callback replaces the
+/// account's tokens in place (same id, tags, default and history; audited
+/// `account.oauth_reconnected`) and makes it `active` again when its details are complete.
+/// Only accounts connected by signing in can be reconnected (422 `not_supported` otherwise);
+/// a disabled account is 409 `account_disabled`.
+#[utoipa::path(post, path = "/v1/shipper-accounts/{id}/reconnect", operation_id = "reconnect_shipper_account", tag = "shipper accounts",
+    params(("id" = String, Path, description = "The shipper account (`sa_…`) to sign in again for")),
+    responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse),
+              (status = 404, description = "No such account for this tenant", body = crate::error::ErrorEnvelope),
+              (status = 409, description = "`account_disabled`: the account is disabled", body = crate::error::ErrorEnvelope),
+              (status = 422, description = "`not_supported`: the account's credentials are not from a sign-in", body = crate::error::ErrorEnvelope)),
+    security(("tenant_key" = [])))]
+pub async fn reconnect(
+    State(state): State<AppState>,
+    caller: TenantKey,
+    Path(id): Path<String>,
+) -> Result<Json<ConnectResponse>, ApiError> {
+    let begun = begin_reconnect(&state, &caller, &id).await?;
+    Ok(Json(begun.response))
+}
+
+/// Starts a sign-in that re-authorizes account `id` of the caller in place (the reconnect
+/// call, and the console's "Reconnect").
+pub async fn begin_reconnect(
+    state: &AppState,
+    caller: &TenantKey,
+    id: &str,
+) -> Result<Begun, ApiError> {
+    let sign_in_state = new_state();
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    let (account, expires_at) = state
+        .accounts()
+        .begin_reconnect(
+            Context {
+                tenant: &caller.tenant,
+                actor: &actor,
+                request_id: Some(&request_id),
+            },
+            id,
+            &sign_in_state,
+        )
+        .await?;
+    let (carrier, hooks) = state.accounts().oauth_carrier(&account.carrier)?;
+    let challenge = state.accounts().pkce_verifier(&sign_in_state).challenge();
+    let authorize_url = hooks
+        .authorize_url(&sign_in_state, &challenge)
+        .map_err(|error| error::from_carrier(carrier.id(), error))?;
+    Ok(Begun {
+        response: ConnectResponse {
+            authorize_url: authorize_url.to_string(),
+            expires_at,
+        },
+        state: SecretString::from(sign_in_state),
+    })
+}
+
 /// The callback's query: `code` and `state`, or `error` and `state`. Code and state are
 /// bearer values: kept secret and never shown.
 #[derive(Default)]
@@ -252,8 +317,16 @@ pub async fn callback(
         None => false,
     };
     let failure = match complete(&state, carrier, hooks, callback).await {
-        Ok(account) if from_console => return console::connect::connected(account.id.as_str()),
-        Ok(account) => return connected_page(carrier.name(), account.id.as_str(), &account.name),
+        Ok(Completed::Connected(account)) if from_console => {
+            return console::connect::connected(account.id.as_str());
+        }
+        Ok(Completed::Reconnected(account)) if from_console => {
+            return console::connect::reconnected(&account);
+        }
+        Ok(Completed::Connected(account)) => {
+            return connected_page(carrier.name(), account.id.as_str(), &account.name);
+        }
+        Ok(Completed::Reconnected(account)) => return reconnected_page(carrier.name(), &account),
         Err(failure) => failure,
     };
     let carrier_id = carrier.id();
@@ -268,7 +341,7 @@ pub async fn callback(
             tracing::warn!(%request_id, carrier = carrier_id, tenant = %sign_in.tenant, %reason, "Login failed");
             if let Err(error) = state
                 .accounts()
-                .record_oauth_failure(sign_in, &Actor::System, Some(&request_id), reason)
+                .record_oauth_failure(sign_in, Some(&request_id), reason)
                 .await
             {
                 tracing::error!(%request_id, %error, "could not audit a failed login");
@@ -284,13 +357,22 @@ pub async fn callback(
     failed_page(failure.status(), Some(carrier.name()))
 }
 
-/// Consumes the state, exchanges the code and creates the account.
+/// What a completed sign-in stored.
+enum Completed {
+    /// A new account, `pending_details`.
+    Connected(ShipperAccount),
+    /// New tokens for the account the sign-in re-authorized.
+    Reconnected(ShipperAccount),
+}
+
+/// Consumes the state, exchanges the code and creates the account (or, for a reconnect,
+/// stores the new tokens in the account it names).
 async fn complete(
     state: &AppState,
     carrier: &dyn Carrier,
     hooks: &dyn OAuthOnboarding,
     callback: Callback,
-) -> Result<ShipperAccount, Failure> {
+) -> Result<Completed, Failure> {
     let sign_in_state = match (&callback.state, callback.repeated) {
         (Some(sign_in_state), false) => sign_in_state,
         _ => return Err(Failure::Malformed),
@@ -335,13 +417,28 @@ async fn complete(
             ))
         })?;
     let request_id = request_id::current();
+    if sign_in.account_id.is_some() {
+        let account = state
+            .accounts()
+            .complete_reconnect(&sign_in, Some(&request_id), connection)
+            .await
+            .map_err(|error| match error {
+                // The account was disabled (or changed) while the merchant signed in.
+                AccountError::Conflict { message, .. } | AccountError::NotSupported(message) => {
+                    failed(message)
+                }
+                other => Failure::Account(other),
+            })?;
+        tracing::info!(%request_id, account = %account.id, tenant = %sign_in.tenant, carrier = carrier.id(), status = account.status.as_str(), "account re-authorized by signing in again");
+        return Ok(Completed::Reconnected(account));
+    }
     let account = state
         .accounts()
-        .create_connected(&sign_in, &Actor::System, Some(&request_id), connection)
+        .create_connected(&sign_in, Some(&request_id), connection)
         .await
         .map_err(Failure::Account)?;
     tracing::info!(%request_id, account = %account.id, tenant = %sign_in.tenant, carrier = carrier.id(), "account connected by signing in");
-    Ok(account)
+    Ok(Completed::Connected(account))
 }
 
 /// Escapes text for HTML element content.
@@ -408,6 +505,29 @@ fn connected_page(carrier_name: &str, id: &str, name: &str) -> Response {
     page(
         StatusCode::OK,
         &format!("{carrier_name} connected — finish your account details"),
+        &body,
+    )
+}
+
+fn reconnected_page(carrier_name: &str, account: &ShipperAccount) -> Response {
+    let id = escape_html(account.id.as_str());
+    let carrier = escape_html(carrier_name);
+    let next = if account.status == AccountStatus::Active {
+        "<p>It is <code>active</code> and buys labels again with its new authorization.</p>"
+            .to_owned()
+    } else {
+        format!(
+            "<p>Its status is <code>{}</code> until its details are complete: add what is              missing with <code>PATCH /v1/shipper-accounts/{id}</code>.</p>",
+            account.status.as_str()
+        )
+    };
+    let body = format!(
+        "<p>Your {carrier} business account <strong>{name}</strong>, shipper account          <code>{id}</code>, is connected again. Its id, tags, default and history are          unchanged.</p>\n{next}",
+        name = escape_html(&account.name),
+    );
+    page(
+        StatusCode::OK,
+        &format!("{carrier_name} reconnected"),
         &body,
     )
 }
