@@ -482,6 +482,39 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
+    /// An account connected by "Login with USPS" as `name`, with its details completed, tag
+    /// `location: east` and priority 3: `active`. Returns its id.
+    pub async fn signed_in_usps_account(&self, name: &str) -> String {
+        let connect = self.connect_usps(name).await;
+        let callback = self
+            .consent(connect["authorize_url"].as_str().unwrap(), "approve")
+            .await;
+        let (status, page) = self.callback(&callback).await;
+        assert_eq!(status, 200, "{page}");
+        let response = self.get(&self.tenant_key, "/v1/shipper-accounts").await;
+        let page: Value = response.json().await.unwrap();
+        let id = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|account| account["name"] == name)
+            .and_then(|account| account["id"].as_str())
+            .unwrap()
+            .to_owned();
+        let response = self
+            .patch(
+                &self.tenant_key,
+                &format!("/v1/shipper-accounts/{id}"),
+                &json!({"details": {"return_address": return_address()},
+                        "tags": {"location": "east"}, "priority": 3}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let active: Value = response.json().await.unwrap();
+        assert_eq!(active["status"], "active");
+        id
+    }
+
     /// Makes the account's OAuth credentials due for renewal, as if its access token were about
     /// to expire (the public expiry field decides).
     pub async fn make_oauth_due(&self, account_id: &str) {

@@ -42,7 +42,10 @@ async fn schemathesis(app: &TestApp, key: &str, operations: &[&str]) -> Outcome 
     let document = app.url("/openapi.json");
     let authorization = format!("Authorization: Bearer {key}");
     let base = app.url("");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/schemathesis.toml");
     let mut args = vec![
+        "--config-file",
+        config,
         "run",
         document.as_str(),
         "--url",

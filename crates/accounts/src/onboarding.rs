@@ -621,7 +621,7 @@ impl AccountService {
     ) -> Result<Renewal, AccountError> {
         loop {
             if let Leased::Taken(renewal) = self.try_begin_renewal(context, id).await? {
-                return Ok(renewal);
+                return Ok(*renewal);
             }
             // The holder is calling the carrier; its lease clears when it stores the result,
             // or expires if it died.
@@ -686,7 +686,7 @@ impl AccountService {
         };
         // Opened after the lease is recorded, so a failure here gives it back (drop).
         let credentials = self.open(&key_context, &wrapped, &sealed)?;
-        Ok(Leased::Taken(Renewal {
+        Ok(Leased::Taken(Box::new(Renewal {
             lease,
             actor: context.actor.clone(),
             request_id: context.request_id.map(str::to_owned),
@@ -694,7 +694,7 @@ impl AccountService {
             account,
             credentials,
             wrapped,
-        }))
+        })))
     }
 
     /// The account and its credentials as stored now (after a renewal was fenced out).
@@ -739,7 +739,7 @@ impl AccountService {
 #[derive(Debug)]
 pub enum Leased {
     /// This renewal holds the lease.
-    Taken(Renewal),
+    Taken(Box<Renewal>),
     /// Another renewal holds it now.
     Held,
 }

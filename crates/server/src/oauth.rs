@@ -132,7 +132,7 @@ pub async fn ensure_fresh(
     let tenant = context.tenant;
     let id = usable.account.id.as_str();
     let renewal = match state.accounts().try_begin_renewal(context, id).await? {
-        Leased::Taken(renewal) => renewal,
+        Leased::Taken(renewal) => *renewal,
         // Another request is renewing: go on with the current token while it still works.
         Leased::Held
             if hooks
@@ -213,7 +213,7 @@ async fn refresh_one(state: &AppState, due: &DueAccount) -> Result<Option<Outcom
         .try_begin_renewal(context, due.id.as_str())
         .await?
     {
-        Leased::Taken(renewal) => renewal,
+        Leased::Taken(renewal) => *renewal,
         // A label request (or another instance) is renewing it right now.
         Leased::Held => return Ok(None),
     };

@@ -7,7 +7,8 @@
 //! - a JSON request body → 413 `payload_too_large`, 415 `unsupported_media_type`, 422
 //!   `validation_failed`;
 //! - query or path parameters → 422 `validation_failed` naming the parameter;
-//! - an `{id}` → 404 `not_found` (another tenant's is never told apart).
+//! - an `{id}` → 404 `not_found` (another tenant's is never told apart);
+//! - query or path parameters → 414 `uri_too_long` past the request head's limit (8 KiB).
 //!
 //! Answers particular to one operation (409, 504, the label documents) are written on its
 //! handler.
@@ -85,6 +86,16 @@ const VALIDATION_FAILED: ErrorAnswer = ErrorAnswer {
     retry_after: false,
     field: Some("from_address.zip5"),
 };
+const URI_TOO_LONG: ErrorAnswer = ErrorAnswer {
+    name: "UriTooLong",
+    status: "414",
+    code: "uri_too_long",
+    description: "The request URI (path and query) is over 8 KiB",
+    message: "the request URI is longer than 8192 bytes",
+    retry_after: false,
+    field: None,
+};
+
 const RATE_LIMITED: ErrorAnswer = ErrorAnswer {
     name: "RateLimited",
     status: "429",
@@ -168,10 +179,11 @@ const NO_SUCH_CARRIER: ErrorAnswer = ErrorAnswer {
     field: None,
 };
 
-const ALL: [&ErrorAnswer; 14] = [
+const ALL: [&ErrorAnswer; 15] = [
     &UNAUTHENTICATED,
     &FORBIDDEN,
     &NOT_FOUND,
+    &URI_TOO_LONG,
     &PAYLOAD_TOO_LARGE,
     &UNSUPPORTED_MEDIA_TYPE,
     &VALIDATION_FAILED,
@@ -327,6 +339,9 @@ pub fn add_common(openapi: &mut OpenApi) {
             }
             if has_body || has_parameters {
                 add(operation, &VALIDATION_FAILED);
+            }
+            if has_parameters {
+                add(operation, &URI_TOO_LONG);
             }
         }
     }

@@ -161,14 +161,13 @@ pub async fn begin(
 /// Answers the carrier's authorize URL like the connect call; the callback replaces the
 /// account's tokens in place (same id, tags, default and history; audited
 /// `account.oauth_reconnected`) and makes it `active` again when its details are complete.
-/// Only accounts connected by signing in can be reconnected (422 `not_supported` otherwise);
-/// a disabled account is 409 `account_disabled`.
+/// Only accounts connected by signing in can be reconnected (422 `not_supported` otherwise:
+/// an own app's credentials are changed with PATCH); a disabled account is 409
+/// `account_disabled`.
 #[utoipa::path(post, path = "/v1/shipper-accounts/{id}/reconnect", operation_id = "reconnect_shipper_account", tag = "shipper accounts",
-    params(("id" = String, Path, description = "The shipper account (`sa_…`) to sign in again for")),
+    params(crate::openapi::schema::AccountIdParam),
     responses((status = 200, description = "Send the merchant's browser to `authorize_url` before `expires_at`", body = ConnectResponse),
-              (status = 404, description = "No such account for this tenant", body = crate::error::ErrorEnvelope),
-              (status = 409, description = "`account_disabled`: the account is disabled", body = crate::error::ErrorEnvelope),
-              (status = 422, description = "`not_supported`: the account's credentials are not from a sign-in", body = crate::error::ErrorEnvelope)),
+              (status = 409, description = "`account_disabled`: the account is disabled", body = crate::error::ErrorEnvelope)),
     security(("tenant_key" = [])))]
 pub async fn reconnect(
     State(state): State<AppState>,
