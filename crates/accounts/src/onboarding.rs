@@ -509,8 +509,9 @@ impl AccountService {
     }
 
     /// Records a sign-in that failed after its state was accepted (consent denied, code
-    /// exchange refused): `account.oauth_failed`, with no account. `reason` must hold no
-    /// secret.
+    /// exchange refused): `account.oauth_failed` by whoever started it, on the account a
+    /// reconnect named (`stage: reconnect`) or on none (`stage: connect`). `reason` must hold
+    /// no secret.
     pub async fn record_oauth_failure(
         &self,
         sign_in: &SignIn,
