@@ -384,6 +384,15 @@ pub fn v3_account(name: &str) -> Value {
     })
 }
 
+/// A file of the shared reference (`shared/reference/{path}`, beside the repository), as text.
+pub fn reference(path: &str) -> String {
+    let file = format!(
+        "{}/../../shared/reference/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&file).unwrap_or_else(|error| panic!("{file}: {error}"))
+}
+
 /// A `POST /v1/return-labels` body: the API.md example.
 pub fn label_request(service: &str) -> Value {
     json!({
