@@ -447,6 +447,12 @@ impl TestApp {
     /// demo merchant with the box ticked and `decision` (`approve` or `deny`). Returns where the
     /// simulator redirects the browser: our callback.
     pub async fn consent(&self, authorize_url: &str, decision: &str) -> String {
+        self.consent_as(authorize_url, demo::USERNAME, decision)
+            .await
+    }
+
+    /// [`TestApp::consent`] signed in as the simulator's user `username`.
+    pub async fn consent_as(&self, authorize_url: &str, username: &str, decision: &str) -> String {
         let page = self
             .client
             .get(authorize_url)
@@ -461,7 +467,7 @@ impl TestApp {
             form.iter().any(|(name, _)| name == "state"),
             "the consent page carries our state: {page}"
         );
-        form.push(("username".into(), demo::USERNAME.into()));
+        form.push(("username".into(), username.into()));
         form.push(("password".into(), demo::PASSWORD.into()));
         form.push(("consent".into(), "yes".into()));
         form.push(("decision".into(), decision.into()));

@@ -81,10 +81,17 @@ async fn login_with_usps_from_the_console_lands_on_the_prefilled_details_form(ow
         page.contains(&format!("value=\"{}\"", demo::CRID)),
         "CRID pre-filled"
     );
+    // USPS names the MIDs without their roles: each is offered, none chosen.
     assert!(
-        page.contains(&format!("value=\"{}\"", demo::MID)),
-        "MID pre-filled"
+        page.contains(r#"name="mid" type="text" value="""#),
+        "{page}"
     );
+    for mid in [demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID] {
+        assert!(
+            page.contains(&format!("<option value=\"{mid}\">")),
+            "{mid} offered: {page}"
+        );
+    }
     // A writeOnly detail is a password input never filled in; the masked copy the details
     // keep is named beside it.
     assert!(

@@ -9,7 +9,9 @@
 //!   exactly once.
 //! - A consent creates the account `pending_details`: the carrier's prefill is its details and
 //!   the choices offered (every value the carrier lists for a detail) are kept in `onboarding`
-//!   for the details form. The merchant's `PATCH` of the missing details makes it `active`.
+//!   for the details form, with the carrier's reason under `prefill_unavailable` when it shared
+//!   nothing ([`AccountPrefill::onboarding`]). The merchant's `PATCH` of the missing details
+//!   makes it `active`.
 //! - When credentials are due for renewal is decided from their mode and public fields alone
 //!   ([`AccountService::oauth_refresh_due_at`]), so due accounts are found without opening any
 //!   secret. A [`Renewal`] holds the account's row lock (`FOR UPDATE`) while the carrier renews
@@ -22,8 +24,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use carrier::{
-    AccountDetails, Carrier, CarrierError, Credentials, OAuthConnection, OAuthOnboarding,
-    PkceVerifier, ValidationErrors,
+    AccountDetails, AccountPrefill, Carrier, CarrierError, Credentials, OAuthConnection,
+    OAuthOnboarding, PkceVerifier, ValidationErrors,
 };
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -255,8 +257,8 @@ impl AccountService {
         .bind(sign_in.tenant.as_str())
         .bind(carrier)
         .bind(&name)
-        .bind(Value::Object(connection.prefill.details))
-        .bind(Value::Object(connection.prefill.options))
+        .bind(Value::Object(connection.prefill.details.clone()))
+        .bind(Value::Object(connection.prefill.onboarding()))
         .bind(credentials.mode())
         .bind(json!(credentials.public_fields()))
         .bind(&sealed.credentials)
@@ -275,6 +277,12 @@ impl AccountService {
             Value::Object(self.credentials_summary(credentials, &sealed.fingerprint)),
         );
         summary.insert("prefilled".into(), Value::Array(prefilled));
+        if let Some(reason) = &connection.prefill.unavailable {
+            summary.insert(
+                AccountPrefill::UNAVAILABLE_KEY.into(),
+                Value::String(reason.clone()),
+            );
+        }
         audit::record(
             &mut tx,
             NewEvent {

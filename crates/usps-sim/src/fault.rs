@@ -185,7 +185,7 @@ impl Flavor {
         match route_name {
             route::TOKEN | route::REVOKE => Self::OAuth,
             route::AUTHORIZE => Self::Html,
-            route::USERINFO => Self::V3(v3::error::ApiVersion::OAuth),
+            route::USERINFO => Self::V3(v3::error::ApiVersion::UserInfo),
             route::PAYMENT_AUTHORIZATION => Self::V3(v3::error::ApiVersion::Payments),
             route::TRACKING => Self::V3(v3::error::ApiVersion::Tracking),
             route::SUBSCRIPTIONS => Self::V3(v3::error::ApiVersion::Subscriptions),
