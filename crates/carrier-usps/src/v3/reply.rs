@@ -13,7 +13,10 @@
 //! `SKU`, `price`) and of `fees` (`name`, `SKU`, `price`) is a fee, its code the `SKU`; the
 //! total is their sum, as the metadata states none. The prices are read from their JSON text
 //! (never through `f64`). A fee list or price that cannot be read does not lose the label: it
-//! is left out of the charges with a `fee_not_reported` warning.
+//! is left out of the charges with a `fee_not_reported` warning. Backhaul's requests ask for no
+//! extra service today (`v3::label` sends no `extraServices`), so the fees a label carries are
+//! the ones USPS applies to the parcel itself (a nonstandard length or volume); the reading is
+//! the same for the priced extra services a later request may ask for.
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};

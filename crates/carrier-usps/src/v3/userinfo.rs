@@ -39,8 +39,7 @@ use crate::error::{Error, Operation};
 /// `ResourceOwnerUserClaims`.
 #[derive(Deserialize)]
 struct ResourceOwnerUserClaims {
-    /// Required by the reference and by OIDC; not used beyond proving the shape.
-    #[allow(dead_code)]
+    /// The user's identifier: required (the reference, OIDC Core 5.3.2), and not empty.
     sub: String,
     payment_accounts: Option<PaymentAccounts>,
     mail_owners: Option<Vec<MailOwner>>,
@@ -132,6 +131,12 @@ pub(crate) fn parse_reply(reply: &Reply) -> Result<Prefill, Error> {
             format!("UserInfo reply: {}", super::describe_json_error(&error)),
         )
     })?;
+    if claims.sub.trim().is_empty() {
+        return Err(Error::malformed(
+            Operation::UserInfo,
+            "UserInfo reply: sub is empty",
+        ));
+    }
     Ok(prefill(claims))
 }
 
@@ -427,6 +432,7 @@ mod tests {
             r#"{"sub": "s", "mail_owners": [{"crid": "56982563", "mids": ["904128936"]}]}"#,
             r#"{"sub": "s", "payment_accounts": {"accounts": ["1000004321"]}}"#,
             r#"{"sub": "s", "mail_owners": {"crid": "56982563"}}"#,
+            r#"{"sub": " ", "mail_owners": [{"crid": "56982563"}]}"#,
             "not json",
         ] {
             let error = parse_reply(&reply(body)).err().unwrap();
