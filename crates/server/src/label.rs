@@ -132,8 +132,8 @@ impl From<carrier::Money> for MoneyBody {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = Fee)]
 pub struct FeeBody {
-    /// The carrier's code for the fee, when it has one (a USPS Web Tools extra service ID such
-    /// as `156`, a USPS SKU, UPS's `ServiceOptionsCharges`).
+    /// The carrier's code for the fee, when it has one (an extra service's id such as `156`, a
+    /// pricing SKU, the name of the carrier's charge element).
     #[schema(example = "156")]
     pub code: Option<String>,
     /// The carrier's name for the fee, when it gives one.

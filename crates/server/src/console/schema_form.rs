@@ -329,8 +329,8 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
     }
 }
 
-/// A secret the carrier offered several of (EPS accounts, masked to their last digits): a
-/// radio button for each masked offer, as a payments form lists cards, and a password input
+/// A secret the carrier offered several of (payment accounts, masked to their last digits):
+/// a radio button for each masked offer, as a payments form lists cards, and a password input
 /// for a full number instead. Both post under the field's name; a typed number wins.
 fn secret_choices(
     field: &Field,

@@ -211,7 +211,7 @@ pub struct Account {
     pub details: Value,
     pub credentials: CredentialsSummary,
     /// What the carrier offered at sign-in (accounts connected by the carrier's sign-in): the
-    /// choices by detail name (`{"mid": ["904128936", "904128937"]}`, secrets masked), and
+    /// choices by detail name (`{"dock": ["D1", "D2"]}`, secrets masked), and
     /// `prefill_unavailable`, a sentence, when the carrier shared nothing (its details call
     /// failed or named nothing: the merchant types the details).
     #[schema(value_type = Option<Object>)]
