@@ -384,6 +384,15 @@ pub fn v3_account(name: &str) -> Value {
     })
 }
 
+/// A file of the shared reference (`shared/reference/{path}`, beside the repository), as text.
+pub fn reference(path: &str) -> String {
+    let file = format!(
+        "{}/../../shared/reference/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&file).unwrap_or_else(|error| panic!("{file}: {error}"))
+}
+
 /// A `POST /v1/return-labels` body: the API.md example.
 pub fn label_request(service: &str) -> Value {
     json!({
@@ -443,6 +452,12 @@ impl TestApp {
     /// demo merchant with the box ticked and `decision` (`approve` or `deny`). Returns where the
     /// simulator redirects the browser: our callback.
     pub async fn consent(&self, authorize_url: &str, decision: &str) -> String {
+        self.consent_as(authorize_url, demo::USERNAME, decision)
+            .await
+    }
+
+    /// [`TestApp::consent`] signed in as the simulator's user `username`.
+    pub async fn consent_as(&self, authorize_url: &str, username: &str, decision: &str) -> String {
         let page = self
             .client
             .get(authorize_url)
@@ -457,7 +472,7 @@ impl TestApp {
             form.iter().any(|(name, _)| name == "state"),
             "the consent page carries our state: {page}"
         );
-        form.push(("username".into(), demo::USERNAME.into()));
+        form.push(("username".into(), username.into()));
         form.push(("password".into(), demo::PASSWORD.into()));
         form.push(("consent".into(), "yes".into()));
         form.push(("decision".into(), decision.into()));
@@ -482,7 +497,8 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
-    /// An account connected by "Login with USPS" as `name`, with its details completed, tag
+    /// An account connected by "Login with USPS" as `name`, with its details completed (the
+    /// demo MIDs chosen, a return address), tag
     /// `location: east` and priority 3: `active`. Returns its id.
     pub async fn signed_in_usps_account(&self, name: &str) -> String {
         let connect = self.connect_usps(name).await;
@@ -505,7 +521,9 @@ impl TestApp {
             .patch(
                 &self.tenant_key,
                 &format!("/v1/shipper-accounts/{id}"),
-                &json!({"details": {"return_address": return_address()},
+                &json!({"details": {"mid": demo::MID, "manifest_mid": demo::MANIFEST_MID,
+                                    "returns_mid": demo::RETURNS_MID,
+                                    "return_address": return_address()},
                         "tags": {"location": "east"}, "priority": 3}),
             )
             .await;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use backhaul_tests::{TestApp, label_request};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
@@ -168,4 +168,92 @@ async fn a_purchase_reports_the_carriers_share_of_its_latency(owner: PgPool) {
         replayed.headers().get("server-timing").is_none(),
         "a replay calls no carrier"
     );
+}
+
+/// A parcel longer than 22 in costs the simulator's "Nonstandard Length fee > 22 in." in the v3
+/// reply's `fees`: the answer, `GET`, the list and the `return_label.created` event all say
+/// the postage (the ledger's), that fee by its SKU, and their sum.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_long_parcel_pays_the_nonstandard_length_fee_on_top_of_its_postage(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.create_v3_account(&app.tenant_key, "East", json!({}))
+        .await;
+    let mut body = label_request("usps_ground_advantage_return");
+    body["parcel"]["length_in"] = json!(24);
+    let response = app.buy(&app.tenant_key, "long-1", &body).await;
+    assert_eq!(response.status(), 201);
+    let label: Value = response.json().await.unwrap();
+    let postage = app.simulator.simulator.ledger()[0].postage_cents;
+    let dollars = |cents: u64| format!("{}.{:02}", cents / 100, cents % 100);
+    assert_eq!(
+        label["postage"],
+        json!({"amount": dollars(postage), "currency": "USD"})
+    );
+    assert_eq!(
+        label["fees"],
+        json!([{"code": "DXNXXXXXXXX2200", "name": "Nonstandard Length fee > 22 in.",
+                "amount": {"amount": "4.00", "currency": "USD"}}])
+    );
+    assert_eq!(
+        label["total"],
+        json!({"amount": dollars(postage + 400), "currency": "USD"})
+    );
+
+    let id = label["id"].as_str().unwrap();
+    let shown: Value = app
+        .get(&app.tenant_key, &format!("/v1/return-labels/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = app
+        .get(&app.tenant_key, "/v1/return-labels")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events: Value = app
+        .get(&app.tenant_key, "/v1/events?type=return_label.created")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for stored in [&shown, &listed["data"][0], &events["data"][0]["data"]] {
+        assert_eq!(stored["id"], id);
+        for charge in ["postage", "fees", "total"] {
+            assert_eq!(stored[charge], label[charge], "{charge}");
+        }
+    }
+}
+
+/// A label stored before fees and totals were (migration 0014 leaves `total_minor` NULL):
+/// no fees, and its postage is its total.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_label_stored_before_charges_were_reads_its_postage_as_its_total(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let account = app
+        .create_v3_account(&app.tenant_key, "East", json!({}))
+        .await;
+    let id = "lbl_0000000000000000old1";
+    sqlx::query(
+        "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
+             tracking_number, postage_minor, currency, label_format, idempotency_key)
+         VALUES ($1, $2, $3, 'usps', 'usps_ground_advantage_return', 'only',
+                 '9302012345600000007248', 844, 'USD', 'PDF', 'before-0014')",
+    )
+    .bind(id)
+    .bind(app.tenant.as_str())
+    .bind(account["id"].as_str().unwrap())
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let shown = app
+        .get(&app.tenant_key, &format!("/v1/return-labels/{id}"))
+        .await;
+    assert_eq!(shown.status(), 200);
+    let shown: Value = shown.json().await.unwrap();
+    let amount = json!({"amount": "8.44", "currency": "USD"});
+    assert_eq!(shown["postage"], amount);
+    assert_eq!(shown["fees"], json!([]));
+    assert_eq!(shown["total"], amount);
 }

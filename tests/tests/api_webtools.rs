@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use backhaul_tests::{TestApp, label_request, webtools_account};
+use backhaul_tests::{TestApp, label_request, reference, webtools_account};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use usps_sim::{Fault, FaultRule, demo, route};
@@ -130,4 +130,99 @@ async fn after_an_unknown_outcome_a_web_tools_retry_completes_the_purchase(owner
         .unwrap();
     assert_eq!(again, label, "from now on the key replays the stored label");
     assert_eq!(json!(app.simulator.simulator.ledger().len()), json!(2));
+}
+
+/// The v1.2 guide's "XML Response:" sample, verbatim but for its label image, which the guide
+/// suppresses ("--- Base 64 Binary stream Suppressed for documentation---"): a real PDF's
+/// Base64 stands in for it.
+fn guide_sample_reply() -> String {
+    let guide = reference("seeds/usps-returns-label-api-v1.2.txt");
+    let after = &guide[guide.find("XML Response:").unwrap()..];
+    let start = after.find("<USPSReturnsLabelResponse>").unwrap();
+    let end =
+        after.find("</USPSReturnsLabelResponse>").unwrap() + "</USPSReturnsLabelResponse>".len();
+    let sample = &after[start..end];
+    let image_start = sample.find("<LabelImage>").unwrap() + "<LabelImage>".len();
+    let image_end = sample.find("</LabelImage>").unwrap();
+    assert!(sample[image_start..image_end].contains("Suppressed"));
+    // "%PDF-1.4\n%%EOF\n"
+    format!(
+        "{}JVBERi0xLjQKJSVFT0YK{}",
+        &sample[..image_start],
+        &sample[image_end..]
+    )
+}
+
+/// The guide's sample reply through the whole path — the simulator's HTTP answer, the plugin,
+/// the stored label, the API: `postage` is `Postage` (8.44, without extra services), the one
+/// extra service is a fee (156 Signature Confirmation Electronic, 2.65) and the total is 11.09,
+/// in the answer, in a replay, in `GET` and in the list.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn the_guides_sample_reply_is_postage_8_44_one_fee_of_2_65_and_a_total_of_11_09(
+    owner: PgPool,
+) {
+    let app = TestApp::spawn(owner).await;
+    let created = app
+        .post(
+            &app.tenant_key,
+            "/v1/shipper-accounts",
+            &webtools_account("Legacy"),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    app.simulator.simulator.inject(FaultRule {
+        route: route::WEBTOOLS.to_owned(),
+        fault: Fault::ReplaceBody {
+            body: guide_sample_reply(),
+        },
+        times: Some(1),
+        probability: None,
+    });
+    let request = label_request("usps_priority_mail_return");
+    let response = app.buy(&app.tenant_key, "wt-sample", &request).await;
+    assert_eq!(response.status(), 201);
+    let label: Value = response.json().await.unwrap();
+    assert_eq!(label["tracking_number"], "9302012345600000007248");
+    assert_eq!(label["routing_code"], "42021144");
+    assert_eq!(
+        label["postage"],
+        json!({"amount": "8.44", "currency": "USD"})
+    );
+    assert_eq!(
+        label["fees"],
+        json!([{"code": "156", "name": "Signature Confirmation Electronic",
+                "amount": {"amount": "2.65", "currency": "USD"}}])
+    );
+    assert_eq!(
+        label["total"],
+        json!({"amount": "11.09", "currency": "USD"})
+    );
+    assert_eq!(label["warnings"], json!([]));
+
+    let replayed: Value = app
+        .buy(&app.tenant_key, "wt-sample", &request)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replayed, label, "the replay is the stored answer");
+    let id = label["id"].as_str().unwrap();
+    let shown: Value = app
+        .get(&app.tenant_key, &format!("/v1/return-labels/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = app
+        .get(&app.tenant_key, "/v1/return-labels")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for stored in [&shown, &listed["data"][0]] {
+        assert_eq!(stored["id"], id);
+        for charge in ["postage", "fees", "total"] {
+            assert_eq!(stored[charge], label[charge], "{charge}");
+        }
+    }
 }

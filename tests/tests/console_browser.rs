@@ -3,7 +3,8 @@
 //! 390 px):
 //!
 //! sign in → "Add carrier" → USPS → "Login with USPS" → the simulator's consent page → back on
-//! the details form, pre-filled; an EPS account, a PERMIT account, and one with mistakes shown
+//! the details form, pre-filled with what USPS's UserInfo named once and offering what it named
+//! several of; an EPS account, a PERMIT account, and one with mistakes shown
 //! beside its fields; a declined sign-in's "Login failed — try again"; a PDF return label
 //! created, shown and downloaded, and a PNG one; then as admin: the account found among every
 //! tenant's, its audit events, and the hash chain verified. And a carrier shaped unlike USPS
@@ -31,12 +32,23 @@ fn account_id(url: &reqwest::Url) -> String {
 /// "Add carrier" → USPS → "Login with USPS" with `name`, then the simulator's consent page:
 /// signs in as the demo merchant, ticks the box and chooses `decision`.
 async fn login_with_usps(browser: &Browser, name: &str, decision: &str, shots: Option<&str>) {
+    login_with_usps_as(browser, demo::USERNAME, name, decision, shots).await;
+}
+
+/// [`login_with_usps`] signed in as the simulator's user `username`.
+async fn login_with_usps_as(
+    browser: &Browser,
+    username: &str,
+    name: &str,
+    decision: &str,
+    shots: Option<&str>,
+) {
     let shot = shots.map(|prefix| format!("{prefix}-login-with-usps"));
     browser.start_login("USPS", name, shot.as_deref()).await;
     if let Some(prefix) = shots {
         browser.screenshot(&format!("{prefix}-usps-consent")).await;
     }
-    browser.fill("#username", demo::USERNAME).await;
+    browser.fill("#username", username).await;
     browser.fill("#password", demo::PASSWORD).await;
     browser.click("#consent").await;
     browser
@@ -44,7 +56,17 @@ async fn login_with_usps(browser: &Browser, name: &str, decision: &str, shots: O
         .await;
 }
 
+/// The MIDs, chosen among those USPS offered (it names them without their roles).
+async fn fill_mids(browser: &Browser) {
+    browser.fill("#f-mid", demo::MID).await;
+    browser.fill("#f-manifest-mid", demo::MANIFEST_MID).await;
+    browser.fill("#f-returns-mid", demo::RETURNS_MID).await;
+}
+
 async fn fill_return_address(browser: &Browser) {
+    browser
+        .fill("#f-return-address-firm", demo::RETURN_ADDRESS_FIRM)
+        .await;
     browser
         .fill("#f-return-address-street1", demo::RETURN_ADDRESS_STREET)
         .await;
@@ -85,9 +107,13 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
     browser.wait_for_heading("Account details").await;
     browser.wait_for_text(".alert.ok", "USPS connected").await;
     assert_eq!(browser.value("#f-crid").await, demo::CRID);
-    assert_eq!(browser.value("#f-mid").await, demo::MID);
-    assert_eq!(browser.value("#f-manifest-mid").await, demo::MANIFEST_MID);
-    assert_eq!(browser.value("#f-returns-mid").await, demo::RETURNS_MID);
+    // Three MIDs without roles: offered as the inputs' suggestions, none chosen.
+    assert_eq!(browser.value("#f-mid").await, "");
+    for mid in [demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID] {
+        browser
+            .find(&format!("#f-mid-options option[value='{mid}']"))
+            .await;
+    }
     // A secret is never filled in: the masked number is named in its hint.
     assert_eq!(browser.value("#f-eps-account-number").await, "");
     browser
@@ -106,12 +132,8 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
         !browser.displayed("#f-permit-number").await,
         "an EPS account shows no permit fields"
     );
-    assert_eq!(
-        browser.value("#f-return-address-firm").await,
-        demo::BUSINESS_NAME,
-        "the business name USPS shared"
-    );
     browser.screenshot("05-details-prefilled-eps").await;
+    fill_mids(&browser).await;
     fill_return_address(&browser).await;
     browser.click("form.stack button.primary").await;
     browser.wait_for_heading("East warehouse").await;
@@ -129,6 +151,7 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
     assert!(!browser.displayed("#f-eps-account-number").await);
     browser.fill("#f-permit-number", demo::PERMIT_NUMBER).await;
     browser.fill("#f-permit-zip", demo::PERMIT_ZIP).await;
+    fill_mids(&browser).await;
     fill_return_address(&browser).await;
     browser.screenshot("07-details-permit").await;
     browser.click("form.stack button.primary").await;
@@ -168,6 +191,34 @@ async fn a_merchant_connects_usps_and_downloads_a_label_and_an_admin_verifies_it
     browser.click(".alert.error a[href='#f-mid']").await;
     let focused = browser.client.active_element().await.unwrap();
     assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("f-mid"));
+
+    // A business with two EPS accounts: both offered by their last digits, one chosen.
+    login_with_usps_as(
+        &browser,
+        demo::MULTI_USERNAME,
+        "South warehouse",
+        "approve",
+        None,
+    )
+    .await;
+    browser.wait_for_heading("Account details").await;
+    browser
+        .wait_for_text(
+            "#f-eps-account-number-hint",
+            "only their last digits are shown",
+        )
+        .await;
+    browser.screenshot("08c-details-several-eps-accounts").await;
+    browser.fill("#f-crid", demo::SECOND_CRID).await;
+    browser.fill("#f-mid", demo::SECOND_MID).await;
+    browser.click("#f-eps-account-number-choice-1").await;
+    fill_return_address(&browser).await;
+    browser.click("form.stack button.primary").await;
+    browser.wait_for_heading("South warehouse").await;
+    browser
+        .wait_for_text(".alert.ok", "account is active")
+        .await;
+    browser.wait_for_text("main", "******7777").await;
 
     // A declined consent: "Login failed — try again", and nothing stored.
     login_with_usps(&browser, "Declined", "deny", None).await;

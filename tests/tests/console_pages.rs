@@ -81,10 +81,17 @@ async fn login_with_usps_from_the_console_lands_on_the_prefilled_details_form(ow
         page.contains(&format!("value=\"{}\"", demo::CRID)),
         "CRID pre-filled"
     );
+    // USPS names the MIDs without their roles: each is offered, none chosen.
     assert!(
-        page.contains(&format!("value=\"{}\"", demo::MID)),
-        "MID pre-filled"
+        page.contains(r#"name="mid" type="text" value="""#),
+        "{page}"
     );
+    for mid in [demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID] {
+        assert!(
+            page.contains(&format!("<option value=\"{mid}\">")),
+            "{mid} offered: {page}"
+        );
+    }
     // A writeOnly detail is a password input never filled in; the masked copy the details
     // keep is named beside it.
     assert!(
@@ -461,6 +468,54 @@ async fn a_label_form_buys_one_label_however_often_it_is_sent(owner: PgPool) {
         .unwrap();
     assert_eq!(bytes, api_bytes, "the same bytes as the API's");
     assert!(bytes.starts_with(b"%PDF"));
+}
+
+/// A label with a fee: its page shows the postage, the fee by name and the total; the list
+/// shows each label's total as its cost.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_labels_page_shows_its_postage_each_fee_and_the_total(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.create_v3_account(&app.tenant_key, "East", json!({}))
+        .await;
+    let mut body = label_request("usps_ground_advantage_return");
+    body["parcel"]["length_in"] = json!(24);
+    let bought = app.buy(&app.tenant_key, "long-console", &body).await;
+    assert_eq!(bought.status(), 201);
+    let label: Value = bought.json().await.unwrap();
+    let amount = |money: &Value| format!("${}", money["amount"].as_str().unwrap());
+    let console = app.console_sign_in(&app.tenant_key).await;
+    let id = label["id"].as_str().unwrap();
+    let (status, page) = console.page(&format!("/console/labels/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!(
+            "<dd id=\"postage\">{}</dd>",
+            amount(&label["postage"])
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<dt>Nonstandard Length fee &gt; 22 in.</dt><dd class=\"fee\" id=\"fee-0\">$4.00</dd>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<dd id=\"total\"><strong>{}</strong></dd>",
+            amount(&label["total"])
+        )),
+        "{page}"
+    );
+    let (status, list) = console.page("/console/labels").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains(&format!(
+            "<td class=\"num\" data-label=\"Cost\">{}</td>",
+            amount(&label["total"])
+        )),
+        "{list}"
+    );
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]

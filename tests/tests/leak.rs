@@ -189,7 +189,8 @@ async fn leak_session() {
         .patch(
             &app.tenant_key,
             &format!("/v1/shipper-accounts/{platform_id}"),
-            &json!({"details": {"return_address": return_address()}}),
+            &json!({"details": {"mid": demo::MID, "manifest_mid": demo::MANIFEST_MID,
+                                 "returns_mid": demo::RETURNS_MID, "return_address": return_address()}}),
         )
         .await;
     assert_eq!(completed.status(), 200);

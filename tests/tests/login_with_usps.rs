@@ -1,8 +1,9 @@
 //! "Login with USPS" end to end (the AfterShip flow): connect, the simulator's consent page, the
-//! callback that stores the tokens sealed and pre-fills the account, the details that make it
-//! active, a label bought with it; denied, expired, replayed and tampered sign-ins that store
-//! nothing; and the renewal of its tokens — before a label, by the refresh job, and when USPS
-//! refuses it.
+//! callback that stores the tokens sealed and pre-fills the account from the OIDC UserInfo
+//! (what it names once pre-filled, what it names several of offered as choices, a failed one
+//! connecting all the same and saying so), the details that make it active, a label bought
+//! with it; denied, expired, replayed and tampered sign-ins that store nothing; and the renewal
+//! of its tokens — before a label, by the refresh job, and when USPS refuses it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,7 +14,7 @@ use reqwest::Url;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::types::chrono::{DateTime, Utc};
-use usps_sim::demo;
+use usps_sim::{Fault, FaultRule, demo, route};
 
 const GROUND: &str = "usps_ground_advantage_return";
 const LOGIN_FAILED: &str = "Login failed — try again";
@@ -104,6 +105,13 @@ async fn connected(app: &TestApp, name: &str) -> Value {
         .unwrap()
 }
 
+/// What the merchant completes a connected demo account with: the MIDs, chosen among those
+/// USPS offered (it names them without their roles), and the return address.
+fn missing_details() -> Value {
+    json!({"details": {"mid": demo::MID, "manifest_mid": demo::MANIFEST_MID,
+                       "returns_mid": demo::RETURNS_MID, "return_address": return_address()}})
+}
+
 /// A connected account with its details completed: `active`.
 async fn connected_and_active(app: &TestApp, name: &str) -> Value {
     let pending = connected(app, name).await;
@@ -111,7 +119,7 @@ async fn connected_and_active(app: &TestApp, name: &str) -> Value {
         .patch(
             &app.tenant_key,
             &format!("/v1/shipper-accounts/{}", pending["id"].as_str().unwrap()),
-            &json!({"details": {"return_address": return_address()}}),
+            &missing_details(),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -164,17 +172,29 @@ async fn login_with_usps_connects_a_prefilled_account_that_buys_labels_once_its_
     assert!(page.contains(&format!("PATCH /v1/shipper-accounts/{id}")));
     assert_eq!(pending["name"], "East warehouse");
     assert_eq!(pending["status"], "pending_details");
+    // UserInfo named one CRID and one EPS account (pre-filled) and three MIDs without their
+    // roles (offered, not guessed).
     let details = &pending["details"];
     assert_eq!(details["crid"], demo::CRID);
-    assert_eq!(details["mid"], demo::MID);
-    assert_eq!(details["manifest_mid"], demo::MANIFEST_MID);
-    assert_eq!(details["returns_mid"], demo::RETURNS_MID);
+    assert_eq!(details.get("mid"), None);
     assert_eq!(details["account_type"], "EPS");
     assert_eq!(details["eps_account_number"], "******4321");
-    assert_eq!(pending["onboarding"]["crid"], json!([demo::CRID]));
+    let onboarding = &pending["onboarding"];
+    assert_eq!(onboarding["crid"], json!([demo::CRID]));
+    let mids = json!([demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID]);
+    for detail in ["mid", "manifest_mid", "returns_mid"] {
+        assert_eq!(onboarding[detail], mids, "{detail}");
+    }
+    assert_eq!(onboarding["eps_account_number"], json!(["******4321"]));
+    assert_eq!(onboarding["permit_number"], json!([demo::PERMIT_NUMBER]));
+    assert_eq!(onboarding.get("prefill_unavailable"), None);
     assert_eq!(
-        pending["onboarding"]["permit_number"],
-        json!([demo::PERMIT_NUMBER])
+        app.simulator
+            .simulator
+            .counters()
+            .route(route::USERINFO)
+            .calls,
+        1
     );
     assert_eq!(pending["credentials"]["mode"], "platform_app");
     let refresh_lifetime = expiry(pending, "refresh_token_expires_at") - Utc::now();
@@ -192,7 +212,7 @@ async fn login_with_usps_connects_a_prefilled_account_that_buys_labels_once_its_
         .patch(
             &app.tenant_key,
             &format!("/v1/shipper-accounts/{id}"),
-            &json!({"details": {"return_address": return_address()}}),
+            &missing_details(),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -683,4 +703,191 @@ async fn an_account_that_needs_reauthorization_is_announced_to_the_webhook_endpo
     assert_eq!(body["data"]["status"], "reauthorization_required");
     let (access, refresh) = app.oauth_tokens(id).await;
     assert!(!got[0].body.contains(&access) && !got[0].body.contains(&refresh));
+}
+
+/// A business USPS names several of everything for — two mail owners, five MIDs, two EPS
+/// accounts, two permits: each is a choice in the account's `onboarding` and on the console's
+/// details form (the EPS accounts masked, as a payments form shows cards), nothing is chosen
+/// for the merchant, and the merchant's choice of a masked EPS account pays for its labels.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn several_crids_mids_eps_accounts_and_permits_are_choices_on_the_details_form(
+    owner: PgPool,
+) {
+    let app = TestApp::spawn(owner).await;
+    let connect = app.connect_usps("Two docks").await;
+    let callback = app
+        .consent_as(
+            connect["authorize_url"].as_str().unwrap(),
+            demo::MULTI_USERNAME,
+            "approve",
+        )
+        .await;
+    let (status, page) = app.callback(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    let pending = accounts(&app).await.remove(0);
+    let id = pending["id"].as_str().unwrap().to_owned();
+    assert_eq!(pending["status"], "pending_details");
+    assert_eq!(
+        pending["details"],
+        json!({"api": "v3", "account_type": "EPS"}),
+        "nothing chosen where USPS named several"
+    );
+    let onboarding = &pending["onboarding"];
+    assert_eq!(onboarding["crid"], json!([demo::CRID, demo::SECOND_CRID]));
+    let mids = json!([
+        demo::MID,
+        demo::MANIFEST_MID,
+        demo::RETURNS_MID,
+        demo::SECOND_MID,
+        demo::SECOND_RETURNS_MID
+    ]);
+    for detail in ["mid", "manifest_mid", "returns_mid"] {
+        assert_eq!(onboarding[detail], mids, "{detail}");
+    }
+    assert_eq!(
+        onboarding["eps_account_number"],
+        json!(["******4321", "******7777"])
+    );
+    assert_eq!(onboarding["account_type"], json!(["EPS", "PERMIT"]));
+    assert_eq!(
+        onboarding["permit_number"],
+        json!([demo::PERMIT_NUMBER, demo::SECOND_PERMIT_NUMBER])
+    );
+
+    let console = app.console_sign_in(&app.tenant_key).await;
+    let (status, form) = console.page(&format!("/console/accounts/{id}/edit")).await;
+    assert_eq!(status, 200);
+    for offered in [
+        demo::CRID,
+        demo::SECOND_CRID,
+        demo::MID,
+        demo::SECOND_RETURNS_MID,
+        demo::SECOND_PERMIT_NUMBER,
+    ] {
+        assert!(
+            form.contains(&format!("<option value=\"{offered}\">")),
+            "{offered} offered: {form}"
+        );
+    }
+    for (index, masked) in ["******4321", "******7777"].iter().enumerate() {
+        assert!(
+            form.contains(&format!(
+                "<input type=\"radio\" id=\"f-eps-account-number-choice-{index}\" name=\"eps_account_number\" value=\"{masked}\">"
+            )),
+            "{masked} offered: {form}"
+        );
+    }
+    assert!(form.contains("USPS shared these; only their last digits are shown."));
+    assert!(!form.contains("prefill-unavailable"));
+    for secret in [demo::EPS_ACCOUNT, demo::SECOND_EPS_ACCOUNT] {
+        assert!(!form.contains(secret) && !pending.to_string().contains(secret));
+    }
+
+    let saved = console
+        .post(
+            &format!("/console/accounts/{id}/edit"),
+            &[
+                ("name", "Two docks"),
+                ("priority", "0"),
+                ("tags", ""),
+                ("crid", demo::SECOND_CRID),
+                ("mid", demo::SECOND_MID),
+                ("returns_mid", demo::SECOND_RETURNS_MID),
+                ("account_type", "EPS"),
+                ("eps_account_number", "******7777"),
+                ("eps_account_number", ""),
+                ("return_address.firm", demo::RETURN_ADDRESS_FIRM),
+                ("return_address.street1", demo::RETURN_ADDRESS_STREET),
+                ("return_address.city", demo::RETURN_ADDRESS_CITY),
+                ("return_address.state", demo::RETURN_ADDRESS_STATE),
+                ("return_address.zip5", demo::RETURN_ADDRESS_ZIP),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let active = account(&app, &id).await;
+    assert_eq!(active["status"], "active");
+    assert_eq!(active["details"]["eps_account_number"], "******7777");
+
+    let label = app
+        .buy(&app.tenant_key, "two-docks-1", &label_request(GROUND))
+        .await;
+    assert_eq!(label.status(), 201);
+    let ledger = app.simulator.simulator.ledger();
+    assert_eq!(ledger[0].crid, demo::SECOND_CRID);
+    assert!(ledger[0].tracking_number.contains(demo::SECOND_RETURNS_MID));
+}
+
+/// UserInfo failing never blocks the sign-in: the account is connected `pending_details` with
+/// nothing pre-filled, its `onboarding` keeps why, the callback page and the console's details
+/// form say so, the metric counts it, and the typed details make the account active.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_failed_userinfo_connects_the_account_and_the_form_and_the_metric_say_so(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    app.simulator.simulator.inject(FaultRule {
+        route: route::USERINFO.to_owned(),
+        fault: Fault::Status { status: 503 },
+        times: None,
+        probability: None,
+    });
+    let callback = approved_callback(&app, "Blind").await;
+    let (status, page) = app.callback(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("USPS did not tell us your account details"),
+        "{page}"
+    );
+    let pending = accounts(&app).await.remove(0);
+    let id = pending["id"].as_str().unwrap().to_owned();
+    assert_eq!(pending["status"], "pending_details");
+    assert_eq!(pending["credentials"]["mode"], "platform_app");
+    assert_eq!(pending["details"], json!({}));
+    let reason = pending["onboarding"]["prefill_unavailable"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("UserInfo call failed"), "{reason}");
+    assert!(reason.contains("503"), "{reason}");
+
+    let console = app.console_sign_in(&app.tenant_key).await;
+    let (status, form) = console.page(&format!("/console/accounts/{id}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("<div class=\"alert warn\" id=\"prefill-unavailable\" role=\"status\"><p><strong>USPS did not tell us your account details</strong>"),
+        "{form}"
+    );
+    assert!(form.contains("; type the details."), "{form}");
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("backhaul_oauth_prefill_failures_total{carrier=\"usps\"} 1"),
+        "{metrics}"
+    );
+
+    let typed = app
+        .patch(
+            &app.tenant_key,
+            &format!("/v1/shipper-accounts/{id}"),
+            &json!({"details": {"crid": demo::CRID, "mid": demo::MID,
+                                "returns_mid": demo::RETURNS_MID, "account_type": "EPS",
+                                "eps_account_number": demo::EPS_ACCOUNT,
+                                "return_address": return_address()}}),
+        )
+        .await;
+    assert_eq!(typed.status(), 200);
+    let active: Value = typed.json().await.unwrap();
+    assert_eq!(active["status"], "active");
+    let (status, form) = console.page(&format!("/console/accounts/{id}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(
+        !form.contains("prefill-unavailable"),
+        "an active account needs no such line"
+    );
 }

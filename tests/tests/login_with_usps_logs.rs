@@ -1,7 +1,8 @@
 //! Every log line of a "Login with USPS" session, captured at TRACE from every crate: no
 //! authorization code, sign-in state, access or refresh token appears — not on success, not on
 //! a replayed, denied or unexchangeable callback, not when tokens are renewed or the renewal is
-//! refused. (One test in this binary: the subscriber is process-wide.)
+//! refused; and a failed UserInfo is logged with the callback's request id. (One test in this
+//! binary: the subscriber is process-wide.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -72,7 +73,8 @@ async fn no_code_state_or_token_of_a_login_reaches_a_log_line(owner: PgPool) {
         .patch(
             &app.tenant_key,
             &format!("/v1/shipper-accounts/{id}"),
-            &json!({"details": {"return_address": return_address()}}),
+            &json!({"details": {"mid": demo::MID, "manifest_mid": demo::MANIFEST_MID,
+                                 "returns_mid": demo::RETURNS_MID, "return_address": return_address()}}),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -119,9 +121,39 @@ async fn no_code_state_or_token_of_a_login_reaches_a_log_line(owner: PgPool) {
         .await;
     assert_eq!(refused.status(), 422);
 
+    // A sign-in whose UserInfo fails: connected all the same, and the failure logged with the
+    // callback's request id.
+    app.simulator.simulator.inject(usps_sim::FaultRule {
+        route: usps_sim::route::USERINFO.to_owned(),
+        fault: usps_sim::Fault::Status { status: 503 },
+        times: None,
+        probability: None,
+    });
+    let connect = app.connect_usps("Blind").await;
+    let blind = app
+        .consent(connect["authorize_url"].as_str().unwrap(), "approve")
+        .await;
+    secrets.extend(bearer_values(&blind));
+    let response = app
+        .client
+        .get(&blind)
+        .header("x-request-id", "prefill-failed-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("Login failed"), "the failures were logged");
-    assert_eq!(secrets.len(), 9, "codes, states and tokens collected");
+    let prefill_failure = text
+        .lines()
+        .find(|line| line.contains("the carrier shared no account details to pre-fill"))
+        .expect("the failed UserInfo is logged");
+    assert!(
+        prefill_failure.contains("prefill-failed-1") && prefill_failure.contains("WARN"),
+        "{prefill_failure}"
+    );
+    assert_eq!(secrets.len(), 11, "codes, states and tokens collected");
     secrets.extend([demo::CLIENT_SECRET.to_owned(), demo::EPS_ACCOUNT.to_owned()]);
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "{secret} reached the logs");

@@ -88,7 +88,10 @@ async fn every_usps_return_service_buys_one_recorded_label_with_a_real_pdf() {
             demo::RETURNS_MID,
             "labels carry the Returns MID"
         );
-        assert_eq!(recorded.postage_cents, label.postage.minor_units() as u64);
+        assert_eq!(
+            recorded.postage_cents,
+            label.charges.postage().minor_units() as u64
+        );
         assert_eq!(
             label.routing_code.as_deref(),
             Some(format!("420{}", demo::RETURN_ADDRESS_ZIP).as_str())

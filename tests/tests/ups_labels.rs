@@ -152,12 +152,14 @@ async fn print_return_labels_come_as_a_real_pdf_and_as_zpl_with_a_valid_1z_numbe
         );
         assert_eq!(entry.voided_at, None);
         let charges = entry.total_charges_cents;
-        assert_eq!(label["postage"]["currency"], "USD");
+        let amount =
+            json!({"amount": format!("{}.{:02}", charges / 100, charges % 100), "currency": "USD"});
         assert_eq!(
-            label["postage"]["amount"],
-            format!("{}.{:02}", charges / 100, charges % 100),
-            "the postage is UPS's total charges"
+            label["postage"], amount,
+            "a Print Return Label is transportation alone"
         );
+        assert_eq!(label["fees"], json!([]));
+        assert_eq!(label["total"], amount, "the total is UPS's total charges");
 
         let document = app
             .get(&app.tenant_key, label["label_url"].as_str().unwrap())
@@ -213,9 +215,38 @@ async fn an_electronic_return_label_is_emailed_by_ups_and_needs_the_recipients_e
         Value::Null,
         "UPS emails the label itself"
     );
-    assert_eq!(label["postage"]["currency"], "USD");
     let ledger = app.ups_ledger();
     assert_eq!(ledger.len(), 1);
+    // The simulator bills an Electronic Return Label's accessorial as service options.
+    let total = ledger[0].total_charges_cents;
+    let transportation = total - 150;
+    let dollars = |cents: u64| format!("{}.{:02}", cents / 100, cents % 100);
+    assert_eq!(
+        label["postage"],
+        json!({"amount": dollars(transportation), "currency": "USD"})
+    );
+    assert_eq!(
+        label["fees"],
+        json!([{"code": "ServiceOptionsCharges", "name": "Service options",
+                "amount": {"amount": "1.50", "currency": "USD"}}])
+    );
+    assert_eq!(
+        label["total"],
+        json!({"amount": dollars(total), "currency": "USD"})
+    );
+    let shown: Value = app
+        .get(
+            &app.tenant_key,
+            &format!("/v1/return-labels/{}", label["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&shown["postage"], &shown["fees"], &shown["total"]),
+        (&label["postage"], &label["fees"], &label["total"])
+    );
     assert_eq!(
         ledger[0].return_service.as_deref(),
         Some("8"),

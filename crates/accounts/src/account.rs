@@ -170,7 +170,8 @@ pub struct ShipperAccount {
     pub tags: Tags,
     pub details: Value,
     pub credentials: CredentialsSummary,
-    /// What the carrier offered at sign-in (accounts connected by OAuth), for the details form.
+    /// What the carrier offered at sign-in (accounts connected by OAuth), for the details form:
+    /// the choices by detail name, and under `prefill_unavailable` why it offered nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub onboarding: Option<Value>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -193,6 +194,15 @@ fn decode_error(error: ValidationErrors) -> sqlx::Error {
 }
 
 impl ShipperAccount {
+    /// Why the carrier shared nothing to pre-fill this account at sign-in, as its `onboarding`
+    /// keeps it ([`carrier::AccountPrefill::onboarding`]).
+    pub fn prefill_unavailable(&self) -> Option<&str> {
+        self.onboarding
+            .as_ref()?
+            .get(carrier::AccountPrefill::UNAVAILABLE_KEY)?
+            .as_str()
+    }
+
     pub(crate) fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         let tags: Value = row.try_get("tags")?;
         let public: Value = row.try_get("credentials_public")?;

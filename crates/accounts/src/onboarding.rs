@@ -10,7 +10,9 @@
 //!   `lookup_by_state` and `consume_by_state`, and consumes it exactly once.
 //! - A consent creates the account `pending_details`: the carrier's prefill is its details and
 //!   the choices offered (every value the carrier lists for a detail) are kept in `onboarding`
-//!   for the details form. The merchant's `PATCH` of the missing details makes it `active`.
+//!   for the details form, with the carrier's reason under `prefill_unavailable` when it shared
+//!   nothing ([`AccountPrefill::onboarding`]). The merchant's `PATCH` of the missing details
+//!   makes it `active`.
 //! - A re-authorization ([`AccountService::begin_reconnect`]) replaces the tokens of an account
 //!   the carrier signed in before, keeping its id, details, tags, default and history.
 //! - When credentials are due for renewal is decided from their mode and public fields alone
@@ -32,8 +34,8 @@ use std::fmt;
 use std::time::Duration;
 
 use carrier::{
-    AccountDetails, Carrier, CarrierError, Credentials, OAuthConnection, OAuthOnboarding,
-    PkceVerifier, ValidationErrors,
+    AccountDetails, AccountPrefill, Carrier, CarrierError, Credentials, OAuthConnection,
+    OAuthOnboarding, PkceVerifier, ValidationErrors,
 };
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -367,8 +369,8 @@ impl AccountService {
         .bind(sign_in.tenant.as_str())
         .bind(carrier)
         .bind(&name)
-        .bind(Value::Object(connection.prefill.details))
-        .bind(Value::Object(connection.prefill.options))
+        .bind(Value::Object(connection.prefill.details.clone()))
+        .bind(Value::Object(connection.prefill.onboarding()))
         .bind(credentials.mode())
         .bind(json!(credentials.public_fields()))
         .bind(&sealed.credentials)
@@ -387,6 +389,12 @@ impl AccountService {
             Value::Object(self.credentials_summary(credentials, &sealed.fingerprint)),
         );
         summary.insert("prefilled".into(), Value::Array(prefilled));
+        if let Some(reason) = &connection.prefill.unavailable {
+            summary.insert(
+                AccountPrefill::UNAVAILABLE_KEY.into(),
+                Value::String(reason.clone()),
+            );
+        }
         audit::record(
             &mut tx,
             NewEvent {
@@ -474,7 +482,7 @@ impl AccountService {
         .bind(sign_in.tenant.as_str())
         .bind(current.id.as_str())
         .bind(status.as_str())
-        .bind(Value::Object(connection.prefill.options))
+        .bind(Value::Object(connection.prefill.onboarding()))
         .bind(credentials.mode())
         .bind(json!(credentials.public_fields()))
         .bind(&resealed)

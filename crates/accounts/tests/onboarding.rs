@@ -153,6 +153,7 @@ fn connection(access_expires_in: chrono::Duration) -> OAuthConnection {
         prefill: AccountPrefill {
             details: details.as_object().cloned().unwrap(),
             options: options.as_object().cloned().unwrap(),
+            unavailable: None,
         },
     }
 }

@@ -26,8 +26,9 @@
 //!
 //! From the reply the [`ReturnLabel`] gets the package's 1Z tracking number (check digit
 //! verified), the `ShipmentIdentificationNumber` as `carrier_reference` (what a void names),
-//! `TotalCharges` as postage (the core has no fees yet; the transportation and service-option
-//! charges are logged), and the label: GIF and ZPL as UPS sends them, PNG and PDF (a one-page
+//! the charges (`TransportationCharges` as the postage, a non-zero `ServiceOptionsCharges` as
+//! the fee `ServiceOptionsCharges`, `TotalCharges` as the total — UPS's, with a warning when
+//! the two do not add up to it), and the label: GIF and ZPL as UPS sends them, PNG and PDF (a one-page
 //! 4 × 6 in document) made from UPS's GIF. An emailed label (`label_delivery: email`, an
 //! Electronic Return Label) comes back without an image. Voids delete the whole shipment
 //! (`DELETE /api/shipments/v2409/void/cancel/{id}`); one UPS refuses because the package is
@@ -276,6 +277,7 @@ impl UpsCarrier {
             .await
             .map_err(|error| scrub(error, &secrets(account)))?;
         let mut warnings: Vec<Warning> = prepared.warnings;
+        warnings.extend(reply.charges_warning.clone());
         for (code, description) in &reply.alerts {
             warnings.push(Warning::new(
                 &format!("ups_alert_{code}"),
@@ -301,16 +303,14 @@ impl UpsCarrier {
             tracking_number = %reply.tracking_number,
             shipment = %reply.shipment_id,
             service = prepared.service_code,
-            transportation = %reply.charges.transportation,
-            service_options = ?reply.charges.service_options.map(|m| m.to_string()),
-            total = %reply.charges.total,
+            charges = %reply.charges,
             "UPS return label created"
         );
         let to = &account.return_address;
         Ok(ReturnLabel {
             tracking_number: reply.tracking_number,
             routing_code: None,
-            postage: reply.charges.total,
+            charges: reply.charges,
             zone: None,
             service: request.service.clone(),
             carrier_service: prepared.service_code.to_owned(),

@@ -38,7 +38,11 @@ async fn a_label_is_bought_with_one_cached_token_and_comes_back_as_a_pdf() {
     );
     assert_eq!(first.tracking_number.as_str(), TRACKING);
     assert_eq!(first.carrier_reference.as_deref(), Some(TRACKING));
-    assert_eq!(first.postage, carrier::Money::usd_cents(1120));
+    assert_eq!(
+        first.charges,
+        carrier::Charges::postage_only(carrier::Money::usd_cents(1120)),
+        "no service-option charges: no fee"
+    );
     assert_eq!(first.carrier_service, "03");
     let label = first.label.unwrap();
     assert_eq!(label.format, LabelFormat::Pdf);

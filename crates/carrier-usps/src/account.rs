@@ -89,6 +89,9 @@ pub(crate) mod field {
     pub(crate) const CLIENT_ID: &str = "client_id";
     pub(crate) const CLIENT_SECRET: &str = "client_secret";
     pub(crate) const EPS_ACCOUNT_NUMBER: &str = "eps_account_number";
+    /// The EPS accounts "Login with USPS" offered when it named several, comma separated: the
+    /// merchant chooses one by its masked number.
+    pub(crate) const EPS_ACCOUNT_CHOICES: &str = "eps_account_choices";
     pub(crate) const ACCESS_TOKEN: &str = "access_token";
     pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
     pub(crate) const ACCESS_TOKEN_EXPIRES_AT: &str = "access_token_expires_at";
@@ -633,25 +636,47 @@ pub(crate) fn validate(input: AccountInput<'_>) -> Result<ValidatedAccount, Vali
         Some(PaymentDetails::Eps(EpsInput::Number(number))) => {
             Some(SecretString::from(number.clone()))
         }
-        Some(PaymentDetails::Eps(EpsInput::Masked(masked))) => match current_eps {
-            Some(stored) if mask_account_number(stored.expose_secret()) == *masked => {
-                Some(stored.clone())
+        Some(PaymentDetails::Eps(EpsInput::Masked(masked))) => {
+            let choices = eps_choices(input.current);
+            let chosen: Vec<&String> = choices
+                .iter()
+                .filter(|number| mask_account_number(number) == *masked)
+                .collect();
+            match (current_eps, chosen.as_slice()) {
+                (Some(stored), _) if mask_account_number(stored.expose_secret()) == *masked => {
+                    Some(stored.clone())
+                }
+                (_, [one]) => Some(SecretString::from((*one).clone())),
+                (_, [_, _, ..]) => {
+                    errors.push(
+                        "details.eps_account_number",
+                        "names more than one of the EPS accounts USPS offered (they end in the same digits); enter the full number",
+                    );
+                    None
+                }
+                (Some(_), []) => {
+                    errors.push(
+                        "details.eps_account_number",
+                        "does not match the stored EPS account; enter the full number",
+                    );
+                    None
+                }
+                (None, []) if !choices.is_empty() => {
+                    errors.push(
+                        "details.eps_account_number",
+                        "is none of the EPS accounts USPS offered; choose one or enter the full number",
+                    );
+                    None
+                }
+                (None, []) => {
+                    errors.push(
+                        "details.eps_account_number",
+                        "is required for EPS accounts (enter the full number)",
+                    );
+                    None
+                }
             }
-            Some(_) => {
-                errors.push(
-                    "details.eps_account_number",
-                    "does not match the stored EPS account; enter the full number",
-                );
-                None
-            }
-            None => {
-                errors.push(
-                    "details.eps_account_number",
-                    "is required for EPS accounts (enter the full number)",
-                );
-                None
-            }
-        },
+        }
         Some(PaymentDetails::Eps(EpsInput::Absent)) => match current_eps {
             Some(stored) => Some(stored.clone()),
             None => {
@@ -721,6 +746,21 @@ pub(crate) fn validate(input: AccountInput<'_>) -> Result<ValidatedAccount, Vali
         needs_authorization,
         warnings: Vec::new(),
     })
+}
+
+/// The EPS account numbers "Login with USPS" offered (`eps_account_choices`), if any.
+fn eps_choices(current: Option<&Credentials>) -> Vec<String> {
+    current
+        .and_then(|current| current.secret(field::EPS_ACCOUNT_CHOICES))
+        .map(|numbers| {
+            numbers
+                .expose_secret()
+                .split(',')
+                .filter(|number| !number.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn input_text(input: Option<&CredentialsInput>, key: &str) -> Option<String> {
@@ -874,7 +914,13 @@ fn validate_credentials(
             let mut credentials = Credentials::new(MODE_PLATFORM_APP);
             let mut authorized = false;
             if let Some(current) = current.filter(|_| same_mode) {
-                for name in [field::ACCESS_TOKEN, field::REFRESH_TOKEN] {
+                // The tokens, and the EPS accounts the sign-in offered (kept for a later
+                // change of account on the details form).
+                for name in [
+                    field::ACCESS_TOKEN,
+                    field::REFRESH_TOKEN,
+                    field::EPS_ACCOUNT_CHOICES,
+                ] {
                     if let Some(secret) = current.secret(name) {
                         credentials = credentials.with_secret(name, secret.clone());
                     }
@@ -1222,6 +1268,78 @@ mod tests {
                 .expose_secret(),
             "1000004321"
         );
+    }
+
+    fn connected_with_choices(numbers: &str) -> Credentials {
+        Credentials::new("platform_app")
+            .with_secret(field::ACCESS_TOKEN, SecretString::from("sentinel-access"))
+            .with_public(field::ACCESS_TOKEN_EXPIRES_AT, "2030-01-01T00:00:00Z")
+            .with_secret(
+                field::EPS_ACCOUNT_CHOICES,
+                SecretString::from(numbers.to_owned()),
+            )
+    }
+
+    #[test]
+    fn a_masked_choice_of_the_offered_eps_accounts_is_resolved_to_its_number() {
+        let current = connected_with_choices("1000004321,1000007777");
+        let mut details = eps_details();
+        details["eps_account_number"] = json!("******7777");
+        let account = validate_with(&details, None, Some(&current)).unwrap();
+        assert_eq!(
+            account.details.str("eps_account_number"),
+            Some("******7777")
+        );
+        let stored = &account.credentials;
+        assert_eq!(
+            stored
+                .secret(field::EPS_ACCOUNT_NUMBER)
+                .unwrap()
+                .expose_secret(),
+            "1000007777"
+        );
+        assert!(
+            stored.secret(field::EPS_ACCOUNT_CHOICES).is_some(),
+            "the choices stay for a later change"
+        );
+        // And the other one, later.
+        details["eps_account_number"] = json!("******4321");
+        let changed = validate_with(&details, None, Some(stored)).unwrap();
+        assert_eq!(
+            changed
+                .credentials
+                .secret(field::EPS_ACCOUNT_NUMBER)
+                .unwrap()
+                .expose_secret(),
+            "1000004321"
+        );
+    }
+
+    #[test]
+    fn a_masked_number_that_is_no_offered_account_or_names_two_is_refused() {
+        let mut details = eps_details();
+        details["eps_account_number"] = json!("******9999");
+        let errors = validate_with(
+            &details,
+            None,
+            Some(&connected_with_choices("1000004321,1000007777")),
+        )
+        .unwrap_err();
+        assert!(errors.names("details.eps_account_number"));
+        assert!(
+            errors
+                .to_string()
+                .contains("none of the EPS accounts USPS offered")
+        );
+        details["eps_account_number"] = json!("******4321");
+        let errors = validate_with(
+            &details,
+            None,
+            Some(&connected_with_choices("1000004321,2000004321")),
+        )
+        .unwrap_err();
+        assert!(errors.to_string().contains("more than one"), "{errors}");
+        assert!(!errors.to_string().contains("1000004321"));
     }
 
     #[test]

@@ -48,10 +48,25 @@ pub struct PlatformApp {
     pub(crate) scopes: Vec<String>,
 }
 
-/// The OAuth scopes a return-label integration needs: payment authorization and labels, and
-/// the `tracking` and `subscriptions-tracking` scopes of the Package Tracking and
-/// Subscriptions – Tracking specs' security sections.
-pub const DEFAULT_SCOPES: &[&str] = &["payments", "labels", "tracking", "subscriptions-tracking"];
+/// The OAuth scopes a return-label integration needs: payment authorization and labels, the
+/// `tracking` and `subscriptions-tracking` scopes of the Package Tracking and Subscriptions –
+/// Tracking specs' security sections, and for the UserInfo prefill the OIDC scopes of
+/// `userinfo.md` that its claims need: `openid` (OIDC Core: no UserInfo without it),
+/// `oauth2-oidc` (the UserInfo API's own scope, as `labels` is the Labels API's),
+/// `usps:MIDs` (`mail_owners`) and `usps:payment_methods` (`payment_accounts`). The reference
+/// lists the scopes but not which claim each releases; the pairing is by their names.
+/// `profile`, `address`, `email` and `usps:contract_rates` release nothing the prefill reads
+/// and are not asked for.
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "payments",
+    "labels",
+    "tracking",
+    "subscriptions-tracking",
+    "openid",
+    "oauth2-oidc",
+    "usps:MIDs",
+    "usps:payment_methods",
+];
 
 impl PlatformApp {
     pub fn new(

@@ -39,9 +39,11 @@
 //! (v1.5) ZPL labels; see [`Carrier::capabilities`]. The request is checked against the guides'
 //! tag tables before it is sent (`ShipDate` against today's UTC date), every problem named by
 //! our field. From the reply, the [`ReturnLabel`] gets the tracking number and routing code
-//! (`BarcodeNumber` split and verified), the destination USPS printed, `Zone`, the images and,
-//! as `postage`, `Postage` plus the extra service fees; `RDC`, `Postnet`, `CarrierRoute`,
-//! `DimensionalWeight` and the extra services are logged at debug, `LogMessage` at info.
+//! (`BarcodeNumber` split and verified), the destination USPS printed, `Zone`, the images and
+//! the charges: `Postage` as the postage (the guide: it excludes extra service fees), one fee
+//! per `ExtraService` with a `Price` (code `ServiceID`, name `ServiceName`) and their sum as the
+//! total; `RDC`, `Postnet`, `CarrierRoute`, `DimensionalWeight` and the charges are logged at
+//! debug, `LogMessage` at info.
 //!
 //! Web Tools has no idempotency key, so [`Capabilities::idempotent_create`] is `false` for Web
 //! Tools accounts. USPS returns labels are pay-on-use: postage is charged only when the label is
@@ -271,7 +273,7 @@ impl UspsCarrier {
         Ok(ReturnLabel {
             tracking_number: reply.tracking_number,
             routing_code: reply.routing_code,
-            postage: reply.postage,
+            charges: reply.charges,
             zone: reply.zone,
             service: request.service.clone(),
             carrier_service: prepared.mail_class.to_owned(),
@@ -304,6 +306,9 @@ impl UspsCarrier {
         let (label, receipt) = reply
             .documents(prepared.format)
             .map_err(|error| scrub(error.into(), &secrets))?;
+        let charges = reply
+            .charges()
+            .map_err(|error| scrub(error.into(), &secrets))?;
         let mut warnings = prepared.warnings;
         warnings.extend(reply.warnings.iter().cloned());
         if receipt.is_none() && prepared.receipt == carrier::ReceiptOption::SeparatePage {
@@ -318,8 +323,7 @@ impl UspsCarrier {
             account = %account.id,
             api = prepared.api,
             tracking_number = %reply.tracking_number,
-            postage = %reply.postage,
-            extra_services = ?reply.extra_services,
+            charges = %charges,
             dimensional_weight = ?reply.dimensional_weight,
             postnet = reply.postnet.as_deref().unwrap_or(""),
             rdc = reply.rdc.as_deref().unwrap_or(""),
@@ -330,7 +334,7 @@ impl UspsCarrier {
         Ok(ReturnLabel {
             tracking_number: reply.tracking_number.clone(),
             routing_code: reply.routing_code.clone(),
-            postage: reply.total_postage(),
+            charges,
             zone: reply.zone.clone(),
             service: request.service.clone(),
             carrier_service: prepared.service_type.to_owned(),

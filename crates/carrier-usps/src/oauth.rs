@@ -1,15 +1,22 @@
 //! "Login with USPS": the authorization-code flow of the USPS OAuth 2.0 API 3.0.5
-//! (oauth2.yaml `/authorize`, `/token`) for `platform_app` accounts, plus the userinfo prefill.
+//! (oauth2.yaml `/authorize`, `/token`) for `platform_app` accounts, plus the prefill from the
+//! OIDC UserInfo endpoint (`GET /oauth2-oidc/v3/userinfo`, [`v3::userinfo`]), called once per
+//! sign-in (the UserInfo product has the default quota of about 60 calls an hour).
 //!
-//! Credentials it produces (mode `platform_app`): secrets `access_token`, `refresh_token` and —
-//! when the business has exactly one active EPS account — `eps_account_number`; public
-//! `access_token_expires_at` and `refresh_token_expires_at` (RFC 3339, UTC). Refreshing rotates
-//! both tokens (USPS revokes the old refresh token) and keeps every other field.
+//! Credentials it produces (mode `platform_app`): secrets `access_token`, `refresh_token`, and
+//! — when UserInfo names exactly one EPS account — `eps_account_number`, or — when it names
+//! several — `eps_account_choices` (the merchant picks one by its masked number on the details
+//! form); public `access_token_expires_at` and `refresh_token_expires_at` (RFC 3339, UTC).
+//! Refreshing rotates both tokens (USPS revokes the old refresh token) and keeps every other
+//! field.
+//!
+//! A UserInfo call that fails, or names nothing, never fails the sign-in: the tokens are what
+//! matters (the code is single use), so the account is connected with an empty prefill whose
+//! `unavailable` says why; the server logs it, counts it and shows it on the details form.
 
 use async_trait::async_trait;
 use carrier::{
-    AccountPrefill, CarrierError, Credentials, OAuthConnection, OAuthOnboarding, PkceChallenge,
-    PkceVerifier,
+    CarrierError, Credentials, OAuthConnection, OAuthOnboarding, PkceChallenge, PkceVerifier,
 };
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -18,7 +25,7 @@ use url::Url;
 use crate::account::{MODE_PLATFORM_APP, field};
 use crate::builder::PlatformApp;
 use crate::credential::{ACCESS_TOKEN_MARGIN, Authenticator};
-use crate::error::{Error, Operation};
+use crate::error::{Error, Operation, scrub_text};
 use crate::v3;
 
 /// A refresh is due this long before the refresh token expires.
@@ -62,6 +69,7 @@ impl UspsOAuth {
         .await
     }
 
+    /// `GET /oauth2-oidc/v3/userinfo` with the merchant's fresh access token.
     async fn userinfo(&self, access_token: &SecretString) -> Result<v3::userinfo::Prefill, Error> {
         let url = format!("{}{}", self.auth.base_url(), v3::USERINFO_PATH);
         let reply = self
@@ -150,17 +158,23 @@ impl OAuthOnboarding for UspsOAuth {
         // The tokens are what matters: the code is single-use, so a failed prefill must not
         // lose them. The merchant then fills the form by hand.
         let prefill = match self.userinfo(&access_token).await {
-            Ok(prefill) => {
-                if let Some(number) = prefill.eps_account_number {
-                    credentials = credentials.with_secret(field::EPS_ACCOUNT_NUMBER, number);
-                }
-                prefill.prefill
-            }
+            Ok(prefill) => prefill,
             Err(error) => {
-                tracing::warn!(%error, "USPS userinfo failed; nothing to pre-fill");
-                AccountPrefill::default()
+                let message = scrub_text(
+                    &error.to_string(),
+                    &[(access_token.expose_secret(), "[REDACTED]".to_owned())],
+                );
+                tracing::warn!(error = %message, "USPS UserInfo failed; nothing to pre-fill");
+                v3::userinfo::Prefill::unavailable(format!("the UserInfo call failed ({message})"))
             }
         };
+        if let Some(number) = prefill.eps_account_number {
+            credentials = credentials.with_secret(field::EPS_ACCOUNT_NUMBER, number);
+        }
+        if let Some(numbers) = prefill.eps_account_choices {
+            credentials = credentials.with_secret(field::EPS_ACCOUNT_CHOICES, numbers);
+        }
+        let prefill = prefill.prefill;
         Ok(OAuthConnection {
             credentials,
             prefill,
@@ -300,7 +314,7 @@ mod tests {
         assert_eq!(pairs["response_type"], "code");
         assert_eq!(
             pairs["scope"],
-            "payments labels tracking subscriptions-tracking"
+            "payments labels tracking subscriptions-tracking openid oauth2-oidc usps:MIDs usps:payment_methods"
         );
         assert_eq!(pairs["state"], "st ate&=1");
         assert_eq!(pairs["code_challenge"], verifier.challenge().as_str());

@@ -101,9 +101,20 @@ async fn connect(carrier: &UspsCarrier) -> OAuthConnection {
         .unwrap()
 }
 
-/// The prefilled details completed by the merchant (the return address).
+/// The prefilled details completed by the merchant: the MIDs chosen among those offered (USPS
+/// names them without their roles) and the return address.
 fn completed_details(connection: &OAuthConnection) -> Value {
+    let offered = &connection.prefill.options["mid"];
+    for mid in [demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID] {
+        assert!(
+            offered.as_array().unwrap().contains(&json!(mid)),
+            "{offered}"
+        );
+    }
     let mut details = Value::Object(connection.prefill.details.clone());
+    details["mid"] = json!(demo::MID);
+    details["manifest_mid"] = json!(demo::MANIFEST_MID);
+    details["returns_mid"] = json!(demo::RETURNS_MID);
     details["return_address"] = support::return_address();
     details
 }
@@ -120,12 +131,18 @@ async fn login_with_usps_stores_tokens_and_prefills_the_account() {
     assert!(credentials.public("access_token_expires_at").is_some());
     assert!(credentials.public("refresh_token_expires_at").is_some());
     let details = &connection.prefill.details;
+    let options = &connection.prefill.options;
+    // One CRID and one active EPS account: pre-filled. Three MIDs without roles: choices.
     assert_eq!(details["crid"], json!(demo::CRID));
-    assert_eq!(details["mid"], json!(demo::MID));
-    assert_eq!(details["manifest_mid"], json!(demo::MANIFEST_MID));
-    assert_eq!(details["returns_mid"], json!(demo::RETURNS_MID));
+    assert!(details.get("mid").is_none());
+    let mids = json!([demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID]);
+    for detail in ["mid", "manifest_mid", "returns_mid"] {
+        assert_eq!(options[detail], mids, "{detail}");
+    }
     assert_eq!(details["account_type"], json!("EPS"));
     assert_eq!(details["eps_account_number"], json!("******4321"));
+    assert_eq!(options["permit_number"], json!([demo::PERMIT_NUMBER]));
+    assert_eq!(connection.prefill.unavailable, None);
     assert_eq!(
         credentials
             .secret("eps_account_number")
@@ -327,4 +344,103 @@ async fn a_platform_token_refused_by_usps_is_unauthenticated_without_a_retry() {
         .expose_secret()
         .to_owned();
     assert!(!format!("{error} {error:?}").contains(&token));
+}
+
+async fn connect_as(carrier: &UspsCarrier, username: &str) -> OAuthConnection {
+    let hooks = carrier.oauth().unwrap();
+    let verifier = PkceVerifier::generate();
+    let query = consent(hooks, "state-456", username, &verifier).await;
+    hooks
+        .exchange_code(&query["code"], &verifier)
+        .await
+        .unwrap()
+}
+
+/// A business with two CRIDs and two EPS accounts: both offered masked, both numbers sealed;
+/// the merchant's masked choice becomes the account's EPS number, and it pays for the label.
+#[tokio::test]
+async fn several_eps_accounts_are_chosen_by_their_masked_numbers() {
+    let sim = simulator().await;
+    let carrier = platform_carrier(&sim);
+    let connection = connect_as(&carrier, demo::MULTI_USERNAME).await;
+    let options = &connection.prefill.options;
+    assert_eq!(options["crid"], json!([demo::CRID, demo::SECOND_CRID]));
+    assert_eq!(
+        options["eps_account_number"],
+        json!(["******4321", "******7777"])
+    );
+    assert!(
+        connection
+            .prefill
+            .details
+            .get("eps_account_number")
+            .is_none()
+    );
+    let credentials = &connection.credentials;
+    assert!(credentials.secret("eps_account_number").is_none());
+    let shown = format!(
+        "{:?} {}",
+        credentials,
+        serde_json::to_string(&connection.prefill).unwrap()
+    );
+    assert!(!shown.contains(demo::SECOND_EPS_ACCOUNT), "{shown}");
+
+    let mut details = Value::Object(connection.prefill.details.clone());
+    details["crid"] = json!(demo::SECOND_CRID);
+    details["mid"] = json!(demo::SECOND_MID);
+    details["returns_mid"] = json!(demo::SECOND_RETURNS_MID);
+    details["eps_account_number"] = json!("******7777");
+    details["return_address"] = support::return_address();
+    let account = carrier
+        .validate_account(AccountInput {
+            details: &details,
+            credentials: None,
+            current: Some(credentials),
+        })
+        .unwrap();
+    assert_eq!(
+        account
+            .credentials
+            .secret("eps_account_number")
+            .unwrap()
+            .expose_secret(),
+        demo::SECOND_EPS_ACCOUNT
+    );
+    let label = buy(&carrier, &account, &request(GROUND), &key("second-eps"))
+        .await
+        .unwrap();
+    assert!(
+        label
+            .tracking_number
+            .as_str()
+            .contains(demo::SECOND_RETURNS_MID)
+    );
+    assert_eq!(sim.simulator.ledger()[0].crid, demo::SECOND_CRID);
+}
+
+/// UserInfo failing does not fail the sign-in: the tokens are kept, nothing is pre-filled, and
+/// the prefill says why (without the token).
+#[tokio::test]
+async fn a_failed_userinfo_connects_the_account_with_nothing_prefilled_and_says_why() {
+    let sim = simulator().await;
+    let carrier = platform_carrier(&sim);
+    // Every attempt, retries included.
+    sim.simulator.inject(usps_sim::FaultRule {
+        times: None,
+        ..fault(route::USERINFO, Fault::Status { status: 503 })
+    });
+    let connection = connect(&carrier).await;
+    assert!(connection.credentials.secret("access_token").is_some());
+    assert!(connection.prefill.details.is_empty());
+    assert!(connection.prefill.options.is_empty());
+    let reason = connection.prefill.unavailable.unwrap();
+    assert!(reason.contains("UserInfo call failed"), "{reason}");
+    assert!(reason.contains("503"), "{reason}");
+    let token = connection
+        .credentials
+        .secret("access_token")
+        .unwrap()
+        .expose_secret()
+        .to_owned();
+    assert!(!reason.contains(&token));
 }

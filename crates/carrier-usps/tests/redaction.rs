@@ -167,13 +167,14 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
         .await
         .unwrap();
     assert!(page.contains("Approve"));
+    let scope = carrier_usps::DEFAULT_SCOPES.join(" ");
     let approve = browser
         .post(format!("{}/oauth2/v3/authorize", sim.base_url))
         .form(&[
             ("client_id", demo::CLIENT_ID),
             ("redirect_uri", "http://127.0.0.1:9/callback"),
             ("response_type", "code"),
-            ("scope", "payments labels"),
+            ("scope", scope.as_str()),
             ("state", "s"),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
@@ -200,7 +201,10 @@ async fn no_secret_appears_in_logs_errors_or_debug_output() {
     printed.push(format!("{connection:?}"));
     let renewed = hooks.refresh(&connection.credentials).await.unwrap();
     printed.push(format!("{renewed:?}"));
+    assert_eq!(connection.prefill.unavailable, None, "UserInfo answered");
     let mut details = serde_json::Value::Object(connection.prefill.details.clone());
+    details["mid"] = serde_json::json!(demo::MID);
+    details["returns_mid"] = serde_json::json!(demo::RETURNS_MID);
     details["return_address"] = support::return_address();
     let platform = carrier
         .validate_account(AccountInput {

@@ -28,7 +28,7 @@ async fn a_label_is_bought_with_the_demo_account() {
     assert!(label.tracking_number.as_str().starts_with("92"));
     assert!(label.tracking_number.as_str().contains(demo::RETURNS_MID));
     assert_eq!(label.routing_code.as_deref(), Some("42063116"));
-    assert!(label.postage.minor_units() > 0);
+    assert!(label.charges.postage().minor_units() > 0);
     assert_eq!(
         label.carrier_service,
         "USPS_GROUND_ADVANTAGE_RETURN_SERVICE"
@@ -40,7 +40,7 @@ async fn a_label_is_bought_with_the_demo_account() {
     assert_eq!(ledger[0].tracking_number, label.tracking_number.as_str());
     assert_eq!(
         i64::try_from(ledger[0].postage_cents).unwrap(),
-        label.postage.minor_units()
+        label.charges.postage().minor_units()
     );
     assert_eq!(
         ledger[0].idempotency_key.as_deref(),
@@ -396,7 +396,7 @@ async fn json_and_multipart_replies_produce_the_same_label() {
         .unwrap();
     assert_eq!(from_json.tracking_number, from_multipart.tracking_number);
     assert_eq!(from_json.routing_code, from_multipart.routing_code);
-    assert_eq!(from_json.postage, from_multipart.postage);
+    assert_eq!(from_json.charges, from_multipart.charges);
     assert_eq!(from_json.zone, from_multipart.zone);
     assert_eq!(from_json.to_address, from_multipart.to_address);
     assert_eq!(from_json.label, from_multipart.label);
@@ -492,8 +492,35 @@ async fn postage_matches_the_ledger_in_cents() {
         .unwrap();
         let cents = sim.simulator.ledger()[n].postage_cents;
         assert_eq!(
-            label.postage,
+            label.charges.postage(),
             Money::usd_cents(i64::try_from(cents).unwrap())
         );
     }
+}
+
+/// A parcel longer than 22 in: the simulator charges the "Nonstandard Length fee > 22 in." of
+/// its price table in the reply's `fees`, on top of the postage the ledger records.
+#[tokio::test]
+async fn a_long_parcel_carries_the_nonstandard_length_fee_in_its_charges() {
+    let sim = simulator().await;
+    let carrier = carrier(&sim.base_url);
+    let account = demo_account(&carrier);
+    let mut input = support::input(GROUND);
+    input.parcel.as_mut().unwrap().length_in = Some(rust_decimal::Decimal::from(24));
+    let request = carrier::ReturnLabelRequest::parse(&input).unwrap();
+    let label = buy(&carrier, &account, &request, &key("long-parcel"))
+        .await
+        .unwrap();
+    let postage = Money::usd_cents(i64::try_from(sim.simulator.ledger()[0].postage_cents).unwrap());
+    let fee = carrier::Fee::new(
+        Some("DXNXXXXXXXX2200"),
+        Some("Nonstandard Length fee > 22 in."),
+        Money::usd_cents(400),
+    );
+    assert_eq!(label.charges.postage(), postage);
+    assert_eq!(label.charges.fees(), [fee]);
+    assert_eq!(
+        label.charges.total(),
+        postage.checked_add(Money::usd_cents(400)).unwrap()
+    );
 }

@@ -69,7 +69,7 @@ async fn a_label_is_bought_with_the_demo_webtools_account() {
     assert_eq!(ledger[0].mail_class, "GROUND");
     assert_eq!(
         i64::try_from(ledger[0].postage_cents).unwrap(),
-        label.postage.minor_units()
+        label.charges.postage().minor_units()
     );
     let counters = sim.simulator.counters();
     assert_eq!(counters.route(route::WEBTOOLS).calls, 1);
@@ -465,7 +465,7 @@ fn any_request_the_plugin_builds_is_accepted_and_read_back_into_the_same_values(
             prop_assert_eq!(&entry.mail_class, &label.carrier_service);
             prop_assert_eq!(
                 i64::try_from(entry.postage_cents).unwrap(),
-                label.postage.minor_units()
+                label.charges.postage().minor_units()
             );
             prop_assert_eq!(entry.crid.as_str(), demo::CRID);
             prop_assert_eq!(&label.service, &request.service);
@@ -564,7 +564,7 @@ async fn the_user_id_and_password_travel_only_in_the_form_body() {
     let label = buy(&carrier, &account, &request(GROUND), &key("wt-capture"))
         .await
         .unwrap();
-    assert_eq!(label.postage.minor_units(), 844);
+    assert_eq!(label.charges.postage().minor_units(), 844);
 
     let received = received.lock().unwrap();
     let request_line = received.head.lines().next().unwrap();

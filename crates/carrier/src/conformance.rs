@@ -294,7 +294,21 @@ pub fn keeps_secrets_out_of_details_and_debug(fixture: &dyn Fixture) {
 fn assert_label(label: &ReturnLabel, service: &str, format: LabelFormat) {
     assert_eq!(label.service.as_str(), service);
     assert!(!label.tracking_number.as_str().is_empty());
-    assert!(label.postage.minor_units() > 0, "postage is positive");
+    let charges = &label.charges;
+    assert!(charges.postage().minor_units() > 0, "postage is positive");
+    let fees: i64 = charges
+        .fees()
+        .iter()
+        .map(|fee| fee.amount.minor_units())
+        .sum();
+    assert!(
+        charges.total().minor_units() == charges.postage().minor_units() + fees
+            || label
+                .warnings
+                .iter()
+                .any(|w| w.code == "charges_do_not_add_up"),
+        "the total is the postage plus the fees, or a warning says it is not"
+    );
     let document = label.label.as_ref().expect("a label image is returned");
     assert_eq!(document.format, format);
     assert!(

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::charges::Charges;
 use crate::error::ValidationErrors;
-use crate::money::Money;
 use crate::tracking::TrackingNumber;
 
 /// A carrier-neutral service code such as `usps_ground_advantage_return`: lower-case letters,
@@ -278,7 +278,8 @@ pub struct ReturnLabel {
     pub tracking_number: TrackingNumber,
     /// The IMpb routing part (`420` + ZIP), when the carrier uses one.
     pub routing_code: Option<String>,
-    pub postage: Money,
+    /// The postage, the fees on top of it and the total.
+    pub charges: Charges,
     pub zone: Option<String>,
     /// Our service code, as requested.
     pub service: ServiceCode,

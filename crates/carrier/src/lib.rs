@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod address;
+pub mod charges;
 pub mod error;
 pub mod form;
 pub mod label;
@@ -38,6 +39,7 @@ pub use crate::account::{
 pub use crate::address::{
     Address, AddressInput, Country, Email, Phone, PostalCode, State, UsParts, Zip4, Zip5,
 };
+pub use crate::charges::{Charges, ChargesError, Fee};
 pub use crate::error::{CarrierError, CarrierMessage, ErrorKind, FieldError, ValidationErrors};
 pub use crate::label::{
     Document, LabelAddress, LabelDelivery, LabelFormat, LabelToVoid, ReceiptOption, ReturnLabel,

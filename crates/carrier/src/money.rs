@@ -166,6 +166,17 @@ impl Money {
         self.currency
     }
 
+    /// `self + other`; `None` when the currencies differ or the sum overflows.
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        if self.currency != other.currency {
+            return None;
+        }
+        Some(Self::from_minor(
+            self.minor.checked_add(other.minor)?,
+            self.currency,
+        ))
+    }
+
     /// The amount as a decimal string, e.g. `8.44`.
     pub fn amount(self) -> String {
         let digits = self.currency.minor_digits();
@@ -279,6 +290,22 @@ mod tests {
         assert!(Currency::parse("c", "US").is_err());
         assert!(Currency::parse("c", "U$D").is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"usd1"}"#).is_err());
+    }
+
+    #[test]
+    fn sums_keep_their_currency_and_never_wrap() {
+        assert_eq!(
+            Money::usd_cents(844).checked_add(Money::usd_cents(265)),
+            Some(Money::usd_cents(1109))
+        );
+        assert_eq!(
+            Money::usd_cents(1).checked_add(Money::from_minor(1, Currency::EUR)),
+            None
+        );
+        assert_eq!(
+            Money::usd_cents(i64::MAX).checked_add(Money::usd_cents(1)),
+            None
+        );
     }
 
     proptest! {

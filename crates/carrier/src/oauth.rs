@@ -20,12 +20,40 @@ use crate::error::CarrierError;
 
 /// What the carrier told us about the merchant who signed in: suggested account details and
 /// the choices they can pick from (e.g. every CRID, MID, EPS account and permit they hold).
+///
+/// A prefill is a convenience, never a condition: when the carrier could not say (its call
+/// failed, or it named nothing), the sign-in still completes, `unavailable` says why, and the
+/// merchant types the details.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AccountPrefill {
     /// Details to pre-fill the form with (same shape as the account's `details`).
     pub details: serde_json::Map<String, serde_json::Value>,
     /// The alternatives offered, keyed by detail name (`{"mid": ["904128936", "904128937"]}`).
+    /// Secret details are offered masked (`["******4321", "******7777"]`).
     pub options: serde_json::Map<String, serde_json::Value>,
+    /// Why the carrier told us nothing, in a sentence for the merchant and the operator (no
+    /// secret): `None` when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+impl AccountPrefill {
+    /// The key of [`AccountPrefill::unavailable`] in [`AccountPrefill::onboarding`]; no carrier
+    /// may name a detail so.
+    pub const UNAVAILABLE_KEY: &'static str = "prefill_unavailable";
+
+    /// The account's `onboarding` record: the options by detail name, and the reason under
+    /// [`AccountPrefill::UNAVAILABLE_KEY`] when there is one.
+    pub fn onboarding(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut onboarding = self.options.clone();
+        if let Some(reason) = &self.unavailable {
+            onboarding.insert(
+                Self::UNAVAILABLE_KEY.to_owned(),
+                serde_json::Value::String(reason.clone()),
+            );
+        }
+        onboarding
+    }
 }
 
 /// The result of a successful consent: credentials to seal and what to pre-fill.
@@ -142,6 +170,23 @@ pub trait OAuthOnboarding: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_onboarding_record_holds_the_options_and_why_nothing_was_shared() {
+        let mut prefill = AccountPrefill::default();
+        prefill
+            .options
+            .insert("mid".into(), serde_json::json!(["904128936", "904128937"]));
+        assert_eq!(
+            serde_json::Value::Object(prefill.onboarding()),
+            serde_json::json!({"mid": ["904128936", "904128937"]})
+        );
+        prefill.unavailable = Some("the carrier did not answer".into());
+        assert_eq!(
+            prefill.onboarding()[AccountPrefill::UNAVAILABLE_KEY],
+            "the carrier did not answer"
+        );
+    }
 
     #[test]
     fn the_challenge_is_rfc_7636s_s256() {

@@ -119,6 +119,40 @@ pub struct MoneyBody {
     pub currency: String,
 }
 
+impl From<carrier::Money> for MoneyBody {
+    fn from(money: carrier::Money) -> Self {
+        Self {
+            amount: money.amount(),
+            currency: money.currency().code().to_owned(),
+        }
+    }
+}
+
+/// A fee the carrier charged on top of the postage (an extra service, a surcharge).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Fee)]
+pub struct FeeBody {
+    /// The carrier's code for the fee, when it has one (an extra service's id such as `156`, a
+    /// pricing SKU, the name of the carrier's charge element).
+    #[schema(example = "156")]
+    pub code: Option<String>,
+    /// The carrier's name for the fee, when it gives one.
+    #[schema(example = "Signature Confirmation Electronic")]
+    pub name: Option<String>,
+    /// Never zero: a service the carrier lists at no charge is no fee.
+    pub amount: MoneyBody,
+}
+
+impl From<&carrier::Fee> for FeeBody {
+    fn from(fee: &carrier::Fee) -> Self {
+        Self {
+            code: fee.code.clone(),
+            name: fee.name.clone(),
+            amount: fee.amount.into(),
+        }
+    }
+}
+
 /// A bought return label.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = ReturnLabel)]
@@ -135,7 +169,14 @@ pub struct ReturnLabelBody {
     #[schema(example = "9302012345600000007248")]
     pub tracking_number: String,
     pub routing_code: Option<String>,
+    /// The base postage, without the fees.
     pub postage: MoneyBody,
+    /// What the carrier charged on top of the postage, in the postage's currency.
+    pub fees: Vec<FeeBody>,
+    /// What the label costs: the postage plus the fees, or the carrier's own total where it
+    /// states one (then, when they do not add up to it, with the warning
+    /// `charges_do_not_add_up`).
+    pub total: MoneyBody,
     pub zone: Option<String>,
     /// Where the label sends the parcel (the account's return address), as printed.
     #[schema(value_type = Option<schema::LabelAddress>)]
@@ -615,10 +656,9 @@ async fn finish(
         service: label.service.to_string(),
         tracking_number: label.tracking_number.to_string(),
         routing_code: label.routing_code.clone(),
-        postage: MoneyBody {
-            amount: label.postage.amount(),
-            currency: label.postage.currency().code().to_owned(),
-        },
+        postage: label.charges.postage().into(),
+        fees: label.charges.fees().iter().map(FeeBody::from).collect(),
+        total: label.charges.total().into(),
         zone: label.zone.clone(),
         to_address: label.to_address.as_ref().map(|address| json!(address)),
         label_format: format.as_str().to_owned(),
@@ -648,9 +688,9 @@ async fn finish(
         "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
              label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
-             reference, carrier_reference, label_delivery)
+             reference, carrier_reference, label_delivery, fees, total_minor)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21, $22)",
+                 $21, $22, $23, $24)",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -660,7 +700,7 @@ async fn finish(
     .bind(selected_by.as_str())
     .bind(&body.tracking_number)
     .bind(&body.routing_code)
-    .bind(label.postage.minor_units())
+    .bind(label.charges.postage().minor_units())
     .bind(&body.postage.currency)
     .bind(&body.zone)
     .bind(&body.to_address)
@@ -674,6 +714,8 @@ async fn finish(
     .bind(&body.reference)
     .bind(&label.carrier_reference)
     .bind(&body.label_delivery)
+    .bind(json!(body.fees))
+    .bind(label.charges.total().minor_units())
     .execute(&mut *tx)
     .await?;
     sqlx::query(

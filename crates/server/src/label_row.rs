@@ -1,24 +1,29 @@
 //! A stored label read back as the API shows it: the one column list and row mapping every
 //! reader uses (the label routes, the tracking ingest that writes the label into its events,
-//! the console).
+//! the console). A label stored before its fees and total were (migration 0014) reads as no
+//! fees and its postage as the total.
 
 use accounts::{LabelId, TenantId};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::label::{MoneyBody, ReturnLabelBody, TrackingBody};
+use crate::label::{FeeBody, ReturnLabelBody, TrackingBody};
 
 /// The columns [`body_from_row`] reads.
 pub const COLUMNS: &str = "id, carrier, shipper_account_id, selected_by, service, tracking_number, routing_code, \
-     postage_minor, currency, zone, to_address, label_format, label_bytes IS NOT NULL AS has_label, \
+     postage_minor, fees, COALESCE(total_minor, postage_minor) AS total_minor, currency, zone, to_address, label_format, label_bytes IS NOT NULL AS has_label, \
      receipt_bytes IS NOT NULL AS has_receipt, warnings, reference, label_delivery, status, created_at, \
      first_scan_at, delivered_at, tracking_updated_at";
 
 pub fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
     let id: String = row.try_get("id")?;
-    let minor: i64 = row.try_get("postage_minor")?;
+    let postage: i64 = row.try_get("postage_minor")?;
+    let total: i64 = row.try_get("total_minor")?;
+    let fees: Value = row.try_get("fees")?;
     let currency: String = row.try_get("currency")?;
+    let code = carrier::Currency::parse("currency", &currency)
+        .map_err(|error| sqlx::Error::Decode(error.to_string().into()))?;
     let warnings: Value = row.try_get("warnings")?;
     let has_label: bool = row.try_get("has_label")?;
     let has_receipt: bool = row.try_get("has_receipt")?;
@@ -30,12 +35,10 @@ pub fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
         service: row.try_get("service")?,
         tracking_number: row.try_get("tracking_number")?,
         routing_code: row.try_get("routing_code")?,
-        postage: MoneyBody {
-            amount: carrier::Currency::parse("currency", &currency)
-                .map(|code| carrier::Money::from_minor(minor, code).amount())
-                .map_err(|error| sqlx::Error::Decode(error.to_string().into()))?,
-            currency,
-        },
+        postage: carrier::Money::from_minor(postage, code).into(),
+        fees: serde_json::from_value::<Vec<FeeBody>>(fees)
+            .map_err(|error| sqlx::Error::Decode(error.to_string().into()))?,
+        total: carrier::Money::from_minor(total, code).into(),
         zone: row.try_get("zone")?,
         to_address: row.try_get("to_address")?,
         label_format: row.try_get("label_format")?,

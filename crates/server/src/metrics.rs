@@ -1,6 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): requests by route and status, request latency,
 //! carrier calls by outcome and their latency, and the carrier-token cache's hits and token
-//! calls, and the webhook deliveries: attempts by outcome and their duration, the outbox's
+//! calls, sign-ins whose carrier shared nothing to pre-fill, and the webhook deliveries: attempts by outcome and their duration, the outbox's
 //! depth and the age of its oldest undelivered event (read from Postgres at each scrape).
 
 use std::sync::Arc;
@@ -32,6 +32,11 @@ struct RouteLabels {
 struct CarrierLabels {
     carrier: String,
     outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CarrierOnly {
+    carrier: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -90,6 +95,7 @@ pub struct Metrics {
     tracking_polls: Family<CarrierLabels, Counter>,
     tracking_pushes: Family<CarrierLabels, Counter>,
     tracking_subscriptions: Family<CarrierLabels, Counter>,
+    prefill_failures: Family<CarrierOnly, Counter>,
     token_cache: Option<Arc<PgTokenCache>>,
     deliveries: Family<DeliveryLabels, Counter>,
     delivery_latency: Histogram,
@@ -155,6 +161,13 @@ impl Metrics {
             "Push subscriptions checked or made, by carrier and the state found or the failure",
             tracking_subscriptions.clone(),
         );
+        let prefill_failures = Family::<CarrierOnly, Counter>::default();
+        registry.register(
+            "oauth_prefill_failures",
+            "Sign-ins whose carrier shared no account details to pre-fill (its call failed or \
+             named nothing), by carrier; the account was connected all the same",
+            prefill_failures.clone(),
+        );
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         registry.register(
             "webhook_deliveries",
@@ -189,6 +202,7 @@ impl Metrics {
             tracking_polls,
             tracking_pushes,
             tracking_subscriptions,
+            prefill_failures,
             requests,
             latency,
             carrier_calls,
@@ -259,6 +273,16 @@ impl Metrics {
             .get_or_create(&CarrierLabels {
                 carrier: carrier.to_owned(),
                 outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records one sign-in whose carrier shared nothing to pre-fill.
+    pub fn oauth_prefill_failure(&self, carrier: &str) {
+        // `carrier` is a registered carrier's id: the series are a closed set.
+        self.prefill_failures
+            .get_or_create(&CarrierOnly {
+                carrier: carrier.to_owned(),
             })
             .inc();
     }

@@ -189,9 +189,10 @@ pub struct UserConfig {
     pub username: String,
     /// Sign-in password.
     pub password: String,
-    /// The business the user signs in for, returned by `/oauth2/v3/userinfo`.
+    /// The business the user signs in for (shown on the consent page).
     pub business_name: String,
-    /// The CRIDs of that business (each must be listed in [`SimConfig::crids`]).
+    /// The CRIDs of that business (each must be listed in [`SimConfig::crids`]): UserInfo's
+    /// `mail_owners`, and with their EPS accounts and permits its `payment_accounts`.
     pub crids: Vec<String>,
 }
 

@@ -6,6 +6,10 @@
 //! | Backhaul Demo Returns Co. (user `merchant` / `password`) | [`CRID`] | [`MID`] / [`MANIFEST_MID`] / [`RETURNS_MID`] | [`EPS_ACCOUNT`] active, [`INACTIVE_EPS_ACCOUNT`] inactive | [`PERMIT_NUMBER`] at [`PERMIT_ZIP`] | enrolled |
 //! | Outbound Only Supply (user `outbound` / `password`) | [`UNENROLLED_CRID`] | [`UNENROLLED_MID`] / [`UNENROLLED_MANIFEST_MID`] | [`UNENROLLED_EPS_ACCOUNT`] active | — | not enrolled (160304) |
 //! | Small Parcel Shop (user `small` / `password`) | [`SMALL_CRID`] | [`SMALL_MID`] / [`SMALL_MANIFEST_MID`] (6 digits) | [`SMALL_EPS_ACCOUNT`] active | — | enrolled |
+//! | Two Docks Returns (user `warehouses` / `password`): [`CRID`] as above, and | [`SECOND_CRID`] | [`SECOND_MID`] / — / [`SECOND_RETURNS_MID`] | [`SECOND_EPS_ACCOUNT`] active | [`SECOND_PERMIT_NUMBER`] at [`SECOND_PERMIT_ZIP`] | enrolled |
+//!
+//! The Two Docks user holds several of everything, so its UserInfo offers choices: two mail
+//! owners, five MIDs, two EPS accounts and two permits.
 //!
 //! The one app, [`CLIENT_ID`], redirects to [`REDIRECT_URI`] and to any loopback URI.
 //!
@@ -33,7 +37,8 @@ pub const APP_NAME: &str = "Backhaul";
 /// The demo app's registered redirect URI.
 pub const REDIRECT_URI: &str = "http://127.0.0.1:8080/v1/usps/oauth/callback";
 /// The default scope granted to the demo app.
-pub const SCOPES: &str = "addresses prices labels payments tracking subscriptions-tracking";
+pub const SCOPES: &str = "addresses prices labels payments tracking subscriptions-tracking \
+     openid profile address email usps:payment_methods usps:contract_rates usps:MIDs oauth2-oidc";
 /// The token `issuer`.
 pub const ISSUER: &str = "api.usps.com";
 
@@ -115,6 +120,23 @@ pub const SMALL_MID: &str = "901234";
 pub const SMALL_MANIFEST_MID: &str = "901235";
 /// Active EPS account of [`SMALL_CRID`].
 pub const SMALL_EPS_ACCOUNT: &str = "1000006789";
+
+/// The consent-page user of Two Docks Returns, holding [`CRID`] and [`SECOND_CRID`].
+pub const MULTI_USERNAME: &str = "warehouses";
+/// The business of [`MULTI_USERNAME`].
+pub const MULTI_BUSINESS_NAME: &str = "Two Docks Returns";
+/// The second CRID of [`MULTI_USERNAME`], enrolled in USPS Ship Returns.
+pub const SECOND_CRID: &str = "56982570";
+/// Label MID of [`SECOND_CRID`].
+pub const SECOND_MID: &str = "904128950";
+/// Returns MID of [`SECOND_CRID`].
+pub const SECOND_RETURNS_MID: &str = "904128951";
+/// Active EPS account of [`SECOND_CRID`].
+pub const SECOND_EPS_ACCOUNT: &str = "1000007777";
+/// Permit of [`SECOND_CRID`].
+pub const SECOND_PERMIT_NUMBER: &str = "P9876";
+/// ZIP Code of [`SECOND_PERMIT_NUMBER`].
+pub const SECOND_PERMIT_ZIP: &str = "10001";
 
 fn mid(mid: &str, role: MidRole) -> MidConfig {
     MidConfig {
@@ -238,6 +260,10 @@ pub fn config() -> SimConfig {
             user(USERNAME, BUSINESS_NAME, CRID),
             user(UNENROLLED_USERNAME, "Outbound Only Supply", UNENROLLED_CRID),
             user(SMALL_USERNAME, "Small Parcel Shop", SMALL_CRID),
+            UserConfig {
+                crids: vec![CRID.to_owned(), SECOND_CRID.to_owned()],
+                ..user(MULTI_USERNAME, MULTI_BUSINESS_NAME, CRID)
+            },
         ],
         crids: vec![
             CridConfig {
@@ -272,6 +298,19 @@ pub fn config() -> SimConfig {
                 ],
                 eps_accounts: vec![eps(SMALL_EPS_ACCOUNT, true)],
                 permits: Vec::new(),
+                enrolled_in_ship_returns: true,
+            },
+            CridConfig {
+                crid: SECOND_CRID.to_owned(),
+                mids: vec![
+                    mid(SECOND_MID, MidRole::Label),
+                    mid(SECOND_RETURNS_MID, MidRole::Returns),
+                ],
+                eps_accounts: vec![eps(SECOND_EPS_ACCOUNT, true)],
+                permits: vec![PermitConfig {
+                    number: SECOND_PERMIT_NUMBER.to_owned(),
+                    zip: SECOND_PERMIT_ZIP.to_owned(),
+                }],
                 enrolled_in_ship_returns: true,
             },
         ],

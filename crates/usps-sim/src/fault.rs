@@ -13,6 +13,7 @@
 //! {"route": "return-label", "fault": {"kind": "malformed"}}
 //! {"route": "return-label", "fault": {"kind": "expired_token"}}
 //! {"route": "webtools", "fault": {"kind": "malformed"}, "times": 1}
+//! {"route": "webtools", "fault": {"kind": "replace_body", "body": "<USPSReturnsLabelResponse>…"}, "times": 1}
 //! {"route": "tracking", "fault": {"kind": "status", "status": 503}, "times": 2}
 //! {"route": "subscriptions", "fault": {"kind": "rate_limit", "retry_after_s": 30}}
 //! ```
@@ -29,6 +30,10 @@
 //!   at once, so the connection is cut mid-response and the client sees a transport error.
 //! - `malformed`: handles the request (a label is issued and recorded), then sends its status
 //!   and content type with the body cut to half its length.
+//! - `replace_body`: handles the request (a label is issued and recorded), then sends its
+//!   status and headers with `body` instead of its own. For tests that put a document of the
+//!   reference — such as a guide's sample reply — through the real HTTP path to a client; what
+//!   the body says is the test's, not the simulator's (the ledger records the label it issued).
 //! - `expired_token`: only fires on routes that take a bearer access token (userinfo,
 //!   payment-authorization, return-label, tracking, subscriptions); the presented token is
 //!   revoked in the simulator's state and the route answers 401 as for an expired token. Web
@@ -98,6 +103,11 @@ pub enum Fault {
     Malformed,
     /// Revoke the presented access token and answer 401.
     ExpiredToken,
+    /// Handle the request, then send this body instead of the simulator's.
+    ReplaceBody {
+        /// The body sent, as is.
+        body: String,
+    },
 }
 
 /// Why a fault rule was refused.
@@ -175,7 +185,7 @@ impl Flavor {
         match route_name {
             route::TOKEN | route::REVOKE => Self::OAuth,
             route::AUTHORIZE => Self::Html,
-            route::USERINFO => Self::V3(v3::error::ApiVersion::OAuth),
+            route::USERINFO => Self::V3(v3::error::ApiVersion::UserInfo),
             route::PAYMENT_AUTHORIZATION => Self::V3(v3::error::ApiVersion::Payments),
             route::TRACKING => Self::V3(v3::error::ApiVersion::Tracking),
             route::SUBSCRIPTIONS => Self::V3(v3::error::ApiVersion::Subscriptions),
@@ -276,6 +286,11 @@ pub(crate) async fn observe(
                 ))
             });
             Response::from_parts(parts, Body::from_stream(failing))
+        }
+        Some(Fault::ReplaceBody { body }) => {
+            let (mut parts, _body) = next.run(request).await.into_parts();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
         }
         Some(Fault::Malformed) => {
             let (mut parts, body) = next.run(request).await.into_parts();

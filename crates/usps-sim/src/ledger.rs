@@ -16,7 +16,7 @@ pub mod route {
     pub const REVOKE: &str = "revoke";
     /// `GET` and `POST /oauth2/v3/authorize` (the consent page).
     pub const AUTHORIZE: &str = "authorize";
-    /// `GET /oauth2/v3/userinfo`.
+    /// `GET`/`POST /oauth2-oidc/v3/userinfo`.
     pub const USERINFO: &str = "userinfo";
     /// `POST /payments/v3/payment-authorization`.
     pub const PAYMENT_AUTHORIZATION: &str = "payment-authorization";

@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `POST /oauth2/v3/token`, `POST /oauth2/v3/revoke` | [`v3::oauth`] |
 //! | `GET`/`POST /oauth2/v3/authorize` (HTML consent page) | [`v3::authorize`] |
-//! | `GET /oauth2/v3/userinfo` (simulator extension) | [`v3::userinfo`] |
+//! | `GET`/`POST /oauth2-oidc/v3/userinfo` (OIDC UserInfo, `userinfo.md`) | [`v3::userinfo`] |
 //! | `POST /payments/v3/payment-authorization` | [`v3::payment`] |
 //! | `POST /labels/v3/return-label` | [`v3::return_label`] |
 //! | `GET /tracking/v3/tracking/{trackingNumber}` | [`v3::tracking`] |
@@ -159,8 +159,11 @@ impl Simulator {
                 ),
             )
             .route(
-                "/oauth2/v3/userinfo",
-                observed(route::USERINFO, get(v3::userinfo::userinfo)),
+                "/oauth2-oidc/v3/userinfo",
+                observed(
+                    route::USERINFO,
+                    get(v3::userinfo::userinfo).post(v3::userinfo::userinfo),
+                ),
             )
             .route(
                 "/payments/v3/payment-authorization",

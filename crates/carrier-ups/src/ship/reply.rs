@@ -6,7 +6,7 @@
 //! caller reports as an unknown outcome (the label may exist).
 
 use base64::Engine;
-use carrier::{Currency, Money, TrackingNumber};
+use carrier::{Charges, Currency, Fee, Money, TrackingNumber, Warning};
 use serde::Deserialize;
 
 use crate::error::{Error, Operation};
@@ -118,15 +118,9 @@ struct ImageFormat {
     code: String,
 }
 
-/// What UPS charged: `TransportationCharges` (the base), `ServiceOptionsCharges` (extra
-/// services) and `TotalCharges`. The core's label has one `postage` today, which gets the
-/// total; the breakdown is kept for the fees the API is adding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Charges {
-    pub(crate) transportation: Money,
-    pub(crate) service_options: Option<Money>,
-    pub(crate) total: Money,
-}
+/// The fee code of `ServiceOptionsCharges`: UPS gives the amount no code of its own, so the
+/// element's name stands for it.
+pub(crate) const SERVICE_OPTIONS_FEE: &str = "ServiceOptionsCharges";
 
 /// The image UPS returned, by its `ImageFormat.Code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +142,11 @@ pub(crate) struct LabelImage {
 pub(crate) struct ShipReply {
     pub(crate) tracking_number: TrackingNumber,
     pub(crate) shipment_id: String,
+    /// `TransportationCharges` as the postage, a non-zero `ServiceOptionsCharges` as the one
+    /// fee, `TotalCharges` as the total.
     pub(crate) charges: Charges,
+    /// Said when `TotalCharges` is not the transportation plus the service options.
+    pub(crate) charges_warning: Option<Warning>,
     /// Absent for an Electronic Return Label that UPS emails.
     pub(crate) label: Option<LabelImage>,
     pub(crate) alerts: Vec<(String, String)>,
@@ -173,7 +171,13 @@ fn money(name: &str, charge: &Charge) -> Result<Money, Error> {
     })
 }
 
-fn charges(charges: Option<ShipmentCharges>) -> Result<Charges, Error> {
+/// `ShipmentCharges` (shipment level: every package together) as the label's charges.
+/// `TransportationCharges` ("transportation and surcharges") is the postage; the accessorial
+/// `ServiceOptionsCharges` the one fee (left out when zero); `TotalCharges` the total, UPS's
+/// word on it even when the two do not add up to it (then with a warning). `ItemizedCharges`
+/// (Subversion 1601 and later) are not broken out: the spec does not say which of the two
+/// sums each item belongs to, and the base and service-option split above is what it does say.
+fn charges(charges: Option<ShipmentCharges>) -> Result<(Charges, Option<Warning>), Error> {
     let charges = charges.ok_or_else(|| malformed("no ShipmentCharges"))?;
     let transportation = charges
         .transportation_charges
@@ -190,11 +194,12 @@ fn charges(charges: Option<ShipmentCharges>) -> Result<Charges, Error> {
         .as_ref()
         .ok_or_else(|| malformed("no TotalCharges"))
         .and_then(|charge| money("TotalCharges", charge))?;
-    Ok(Charges {
-        transportation,
-        service_options,
-        total,
-    })
+    let fees = service_options
+        .map(|amount| Fee::new(Some(SERVICE_OPTIONS_FEE), Some("Service options"), amount))
+        .into_iter()
+        .collect();
+    Charges::stated(transportation, fees, total, "UPS")
+        .map_err(|error| malformed(format!("ShipmentCharges: {error}")))
 }
 
 fn label(label: ShippingLabel) -> Result<LabelImage, Error> {
@@ -260,7 +265,7 @@ pub(crate) fn parse(body: &[u8], expect_label: bool) -> Result<ShipReply, Error>
         }
         None => return Err(malformed("no ShipmentIdentificationNumber")),
     };
-    let charges = charges(results.shipment_charges)?;
+    let (charges, charges_warning) = charges(results.shipment_charges)?;
     let label = match (package.shipping_label, expect_label) {
         (Some(shipping_label), _) => Some(label(shipping_label)?),
         (None, false) => None,
@@ -270,6 +275,7 @@ pub(crate) fn parse(body: &[u8], expect_label: bool) -> Result<ShipReply, Error>
         tracking_number,
         shipment_id,
         charges,
+        charges_warning,
         label,
         alerts: response
             .response

@@ -50,9 +50,17 @@ fn a_reply_gives_the_tracking_number_the_shipment_id_the_charges_and_the_label()
     let reply = parse_value(&ship_reply("1Z999AA10123456784", &gif), true).unwrap();
     assert_eq!(reply.tracking_number.as_str(), "1Z999AA10123456784");
     assert_eq!(reply.shipment_id, "1Z999AA10123456784");
-    assert_eq!(reply.charges.transportation, Money::usd_cents(1205));
-    assert_eq!(reply.charges.service_options, Some(Money::usd_cents(150)));
-    assert_eq!(reply.charges.total, Money::usd_cents(1355));
+    assert_eq!(reply.charges.postage(), Money::usd_cents(1205));
+    assert_eq!(
+        reply.charges.fees(),
+        [carrier::Fee::new(
+            Some("ServiceOptionsCharges"),
+            Some("Service options"),
+            Money::usd_cents(150)
+        )]
+    );
+    assert_eq!(reply.charges.total(), Money::usd_cents(1355));
+    assert_eq!(reply.charges_warning, None);
     let label = reply.label.unwrap();
     assert_eq!(label.kind, ImageKind::Gif);
     assert_eq!(label.bytes, gif);
@@ -166,5 +174,43 @@ fn charges_in_another_currency_keep_it() {
             json!("CAD");
     }
     let reply = parse_value(&value, true).unwrap();
-    assert_eq!(reply.charges.total.currency(), carrier::Currency::CAD);
+    assert_eq!(reply.charges.total().currency(), carrier::Currency::CAD);
+}
+
+fn set_charge(value: &mut Value, name: &str, amount: &str) {
+    value["ShipmentResponse"]["ShipmentResults"]["ShipmentCharges"][name]["MonetaryValue"] =
+        json!(amount);
+}
+
+#[test]
+fn zero_service_option_charges_are_no_fee() {
+    let mut value = ship_reply("1Z999AA10123456784", &sample_gif(2, 2));
+    set_charge(&mut value, "ServiceOptionsCharges", "0.00");
+    set_charge(&mut value, "TotalCharges", "12.05");
+    let reply = parse_value(&value, true).unwrap();
+    assert!(reply.charges.fees().is_empty());
+    assert_eq!(reply.charges.total(), Money::usd_cents(1205));
+    assert_eq!(reply.charges_warning, None);
+}
+
+#[test]
+fn a_total_that_is_not_the_sum_is_ups_s_with_a_warning() {
+    let mut value = ship_reply("1Z999AA10123456784", &sample_gif(2, 2));
+    set_charge(&mut value, "TotalCharges", "14.00");
+    let reply = parse_value(&value, true).unwrap();
+    assert_eq!(reply.charges.total(), Money::usd_cents(1400));
+    let warning = reply.charges_warning.unwrap();
+    assert_eq!(warning.code, "charges_do_not_add_up");
+    assert!(warning.message.contains("13.55 USD"), "{}", warning.message);
+}
+
+#[test]
+fn charges_in_two_currencies_are_an_unknown_outcome() {
+    let mut value = ship_reply("1Z999AA10123456784", &sample_gif(2, 2));
+    value["ShipmentResponse"]["ShipmentResults"]["ShipmentCharges"]["TotalCharges"]["CurrencyCode"] =
+        json!("EUR");
+    assert_eq!(
+        kind(parse_value(&value, true).unwrap_err()),
+        ErrorKind::OutcomeUnknown
+    );
 }

@@ -22,8 +22,9 @@ mod schema;
 
 /// Path of the OAuth token endpoint, under the base URL.
 pub(crate) const TOKEN_PATH: &str = "/oauth2/v3/token";
-/// Path of the simulator's userinfo extension, under the base URL.
-pub(crate) const USERINFO_PATH: &str = "/oauth2/v3/userinfo";
+/// Path of the OIDC UserInfo endpoint, under the base URL (`/{scope}/v3/userinfo` with scope
+/// `oauth2-oidc`: `shared/reference/usps-v3/userinfo.md`).
+pub(crate) const USERINFO_PATH: &str = "/oauth2-oidc/v3/userinfo";
 /// Path of the payment-authorization endpoint, under the base URL.
 pub(crate) const PAYMENT_AUTHORIZATION_PATH: &str = "/payments/v3/payment-authorization";
 /// Path of the return-label endpoint, under the base URL.

@@ -7,11 +7,23 @@
 //! Whatever went wrong while reading a successful reply, the label was bought: the caller
 //! turns these errors into `OutcomeUnknown`, and a resend with the same idempotency key returns
 //! the label.
+//!
+//! Charges (`ReturnLabelMetadata`): `postage` is the base ("does not include insurance or other
+//! extra service fees"); each priced entry of `extraServices` (`ExtraServiceResponse`: `name`,
+//! `SKU`, `price`) and of `fees` (`name`, `SKU`, `price`) is a fee, its code the `SKU`; the
+//! total is their sum, as the metadata states none. The prices are read from their JSON text
+//! (never through `f64`). A fee list or price that cannot be read does not lose the label: it
+//! is left out of the charges with a `fee_not_reported` warning. Backhaul's requests ask for no
+//! extra service today (`v3::label` sends no `extraServices`), so the fees a label carries are
+//! the ones USPS applies to the parcel itself (a nonstandard length or volume); the reading is
+//! the same for the priced extra services a later request may ask for.
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
-use carrier::{Currency, Document, LabelAddress, LabelFormat, Money, TrackingNumber, Warning};
+use carrier::{
+    Charges, Currency, Document, Fee, LabelAddress, LabelFormat, Money, TrackingNumber, Warning,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -29,6 +41,11 @@ struct ReturnLabelVendorResponse {
     tracking_number: Option<String>,
     /// Kept as its JSON text so the amount never passes through `f64`.
     postage: Option<Box<RawValue>>,
+    /// `ExtraServiceResponse`, read item by item ([`priced`]).
+    #[serde(rename = "extraServices")]
+    extra_services: Option<Box<RawValue>>,
+    /// The package's fees, read like the extra services.
+    fees: Option<Box<RawValue>>,
     zone: Option<serde_json::Value>,
     #[serde(rename = "returnLabelImage")]
     return_label_image: Option<String>,
@@ -36,12 +53,21 @@ struct ReturnLabelVendorResponse {
     return_receipt_image: Option<String>,
 }
 
+/// An entry of `extraServices` or `fees`: `name`, `SKU` and `price` (a JSON number).
+#[derive(Deserialize)]
+struct PricedEntry {
+    name: Option<String>,
+    #[serde(rename = "SKU")]
+    sku: Option<String>,
+    price: Option<Box<RawValue>>,
+}
+
 /// What a label reply says, in domain types.
 #[derive(Debug)]
 pub(crate) struct LabelReply {
     pub(crate) tracking_number: TrackingNumber,
     pub(crate) routing_code: Option<String>,
-    pub(crate) postage: Money,
+    pub(crate) charges: Charges,
     pub(crate) zone: Option<String>,
     pub(crate) to_address: Option<LabelAddress>,
     pub(crate) label: Document,
@@ -78,6 +104,49 @@ fn decode_image(part: &str, encoded: &[u8], format: LabelFormat) -> Result<Docum
         format,
         bytes: Bytes::from(bytes),
     })
+}
+
+/// The priced entries of the metadata's `list` (`extraServices` or `fees`) as fees; what cannot
+/// be read is left out with a warning.
+fn priced(list: &str, raw: Option<&RawValue>, warnings: &mut Vec<Warning>) -> Vec<Fee> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    let mut not_reported = |what: String| {
+        tracing::warn!(list, problem = %what, "USPS returned label charges that cannot be read; left out");
+        warnings.push(Warning::new(
+            "fee_not_reported",
+            Some("fees"),
+            format!("USPS returned {what}; it is not in fees or total"),
+        ));
+    };
+    let entries: Option<Vec<PricedEntry>> = match serde_json::from_str(raw.get()) {
+        Ok(entries) => entries,
+        Err(_) => {
+            not_reported(format!(
+                "a {list} list that is not a list of priced entries"
+            ));
+            return Vec::new();
+        }
+    };
+    let mut fees = Vec::new();
+    for entry in entries.unwrap_or_default() {
+        let Some(price) = entry.price.filter(|price| price.get() != "null") else {
+            continue;
+        };
+        match Money::parse("price", price.get(), Currency::USD) {
+            Ok(amount) => fees.push(Fee::new(
+                entry.sku.as_deref(),
+                entry.name.as_deref(),
+                amount,
+            )),
+            Err(_) => not_reported(format!(
+                "a price for {} in {list} that is not an amount in cents",
+                entry.name.as_deref().unwrap_or("an entry")
+            )),
+        }
+    }
+    fees
 }
 
 fn parse_metadata(bytes: &[u8]) -> Result<ReturnLabelVendorResponse, Error> {
@@ -122,6 +191,14 @@ fn assemble(
             .map_err(|_| malformed("postage is not an amount in cents"))?,
         None => return Err(malformed("no postage")),
     };
+    let mut fees = priced(
+        "extraServices",
+        metadata.extra_services.as_deref(),
+        &mut warnings,
+    );
+    fees.extend(priced("fees", metadata.fees.as_deref(), &mut warnings));
+    let charges = Charges::itemized(postage, fees)
+        .map_err(|error| malformed(format!("the label's charges: {error}")))?;
     let zone = match metadata.zone {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(zone)) => Some(zone),
@@ -138,7 +215,7 @@ fn assemble(
         routing_code: metadata
             .routing_information
             .filter(|r| !r.trim().is_empty()),
-        postage,
+        charges,
         zone,
         to_address: metadata
             .label_address
@@ -225,7 +302,7 @@ pub(crate) async fn parse(
 pub(crate) mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     pub(crate) const PDF: &[u8] = b"%PDF-1.4\n% test label\n%%EOF\n";
     pub(crate) const TRACKING: &str = "9302012345600000007248";
@@ -266,7 +343,7 @@ pub(crate) mod tests {
         let reply = parse_vendor(&vendor_json(TRACKING, "8.44"), LabelFormat::Pdf).unwrap();
         assert_eq!(reply.tracking_number.as_str(), TRACKING);
         assert_eq!(reply.routing_code.as_deref(), Some("420631162520"));
-        assert_eq!(reply.postage, Money::usd_cents(844));
+        assert_eq!(reply.charges, Charges::postage_only(Money::usd_cents(844)));
         assert_eq!(reply.zone.as_deref(), Some("01"));
         assert_eq!(reply.label.bytes.as_ref(), PDF);
         assert_eq!(reply.receipt.unwrap().bytes.as_ref(), PDF);
@@ -289,7 +366,7 @@ pub(crate) mod tests {
         let vendor = parse_vendor(&vendor_json(TRACKING, "8.44"), LabelFormat::Pdf).unwrap();
         assert_eq!(reply.tracking_number, vendor.tracking_number);
         assert_eq!(reply.routing_code, vendor.routing_code);
-        assert_eq!(reply.postage, vendor.postage);
+        assert_eq!(reply.charges, vendor.charges);
         assert_eq!(reply.zone, vendor.zone);
         assert_eq!(reply.to_address, vendor.to_address);
         assert_eq!(reply.label, vendor.label);
@@ -300,9 +377,88 @@ pub(crate) mod tests {
     fn postage_keeps_its_decimal_text() {
         // 0.07 has no exact binary form; read as text it is exactly 7 cents.
         let reply = parse_vendor(&vendor_json(TRACKING, "0.07"), LabelFormat::Pdf).unwrap();
-        assert_eq!(reply.postage, Money::usd_cents(7));
+        assert_eq!(reply.charges.postage(), Money::usd_cents(7));
         let reply = parse_vendor(&vendor_json(TRACKING, "12"), LabelFormat::Pdf).unwrap();
-        assert_eq!(reply.postage, Money::usd_cents(1200));
+        assert_eq!(reply.charges.total(), Money::usd_cents(1200));
+    }
+
+    /// The spec's `JSONReturnLabelWithEmbeddedBased64Response` example, verbatim.
+    fn spec_example(name: &str) -> Value {
+        let spec = crate::v3::schema::load("domestic-labels.yaml");
+        spec["components"]["examples"][name]["value"].clone()
+    }
+
+    fn usd(amount: &str) -> Money {
+        Money::parse("amount", amount, Currency::USD).unwrap()
+    }
+
+    #[test]
+    fn the_specs_return_label_example_gives_postage_each_fee_by_sku_and_their_total() {
+        let example = spec_example("JSONReturnLabelWithEmbeddedBased64Response");
+        // Its images are PNG (base64 starting iVBORw0KGgo).
+        let reply = parse_vendor(&serde_json::to_vec(&example).unwrap(), LabelFormat::Png).unwrap();
+        let charges = &reply.charges;
+        assert_eq!(charges.postage(), usd("8.75"));
+        assert_eq!(
+            charges.fees(),
+            [
+                Fee::new(Some("67890"), Some("Certified Mail"), usd("3.50")),
+                Fee::new(Some("54321"), Some("Return Receipt"), usd("2.75")),
+            ]
+        );
+        assert_eq!(charges.total(), usd("15.00"));
+    }
+
+    #[test]
+    fn free_extra_services_in_the_specs_examples_are_no_fees() {
+        // Like the spec's EditResponse: "USPS Tracking" at 0.0 and `fees: []`.
+        let mut body: Value = serde_json::from_slice(&vendor_json(TRACKING, "26.25")).unwrap();
+        // The example indents every metadata member under its `labelAddress`.
+        let edit = &spec_example("EditResponse")["labelAddress"];
+        body["extraServices"] = edit["extraServices"].clone();
+        body["fees"] = edit["fees"].clone();
+        assert_eq!(body["extraServices"][0]["name"], "USPS Tracking");
+        let reply = parse_vendor(&serde_json::to_vec(&body).unwrap(), LabelFormat::Pdf).unwrap();
+        assert_eq!(reply.charges, Charges::postage_only(usd("26.25")));
+        assert!(reply.warnings.is_empty());
+    }
+
+    #[tokio::test]
+    async fn fees_in_a_multipart_reply_are_read_like_the_vendor_ones() {
+        let body = String::from_utf8(multipart("b0undary", TRACKING)).unwrap().replacen(
+            r#""postage":8.44"#,
+            r#""postage":8.44,"fees":[{"name":"Nonstandard Length fee > 22 in.","SKU":"DXNXXXXXXXX2200","price":4.0}]"#,
+            1,
+        );
+        let reply = parse(
+            "multipart/form-data; boundary=b0undary",
+            Bytes::from(body),
+            LabelFormat::Pdf,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            reply.charges.fees(),
+            [Fee::new(
+                Some("DXNXXXXXXXX2200"),
+                Some("Nonstandard Length fee > 22 in."),
+                usd("4.00")
+            )]
+        );
+        assert_eq!(reply.charges.total(), usd("12.44"));
+    }
+
+    #[test]
+    fn unreadable_fees_are_left_out_with_a_warning_and_the_label_kept() {
+        let mut body: Value = serde_json::from_slice(&vendor_json(TRACKING, "8.44")).unwrap();
+        body["extraServices"] =
+            json!([{"name": "Signature Confirmation", "SKU": "DXSU", "price": 3.655}]);
+        body["fees"] = json!({"name": "not a list"});
+        let reply = parse_vendor(&serde_json::to_vec(&body).unwrap(), LabelFormat::Pdf).unwrap();
+        assert_eq!(reply.charges, Charges::postage_only(usd("8.44")));
+        let codes: Vec<&str> = reply.warnings.iter().map(|w| w.code.as_str()).collect();
+        assert_eq!(codes, ["fee_not_reported", "fee_not_reported"]);
+        assert!(reply.warnings[0].message.contains("Signature Confirmation"));
     }
 
     #[test]

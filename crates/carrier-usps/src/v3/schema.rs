@@ -32,7 +32,8 @@ fn reference_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/usps-v3")
 }
 
-fn load(file: &str) -> Value {
+/// A reference file (YAML or JSON) as JSON.
+pub(super) fn load(file: &str) -> Value {
     let path = reference_dir().join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));

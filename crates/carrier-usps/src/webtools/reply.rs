@@ -12,7 +12,9 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
 use carrier::tracking::split_impb_barcode;
-use carrier::{Currency, Document, LabelAddress, LabelFormat, Money, TrackingNumber, Warning};
+use carrier::{
+    Charges, Currency, Document, Fee, LabelAddress, LabelFormat, Money, TrackingNumber, Warning,
+};
 use rust_decimal::Decimal;
 
 use super::{Element, collapse};
@@ -181,15 +183,24 @@ fn decode_image(tag: &str, encoded: &str, format: LabelFormat) -> Result<Documen
 }
 
 impl ReturnsLabelReply {
-    /// What the label costs: `Postage` plus the extra service fees.
-    pub(crate) fn total_postage(&self) -> Money {
-        let extras: i64 = self
+    /// What the label costs: `Postage` ("excludes extra service fees"), one fee per extra
+    /// service with a `Price` (code `ServiceID`, name `ServiceName`), and their sum (Web Tools
+    /// states no total).
+    pub(crate) fn charges(&self) -> Result<Charges, Error> {
+        let fees = self
             .extra_services
             .iter()
-            .filter_map(|service| service.price)
-            .map(Money::minor_units)
-            .sum();
-        Money::from_minor(self.postage.minor_units() + extras, Currency::USD)
+            .filter_map(|service| {
+                let price = service.price?;
+                Some(Fee::new(
+                    Some(&service.service_id),
+                    service.service_name.as_deref(),
+                    price,
+                ))
+            })
+            .collect();
+        Charges::itemized(self.postage, fees)
+            .map_err(|error| malformed(format!("the label's charges: {error}")))
     }
 
     /// The label and, when USPS sent one, the receipt, decoded and checked to be `format`
@@ -273,7 +284,12 @@ fn read(response: USPSReturnsLabelResponse) -> Result<ReturnsLabelReply, Error> 
             let price = service.price.and_then(|price| {
                 Money::parse("Price", &price, Currency::USD)
                     .inspect_err(|_| {
-                        tracing::warn!(service_id = %service_id, "USPS Web Tools returned an extra service Price that is not an amount; ignored");
+                        tracing::warn!(service_id = %service_id, "USPS Web Tools returned an extra service Price that is not an amount; left out of the charges");
+                        warnings.push(Warning::new(
+                            "fee_not_reported",
+                            Some("fees"),
+                            format!("USPS Web Tools returned a price for extra service {service_id} that is not an amount; it is not in fees or total"),
+                        ));
                     })
                     .ok()
             });
@@ -397,7 +413,17 @@ mod tests {
                 price: Some(Money::usd_cents(265)),
             }]
         );
-        assert_eq!(reply.total_postage(), Money::usd_cents(1109));
+        let charges = reply.charges().unwrap();
+        assert_eq!(charges.postage(), Money::usd_cents(844));
+        assert_eq!(
+            charges.fees(),
+            [Fee {
+                code: Some("156".into()),
+                name: Some("Signature Confirmation Electronic".into()),
+                amount: Money::usd_cents(265),
+            }]
+        );
+        assert_eq!(charges.total(), Money::usd_cents(1109));
         assert_eq!(reply.zone.as_deref(), Some("01"));
         assert_eq!(reply.dimensional_weight, None);
         assert_eq!(reply.carrier_route.as_deref(), Some("C031"));
@@ -478,6 +504,24 @@ mod tests {
         let reply = parse(xml.as_bytes()).unwrap();
         assert_eq!(reply.postage, Money::usd_cents(0));
         assert_eq!(reply.warnings[0].code, "postage_not_reported");
+    }
+
+    #[test]
+    fn extra_services_without_a_readable_price_are_left_out_with_a_warning() {
+        let xml = response(
+            "<BarcodeNumber>420211449302012345600000007248</BarcodeNumber><Postage>8.44</Postage>\
+             <ExtraServices><ExtraService><ServiceID>156</ServiceID>\
+             <ServiceName>Signature Confirmation Electronic</ServiceName><Price>$2.65</Price>\
+             </ExtraService><ExtraService><ServiceID>100</ServiceID><ServiceName>Insurance</ServiceName>\
+             </ExtraService></ExtraServices>",
+        );
+        let reply = parse(xml.as_bytes()).unwrap();
+        let charges = reply.charges().unwrap();
+        assert!(charges.fees().is_empty());
+        assert_eq!(charges.total(), Money::usd_cents(844));
+        assert_eq!(reply.warnings.len(), 1);
+        assert_eq!(reply.warnings[0].code, "fee_not_reported");
+        assert!(reply.warnings[0].message.contains("156"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! An account's details form: the carrier's details rendered from its schema
 //! ([`super::schema_form`]), pre-filled from the account (for an account just connected, from
-//! what the carrier shared, with its other offers as suggestions), and the account's name,
+//! what the carrier shared, with its other offers as choices — or, when the carrier shared
+//! nothing, a line saying so and why), and the account's name,
 //! priority and tags. Saved through the account service as `PATCH
 //! /v1/shipper-accounts/{id}` (a merge patch of the details), the service's field errors shown
 //! beside their inputs.
@@ -90,6 +91,16 @@ fn details_page(
         p { a href={ "/console/accounts/" (id) } { "← " (account.name) } }
         h1 { "Account details" }
         (page::notice(notice))
+        @if account.status == AccountStatus::PendingDetails {
+            @if let Some(reason) = account.prefill_unavailable() {
+                div.alert.warn #prefill-unavailable role="status" {
+                    p {
+                        strong { (carrier.name) " did not tell us your account details" }
+                        " (" (reason) "); type the details."
+                    }
+                }
+            }
+        }
         (errors.summary(&labels))
         @if !details.description.is_empty() { p { (details.description) } }
         form.stack method="post" action={ "/console/accounts/" (id) "/edit" } novalidate {

@@ -1,5 +1,6 @@
 //! Return labels in the console: the create form, the label (PDF embedded or PNG shown, the
-//! tracking number, the postage, a download link) and the list.
+//! tracking number, the postage with each fee and the total, a download link) and the list (each
+//! label's total as its cost).
 //!
 //! The form offers what the merchant's accounts can buy ([`super::offer`]): the services,
 //! formats and deliveries their carriers publish for them, the first service chosen unless
@@ -27,7 +28,7 @@ use super::session::{Merchant, Posted};
 use super::{ConsoleError, PageResult};
 use crate::error::ApiError;
 use crate::extract;
-use crate::label::{self, MoneyBody, ReturnLabelBody};
+use crate::label::{self, FeeBody, MoneyBody, ReturnLabelBody};
 use crate::routes::labels::{self as api, LabelListQuery};
 use crate::state::AppState;
 
@@ -70,6 +71,15 @@ fn money(postage: &MoneyBody) -> String {
         format!("${}", postage.amount)
     } else {
         format!("{} {}", postage.amount, postage.currency)
+    }
+}
+
+/// A fee as the label page names it: the carrier's name, else its code.
+fn fee_name(fee: &FeeBody) -> String {
+    match (&fee.name, &fee.code) {
+        (Some(name), _) => name.clone(),
+        (None, Some(code)) => format!("Fee {code}"),
+        (None, None) => "Fee".to_owned(),
     }
 }
 
@@ -429,6 +439,10 @@ pub async fn show(
                 dt { "Delivered" } dd #delivered { (page::time(at)) }
             }
             dt { "Postage" } dd #postage { (money(&label.postage)) }
+            @for (index, fee) in label.fees.iter().enumerate() {
+                dt { (fee_name(fee)) } dd.fee id={ "fee-" (index) } { (money(&fee.amount)) }
+            }
+            dt { "Total" } dd #total { strong { (money(&label.total)) } }
             dt { "Service" } dd { (service_name(&state, &label.carrier, &label.service)) }
             dt { "Carrier account" } dd { a href={ "/console/accounts/" (label.shipper_account_id) } { (account) } }
             dt { "Chosen by" } dd { (label.selected_by) }
@@ -571,7 +585,7 @@ pub async fn list(
                     thead { tr {
                         th scope="col" { "Created" } th scope="col" { "Tracking number" }
                         th scope="col" { "Status" }
-                        th scope="col" { "Service" } th scope="col" { "Postage" } th scope="col" { "Format" }
+                        th scope="col" { "Service" } th scope="col" { "Cost" } th scope="col" { "Format" }
                     } }
                     tbody {
                         @for label in labels {
@@ -580,7 +594,7 @@ pub async fn list(
                                 td.mono data-label="Tracking number" { a href={ "/console/labels/" (label.id) } { (label.tracking_number) } }
                                 td data-label="Status" { span class={ "status status-" (label.status) } { (status_name(&label.status)) } }
                                 td data-label="Service" { (service_name(&state, &label.carrier, &label.service)) }
-                                td.num data-label="Postage" { (money(&label.postage)) }
+                                td.num data-label="Cost" { (money(&label.total)) }
                                 td data-label="Format" { (label.label_format) }
                             }
                         }

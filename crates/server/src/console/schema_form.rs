@@ -218,6 +218,16 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
                 .and_then(|stored| lookup(stored, &field.name))
                 .and_then(as_text);
             let offered = context.offered(field);
+            if offered.len() > 1 {
+                return secret_choices(
+                    field,
+                    &offered,
+                    current.as_deref(),
+                    requirement.as_deref(),
+                    pattern.as_deref(),
+                    context,
+                );
+            }
             let mut hint = field.description.clone();
             // What the carrier shared, unless it is just what is stored.
             if !offered.is_empty() && offered != current.iter().cloned().collect::<Vec<_>>() {
@@ -254,6 +264,19 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
         Kind::Text { pattern } => {
             let list_id = format!("{}-options", form::input_id(&name));
             let offered = context.offered(field);
+            // The offers are the input's suggestions, and named in its hint unless the one
+            // offer is what the input holds.
+            let shared_hint = (!offered.is_empty() && offered != [value.clone()]).then(|| {
+                format!(
+                    "{} {} shared: {}.",
+                    field.description,
+                    context.carrier,
+                    offered.join(", ")
+                )
+                .trim()
+                .to_owned()
+            });
+            let hint = shared_hint.as_deref().or(hint);
             let input = Input::text(&name, &field.title, &value);
             let input = Input {
                 required: field.required,
@@ -302,6 +325,62 @@ fn render_field(field: &Field, siblings: &[Field], context: &Context<'_>, switch
                 None => input,
             };
             input.render(context.errors)
+        }
+    }
+}
+
+/// A secret the carrier offered several of (payment accounts, masked to their last digits):
+/// a radio button for each masked offer, as a payments form lists cards, and a password input
+/// for a full number instead. Both post under the field's name; a typed number wins.
+fn secret_choices(
+    field: &Field,
+    offered: &[String],
+    current: Option<&str>,
+    requirement: Option<&str>,
+    pattern: Option<&str>,
+    context: &Context<'_>,
+) -> Markup {
+    let name = context.input_name(field);
+    let id = form::input_id(&name);
+    let error = context.errors.of(&name);
+    let chosen: Option<String> = match context.source {
+        Source::Posted(fields) => fields
+            .all(&name)
+            .into_iter()
+            .map(str::trim)
+            .find(|value| offered.iter().any(|offer| offer == value))
+            .map(str::to_owned),
+        Source::Stored(_) | Source::Blank => current.map(str::to_owned),
+    };
+    let hint = format!(
+        "{} {} shared these; only their last digits are shown. Choose one, or type another account's full number.",
+        field.description, context.carrier
+    );
+    let hint = hint.trim().to_owned();
+    let other_id = format!("{id}-other");
+    html! {
+        fieldset.radios.has-error[error.is_some()] id=(id) aria-describedby={ (id) "-hint" } {
+            legend {
+                (field.title)
+                @if !field.required { span.optional { " (" (requirement.unwrap_or("optional")) ")" } }
+            }
+            p.hint id={ (id) "-hint" } { (hint) }
+            @if let Some(error) = &error {
+                p.field-error id={ (id) "-error" } { span.visually-hidden { "Error: " } (error) }
+            }
+            @for (index, offer) in offered.iter().enumerate() {
+                @let option_id = format!("{id}-choice-{index}");
+                div.radio {
+                    input type="radio" id=(option_id) name=(name) value=(offer)
+                        checked[chosen.as_deref() == Some(offer.as_str())];
+                    label for=(option_id) { (offer) }
+                }
+            }
+            div.field {
+                label for=(other_id) { "Another account's full number" span.optional { " (instead)" } }
+                input id=(other_id) name=(name) type="password" value=""
+                    autocomplete="new-password" pattern=[pattern];
+            }
         }
     }
 }
@@ -367,6 +446,15 @@ fn read_value(field: &Field, posted: &Fields, prefix: &str) -> Option<Value> {
             // As typed when it is no number: the API says what is wrong with it.
             number.unwrap_or_else(|| Value::String(raw.to_owned()))
         }),
+        // A secret offered as choices posts twice (the chosen offer, the typed number): what
+        // was typed wins.
+        Kind::Secret { .. } => posted
+            .all(&name)
+            .into_iter()
+            .rev()
+            .map(str::trim)
+            .find(|value| !value.is_empty())
+            .map(|value| Value::String(value.to_owned())),
         _ => posted.get(&name).map(|raw| Value::String(raw.to_owned())),
     }
 }

@@ -192,3 +192,66 @@ fn an_account_reads_in_a_few_words() {
     assert!(html.contains("<dt>Pickup</dt><dd>No</dd>"), "{html}");
     assert!(html.contains("<dd>Acme<br>Springfield IL</dd>"), "{html}");
 }
+
+fn rendered_with_offers(source: Source<'_>, stored: Option<&Value>, offered: &Value) -> String {
+    let schema = schema();
+    let errors = Errors::new();
+    let context = Context {
+        prefix: "",
+        source,
+        stored,
+        offered: Some(offered),
+        carrier: "Depot",
+        errors: &errors,
+    };
+    render(&schema.details.fields, &context).into_string()
+}
+
+#[test]
+fn a_text_inputs_offers_are_its_suggestions_and_named_in_its_hint() {
+    let html = rendered(Source::Blank, None, &Errors::new());
+    assert!(
+        html.contains(r#"<datalist id="f-dock-options"><option value="D1"></option><option value="D2"></option></datalist>"#),
+        "{html}"
+    );
+    assert!(html.contains("Depot shared: D1, D2."), "{html}");
+    let stored = json!({"dock": "D1"});
+    let only = json!({"dock": ["D1"]});
+    let html = rendered_with_offers(Source::Stored(&stored), Some(&stored), &only);
+    assert!(!html.contains("Depot shared: D1."), "what is held: {html}");
+}
+
+#[test]
+fn a_secret_offered_several_times_is_a_choice_of_masked_values_or_a_typed_one() {
+    let offered = json!({"pin": ["**34", "**78"]});
+    let stored = json!({"pin": "**78"});
+    let html = rendered_with_offers(Source::Stored(&stored), Some(&stored), &offered);
+    assert!(
+        html.contains(r#"<input type="radio" id="f-pin-choice-0" name="pin" value="**34">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<input type="radio" id="f-pin-choice-1" name="pin" value="**78" checked>"#
+        ),
+        "the stored choice is checked: {html}"
+    );
+    assert!(
+        html.contains(r#"<input id="f-pin-other" name="pin" type="password" value="""#),
+        "{html}"
+    );
+    assert!(html.contains("Depot shared these; only their last digits are shown."));
+    // Posted back: the choice, unless a number was typed as well.
+    let posted = Fields::parse(b"pin=**34&pin=");
+    let html = rendered_with_offers(Source::Posted(&posted), Some(&stored), &offered);
+    assert!(html.contains(r#"value="**34" checked"#), "{html}");
+    let schema = schema();
+    let pin = |body: &'static [u8]| {
+        read(&schema.details.fields, &Fields::parse(body), "")
+            .get("pin")
+            .cloned()
+    };
+    assert_eq!(pin(b"region=south&pin=**34&pin="), Some(json!("**34")));
+    assert_eq!(pin(b"region=south&pin=**34&pin=5678"), Some(json!("5678")));
+    assert_eq!(pin(b"region=south&pin="), None);
+}

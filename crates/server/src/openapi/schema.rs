@@ -210,7 +210,10 @@ pub struct Account {
     #[schema(value_type = Object)]
     pub details: Value,
     pub credentials: CredentialsSummary,
-    /// What the carrier offered at sign-in (accounts connected by the carrier's sign-in).
+    /// What the carrier offered at sign-in (accounts connected by the carrier's sign-in): the
+    /// choices by detail name (`{"dock": ["D1", "D2"]}`, secrets masked), and
+    /// `prefill_unavailable`, a sentence, when the carrier shared nothing (its details call
+    /// failed or named nothing: the merchant types the details).
     #[schema(value_type = Option<Object>)]
     pub onboarding: Option<Value>,
     /// When the account's credentials were last used (to the minute).

@@ -323,7 +323,12 @@ pub async fn callback(
             return console::connect::reconnected(&account);
         }
         Ok(Completed::Connected(account)) => {
-            return connected_page(carrier.name(), account.id.as_str(), &account.name);
+            return connected_page(
+                carrier.name(),
+                account.id.as_str(),
+                &account.name,
+                account.prefill_unavailable(),
+            );
         }
         Ok(Completed::Reconnected(account)) => return reconnected_page(carrier.name(), &account),
         Err(failure) => failure,
@@ -416,6 +421,12 @@ async fn complete(
             ))
         })?;
     let request_id = request_id::current();
+    if let Some(reason) = &connection.prefill.unavailable {
+        // Never a reason to fail the sign-in: the merchant types the details instead.
+        tracing::warn!(%request_id, carrier = carrier.id(), tenant = %sign_in.tenant, %reason,
+            "the carrier shared no account details to pre-fill");
+        state.metrics().oauth_prefill_failure(carrier.id());
+    }
     if sign_in.account_id.is_some() {
         let account = state
             .accounts()
@@ -488,8 +499,15 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     response
 }
 
-fn connected_page(carrier_name: &str, id: &str, name: &str) -> Response {
+fn connected_page(carrier_name: &str, id: &str, name: &str, unavailable: Option<&str>) -> Response {
     let id = escape_html(id);
+    let missing = unavailable.map_or_else(String::new, |reason| {
+        format!(
+            "<p><strong>{carrier} did not tell us your account details</strong> ({reason}):              type them all in the details.</p>\n",
+            carrier = escape_html(carrier_name),
+            reason = escape_html(reason),
+        )
+    });
     let body = format!(
         "<p>Your {carrier} business account is connected as <strong>{name}</strong>, shipper \
          account <code>{id}</code>. Its status is <code>pending_details</code> until its details \
@@ -497,7 +515,7 @@ fn connected_page(carrier_name: &str, id: &str, name: &str) -> Response {
          <p>Next: complete its details (what {carrier} offered at sign-in is already filled in) \
          and add what is missing, such as the return address, with \
          <code>PATCH /v1/shipper-accounts/{id}</code> and a <code>details</code> object. The \
-         account becomes <code>active</code> when they are complete.</p>",
+         account becomes <code>active</code> when they are complete.</p>\n{missing}",
         carrier = escape_html(carrier_name),
         name = escape_html(name),
     );
@@ -576,7 +594,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_escape_what_the_merchant_named_and_are_never_cached() {
-        let response = connected_page("Acme", "sa_1", "<b>East</b>");
+        let response = connected_page("Acme", "sa_1", "<b>East</b>", Some("it said <nothing>"));
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         assert_eq!(response.headers()[header::REFERRER_POLICY], "no-referrer");
@@ -591,5 +609,11 @@ mod tests {
         let html = String::from_utf8(body.to_vec()).unwrap();
         assert!(html.contains("&lt;b&gt;East&lt;/b&gt;"), "{html}");
         assert!(html.contains("Acme connected — finish your account details"));
+        assert!(
+            html.contains(
+                "Acme did not tell us your account details</strong> (it said &lt;nothing&gt;)"
+            ),
+            "{html}"
+        );
     }
 }

@@ -10,8 +10,11 @@
 //!
 //! Charges are the simulator's own, not UPS's prices (the spec has none): per package
 //! $8.00 + $1.00 per started unit of weight, times 3 for Next Day services (01, 13, 14), 2 for
-//! 2nd Day (02, 59) and 1.5 for 3 Day Select (12); USD; no service-option charges
-//! (`ServiceOptionsCharges` is 0.00). `BillingWeight` is the packages' weight rounded up to a
+//! 2nd Day (02, 59) and 1.5 for 3 Day Select (12), as the transportation charge
+//! (`BaseServiceCharge` = `TransportationCharges`: the simulator adds no fuel surcharge); a
+//! service-option charge of $1.50 per package for an Electronic Return Label (ReturnService 8,
+//! which UPS bills as an accessorial), else 0.00; `TotalCharges` their sum; USD. The package
+//! results carry each package's share, the shipment charges the sums. `BillingWeight` is the packages' weight rounded up to a
 //! whole unit, at least 1, written with one decimal and zero-padded to the 8 characters the
 //! schema requires (`minLength` = `maxLength` = 8: `"000003.0"`; a client should not rely on
 //! the padding, which the spec implies but does not show).
@@ -151,6 +154,16 @@ fn package_cents(service_code: &str, weight_hundredths: u64) -> u64 {
     }
 }
 
+/// The service-option charge per package of an Electronic Return Label.
+const ELECTRONIC_RETURN_LABEL_CENTS: u64 = 150;
+
+fn service_option_cents(return_service: Option<ReturnService>) -> u64 {
+    match return_service {
+        Some(ReturnService::Electronic) => ELECTRONIC_RETURN_LABEL_CENTS,
+        Some(ReturnService::Print) | None => 0,
+    }
+}
+
 fn charge(cents: u64) -> Value {
     json!({"CurrencyCode": "USD", "MonetaryValue": money(cents)})
 }
@@ -183,17 +196,20 @@ fn issue(state: &State, grant: &AccessGrant, plan: &Plan) -> Result<Value, UpsEr
     };
     let mut tracking_numbers = Vec::new();
     let mut package_results = Vec::new();
-    let mut total_cents = 0;
+    let mut transportation_cents = 0;
+    let mut service_options_cents = 0;
     let count = plan.packages.len();
     for (index, (package, reference)) in plan.packages.iter().zip(references).enumerate() {
         let number = tracking_number(&plan.shipper_number, &plan.service_code, reference)
             .ok_or_else(|| UpsError::bad_request(code::SHIPPER_NUMBER, "Invalid shipper number"))?;
         let cents = package_cents(&plan.service_code, package.weight_hundredths);
-        total_cents += cents;
+        let options = service_option_cents(plan.return_service);
+        transportation_cents += cents;
+        service_options_cents += options;
         let mut result = json!({
             "TrackingNumber": number,
             "BaseServiceCharge": charge(cents),
-            "ServiceOptionsCharges": charge(0),
+            "ServiceOptionsCharges": charge(options),
         });
         if let Some(format) = plan.label_format {
             let content = LabelContent {
@@ -239,7 +255,7 @@ fn issue(state: &State, grant: &AccessGrant, plan: &Plan) -> Result<Value, UpsEr
         service_code: plan.service_code.clone(),
         return_service: plan.return_service.map(|service| service.code().to_owned()),
         label_format: plan.label_format.map(|format| format.code().to_owned()),
-        total_charges_cents: total_cents,
+        total_charges_cents: transportation_cents + service_options_cents,
         client_id: grant.client_id.clone(),
         username: grant.username.clone(),
         created_at: now,
@@ -262,10 +278,10 @@ fn issue(state: &State, grant: &AccessGrant, plan: &Plan) -> Result<Value, UpsEr
             "Response": response,
             "ShipmentResults": {
                 "ShipmentCharges": {
-                    "BaseServiceCharge": charge(total_cents),
-                    "TransportationCharges": charge(total_cents),
-                    "ServiceOptionsCharges": charge(0),
-                    "TotalCharges": charge(total_cents),
+                    "BaseServiceCharge": charge(transportation_cents),
+                    "TransportationCharges": charge(transportation_cents),
+                    "ServiceOptionsCharges": charge(service_options_cents),
+                    "TotalCharges": charge(transportation_cents + service_options_cents),
                 },
                 "BillingWeight": {
                     "UnitOfMeasurement": {"Code": unit.0, "Description": unit.1},
@@ -289,5 +305,12 @@ mod tests {
         assert_eq!(package_cents("03", 0), 900);
         assert_eq!(package_cents("01", 500), 3900);
         assert_eq!(money(1305), "13.05");
+    }
+
+    #[test]
+    fn only_an_electronic_return_label_has_a_service_option_charge() {
+        assert_eq!(service_option_cents(Some(ReturnService::Electronic)), 150);
+        assert_eq!(service_option_cents(Some(ReturnService::Print)), 0);
+        assert_eq!(service_option_cents(None), 0);
     }
 }

@@ -110,6 +110,40 @@ async fn an_electronic_return_label_is_accepted_without_an_image() {
     assert_eq!(ledger[0].label_format, None);
 }
 
+/// The shipment's charges are its packages' together, and the total is the transportation plus
+/// the service options: an Electronic Return Label's accessorial, none for a printed one.
+#[tokio::test]
+async fn the_charges_add_up_from_the_packages_to_the_total() {
+    let harness = Harness::start().await;
+    let token = harness.client_token().await;
+    let cents = |charge: &Value| {
+        assert_eq!(charge["CurrencyCode"], "USD");
+        let text = charge["MonetaryValue"].as_str().unwrap().replace('.', "");
+        text.parse::<u64>().unwrap()
+    };
+    for (request, options) in [
+        (print_return_request(), 0),
+        (electronic_return_request(), 150),
+    ] {
+        let answer = harness.ship(&token, &request).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let results = &answer.body["ShipmentResponse"]["ShipmentResults"];
+        let shipment = &results["ShipmentCharges"];
+        let package = &results["PackageResults"][0];
+        let transportation = cents(&shipment["TransportationCharges"]);
+        assert_eq!(cents(&shipment["BaseServiceCharge"]), transportation);
+        assert_eq!(cents(&package["BaseServiceCharge"]), transportation);
+        assert_eq!(cents(&shipment["ServiceOptionsCharges"]), options);
+        assert_eq!(cents(&package["ServiceOptionsCharges"]), options);
+        assert_eq!(cents(&shipment["TotalCharges"]), transportation + options);
+        let ledger = harness.simulator().ledger();
+        assert_eq!(
+            ledger.last().unwrap().total_charges_cents,
+            transportation + options
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_zpl_label_is_a_zpl_document_with_the_barcode() {
     let harness = Harness::start().await;

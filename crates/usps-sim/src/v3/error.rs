@@ -17,7 +17,7 @@
 //! |---|---|
 //! | `OAS_VALIDATION` | the body, a header or a parameter does not match the OpenAPI schema (type, required, enum, pattern, length, range, unknown property) |
 //! | `SIM_UNAUTHORIZED` | missing, unknown, expired or revoked bearer access token (401) |
-//! | `SIM_FORBIDDEN` | the token may not do this (403): client-credentials token on userinfo, a CRID the signed-in user does not own, a token without the `tracking` or `subscriptions-tracking` scope on those APIs |
+//! | `SIM_FORBIDDEN` | the token may not do this (403): client-credentials or non-`openid` token on UserInfo, a CRID the signed-in user does not own, a token without the `tracking` or `subscriptions-tracking` scope on those APIs |
 //! | `SIM_NOT_FOUND` | a tracking number the simulator never issued, a subscription id the client has not created (404) |
 //! | `SIM_PRECONDITION_FAILED` | an `If-Match` that is not the subscription's current `ETag`, or one older than an hour (412) |
 //! | `SIM_PAYMENT_TOKEN` | missing, unknown or expired `X-Payment-Authorization-Token` (401), or one issued to another client |
@@ -39,8 +39,8 @@ use serde_json::{Value, json};
 /// Which API raised the error (`apiVersion`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ApiVersion {
-    /// `/oauth2/v3` (userinfo).
-    OAuth,
+    /// `/oauth2-oidc/v3` (UserInfo).
+    UserInfo,
     /// `/payments/v3`.
     Payments,
     /// `/labels/v3`.
@@ -54,7 +54,7 @@ pub(crate) enum ApiVersion {
 impl ApiVersion {
     fn as_str(self) -> &'static str {
         match self {
-            Self::OAuth => "/oauth2/v3",
+            Self::UserInfo => "/oauth2-oidc/v3",
             Self::Payments => "/payments/v3",
             Self::Labels => "/labels/v3",
             Self::Tracking => "/tracking/v3",

@@ -221,8 +221,133 @@ async fn approval_without_the_consent_box_re_renders_the_page() {
     assert!(response.text().await.unwrap().contains("Tick"));
 }
 
+const USERINFO: &str = "/oauth2-oidc/v3/userinfo";
+
 #[tokio::test]
-async fn userinfo_lists_the_signed_in_business_with_mids_accounts_and_permits() {
+async fn userinfo_answers_the_references_claims_for_the_signed_in_user_by_get_and_post() {
+    let harness = Harness::start().await;
+    let (access, _) = user_tokens(&harness, demo::USERNAME).await;
+    let expected = serde_json::json!({
+        "sub": demo::USERNAME,
+        "mail_owners": [{"crid": demo::CRID,
+                         "mids": format!("{}, {}, {}", demo::MID, demo::MANIFEST_MID, demo::RETURNS_MID)}],
+        "payment_accounts": {"accounts": demo::EPS_ACCOUNT,
+                             "permits": [{"permitNumber": demo::PERMIT_NUMBER, "permitZIP": demo::PERMIT_ZIP}]},
+    });
+    for request in [
+        harness.http.get(harness.url(USERINFO)),
+        harness.http.post(harness.url(USERINFO)),
+    ] {
+        let response = request.bearer_auth(&access).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, expected);
+    }
+    assert_eq!(harness.simulator().counters().route("userinfo").calls, 2);
+}
+
+#[tokio::test]
+async fn userinfo_of_a_business_with_several_of_everything_lists_them_all() {
+    let harness = Harness::start().await;
+    let (access, _) = user_tokens(&harness, demo::MULTI_USERNAME).await;
+    let body: Value = harness
+        .http
+        .get(harness.url(USERINFO))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["mail_owners"][1],
+        serde_json::json!({"crid": demo::SECOND_CRID,
+                           "mids": format!("{}, {}", demo::SECOND_MID, demo::SECOND_RETURNS_MID)})
+    );
+    assert_eq!(
+        body["payment_accounts"]["accounts"],
+        format!("{}, {}", demo::EPS_ACCOUNT, demo::SECOND_EPS_ACCOUNT),
+        "active accounts only: {} is inactive",
+        demo::INACTIVE_EPS_ACCOUNT
+    );
+    assert_eq!(
+        body["payment_accounts"]["permits"][1],
+        serde_json::json!({"permitNumber": demo::SECOND_PERMIT_NUMBER, "permitZIP": demo::SECOND_PERMIT_ZIP})
+    );
+}
+
+#[tokio::test]
+async fn userinfo_needs_the_openid_scope_and_releases_each_claim_with_its_own() {
+    let harness = Harness::start().await;
+    let token_for = |scope: &'static str| {
+        let harness = &harness;
+        async move {
+            let response = harness
+                .http
+                .post(harness.url("/oauth2/v3/authorize"))
+                .form(&[
+                    ("client_id", demo::CLIENT_ID),
+                    ("redirect_uri", demo::REDIRECT_URI),
+                    ("response_type", "code"),
+                    ("scope", scope),
+                    ("state", "xyz"),
+                    ("username", demo::USERNAME),
+                    ("password", demo::PASSWORD),
+                    ("consent", "yes"),
+                    ("decision", "approve"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let location =
+                url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+            let code = location
+                .query_pairs()
+                .find(|(key, _)| key == "code")
+                .map(|(_, value)| value.into_owned())
+                .unwrap();
+            let body: Value = harness
+                .token_request(serde_json::json!({
+                    "grant_type": "authorization_code", "client_id": demo::CLIENT_ID,
+                    "client_secret": demo::CLIENT_SECRET, "code": code,
+                    "redirect_uri": demo::REDIRECT_URI}))
+                .await
+                .json()
+                .await
+                .unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let labels_only = token_for("labels payments").await;
+    let response = harness
+        .http
+        .get(harness.url(USERINFO))
+        .bearer_auth(&labels_only)
+        .send()
+        .await
+        .unwrap();
+    let (status, codes, _) = error_codes(response).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(codes, ["SIM_FORBIDDEN"]);
+
+    let mids_only = token_for("openid usps:MIDs").await;
+    let body: Value = harness
+        .http
+        .get(harness.url(USERINFO))
+        .bearer_auth(&mids_only)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("mail_owners").is_some());
+    assert!(body.get("payment_accounts").is_none());
+}
+
+#[tokio::test]
+async fn the_invented_oauth2_userinfo_route_is_gone() {
     let harness = Harness::start().await;
     let (access, _) = user_tokens(&harness, demo::USERNAME).await;
     let response = harness
@@ -232,24 +357,7 @@ async fn userinfo_lists_the_signed_in_business_with_mids_accounts_and_permits() 
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["username"], demo::USERNAME);
-    assert_eq!(body["business"]["name"], demo::BUSINESS_NAME);
-    let crid = &body["business"]["CRIDs"][0];
-    assert_eq!(crid["CRID"], demo::CRID);
-    assert_eq!(crid["enrolledInShipReturns"], true);
-    let mids = crid["MIDs"].as_array().unwrap();
-    assert!(mids.contains(&serde_json::json!({"MID": demo::MID, "role": "label"})));
-    assert!(mids.contains(&serde_json::json!({"MID": demo::MANIFEST_MID, "role": "manifest"})));
-    assert!(mids.contains(&serde_json::json!({"MID": demo::RETURNS_MID, "role": "returns"})));
-    assert!(crid["EPSAccounts"].as_array().unwrap().contains(
-        &serde_json::json!({"accountNumber": demo::INACTIVE_EPS_ACCOUNT, "status": "inactive"})
-    ));
-    assert_eq!(
-        crid["permits"][0],
-        serde_json::json!({"permitNumber": demo::PERMIT_NUMBER, "permitZIP": demo::PERMIT_ZIP})
-    );
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -258,7 +366,7 @@ async fn userinfo_refuses_a_client_credentials_token_with_403() {
     let access = harness.access_token().await;
     let response = harness
         .http
-        .get(harness.url("/oauth2/v3/userinfo"))
+        .get(harness.url(USERINFO))
         .bearer_auth(&access)
         .send()
         .await
@@ -273,7 +381,7 @@ async fn userinfo_without_a_token_is_401_with_www_authenticate() {
     let harness = Harness::start().await;
     let response = harness
         .http
-        .get(harness.url("/oauth2/v3/userinfo"))
+        .get(harness.url(USERINFO))
         .send()
         .await
         .unwrap();
@@ -298,7 +406,7 @@ async fn refreshed_user_token_still_reaches_userinfo() {
     let access = body["access_token"].as_str().unwrap();
     let info: Value = harness
         .http
-        .get(harness.url("/oauth2/v3/userinfo"))
+        .get(harness.url(USERINFO))
         .bearer_auth(access)
         .send()
         .await
@@ -306,5 +414,5 @@ async fn refreshed_user_token_still_reaches_userinfo() {
         .json()
         .await
         .unwrap();
-    assert_eq!(info["business"]["CRIDs"][0]["CRID"], demo::SMALL_CRID);
+    assert_eq!(info["mail_owners"][0]["crid"], demo::SMALL_CRID);
 }

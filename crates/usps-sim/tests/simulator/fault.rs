@@ -136,6 +136,30 @@ async fn reset_after_commit_records_the_label_but_breaks_the_response() {
 }
 
 #[tokio::test]
+async fn replace_body_fault_issues_the_label_and_sends_the_given_body() {
+    let harness = Harness::start().await;
+    let (access, payment) = harness.tokens().await;
+    harness.simulator().inject(rule(
+        "return-label",
+        Fault::ReplaceBody {
+            body: r#"{"postage": 8.75}"#.to_owned(),
+        },
+        Some(1),
+    ));
+    let response = harness
+        .label_post(&access, &payment)
+        .header("Accept", VENDOR_JSON)
+        .json(&label_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], VENDOR_JSON);
+    assert_eq!(response.text().await.unwrap(), r#"{"postage": 8.75}"#);
+    assert_eq!(harness.simulator().ledger().len(), 1);
+}
+
+#[tokio::test]
 async fn malformed_fault_sends_a_truncated_body_of_the_negotiated_type() {
     let harness = Harness::start().await;
     let (access, payment) = harness.tokens().await;
