@@ -278,6 +278,7 @@ impl UspsCarrier {
             to_address: reply.to_address,
             label: Some(reply.label),
             receipt: reply.receipt,
+            qr_code: None,
             warnings,
             carrier_idempotency_key: Some(key.to_string()),
             carrier_reference: None,
@@ -337,6 +338,7 @@ impl UspsCarrier {
             to_address: Some(reply.to_address.clone()),
             label: Some(label),
             receipt,
+            qr_code: None,
             warnings,
             // Web Tools has no idempotency key.
             carrier_idempotency_key: None,
