@@ -1,4 +1,4 @@
--- Printerless labels (`label_delivery: qr_code`, e.g. USPS Label Broker): the code the customer
+-- Printerless labels (`label_delivery: qr_code`, a label broker's): the code the customer
 -- shows at the carrier's counter, which prints the label there — the carrier's id of the stored
 -- label (typed at the counter instead of scanning) and the QR code as a PNG. Both or neither.
 -- The PNG stays off the listing query, like the label's bytes (its id says it exists).

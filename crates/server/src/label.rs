@@ -89,13 +89,14 @@ pub struct CreateReturnLabel {
     pub parcel: Option<carrier::ParcelInput>,
     /// `PDF` (default), `PNG`, `GIF`, `TIF` or `ZPL` (case does not matter), as the account's
     /// carrier offers them. With `label_delivery: qr_code`, naming a format asks for a label to
-    /// print as well as the QR code (USPS: `PDF` only); left out, the QR code is the label.
+    /// print as well as the QR code (in a format the carrier returns with one); left out, the
+    /// QR code is the label.
     #[schema(value_type = Option<schema::LabelFormat>)]
     pub label_format: Option<String>,
     /// `download` (default), `email` (the carrier emails the label to
     /// `notify.recipient_email`) or `qr_code` (printerless: the answer's `qr_code`, shown at the
-    /// carrier's counter, e.g. USPS Label Broker at a Post Office; no receipt), as the account's
-    /// carrier offers them.
+    /// carrier's counter, which prints the label; no receipt), as the account's carrier offers
+    /// them.
     #[schema(value_type = Option<schema::LabelDelivery>)]
     pub label_delivery: Option<String>,
     /// Whether and where a mailing receipt is printed: `none` (default), `same_page`, or
@@ -171,7 +172,7 @@ pub struct ReturnLabelBody {
 #[schema(as = LabelQrCode)]
 pub struct QrCodeBody {
     /// The carrier's id of the stored label, which the counter can type instead of scanning
-    /// the QR code (USPS Label Broker ID: at most 10 letters and digits).
+    /// the QR code.
     #[schema(example = "LB7K2Q9XZA", pattern = r"^[A-Za-z0-9-]{1,64}$")]
     pub label_broker_id: String,
     /// The QR code, a PNG (`GET`).

@@ -76,12 +76,16 @@ fn messages(body: ErrorMessage, status: u16) -> Vec<CarrierMessage> {
 /// inventory; its parameter `labelType`): the merchant's return address cannot take printerless
 /// labels, so the request's `label_delivery` is what must change.
 const LABEL_BROKER_INCOMPATIBLE_ZIP: &str = "160129";
+/// "'LABEL_BROKER' is not a supported imageType in the TEM environment": the deployment points
+/// at USPS's test environment, where only a label to print can be bought.
+const LABEL_BROKER_NOT_IN_TEM: &str = "160124";
 /// "Label Broker Service is unavailable" (return-label inventory, `imageInfo.imageType`): USPS's
 /// side is down and nothing was bought; the same request may succeed later.
 const LABEL_BROKER_UNAVAILABLE: &str = "160368";
 
 /// What the return-label inventory's codes mean beyond their status (a 400): 160368 alone is
-/// USPS unavailable (retryable, nothing bought), and 160129 blames our `label_delivery`.
+/// USPS unavailable (retryable, nothing bought), and 160129 and 160124 blame our
+/// `label_delivery`.
 fn return_label_error(
     status: u16,
     mut messages: Vec<CarrierMessage>,
@@ -99,7 +103,8 @@ fn return_label_error(
         };
     }
     for message in &mut messages {
-        if message.code == LABEL_BROKER_INCOMPATIBLE_ZIP {
+        if message.code == LABEL_BROKER_INCOMPATIBLE_ZIP || message.code == LABEL_BROKER_NOT_IN_TEM
+        {
             message.field = Some("label_delivery".to_owned());
         }
     }
@@ -235,6 +240,20 @@ mod tests {
         assert_eq!(messages[0].code, "160129");
         assert_eq!(messages[0].field.as_deref(), Some("label_delivery"));
         assert!(messages[0].message.contains("destination zip code"));
+    }
+
+    #[test]
+    fn label_broker_in_the_test_environment_is_a_rejection_naming_label_delivery() {
+        let body = label_broker_error(
+            "160124",
+            "LABEL_BROKER' is not a supported imageType in the TEM environment",
+            "imageInfo.imageType",
+        );
+        let error: CarrierError = from_reply(Operation::ReturnLabel, &reply(400, &body)).into();
+        let CarrierError::Rejected { messages, .. } = error else {
+            panic!("expected a rejection");
+        };
+        assert_eq!(messages[0].field.as_deref(), Some("label_delivery"));
     }
 
     #[test]
