@@ -31,7 +31,8 @@ async fn every_carrier_describes_its_services_capabilities_and_account_form(owne
         );
         for service in services {
             assert!(service["code"].as_str().unwrap().starts_with("usps_"));
-            assert_eq!(service["label_deliveries"], json!(["download"]));
+            // USPS v3 accounts also buy printerless labels (Label Broker).
+            assert_eq!(service["label_deliveries"], json!(["download", "qr_code"]));
         }
         let schema = &usps["account_schema"];
         assert_eq!(

@@ -328,6 +328,7 @@ impl UpsCarrier {
             }),
             label,
             receipt: None,
+            qr_code: None,
             warnings,
             // UPS has no idempotency key.
             carrier_idempotency_key: None,

@@ -26,7 +26,7 @@ pub fn parse_vendor_reply(
     body: &[u8],
     format: LabelFormat,
 ) -> Result<TrackingNumber, CarrierError> {
-    Ok(v3::reply::parse_vendor(body, format)?.tracking_number)
+    Ok(v3::reply::parse_vendor(body, v3::label::Images::Label(format))?.tracking_number)
 }
 
 /// Reads a `ReturnLabelMultiPartResponse` body.
@@ -35,9 +35,11 @@ pub async fn parse_multipart_reply(
     body: Bytes,
     format: LabelFormat,
 ) -> Result<TrackingNumber, CarrierError> {
-    Ok(v3::reply::parse_multipart(content_type, body, format)
-        .await?
-        .tracking_number)
+    Ok(
+        v3::reply::parse_multipart(content_type, body, v3::label::Images::Label(format))
+            .await?
+            .tracking_number,
+    )
 }
 
 /// A vendor JSON reply carrying `label` (a PDF) as the label and receipt image.

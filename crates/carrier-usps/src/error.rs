@@ -14,6 +14,7 @@
 //! | HTTP 500, 502, 504 (other 5xx)            | `Unavailable`            | `OutcomeUnknown` |
 //! | HTTP 503                                  | `Unavailable`            | `Unavailable`    |
 //! | HTTP 429                                  | `RateLimited`            | `RateLimited`    |
+//! | HTTP 400 with 160368 only ("Label Broker Service is unavailable") | — | `Unavailable` |
 //! | HTTP 401, OAuth `invalid_client`/`invalid_grant`/`unauthorized_client` | `Unauthenticated` | `Unauthenticated` |
 //! | other HTTP 4xx (USPS codes kept)          | `Rejected`               | `Rejected`       |
 //! | malformed or undecodable success reply    | `Protocol`               | `OutcomeUnknown` |
@@ -175,6 +176,14 @@ pub(crate) enum Error {
         messages: Vec<CarrierMessage>,
     },
 
+    /// USPS answered a return label with 160368 only: "Label Broker Service is unavailable".
+    /// Nothing was bought, and the same request may succeed once the service is back.
+    #[error("{operation}: USPS Label Broker is unavailable{}", summary(.messages))]
+    LabelBrokerUnavailable {
+        operation: Operation,
+        messages: Vec<CarrierMessage>,
+    },
+
     /// Web Tools answered with an `<Error>` saying it failed inside (`80004005`).
     #[error("{operation}: USPS Web Tools failed{}", summary(.messages))]
     WebToolsUnavailable {
@@ -317,11 +326,13 @@ impl From<Error> for CarrierError {
                     message,
                 }
             }
-            Error::WebToolsUnavailable { .. } => CarrierError::Unavailable {
-                carrier: CARRIER,
-                message,
-                retry_after: None,
-            },
+            Error::WebToolsUnavailable { .. } | Error::LabelBrokerUnavailable { .. } => {
+                CarrierError::Unavailable {
+                    carrier: CARRIER,
+                    message,
+                    retry_after: None,
+                }
+            }
             // An `<Error>` comes with HTTP 200: there is no status to report.
             Error::WebTools { messages, .. } => CarrierError::Rejected {
                 carrier: CARRIER,

@@ -56,11 +56,13 @@ pub async fn v3_label_reply(
     body: &[u8],
     format: LabelFormat,
 ) -> Result<TrackingNumber, CarrierError> {
-    Ok(
-        v3::reply::parse(content_type, Bytes::copy_from_slice(body), format)
-            .await?
-            .tracking_number,
+    Ok(v3::reply::parse(
+        content_type,
+        Bytes::copy_from_slice(body),
+        v3::label::Images::Label(format),
     )
+    .await?
+    .tracking_number)
 }
 
 /// Classifies a v3 error reply (`status` of 400 or more) of the label purchase: `ErrorMessage`,

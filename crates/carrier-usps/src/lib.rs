@@ -18,6 +18,13 @@
 //! the client's idempotency key (see [`idempotency_key`]), so a resend after an ambiguous failure
 //! returns the same label instead of buying a second one.
 //!
+//! `label_delivery: qr_code` asks USPS Label Broker for a printerless label (`imageType:
+//! LABEL_BROKER`, see `v3::label`): the [`ReturnLabel`] then carries the QR code PNG and its
+//! `labelBrokerID` as [`carrier::QrCode`], and the label's PDF only when `label_format` was
+//! named (`includeLabelBrokerPDF`). USPS's 160129 (a destination Label Broker cannot serve) is a
+//! rejection naming `label_delivery`; 160368 (Label Broker down) is `Unavailable`, nothing bought.
+//! Web Tools accounts have no Label Broker and offer `download` only.
+//!
 //! ## Tracking
 //!
 //! v3 accounts are tracked by pull — the Package Tracking API 3.2.6, one
@@ -251,7 +258,7 @@ impl UspsCarrier {
             return Err(v3::error::from_reply(Operation::ReturnLabel, &reply));
         }
         let content_type = reply.content_type().to_owned();
-        v3::reply::parse(&content_type, reply.body, label.format).await
+        v3::reply::parse(&content_type, reply.body, label.images).await
     }
 }
 
@@ -278,8 +285,9 @@ impl UspsCarrier {
             service: request.service.clone(),
             carrier_service: prepared.mail_class.to_owned(),
             to_address: reply.to_address,
-            label: Some(reply.label),
+            label: reply.label,
             receipt: reply.receipt,
+            qr_code: reply.qr_code,
             warnings,
             carrier_idempotency_key: Some(key.to_string()),
             carrier_reference: None,
@@ -341,6 +349,7 @@ impl UspsCarrier {
             to_address: Some(reply.to_address.clone()),
             label: Some(label),
             receipt,
+            qr_code: None,
             warnings,
             // Web Tools has no idempotency key.
             carrier_idempotency_key: None,
@@ -434,7 +443,8 @@ impl Carrier for UspsCarrier {
 
     /// For a Web Tools account (`details.api = "webtools"`): ground, priority and first class
     /// returns (no Priority Mail Express), PDF, TIF and ZPL labels (v1.5 `ImageType`), receipts,
-    /// and no carrier-side idempotency. Otherwise (v3, or no account): everything.
+    /// downloads only (Web Tools has no Label Broker) and no carrier-side idempotency.
+    /// Otherwise (v3, or no account): everything, printerless `qr_code` labels included.
     fn capabilities(&self, details: Option<&AccountDetails>) -> Capabilities {
         if details.map(Api::of) == Some(Api::WebTools) {
             return Capabilities {
@@ -443,6 +453,7 @@ impl Carrier for UspsCarrier {
                     .map(|(code, _)| *code)
                     .collect(),
                 label_formats: webtools::label::LABEL_FORMATS.to_vec(),
+                // The Returns Label API has no Label Broker (no QR codes, no emailed labels).
                 label_deliveries: vec![LabelDelivery::Download],
                 receipts: true,
                 idempotent_create: false,
@@ -460,7 +471,8 @@ impl Carrier for UspsCarrier {
                 .map(|service| service.info.code)
                 .collect(),
             label_formats: v3::label::LABEL_FORMATS.to_vec(),
-            label_deliveries: vec![LabelDelivery::Download],
+            // USPS Label Broker (`imageType: LABEL_BROKER`): printerless labels.
+            label_deliveries: vec![LabelDelivery::Download, LabelDelivery::QrCode],
             receipts: true,
             idempotent_create: true,
             resend_after_unknown_outcome: true,
@@ -651,6 +663,20 @@ mod tests {
         assert!(capabilities.receipts);
         assert!(!capabilities.idempotent_create && !capabilities.cancellable);
         assert!(capabilities.resend_after_unknown_outcome);
+        assert_eq!(
+            capabilities.label_deliveries,
+            vec![carrier::LabelDelivery::Download]
+        );
+    }
+
+    #[test]
+    fn a_v3_account_offers_printerless_qr_code_labels() {
+        let carrier = UspsBuilder::new().build().unwrap();
+        let capabilities = carrier.capabilities(Some(&details("v3")));
+        assert_eq!(
+            capabilities.label_deliveries,
+            vec![LabelDelivery::Download, LabelDelivery::QrCode]
+        );
     }
 
     #[test]

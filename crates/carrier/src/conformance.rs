@@ -14,8 +14,8 @@ use secrecy::ExposeSecret;
 
 use crate::{
     AccountContext, AccountInput, Carrier, CarrierError, CredentialsInput, ErrorKind,
-    IdempotencyKey, LabelFormat, LabelToVoid, ReturnLabel, ReturnLabelInput, ReturnLabelRequest,
-    ServiceCode, ValidatedAccount,
+    IdempotencyKey, LabelDelivery, LabelFormat, LabelToVoid, ReturnLabel, ReturnLabelInput,
+    ReturnLabelRequest, ServiceCode, ValidatedAccount,
 };
 
 /// What a plugin's test gives the suite.
@@ -90,6 +90,7 @@ pub async fn run_all(fixture: &dyn Fixture) {
     keeps_secrets_out_of_details_and_debug(fixture);
     creates_a_label_for_every_service(fixture).await;
     creates_a_label_in_every_format(fixture).await;
+    delivers_a_qr_code_where_the_carrier_offers_one(fixture).await;
     resending_with_the_same_key_returns_the_same_label(fixture).await;
     distinct_keys_buy_distinct_labels(fixture).await;
     unknown_service_is_refused_before_sending(fixture).await;
@@ -346,6 +347,31 @@ pub async fn creates_a_label_in_every_format(fixture: &dyn Fixture) {
             .unwrap_or_else(|error| panic!("{format:?}: {error}"));
         assert_label(&label, service, format);
     }
+}
+
+/// Where an account offers `label_delivery: qr_code`, the label comes back as a code (a PNG
+/// and a non-empty id) and, unless a label format was named, nothing to print.
+pub async fn delivers_a_qr_code_where_the_carrier_offers_one(fixture: &dyn Fixture) {
+    let account = validated(fixture);
+    let capabilities = fixture.carrier().capabilities(Some(&account.details));
+    if !capabilities
+        .label_deliveries
+        .contains(&LabelDelivery::QrCode)
+    {
+        return;
+    }
+    let service = capabilities.services[0];
+    let mut input = fixture.request(service);
+    input.label_delivery = Some(LabelDelivery::QrCode.as_str().to_owned());
+    input.label_format = None;
+    let label = buy(fixture, &account, &input, &unique_key("qr-code"))
+        .await
+        .unwrap_or_else(|error| panic!("qr_code: {error}"));
+    let code = label.qr_code.as_ref().expect("a QR code is returned");
+    assert!(!code.id.is_empty(), "the code has an id to type");
+    assert_eq!(code.image.format, LabelFormat::Png);
+    assert!(LabelFormat::Png.matches(&code.image.bytes));
+    assert!(label.label.is_none(), "no printable label was asked for");
 }
 
 /// With carrier-side idempotency, sending the same purchase twice buys one label.

@@ -130,7 +130,9 @@ impl IntoIterator for ValidationErrors {
 pub struct CarrierMessage {
     pub code: String,
     pub message: String,
-    /// The request field the carrier blamed, in the carrier's own naming.
+    /// The request field the carrier blamed: in the carrier's own naming, or in ours where the
+    /// plugin knows which of our fields the merchant must change (USPS 160129, a destination
+    /// Label Broker cannot serve, names `label_delivery`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }

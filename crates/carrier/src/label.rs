@@ -238,6 +238,43 @@ impl fmt::Debug for Document {
     }
 }
 
+/// The code of a printerless label: what the customer shows at a carrier's counter, where the
+/// label is printed for them (USPS Label Broker is one such service). The carrier keeps the
+/// label; the code and its id are all the customer needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrCode {
+    /// The carrier's id of the stored label, which the counter can type instead of scanning
+    /// the code (USPS: `labelBrokerID`, at most 10 characters).
+    pub id: String,
+    /// The QR code, a PNG image.
+    pub image: Document,
+}
+
+impl QrCode {
+    /// The longest id accepted here; a carrier's own limit may be lower.
+    pub const MAX_ID_LEN: usize = 64;
+
+    /// A code whose `id` is 1 to [`QrCode::MAX_ID_LEN`] ASCII letters, digits or `-` (it is
+    /// typed at a counter and travels in URLs and pages) and whose `image` is a PNG; otherwise
+    /// what is wrong with it.
+    pub fn new(id: &str, image: Document) -> Result<Self, &'static str> {
+        let id = id.trim();
+        if id.is_empty() || id.len() > Self::MAX_ID_LEN {
+            return Err("the code's id must have 1 to 64 characters");
+        }
+        if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err("the code's id must be ASCII letters, digits or dashes");
+        }
+        if image.format != LabelFormat::Png || !LabelFormat::Png.matches(&image.bytes) {
+            return Err("the code's image must be a PNG");
+        }
+        Ok(Self {
+            id: id.to_owned(),
+            image,
+        })
+    }
+}
+
 /// Something the merchant should know about a label that was nevertheless created: a value
 /// truncated on the printed label, a service mapped to its successor, an email not sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,8 +323,13 @@ pub struct ReturnLabel {
     /// The carrier's own name for the service it used (e.g. `USPS_GROUND_ADVANTAGE_RETURN_SERVICE`).
     pub carrier_service: String,
     pub to_address: Option<LabelAddress>,
+    /// The label to print: for `download` always, for `qr_code` when a printable copy was
+    /// asked for too ([`crate::ReturnLabelRequest::label_with_qr_code`]),
+    /// for `email` when the carrier returns the label it emailed.
     pub label: Option<Document>,
     pub receipt: Option<Document>,
+    /// For `label_delivery: qr_code`: the code the customer shows at the carrier's counter.
+    pub qr_code: Option<QrCode>,
     pub warnings: Vec<Warning>,
     /// The carrier-side idempotency key used, so a resend can reuse it.
     pub carrier_idempotency_key: Option<String>,
@@ -323,6 +365,32 @@ mod tests {
                 .unwrap_err()
                 .names("label_format")
         );
+    }
+
+    fn png() -> Document {
+        Document {
+            format: LabelFormat::Png,
+            bytes: Bytes::from_static(b"\x89PNG\r\n\x1a\n rest"),
+        }
+    }
+
+    #[test]
+    fn a_qr_code_has_a_typeable_id_and_a_png() {
+        let code = QrCode::new(" LB12345 ", png()).unwrap();
+        assert_eq!(code.id, "LB12345");
+        assert!(QrCode::new("", png()).is_err());
+        assert!(QrCode::new("LB 123", png()).is_err());
+        assert!(QrCode::new(&"A".repeat(65), png()).is_err());
+        let pdf = Document {
+            format: LabelFormat::Pdf,
+            bytes: Bytes::from_static(b"%PDF-1.4"),
+        };
+        assert!(QrCode::new("LB12345", pdf).is_err());
+        let lying = Document {
+            format: LabelFormat::Png,
+            bytes: Bytes::from_static(b"%PDF-1.4"),
+        };
+        assert!(QrCode::new("LB12345", lying).is_err());
     }
 
     #[test]

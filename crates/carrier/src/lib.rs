@@ -42,8 +42,8 @@ pub use crate::address::{
 pub use crate::charges::{Charges, ChargesError, Fee};
 pub use crate::error::{CarrierError, CarrierMessage, ErrorKind, FieldError, ValidationErrors};
 pub use crate::label::{
-    Document, LabelAddress, LabelDelivery, LabelFormat, LabelToVoid, ReceiptOption, ReturnLabel,
-    ServiceCode, ServiceInfo, Warning,
+    Document, LabelAddress, LabelDelivery, LabelFormat, LabelToVoid, QrCode, ReceiptOption,
+    ReturnLabel, ServiceCode, ServiceInfo, Warning,
 };
 pub use crate::money::{Currency, Money};
 pub use crate::oauth::{

@@ -61,6 +61,12 @@ pub struct ReturnLabelRequest {
     pub parcel: Parcel,
     pub label_format: LabelFormat,
     pub label_delivery: LabelDelivery,
+    /// For `label_delivery: qr_code`: whether a label to print is wanted as well as the code,
+    /// in `label_format`. The client asks for one by naming `label_format` with `qr_code`;
+    /// without it the code alone is the label (printerless). Always false for the other
+    /// deliveries, whose label is the label.
+    #[serde(default)]
+    pub label_with_qr_code: bool,
     pub receipt: ReceiptOption,
     pub reference: Option<String>,
     pub notify: Notify,
@@ -177,6 +183,8 @@ impl ReturnLabelRequest {
                 parcel,
                 label_format,
                 label_delivery,
+                label_with_qr_code: label_delivery == LabelDelivery::QrCode
+                    && input.label_format.is_some(),
                 receipt,
                 reference,
                 notify,
@@ -464,6 +472,27 @@ mod tests {
         input.label_delivery = Some("carrier_pigeon".into());
         let errors = ReturnLabelRequest::parse(&input).unwrap_err();
         assert!(errors.names("label_delivery"), "{errors}");
+    }
+
+    #[test]
+    fn a_label_format_named_with_a_qr_code_asks_for_a_printable_copy_too() {
+        let mut input = example();
+        input.label_delivery = Some("qr_code".into());
+        let alone = ReturnLabelRequest::parse(&input).unwrap();
+        assert_eq!(alone.label_delivery, LabelDelivery::QrCode);
+        assert!(!alone.label_with_qr_code);
+        input.label_format = Some("PDF".into());
+        assert!(
+            ReturnLabelRequest::parse(&input)
+                .unwrap()
+                .label_with_qr_code
+        );
+        input.label_delivery = None;
+        assert!(
+            !ReturnLabelRequest::parse(&input)
+                .unwrap()
+                .label_with_qr_code
+        );
     }
 
     fn example_request() -> ReturnLabelRequest {

@@ -88,11 +88,15 @@ pub struct CreateReturnLabel {
     #[schema(value_type = schema::Parcel, required = true)]
     pub parcel: Option<carrier::ParcelInput>,
     /// `PDF` (default), `PNG`, `GIF`, `TIF` or `ZPL` (case does not matter), as the account's
-    /// carrier offers them.
+    /// carrier offers them. With `label_delivery: qr_code`, naming a format asks for a label to
+    /// print as well as the QR code (in a format the carrier returns with one); left out, the
+    /// QR code is the label.
     #[schema(value_type = Option<schema::LabelFormat>)]
     pub label_format: Option<String>,
     /// `download` (default), `email` (the carrier emails the label to
-    /// `notify.recipient_email`) or `qr_code`, as the account's carrier offers them.
+    /// `notify.recipient_email`) or `qr_code` (printerless: the answer's `qr_code`, shown at the
+    /// carrier's counter, which prints the label; no receipt), as the account's carrier offers
+    /// them.
     #[schema(value_type = Option<schema::LabelDelivery>)]
     pub label_delivery: Option<String>,
     /// Whether and where a mailing receipt is printed: `none` (default), `same_page`, or
@@ -196,9 +200,35 @@ pub struct ReturnLabelBody {
     pub label_url: Option<String>,
     /// The separate receipt (`GET`), for `receipt: separate_page`.
     pub receipt_url: Option<String>,
+    /// For `label_delivery: qr_code`: the code the customer shows at the carrier's counter,
+    /// which prints the label there; `null` otherwise.
+    pub qr_code: Option<QrCodeBody>,
     #[schema(value_type = Vec<schema::Warning>)]
     pub warnings: Vec<Value>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A printerless label's code (`label_delivery: qr_code`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LabelQrCode)]
+pub struct QrCodeBody {
+    /// The carrier's id of the stored label, which the counter can type instead of scanning
+    /// the QR code.
+    #[schema(example = "LB7K2Q9XZA", pattern = r"^[A-Za-z0-9-]{1,64}$")]
+    pub label_broker_id: String,
+    /// The QR code, a PNG (`GET`).
+    #[schema(example = "/v1/return-labels/lbl_7Yp2Kq9ZxW4mN8bR3tVc/qr-code")]
+    pub url: String,
+}
+
+impl QrCodeBody {
+    /// The code of label `id`, whose carrier id is `label_broker_id`.
+    pub fn of(id: &str, label_broker_id: String) -> Self {
+        Self {
+            label_broker_id,
+            url: format!("/v1/return-labels/{id}/qr-code"),
+        }
+    }
 }
 
 /// A label's tracking as the label shows it.
@@ -674,6 +704,10 @@ async fn finish(
             .receipt
             .as_ref()
             .map(|_| format!("/v1/return-labels/{id}/receipt")),
+        qr_code: label
+            .qr_code
+            .as_ref()
+            .map(|code| QrCodeBody::of(id.as_str(), code.id.clone())),
         warnings: label
             .warnings
             .iter()
@@ -688,9 +722,10 @@ async fn finish(
         "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
              label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
-             reference, carrier_reference, label_delivery, fees, total_minor)
+             reference, carrier_reference, label_delivery, fees, total_minor, qr_code_id,
+             qr_code_bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21, $22, $23, $24)",
+                 $21, $22, $23, $24, $25, $26)",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -716,6 +751,8 @@ async fn finish(
     .bind(&body.label_delivery)
     .bind(json!(body.fees))
     .bind(label.charges.total().minor_units())
+    .bind(label.qr_code.as_ref().map(|code| code.id.as_str()))
+    .bind(label.qr_code.as_ref().map(|code| &code.image.bytes[..]))
     .execute(&mut *tx)
     .await?;
     sqlx::query(

@@ -8,12 +8,12 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::label::{FeeBody, ReturnLabelBody, TrackingBody};
+use crate::label::{FeeBody, QrCodeBody, ReturnLabelBody, TrackingBody};
 
 /// The columns [`body_from_row`] reads.
 pub const COLUMNS: &str = "id, carrier, shipper_account_id, selected_by, service, tracking_number, routing_code, \
      postage_minor, fees, COALESCE(total_minor, postage_minor) AS total_minor, currency, zone, to_address, label_format, label_bytes IS NOT NULL AS has_label, \
-     receipt_bytes IS NOT NULL AS has_receipt, warnings, reference, label_delivery, status, created_at, \
+     receipt_bytes IS NOT NULL AS has_receipt, qr_code_id, warnings, reference, label_delivery, status, created_at, \
      first_scan_at, delivered_at, tracking_updated_at";
 
 pub fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
@@ -28,6 +28,7 @@ pub fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
     let has_label: bool = row.try_get("has_label")?;
     let has_receipt: bool = row.try_get("has_receipt")?;
     let status: String = row.try_get("status")?;
+    let qr_code_id: Option<String> = row.try_get("qr_code_id")?;
     Ok(ReturnLabelBody {
         carrier: row.try_get("carrier")?,
         shipper_account_id: row.try_get("shipper_account_id")?,
@@ -53,6 +54,7 @@ pub fn body_from_row(row: &PgRow) -> Result<ReturnLabelBody, sqlx::Error> {
         reference: row.try_get("reference")?,
         label_url: has_label.then(|| format!("/v1/return-labels/{id}/label")),
         receipt_url: has_receipt.then(|| format!("/v1/return-labels/{id}/receipt")),
+        qr_code: qr_code_id.map(|code_id| QrCodeBody::of(&id, code_id)),
         warnings: match warnings {
             Value::Array(items) => items,
             _ => Vec::new(),

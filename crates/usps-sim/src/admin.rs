@@ -7,6 +7,8 @@
 //! | `GET /__sim/faults` | the armed fault rules |
 //! | `POST /__sim/faults` | arms a [`FaultRule`] (JSON body); 400 with `{"error": "..."}` when it is invalid |
 //! | `DELETE /__sim/faults` | disarms every rule |
+//! | `GET /__sim/label-broker` | `{"available": true}`: whether USPS Label Broker answers |
+//! | `PUT /__sim/label-broker` | `{"available": false}` makes every `LABEL_BROKER` return label fail with 160368 ("Label Broker Service is unavailable") until `{"available": true}` |
 //! | `POST /__sim/tracking/{tracking_number}/events` | records a scan (see [`crate::tracking`]) |
 //! | `GET /__sim/subscriptions` | every tracking subscription, as a JSON list of [`SubscriptionView`](crate::SubscriptionView) (no secrets) |
 //! | `GET /__sim/pushes` | the push log: every delivery attempt, as a JSON list of [`PushRecord`](crate::PushRecord) |
@@ -19,6 +21,7 @@ use axum::extract::{Path, State as Extract};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::fault::FaultRule;
@@ -95,6 +98,40 @@ pub(crate) async fn redeliver_last(
         Err(error) => (
             StatusCode::NOT_FOUND,
             Json(json!({"error": error.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+/// The body of `GET` and `PUT /__sim/label-broker`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LabelBrokerStatus {
+    available: bool,
+}
+
+/// `GET /__sim/label-broker`.
+pub(crate) async fn label_broker(Extract(state): Extract<Arc<State>>) -> Response {
+    Json(LabelBrokerStatus {
+        available: state.label_broker_available(),
+    })
+    .into_response()
+}
+
+/// `PUT /__sim/label-broker`.
+pub(crate) async fn set_label_broker(Extract(state): Extract<Arc<State>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<LabelBrokerStatus>(&body) {
+        Ok(status) => {
+            tracing::info!(
+                available = status.available,
+                "Label Broker availability set"
+            );
+            state.set_label_broker_available(status.available);
+            Json(status).into_response()
+        }
+        Err(error) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": format!("expected {{\"available\": true | false}}: {error}")})),
         )
             .into_response(),
     }

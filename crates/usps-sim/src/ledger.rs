@@ -69,6 +69,10 @@ pub struct LedgerEntry {
     /// Web Tools `POZipCode`, else `CustomerZip5`), where acceptance scans happen.
     #[serde(default)]
     pub origin_zip: Option<String>,
+    /// The `labelBrokerID` of a v3 `imageType: LABEL_BROKER` label (printerless: the QR code
+    /// or this id is shown at a Post Office, which prints the label).
+    #[serde(default)]
+    pub label_broker_id: Option<String>,
 }
 
 pub use sim_kit::counters::{Counters, RouteCount};

@@ -19,7 +19,7 @@
 //! | `GET /tracking/v3/tracking/{trackingNumber}` | [`v3::tracking`] |
 //! | `GET`/`POST /subscriptions-tracking/v3r2/subscriptions`, `GET`/`PUT`/`DELETE …/subscriptions/{subscriptionId}` | [`v3::subscription`]; pushes to listeners: [`push`] |
 //! | `GET /ShippingAPI.dll?API=…&XML=…`, `POST /ShippingAPI.dll` (form `API`, `XML`): `API=USPSReturnsLabel` and `API=USPSReturnsLabelCertify` | [`webtools`] |
-//! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults`, `/__sim/tracking/{tracking_number}/events`, `/__sim/subscriptions`, `/__sim/pushes`, `/__sim/subscriptions/{id}/redeliver-last` | [`admin`], [`tracking`] |
+//! | `/__sim/ledger`, `/__sim/counters`, `/__sim/faults`, `/__sim/label-broker`, `/__sim/tracking/{tracking_number}/events`, `/__sim/subscriptions`, `/__sim/pushes`, `/__sim/subscriptions/{id}/redeliver-last` | [`admin`], [`tracking`] |
 //!
 //! Test data comes from [`SimConfig`] (default: [`demo`]), Web Tools users and their
 //! destination addresses included. Every label issued, by either protocol, is recorded in
@@ -32,7 +32,7 @@
 //!
 //! Deliberately not simulated (each refused with a clear error where a request asks for it):
 //! XML bodies and `application/vnd.usps.labels+xml` replies of the v3 APIs; `JPG`, `GIF`,
-//! `EPL300DPI` and `LABEL_BROKER` images; label branding images; the PC Postage flow and OMAS
+//! `EPL300DPI` images; label branding images; the PC Postage flow and OMAS
 //! accounts; real address validation (ZIP+4 lookup, ZIP Code–state consistency,
 //! deliverability; Web Tools' `AllowNonCleansedOriginAddr` is accepted and changes nothing);
 //! printing customs forms (they are validated, not drawn); outbound labels, cancel, edit and
@@ -216,6 +216,10 @@ impl Simulator {
             )
             .route("/__sim/pushes", get(admin::pushes))
             .route(
+                "/__sim/label-broker",
+                get(admin::label_broker).put(admin::set_label_broker),
+            )
+            .route(
                 "/__sim/faults",
                 get(admin::faults)
                     .post(admin::add_fault)
@@ -285,6 +289,13 @@ impl Simulator {
     /// Disarms every fault rule.
     pub fn clear_faults(&self) {
         self.state.faults().clear();
+    }
+
+    /// Makes USPS Label Broker available (the default) or not: while it is not, every
+    /// `imageType: LABEL_BROKER` return label is refused with 160368 ("Label Broker Service is
+    /// unavailable"), as `PUT /__sim/label-broker` does. Other labels are not affected.
+    pub fn set_label_broker_available(&self, available: bool) {
+        self.state.set_label_broker_available(available);
     }
 
     /// Records a scan of an issued label now (as `POST /__sim/tracking/{tn}/events` does) and

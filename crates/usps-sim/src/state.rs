@@ -5,6 +5,7 @@
 //! Every lock is a short `std::sync::Mutex` critical section that never spans an `.await`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -127,6 +128,9 @@ pub(crate) struct State {
     scans: Mutex<HashMap<String, Vec<Scan>>>,
     subscriptions: Mutex<SubscriptionBook>,
     pushes: Mutex<Vec<PushRecord>>,
+    /// Whether USPS Label Broker answers: when not, `LABEL_BROKER` labels are refused with
+    /// 160368 ([`crate::Simulator::set_label_broker_available`]).
+    label_broker_available: AtomicBool,
     /// The client notifications are pushed with: no redirects, a short timeout.
     pub(crate) push_client: reqwest::Client,
 }
@@ -165,12 +169,22 @@ impl State {
             scans: Mutex::new(HashMap::new()),
             subscriptions: Mutex::new(SubscriptionBook::default()),
             pushes: Mutex::new(Vec::new()),
+            label_broker_available: AtomicBool::new(true),
             push_client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(PUSH_TIMEOUT)
                 .build()
                 .unwrap_or_default(),
         }
+    }
+
+    pub(crate) fn label_broker_available(&self) -> bool {
+        self.label_broker_available.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_label_broker_available(&self, available: bool) {
+        self.label_broker_available
+            .store(available, Ordering::SeqCst);
     }
 
     pub(crate) fn scans(&self) -> MutexGuard<'_, HashMap<String, Vec<Scan>>> {

@@ -72,15 +72,63 @@ fn messages(body: ErrorMessage, status: u16) -> Vec<CarrierMessage> {
     messages
 }
 
+/// "Label Broker requests are incompatible with destination zip code" (return-label
+/// inventory; its parameter `labelType`): the merchant's return address cannot take printerless
+/// labels, so the request's `label_delivery` is what must change.
+const LABEL_BROKER_INCOMPATIBLE_ZIP: &str = "160129";
+/// "'LABEL_BROKER' is not a supported imageType in the TEM environment": the deployment points
+/// at USPS's test environment, where only a label to print can be bought.
+const LABEL_BROKER_NOT_IN_TEM: &str = "160124";
+/// "Label Broker Service is unavailable" (return-label inventory, `imageInfo.imageType`): USPS's
+/// side is down and nothing was bought; the same request may succeed later.
+const LABEL_BROKER_UNAVAILABLE: &str = "160368";
+
+/// What the return-label inventory's codes mean beyond their status (a 400): 160368 alone is
+/// USPS unavailable (retryable, nothing bought), and 160129 and 160124 blame our
+/// `label_delivery`.
+fn return_label_error(
+    status: u16,
+    mut messages: Vec<CarrierMessage>,
+    retry_after: Option<std::time::Duration>,
+) -> Error {
+    let operation = Operation::ReturnLabel;
+    if !messages.is_empty()
+        && messages
+            .iter()
+            .all(|message| message.code == LABEL_BROKER_UNAVAILABLE)
+    {
+        return Error::LabelBrokerUnavailable {
+            operation,
+            messages,
+        };
+    }
+    for message in &mut messages {
+        if message.code == LABEL_BROKER_INCOMPATIBLE_ZIP || message.code == LABEL_BROKER_NOT_IN_TEM
+        {
+            message.field = Some("label_delivery".to_owned());
+        }
+    }
+    Error::Status {
+        operation,
+        status,
+        messages,
+        retry_after,
+    }
+}
+
 /// Classifies an error reply (any status of 400 or more) of `operation`.
 pub(crate) fn from_reply(operation: Operation, reply: &Reply) -> Error {
     let status = reply.status.as_u16();
     let retry_after = reply.retry_after();
     if let Ok(body) = serde_json::from_slice::<ErrorMessage>(&reply.body) {
+        let messages = messages(body, status);
+        if operation == Operation::ReturnLabel && status == 400 {
+            return return_label_error(status, messages, retry_after);
+        }
         return Error::Status {
             operation,
             status,
-            messages: messages(body, status),
+            messages,
             retry_after,
         };
     }
@@ -168,6 +216,66 @@ mod tests {
             Some("Header: X-Payment-Authorization-Token")
         );
         assert_eq!(messages[1].field.as_deref(), Some("fromAddress.firstName"));
+    }
+
+    fn label_broker_error(code: &str, detail: &str, parameter: &str) -> String {
+        format!(
+            r#"{{"apiVersion": "/labels/v3", "error": {{"code": "400", "message": "Bad Request",
+            "errors": [{{"status": "400", "code": "{code}", "title": "Bad Request",
+                        "detail": "{detail}", "source": {{"parameter": "{parameter}"}}}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn an_incompatible_destination_for_label_broker_is_a_rejection_naming_label_delivery() {
+        let body = label_broker_error(
+            "160129",
+            "Label Broker requests are incompatible with destination zip code",
+            "labelType",
+        );
+        let error: CarrierError = from_reply(Operation::ReturnLabel, &reply(400, &body)).into();
+        let CarrierError::Rejected { messages, .. } = error else {
+            panic!("expected a rejection, got {error:?}");
+        };
+        assert_eq!(messages[0].code, "160129");
+        assert_eq!(messages[0].field.as_deref(), Some("label_delivery"));
+        assert!(messages[0].message.contains("destination zip code"));
+    }
+
+    #[test]
+    fn label_broker_in_the_test_environment_is_a_rejection_naming_label_delivery() {
+        let body = label_broker_error(
+            "160124",
+            "LABEL_BROKER' is not a supported imageType in the TEM environment",
+            "imageInfo.imageType",
+        );
+        let error: CarrierError = from_reply(Operation::ReturnLabel, &reply(400, &body)).into();
+        let CarrierError::Rejected { messages, .. } = error else {
+            panic!("expected a rejection");
+        };
+        assert_eq!(messages[0].field.as_deref(), Some("label_delivery"));
+    }
+
+    #[test]
+    fn label_broker_unavailable_is_a_retryable_unavailability() {
+        let body = label_broker_error(
+            "160368",
+            "Label Broker Service is unavailable. For any questions, please reach out to us at https://emailus.usps.com/s/web-tools-inquiry",
+            "imageInfo.imageType",
+        );
+        let error: CarrierError = from_reply(Operation::ReturnLabel, &reply(400, &body)).into();
+        assert_eq!(error.kind(), ErrorKind::Unavailable, "{error:?}");
+        assert!(error.is_retryable());
+        assert!(error.to_string().contains("Label Broker"), "{error}");
+    }
+
+    #[test]
+    fn label_broker_unavailable_beside_another_refusal_is_a_rejection() {
+        let body = r#"{"error": {"code": "400", "errors": [
+            {"code": "160368", "detail": "Label Broker Service is unavailable"},
+            {"code": "160007", "detail": "labelType must be 4X6LABEL when imageType is LABEL_BROKER"}]}}"#;
+        let error: CarrierError = from_reply(Operation::ReturnLabel, &reply(400, body)).into();
+        assert_eq!(error.kind(), ErrorKind::Rejected);
     }
 
     #[test]

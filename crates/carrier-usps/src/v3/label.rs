@@ -14,6 +14,19 @@
 //! | `label_format` | `imageInfo.imageType` `PDF` `PNG` `TIFF` `ZPL203DPI`, `labelType` `4X6LABEL` |
 //! | `receipt` | `imageInfo.receiptOption` `NONE` `SAME_PAGE` `SEPARATE_PAGE` |
 //! | `reference` | `customerReference[0].referenceNumber` (printed) |
+//! | `label_delivery: qr_code` | `imageInfo.imageType` `LABEL_BROKER`, `labelType` `4X6LABEL`, `receiptOption` `NONE` |
+//! | `label_format` named with `qr_code` (PDF only) | `imageInfo.includeLabelBrokerPDF` `true` (else `false`) |
+//!
+//! ## Printerless labels (USPS Label Broker)
+//!
+//! `imageType: LABEL_BROKER` asks USPS for a QR code the customer shows at a Post Office, which
+//! prints the label ("Only supports labelType of `4X6LABEL` or `6X4LABEL` and receiptOption of
+//! `NONE`"; the return-label inventory's 160007 narrows it to `4X6LABEL`, which is what we
+//! send). The reply's image is that QR code as a PNG — unless `includeLabelBrokerPDF` is
+//! `true`, when the QR code comes as `labelBrokerQR` and the image is "the base64 PDF of the
+//! Label stored in Label Broker". So the only printable copy a QR code can come with is a PDF:
+//! `label_format` named with `qr_code` must be `PDF` (refused on `label_format` otherwise), and
+//! left out it means the QR code alone. A receipt cannot come with one (refused on `receipt`).
 
 use carrier::{
     LabelDelivery, LabelFormat, ReceiptOption, ReturnLabelRequest as Request, ServiceInfo,
@@ -106,7 +119,16 @@ struct ImageInfo {
     label_type: &'static str,
     #[serde(rename = "receiptOption")]
     receipt_option: &'static str,
+    /// Sent with `LABEL_BROKER` only ("Applicable only when `imageType` is `LABEL_BROKER`").
+    #[serde(
+        rename = "includeLabelBrokerPDF",
+        skip_serializing_if = "Option::is_none"
+    )]
+    include_label_broker_pdf: Option<bool>,
 }
+
+/// `imageInfo.imageType` of a printerless label.
+const LABEL_BROKER: &str = "LABEL_BROKER";
 
 #[derive(Serialize)]
 struct ReturnsPackageDescription<'a> {
@@ -171,13 +193,22 @@ fn receipt_option(receipt: ReceiptOption) -> &'static str {
     }
 }
 
+/// The images a request asks for, so that the reply's are read as what they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Images {
+    /// A label (and a receipt, if one was asked for) in this format.
+    Label(LabelFormat),
+    /// `LABEL_BROKER`: the QR code, and the label as PDF when `includeLabelBrokerPDF` is true.
+    LabelBroker { with_pdf: bool },
+}
+
 /// A request ready to send.
 #[derive(Debug)]
 pub(crate) struct PreparedLabel {
     /// The JSON body.
     pub(crate) body: Vec<u8>,
     pub(crate) mail_class: &'static str,
-    pub(crate) format: LabelFormat,
+    pub(crate) images: Images,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -247,6 +278,7 @@ pub(crate) fn prepare(
         }
     };
 
+    let qr_code = request.label_delivery == LabelDelivery::QrCode;
     let image = image_type(request.label_format);
     if image.is_none() {
         errors.push(
@@ -257,16 +289,38 @@ pub(crate) fn prepare(
             ),
         );
     }
-    if request.label_delivery != LabelDelivery::Download {
-        errors.push(
+    match request.label_delivery {
+        LabelDelivery::Download => {}
+        LabelDelivery::QrCode => {
+            if request.label_with_qr_code && request.label_format != LabelFormat::Pdf {
+                errors.push(
+                    "label_format",
+                    format!(
+                        "{} cannot come with a USPS Label Broker QR code, whose printable copy is a PDF; \
+                         send PDF to get both, or leave label_format out for the QR code alone",
+                        request.label_format.as_str()
+                    ),
+                );
+            }
+            if request.receipt != ReceiptOption::None {
+                errors.push(
+                    "receipt",
+                    "must be none with label_delivery qr_code: USPS Label Broker prints no receipt",
+                );
+            }
+        }
+        other => errors.push(
             "label_delivery",
             format!(
-                "{} is not offered for USPS labels; use download",
-                request.label_delivery.as_str()
+                "{} is not offered for USPS labels; use download or qr_code",
+                other.as_str()
             ),
-        );
+        ),
     }
-    if request.label_format == LabelFormat::Zpl && request.receipt == ReceiptOption::SamePage {
+    if !qr_code
+        && request.label_format == LabelFormat::Zpl
+        && request.receipt == ReceiptOption::SamePage
+    {
         errors.push(
             "receipt",
             "same_page is not available with ZPL labels; use separate_page or none",
@@ -342,12 +396,26 @@ pub(crate) fn prepare(
     } else {
         "SP"
     };
-    let body = ReturnLabelRequest {
-        image_info: ImageInfo {
+    let (image_info, images) = if qr_code {
+        let with_pdf = request.label_with_qr_code;
+        let info = ImageInfo {
+            image_type: LABEL_BROKER,
+            label_type: "4X6LABEL",
+            receipt_option: "NONE",
+            include_label_broker_pdf: Some(with_pdf),
+        };
+        (info, Images::LabelBroker { with_pdf })
+    } else {
+        let info = ImageInfo {
             image_type: image.unwrap_or_default(),
             label_type: "4X6LABEL",
             receipt_option: receipt_option(request.receipt),
-        },
+            include_label_broker_pdf: None,
+        };
+        (info, Images::Label(request.label_format))
+    };
+    let body = ReturnLabelRequest {
+        image_info,
         to_address: DomesticLabelAddress::from_address(&account.return_address),
         from_address: DomesticLabelAddress::from_address(&request.from_address),
         package_description: ReturnsPackageDescription {
@@ -379,7 +447,7 @@ pub(crate) fn prepare(
     Ok(PreparedLabel {
         body,
         mail_class: service.mail_class,
-        format: request.label_format,
+        images,
         warnings,
     })
 }
@@ -507,6 +575,71 @@ pub(crate) mod tests {
             value["receipt"] = json!(receipt);
             assert_eq!(body(value)["imageInfo"]["receiptOption"], json!(option));
         }
+    }
+
+    fn qr_code(format: Option<&str>) -> Value {
+        let mut value = input();
+        value["label_delivery"] = json!("qr_code");
+        if let Some(format) = format {
+            value["label_format"] = json!(format);
+        }
+        value
+    }
+
+    #[test]
+    fn a_qr_code_alone_asks_label_broker_for_no_pdf() {
+        let prepared = prepared(qr_code(None)).unwrap();
+        assert_eq!(prepared.images, Images::LabelBroker { with_pdf: false });
+        let body: Value = serde_json::from_slice(&prepared.body).unwrap();
+        assert_eq!(
+            body["imageInfo"],
+            json!({"imageType": "LABEL_BROKER", "labelType": "4X6LABEL", "receiptOption": "NONE",
+                   "includeLabelBrokerPDF": false})
+        );
+    }
+
+    #[test]
+    fn a_qr_code_with_pdf_named_asks_for_the_label_broker_pdf() {
+        let prepared = prepared(qr_code(Some("PDF"))).unwrap();
+        assert_eq!(prepared.images, Images::LabelBroker { with_pdf: true });
+        let body: Value = serde_json::from_slice(&prepared.body).unwrap();
+        assert_eq!(body["imageInfo"]["includeLabelBrokerPDF"], json!(true));
+    }
+
+    #[test]
+    fn a_qr_code_with_another_format_is_a_label_format_error() {
+        for format in ["PNG", "TIF", "ZPL"] {
+            let errors = prepared(qr_code(Some(format))).unwrap_err();
+            assert!(errors.names("label_format"), "{format}: {errors}");
+            assert!(errors.to_string().contains("PDF"), "{errors}");
+        }
+    }
+
+    #[test]
+    fn a_qr_code_with_a_receipt_is_a_receipt_error() {
+        for receipt in ["same_page", "separate_page"] {
+            let mut value = qr_code(None);
+            value["receipt"] = json!(receipt);
+            assert!(prepared(value).unwrap_err().names("receipt"), "{receipt}");
+        }
+    }
+
+    #[test]
+    fn an_emailed_label_is_a_label_delivery_error() {
+        let mut value = input();
+        value["label_delivery"] = json!("email");
+        value["notify"] = json!({"recipient_email": "jane@example.com"});
+        let errors = prepared(value).unwrap_err();
+        assert!(errors.names("label_delivery"), "{errors}");
+        assert!(errors.to_string().contains("qr_code"), "{errors}");
+    }
+
+    #[test]
+    fn a_downloaded_label_sends_no_label_broker_flag() {
+        let prepared = prepared(input()).unwrap();
+        assert_eq!(prepared.images, Images::Label(LabelFormat::Pdf));
+        let body: Value = serde_json::from_slice(&prepared.body).unwrap();
+        assert!(body["imageInfo"].get("includeLabelBrokerPDF").is_none());
     }
 
     #[test]

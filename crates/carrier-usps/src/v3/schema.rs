@@ -283,6 +283,42 @@ fn the_api_example_body_matches_the_return_label_schema() {
 }
 
 #[test]
+fn qr_code_bodies_match_the_return_label_schema() {
+    for format in [None, Some("PDF")] {
+        let mut value = super::label::tests::input();
+        value["label_delivery"] = json!("qr_code");
+        if let Some(format) = format {
+            value["label_format"] = json!(format);
+        }
+        let input: ReturnLabelInput = serde_json::from_value(value).unwrap();
+        let body = body_of(&ReturnLabelRequest::parse(&input).unwrap());
+        assert_eq!(body["imageInfo"]["imageType"], "LABEL_BROKER");
+        assert_valid(return_label_validator(), &body);
+    }
+}
+
+/// The spec's own `LabelBrokerRequest` example ("a Label Broker QR Code and its respective
+/// Label PDF"): its `imageInfo` is what a QR code with a PDF sends, our defaults spelled out.
+#[test]
+fn a_qr_code_with_a_pdf_sends_the_specs_label_broker_request_image_info() {
+    let document = load("domestic-labels.yaml");
+    let example = &document["components"]["examples"]["LabelBrokerRequest"]["value"]["imageInfo"];
+    assert_eq!(example["imageType"], "LABEL_BROKER");
+    let mut value = super::label::tests::input();
+    value["label_delivery"] = json!("qr_code");
+    value["label_format"] = json!("PDF");
+    let input: ReturnLabelInput = serde_json::from_value(value).unwrap();
+    let body = body_of(&ReturnLabelRequest::parse(&input).unwrap());
+    let sent = body["imageInfo"].as_object().unwrap();
+    for (key, expected) in example.as_object().unwrap() {
+        assert_eq!(&sent[key], expected, "imageInfo.{key}");
+    }
+    // What the example leaves to the defaults, we send as Label Broker requires it.
+    assert_eq!(sent["labelType"], "4X6LABEL");
+    assert_eq!(sent["receiptOption"], "NONE");
+}
+
+#[test]
 fn the_return_label_validator_refuses_an_unknown_top_level_field() {
     let input: ReturnLabelInput = serde_json::from_value(super::label::tests::input()).unwrap();
     let mut body = body_of(&ReturnLabelRequest::parse(&input).unwrap());

@@ -139,10 +139,11 @@ pub(crate) fn prepare(
         }
     };
     if request.label_delivery != LabelDelivery::Download {
+        // The Returns Label guides have no emailed or printerless (Label Broker) labels.
         errors.push(
             "label_delivery",
             format!(
-                "{} is not offered by USPS Web Tools; use download",
+                "{} is not offered by USPS Web Tools (a USPS v3 account offers qr_code); use download",
                 request.label_delivery.as_str()
             ),
         );

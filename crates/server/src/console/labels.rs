@@ -1,6 +1,7 @@
 //! Return labels in the console: the create form, the label (PDF embedded or PNG shown, the
-//! tracking number, the postage with each fee and the total, a download link) and the list (each
-//! label's total as its cost).
+//! tracking number, the postage with each fee and the total, a download link; for a printerless
+//! label its QR code, its id and a line to send the customer) and the list (each label's total
+//! as its cost).
 //!
 //! The form offers what the merchant's accounts can buy ([`super::offer`]): the services,
 //! formats and deliveries their carriers publish for them, the first service chosen unless
@@ -14,7 +15,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use carrier::{IdempotencyKey, TrackingStatus};
+use carrier::{IdempotencyKey, LabelDelivery, TrackingStatus};
 use maud::html;
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -178,14 +179,23 @@ async fn form_page(
         .or_else(|| offer.services.first().map(|(value, _)| value.as_str()))
         .unwrap_or_default()
         .to_owned();
-    let formats: Vec<(&str, &str)> = offer
+    let mut formats: Vec<(&str, &str)> = offer
         .formats
         .iter()
         .map(|format| (format.as_str(), offer::format_label(*format)))
         .collect();
+    // With a QR code, a format asks for a printable copy as well; no format, for the code alone.
+    let printerless = offer.deliveries.contains(&LabelDelivery::QrCode);
+    if printerless {
+        formats.push(("", "No printable copy (with a QR code: the code alone)"));
+    }
+    let code_alone = printerless
+        && fields.get("label_delivery") == Some(LabelDelivery::QrCode.as_str())
+        && fields.get("label_format").is_none();
     let label_format = fields
         .get("label_format")
         .map(str::to_ascii_uppercase)
+        .or_else(|| code_alone.then(String::new))
         .or_else(|| {
             let pdf = formats.iter().find(|(value, _)| *value == "PDF");
             pdf.or(formats.first())
@@ -202,7 +212,7 @@ async fn form_page(
         .or_else(|| deliveries.first().map(|(value, _)| *value))
         .unwrap_or_default()
         .to_owned();
-    let emailed = offer.deliveries.contains(&carrier::LabelDelivery::Email);
+    let emailed = offer.deliveries.contains(&LabelDelivery::Email);
     let labels = labels();
     let labels: Vec<(&str, &str)> = labels
         .iter()
@@ -233,7 +243,12 @@ async fn form_page(
                 legend { "Shipping" }
                 (form::select("shipper_account_id", "Carrier account", fields.raw("shipper_account_id"), &account_options, errors))
                 (form::select("service", "Service", &service, &offer.services, errors))
-                (form::radios("label_format", "Label format", &label_format, &formats, errors))
+                @if printerless {
+                    (form::radios_with("label_format", "Label format", &label_format, &formats, errors,
+                        form::Choice { hint: Some("With a QR code delivery, a format adds a label to print as well as the code."), ..form::Choice::PLAIN }))
+                } @else {
+                    (form::radios("label_format", "Label format", &label_format, &formats, errors))
+                }
                 @if deliveries.len() > 1 {
                     (form::radios("label_delivery", "Label delivery", &label_delivery, &deliveries, errors))
                 }
@@ -426,6 +441,15 @@ pub async fn show(
     let document = format!("/console/labels/{}/label", label.id);
     let download = format!("{document}?download=1");
     let alt = format!("Return label, tracking number {}", label.tracking_number);
+    let carrier_name = state
+        .registry()
+        .get(&label.carrier)
+        .map_or(label.carrier.as_str(), |carrier| carrier.name());
+    let qr_code = format!("/console/labels/{}/qr-code", label.id);
+    let delivery = LabelDelivery::parse("label_delivery", &label.label_delivery).map_or_else(
+        |_| label.label_delivery.clone(),
+        |delivery| offer::delivery_label(delivery).to_owned(),
+    );
     let body = html! {
         p { a href="/console/labels" { "← Return labels" } }
         h1 { "Return label" }
@@ -447,13 +471,36 @@ pub async fn show(
             dt { "Carrier account" } dd { a href={ "/console/accounts/" (label.shipper_account_id) } { (account) } }
             dt { "Chosen by" } dd { (label.selected_by) }
             @if let Some(zone) = &label.zone { dt { "Zone" } dd { (zone) } }
-            dt { "Format" } dd { (label.label_format) }
+            dt { "Delivery" } dd #delivery { (delivery) }
+            @if label.label_url.is_some() { dt { "Format" } dd { (label.label_format) } }
             dt { "Created" } dd { (page::time(&label.created_at)) }
         }
         @if !label.warnings.is_empty() {
             div.alert.warn {
                 h2 { "Warnings" }
                 ul { @for warning in &label.warnings { li { (warning["message"].as_str().unwrap_or_default()) } } }
+            }
+        }
+        @if let Some(code) = &label.qr_code {
+            section #qr-code aria-labelledby="qr-code-heading" {
+                h2 #qr-code-heading { "QR code for the customer" }
+                p { "No printer needed: the customer shows this code at a " (carrier_name)
+                    " counter, or gives its ID there, and the label is printed for them." }
+                div.qr-code {
+                    img src=(qr_code) width="232" height="232"
+                        alt={ "QR code of the return label, ID " (code.label_broker_id) };
+                }
+                dl.facts {
+                    dt { "ID at the counter" } dd.mono #label-broker-id { (code.label_broker_id) }
+                }
+                p { "Send your customer:" }
+                blockquote #customer-message {
+                    "Show this QR code, or give the ID " strong.mono { (code.label_broker_id) }
+                    ", at any " (carrier_name) " location that prints labels. They print your return label there: no printer needed. Then hand over your parcel."
+                }
+                div.actions {
+                    a.button href={ (qr_code) "?download=1" } download { "Download QR code (PNG)" }
+                }
             }
         }
         section #tracking aria-labelledby="tracking-heading" {
@@ -514,8 +561,24 @@ pub async fn document(
     Path(id): Path<String>,
     Query(query): Query<DocumentQuery>,
 ) -> Result<Response, ConsoleError> {
-    let mut response =
-        api::label_document(State(state), merchant.caller, extract::Path(id)).await?;
+    let response = api::label_document(State(state), merchant.caller, extract::Path(id)).await?;
+    Ok(saved_if_asked(response, &query))
+}
+
+/// `GET /console/labels/{id}/qr-code`: a printerless label's QR code, as
+/// `GET /v1/return-labels/{id}/qr-code` serves it; `?download=1` asks the browser to save it.
+pub async fn qr_code(
+    State(state): State<AppState>,
+    merchant: Merchant,
+    Path(id): Path<String>,
+    Query(query): Query<DocumentQuery>,
+) -> Result<Response, ConsoleError> {
+    let response = api::qr_code_image(State(state), merchant.caller, extract::Path(id)).await?;
+    Ok(saved_if_asked(response, &query))
+}
+
+/// `response` to be saved rather than shown when the query says `download`.
+fn saved_if_asked(mut response: Response, query: &DocumentQuery) -> Response {
     if query.download.is_some() {
         let headers = response.headers_mut();
         let inline = headers
@@ -526,7 +589,7 @@ pub async fn document(
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
     }
-    Ok(response)
+    response
 }
 
 /// `GET /console/labels`: newest first, optionally of one status.

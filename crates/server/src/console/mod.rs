@@ -89,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/labels/new", get(labels::new).post(labels::create))
         .route("/labels/{id}", get(labels::show))
         .route("/labels/{id}/label", get(labels::document))
+        .route("/labels/{id}/qr-code", get(labels::qr_code))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", get(webhooks::show))
         .route("/webhooks/{id}/rotate", post(webhooks::rotate))

@@ -301,6 +301,35 @@ pub fn label_document(operation: &mut Operation, description: &str) {
         .insert("200".to_owned(), RefOr::T(builder.build()));
 }
 
+/// The 200 of a printerless label's QR code: a PNG.
+pub fn qr_code_image(operation: &mut Operation) {
+    let png = carrier::LabelFormat::Png.content_type();
+    let response = ResponseBuilder::new()
+        .description("The QR code the customer shows at the carrier's counter, a PNG")
+        .header(
+            "Content-Disposition",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some("`inline; filename=\"qr-code-lbl_….png\"`"))
+                .build(),
+        )
+        .content(
+            png,
+            ContentBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .content_media_type(png),
+                ))
+                .build(),
+        )
+        .build();
+    operation
+        .responses
+        .responses
+        .insert("200".to_owned(), RefOr::T(response));
+}
+
 /// Adds the common error answers to every operation of `openapi`, by the rules above.
 pub fn add_common(openapi: &mut OpenApi) {
     for item in openapi.paths.paths.values_mut() {

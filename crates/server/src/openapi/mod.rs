@@ -41,6 +41,7 @@ use crate::routes;
         routes::oauth::connect, routes::oauth::callback, routes::oauth::reconnect,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
+        routes::labels::qr_code_image,
         routes::webhooks::create, routes::webhooks::list, routes::webhooks::get,
         routes::webhooks::update, routes::webhooks::delete, routes::webhooks::rotate_secret,
         routes::webhooks::test, routes::webhooks::deliveries, routes::webhooks::redeliver,
@@ -137,6 +138,12 @@ impl Modify for Conventions {
             if let Some(operation) = paths.get_mut(path).and_then(|item| item.get.as_mut()) {
                 answer::label_document(operation, description);
             }
+        }
+        if let Some(operation) = paths
+            .get_mut("/v1/return-labels/{id}/qr-code")
+            .and_then(|item| item.get.as_mut())
+        {
+            answer::qr_code_image(operation);
         }
         // The verification's body is optional (an empty body is every chain), but when sent it
         // is an object: `null` is refused like any other non-object body.

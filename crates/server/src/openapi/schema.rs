@@ -130,7 +130,8 @@ pub enum LabelStatus {
     Voided,
 }
 
-/// How the label reaches the customer.
+/// How the label reaches the customer: `download` (to print), `email` (the carrier emails it)
+/// or `qr_code` (printerless: a code shown at the carrier's counter, the label's `qr_code`).
 #[derive(Debug, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LabelDelivery {

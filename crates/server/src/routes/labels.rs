@@ -1,4 +1,5 @@
-//! `/v1/return-labels`: buy (idempotent), list, read, and download the label and receipt.
+//! `/v1/return-labels`: buy (idempotent), list, read, and download the label, the receipt and
+//! the QR code of a printerless label.
 
 use accounts::LabelId;
 use axum::Json;
@@ -308,4 +309,44 @@ pub async fn receipt_document(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     document(&state, &caller, &id, "receipt_bytes").await
+}
+
+/// Download the QR code of a printerless label (`label_delivery: qr_code`), a PNG the customer
+/// shows at the carrier's counter; 404 for a label without one.
+#[utoipa::path(get, path = "/v1/return-labels/{id}/qr-code", operation_id = "get_return_label_qr_code", tag = "return labels",
+    params(schema::LabelIdParam),
+    responses((status = 200, description = "The PNG (typed by `openapi::answer::qr_code_image`)")),
+    security(("tenant_key" = [])))]
+pub async fn qr_code_image(
+    State(state): State<AppState>,
+    caller: TenantKey,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = label_id(&id)?;
+    let mut tx = state.db().tenant(&caller.tenant).await?;
+    let bytes: Option<Vec<u8>> = sqlx::query_scalar(
+        "SELECT qr_code_bytes FROM return_labels WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(caller.tenant.as_str())
+    .bind(id.as_str())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    let bytes = bytes.ok_or(ApiError::NotFound)?;
+    let format = LabelFormat::Png;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"qr-code-{id}.png\""),
+            ),
+            // The code is the merchant's postage, like the label: no shared cache keeps it.
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
 }

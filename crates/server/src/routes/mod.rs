@@ -82,6 +82,7 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/return-labels/{id}", labels::get),
         Operation::get("/v1/return-labels/{id}/label", labels::label_document),
         Operation::get("/v1/return-labels/{id}/receipt", labels::receipt_document),
+        Operation::get("/v1/return-labels/{id}/qr-code", labels::qr_code_image),
         Operation::post("/v1/return-labels/{id}/void", labels::void),
         Operation::get("/v1/return-labels/{id}/tracking", tracking::label_tracking),
         // Carriers push tracking here (no API key: each carrier's own check, by its plugin).

@@ -8,6 +8,7 @@
 //! | `TIFF` | baseline bilevel uncompressed little-endian TIFF at 203 dpi ([`raster`]) | `image/tiff` |
 //! | `SVG` | SVG 1.1 ([`svg`]) | `image/svg+xml` |
 //! | `ZPL203DPI`, `ZPL300DPI` | ZPL II `^XA … ^XZ` with `^BC` GS1-128 barcode and `^FD` fields ([`zpl`]) | `application/octet-stream` |
+//! | `LABEL_BROKER` | the QR code of the `labelBrokerID`, a 1-bit PNG ([`qr`]); with `includeLabelBrokerPDF` also the label as PDF | `image/png` |
 //!
 //! `JPG` and `GIF` are not produced by the simulator (the Labels API layer answers 400).
 //! Label types: `4X6LABEL` is the design size; `4X5LABEL` and `2X7LABEL` scale the same design
@@ -16,6 +17,7 @@
 
 mod barcode;
 pub mod pdf;
+pub mod qr;
 pub mod raster;
 pub mod svg;
 pub mod zpl;
@@ -131,6 +133,8 @@ pub(crate) enum RenderError {
     Barcode,
     #[error("PNG encoding failed: {0}")]
     Png(#[from] png::EncodingError),
+    #[error("the Label Broker ID does not fit in a QR code")]
+    QrCode,
 }
 
 /// A drawing operation, in points, origin top-left.

@@ -19,7 +19,7 @@ pub(crate) struct Canvas {
 }
 
 impl Canvas {
-    fn new(width: usize, height: usize) -> Self {
+    pub(super) fn new(width: usize, height: usize) -> Self {
         Self {
             width,
             height,
@@ -33,7 +33,7 @@ impl Canvas {
         x < self.width && y < self.height && self.pixels[y * self.width + x]
     }
 
-    fn fill(&mut self, left: i64, top: i64, width: i64, height: i64) {
+    pub(super) fn fill(&mut self, left: i64, top: i64, width: i64, height: i64) {
         let x0 = left.clamp(0, self.width as i64) as usize;
         let y0 = top.clamp(0, self.height as i64) as usize;
         let x1 = (left + width).clamp(0, self.width as i64) as usize;
@@ -175,6 +175,15 @@ pub(crate) fn render_png(layouts: &[Layout]) -> Result<Vec<u8>, RenderError> {
             _ => None,
         })
         .unwrap_or_default();
+    let mut text = vec![("Title", "USPS return label (simulated)")];
+    if !tracking.is_empty() {
+        text.push(("TrackingNumber", tracking.as_str()));
+    }
+    encode_png(&canvas, &text)
+}
+
+/// `canvas` as a 1-bit grayscale PNG at [`DPI`], with a `tEXt` chunk per (keyword, text).
+pub(super) fn encode_png(canvas: &Canvas, text: &[(&str, &str)]) -> Result<Vec<u8>, RenderError> {
     let mut bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut bytes, canvas.width as u32, canvas.height as u32);
@@ -186,12 +195,8 @@ pub(crate) fn render_png(layouts: &[Layout]) -> Result<Vec<u8>, RenderError> {
             yppu: 7992,
             unit: png::Unit::Meter,
         }));
-        encoder.add_text_chunk(
-            "Title".to_owned(),
-            "USPS return label (simulated)".to_owned(),
-        )?;
-        if !tracking.is_empty() {
-            encoder.add_text_chunk("TrackingNumber".to_owned(), tracking)?;
+        for (keyword, value) in text {
+            encoder.add_text_chunk((*keyword).to_owned(), (*value).to_owned())?;
         }
         let mut writer = encoder.write_header()?;
         writer.write_image_data(&canvas.packed(false))?;

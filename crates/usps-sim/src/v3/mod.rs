@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod authorize;
 pub mod error;
+pub mod label_broker;
 pub mod oauth;
 pub mod payment;
 pub mod return_label;

@@ -27,7 +27,8 @@
 //!    Express), 030024 (insurance 930 without a package value), 160010 (extra services the
 //!    simulator's return classes do not offer: 365, 415, 910–913, 934, 991, and 925/981/986
 //!    outside Priority Mail Express), 160346 (`4X4LABEL`), 160367 (`6X4LABEL`), 160214
-//!    (`2X7LABEL` with ZPL), 160368 (`LABEL_BROKER`), and `SIM_INVALID_COMBINATION` for
+//!    (`2X7LABEL` with ZPL), the Label Broker rules of [`label_broker`] (160368, 160007,
+//!    160062, 160129, `NONE` receipts only), and `SIM_INVALID_COMBINATION` for
 //!    `FLATS` with Ground Advantage, `EPL300DPI` (not supported for return labels),
 //!    `SAME_PAGE` receipts with ZPL, girth on a rectangular package, Priority Mail Express
 //!    packaging (E4, E6, PA) with another class, flat-rate packaging with Ground Advantage, and
@@ -50,6 +51,10 @@
 //! content type, `filename="label.<ext>"`, base64 with `Content-Transfer-Encoding: base64`),
 //! and part `returnReceiptImage` when `receiptOption` is `SEPARATE_PAGE` (except ZPL, where
 //! the receipt is a second segment of the label). `imageType: NONE` returns no image.
+//! `imageType: LABEL_BROKER` ([`label_broker`]): `labelBrokerID` in the metadata and the QR
+//! code PNG as `returnLabelImage`; with `includeLabelBrokerPDF: true` the label's PDF as
+//! `returnLabelImage` and the QR code as `labelBrokerQR` (a vendor JSON field, or a part
+//! `labelBrokerQR` with `filename="label-broker-qr.png"`).
 //!
 //! # Idempotency
 //! `X-Idempotency-Key` is scoped to the label owner's CRID. The same key with a structurally
@@ -74,6 +79,7 @@ use crate::rate::{self, Package, ReturnService};
 use crate::state::{IdempotentLabel, PaymentGrant, State, random_token};
 use crate::v3::auth::{parse_json, require_access, require_json};
 use crate::v3::error::{ApiError, ApiVersion, ErrorDetail};
+use crate::v3::label_broker;
 use crate::v3::schema::{self, Pattern, RETURN_LABEL_REQUEST};
 
 const API: ApiVersion = ApiVersion::Labels;
@@ -87,6 +93,9 @@ pub(crate) struct IssuedLabel {
     pub(crate) metadata: Map<String, Value>,
     pub(crate) label_image: Option<label::Image>,
     pub(crate) receipt_image: Option<label::Image>,
+    /// `labelBrokerQR`: the Label Broker QR code, when `includeLabelBrokerPDF` made
+    /// `label_image` the label's PDF.
+    pub(crate) label_broker_qr: Option<label::Image>,
 }
 
 /// How to answer.
@@ -245,7 +254,7 @@ fn create(
         ));
     }
 
-    check_rules(&request, &mut errors);
+    check_rules(&request, state.label_broker_available(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::bad_request(API, errors));
     }
@@ -290,6 +299,7 @@ fn create(
         origin_zip: text(&request["packageDescription"], "inductionZIPCode")
             .or_else(|| text(&request["fromAddress"], "ZIPCode"))
             .map(str::to_owned),
+        label_broker_id: issued.label_broker_id.clone(),
     });
     if let Some(key) = key {
         book.idempotency.insert(
@@ -305,6 +315,7 @@ fn create(
         crid = %owner.crid,
         mid = %owner.mid,
         postage_cents = issued.postage_cents,
+        label_broker_id = issued.label_broker_id.as_deref().unwrap_or(""),
         "return label issued"
     );
     Ok((label, reply))
@@ -585,11 +596,6 @@ fn check_image(request: &Value, errors: &mut Vec<ErrorDetail>) {
             "EPL300DPI is not supported for Return Labels",
             "imageInfo.imageType",
         )),
-        "LABEL_BROKER" => errors.push(rule(
-            "160368",
-            "Label Broker Service is unavailable. For any questions, please reach out to us at https://emailus.usps.com/s/web-tools-inquiry",
-            "imageInfo.imageType",
-        )),
         "JPG" | "GIF" => errors.push(rule(
             "SIM_UNSUPPORTED",
             format!("imageType {image_type} is not supported by the simulator; use PDF, PNG, TIFF, SVG, ZPL203DPI, ZPL300DPI or NONE"),
@@ -635,13 +641,14 @@ fn check_image(request: &Value, errors: &mut Vec<ErrorDetail>) {
     }
 }
 
-fn check_rules(request: &Value, errors: &mut Vec<ErrorDetail>) {
+fn check_rules(request: &Value, label_broker_available: bool, errors: &mut Vec<ErrorDetail>) {
     let package = &request["packageDescription"];
     let service = ReturnService::from_mail_class(text(package, "mailClass").unwrap_or_default());
     check_package(package, service, errors);
     check_addresses(request, errors);
     check_sender(request, errors);
     check_image(request, errors);
+    label_broker::check(request, label_broker_available, errors);
 }
 
 /// A price in cents as the JSON number USPS sends (e.g. 8.44).
@@ -727,6 +734,7 @@ struct Issued {
     routing: String,
     mail_class: String,
     postage_cents: u64,
+    label_broker_id: Option<String>,
 }
 
 fn internal(detail: &str) -> ApiError {
@@ -880,45 +888,81 @@ fn issue(
         ),
         references,
     };
-    let (label_image, receipt_image) = match ImageFormat::from_image_type(&image_type) {
-        None => (None, None),
-        Some(format) => {
-            let zpl = matches!(format, ImageFormat::Zpl { .. });
-            let receipt = match receipt_option.as_str() {
-                "SAME_PAGE" => Receipt::SamePage,
-                "SEPARATE_PAGE" if zpl => Receipt::ZplSegment,
-                _ => Receipt::None,
-            };
-            let options = RenderOptions {
-                format,
-                size: PageSize::of_label_type(&image_setting("labelType", "4X6LABEL")),
-                receipt,
-                comments,
-            };
-            let label_image = label::render_label(&content, &options)
-                .map_err(|error| internal(&error.to_string()))?;
-            let receipt_image = if receipt_option == "SEPARATE_PAGE" && !zpl {
-                Some(
-                    label::render_receipt(&content, &options)
-                        .map_err(|error| internal(&error.to_string()))?,
-                )
-            } else {
-                None
-            };
-            (Some(label_image), receipt_image)
-        }
+    let label_broker_id =
+        label_broker::requested(request).then(|| label_broker::label_broker_id(serial));
+    if let Some(id) = &label_broker_id {
+        metadata.insert("labelBrokerID".to_owned(), json!(id));
+    }
+    // LABEL_BROKER: the QR code is the image, unless the label's PDF is asked for as well.
+    let image_type = match &label_broker_id {
+        Some(_) if label_broker::includes_pdf(request) => "PDF".to_owned(),
+        _ => image_type,
     };
+    let label_broker_qr = label_broker_id
+        .as_deref()
+        .map(label::qr::render_label_broker_qr)
+        .transpose()
+        .map_err(|error| internal(&error.to_string()))?;
+    let (label_image, receipt_image, label_broker_qr) =
+        match ImageFormat::from_image_type(&image_type) {
+            None => (label_broker_qr, None, None),
+            Some(format) => {
+                let (label_image, receipt_image) = render_images(
+                    &content,
+                    format,
+                    &image_setting("labelType", "4X6LABEL"),
+                    &receipt_option,
+                    comments,
+                )?;
+                (Some(label_image), receipt_image, label_broker_qr)
+            }
+        };
     Ok(Issued {
         label: IssuedLabel {
             metadata,
             label_image,
             receipt_image,
+            label_broker_qr,
         },
         tracking_number,
         routing,
         mail_class,
         postage_cents: quote.postage_cents,
+        label_broker_id,
     })
+}
+
+/// The label and separate receipt images of a label in `format`.
+fn render_images(
+    content: &LabelContent,
+    format: ImageFormat,
+    label_type: &str,
+    receipt_option: &str,
+    comments: bool,
+) -> Result<(label::Image, Option<label::Image>), ApiError> {
+    let zpl = matches!(format, ImageFormat::Zpl { .. });
+    let receipt = match receipt_option {
+        "SAME_PAGE" => Receipt::SamePage,
+        "SEPARATE_PAGE" if zpl => Receipt::ZplSegment,
+        _ => Receipt::None,
+    };
+    let options = RenderOptions {
+        format,
+        size: PageSize::of_label_type(label_type),
+        receipt,
+        comments,
+    };
+    let label_image =
+        label::render_label(content, &options).map_err(|error| internal(&error.to_string()))?;
+    let receipt_image = if receipt_option == "SEPARATE_PAGE" && !zpl {
+        Some(
+            label::render_receipt(content, &options)
+                .map_err(|error| internal(&error.to_string()))?,
+        )
+    } else {
+        None
+    };
+    Ok((label_image, receipt_image))
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -934,6 +978,9 @@ fn respond(label: &IssuedLabel, reply: Reply) -> Response {
             }
             if let Some(image) = &label.receipt_image {
                 body.insert("returnReceiptImage".to_owned(), json!(base64(&image.bytes)));
+            }
+            if let Some(image) = &label.label_broker_qr {
+                body.insert("labelBrokerQR".to_owned(), json!(base64(&image.bytes)));
             }
             let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
             (
@@ -958,6 +1005,7 @@ fn respond(label: &IssuedLabel, reply: Reply) -> Response {
             for (name, image) in [
                 ("returnLabelImage", &label.label_image),
                 ("returnReceiptImage", &label.receipt_image),
+                ("labelBrokerQR", &label.label_broker_qr),
             ] {
                 if let Some(image) = image {
                     body.extend_from_slice(

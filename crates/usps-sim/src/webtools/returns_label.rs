@@ -907,6 +907,8 @@ fn issue(
             created_at: state.now(),
             api: "webtools".to_owned(),
             origin_zip: Some(origin_zip.to_owned()),
+            // Web Tools has no Label Broker.
+            label_broker_id: None,
         });
         tracing::info!(
             tracking_number = %tracking_number,

@@ -6,6 +6,7 @@
 mod common;
 mod consent;
 mod fault;
+mod label_broker;
 mod logging;
 mod oauth;
 mod payment;

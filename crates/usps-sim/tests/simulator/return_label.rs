@@ -12,7 +12,7 @@ use crate::common::{
     Harness, VENDOR_JSON, error_codes, label_body, parameters, parties_of, permit_parties,
 };
 
-fn decode(base64: &str) -> Vec<u8> {
+pub(crate) fn decode(base64: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(base64)
         .unwrap()
@@ -20,15 +20,15 @@ fn decode(base64: &str) -> Vec<u8> {
 
 /// One part of a multipart reply.
 #[derive(Debug)]
-struct Part {
-    name: String,
-    file_name: Option<String>,
-    content_type: String,
-    transfer_encoding: Option<String>,
-    body: Vec<u8>,
+pub(crate) struct Part {
+    pub(crate) name: String,
+    pub(crate) file_name: Option<String>,
+    pub(crate) content_type: String,
+    pub(crate) transfer_encoding: Option<String>,
+    pub(crate) body: Vec<u8>,
 }
 
-async fn parts(response: reqwest::Response) -> Vec<Part> {
+pub(crate) async fn parts(response: reqwest::Response) -> Vec<Part> {
     let content_type = response.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -61,7 +61,7 @@ async fn parts(response: reqwest::Response) -> Vec<Part> {
 }
 
 /// Posts `body` asking for vendor JSON; returns the reply body.
-async fn vendor_label(harness: &Harness, body: &Value) -> Value {
+pub(crate) async fn vendor_label(harness: &Harness, body: &Value) -> Value {
     let response = harness.label(body).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], VENDOR_JSON);
@@ -73,7 +73,7 @@ async fn rejected(body: Value) -> (StatusCode, Vec<String>, Value) {
     error_codes(harness.label(&body).await).await
 }
 
-async fn assert_rejected(body: Value, code: &str, parameter: &str) {
+pub(crate) async fn assert_rejected(body: Value, code: &str, parameter: &str) {
     let (status, codes, reply) = rejected(body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
     assert!(
@@ -87,7 +87,7 @@ async fn assert_rejected(body: Value, code: &str, parameter: &str) {
     assert_eq!(reply["apiVersion"], "/labels/v3");
 }
 
-fn with(edit: impl FnOnce(&mut Value)) -> Value {
+pub(crate) fn with(edit: impl FnOnce(&mut Value)) -> Value {
     let mut body = label_body();
     edit(&mut body);
     body
