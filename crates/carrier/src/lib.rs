@@ -19,6 +19,7 @@ pub mod label;
 pub mod money;
 pub mod oauth;
 pub mod parcel;
+pub mod registration;
 pub mod registry;
 pub mod request;
 pub mod text;
@@ -50,6 +51,10 @@ pub use crate::oauth::{
     AccountPrefill, OAuthConnection, OAuthOnboarding, PkceChallenge, PkceVerifier,
 };
 pub use crate::parcel::{Dimensions, Parcel, ParcelInput};
+pub use crate::registration::{
+    CheckedAnswer, MAX_PROOF_ATTEMPTS, Registration, RegistrationError, RegistrationOnboarding,
+    RegistrationStep,
+};
 pub use crate::registry::CarrierRegistry;
 pub use crate::request::{
     IdempotencyKey, Notify, NotifyInput, ReturnLabelInput, ReturnLabelRequest,
@@ -125,7 +130,9 @@ pub trait Carrier: fmt::Debug + Send + Sync + 'static {
     fn account_schema(&self) -> serde_json::Value;
 
     /// How merchants connect accounts: `oauth` (a consent page, [`Carrier::oauth`]),
-    /// `own_app` (credentials of the merchant's own API app) and so on, in the order a form
+    /// `registration` (the account registered with the carrier and proven, a credentials mode
+    /// handled by [`Carrier::registration`]), `own_app` (credentials of the merchant's own API
+    /// app) and so on, in the order a form
     /// should offer them.
     fn onboarding(&self) -> &'static [&'static str];
 
@@ -163,6 +170,12 @@ pub trait Carrier: fmt::Debug + Send + Sync + 'static {
 
     /// The OAuth onboarding hooks, for carriers connected by consent.
     fn oauth(&self) -> Option<&dyn OAuthOnboarding> {
+        None
+    }
+
+    /// The registration hooks, for carriers connected by registering the merchant's account
+    /// and having the merchant prove it (a code, an invoice).
+    fn registration(&self) -> Option<&dyn RegistrationOnboarding> {
         None
     }
 
