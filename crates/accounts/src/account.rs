@@ -22,6 +22,7 @@ use sqlx::{PgConnection, Postgres, Row, Transaction};
 use crate::audit::{self, Action, Actor, NewEvent};
 use crate::db::Database;
 use crate::id::{AccountId, TenantId};
+use crate::registration::{Created, VerificationStep};
 use crate::selection::{self, Candidate, SelectedBy, Wanted};
 use crate::vault::{KeyContext, MasterKeyring, Purpose, VaultError, WrappedKey};
 
@@ -35,6 +36,9 @@ pub const LAST_USED_RESOLUTION: std::time::Duration = std::time::Duration::from_
 pub enum AccountStatus {
     Active,
     PendingDetails,
+    /// Registered with the carrier, waiting for the merchant to prove the account is theirs
+    /// ([`crate::registration`]).
+    PendingVerification,
     ReauthorizationRequired,
     Disabled,
 }
@@ -44,6 +48,7 @@ impl AccountStatus {
         match self {
             AccountStatus::Active => "active",
             AccountStatus::PendingDetails => "pending_details",
+            AccountStatus::PendingVerification => "pending_verification",
             AccountStatus::ReauthorizationRequired => "reauthorization_required",
             AccountStatus::Disabled => "disabled",
         }
@@ -53,6 +58,7 @@ impl AccountStatus {
         Ok(match raw {
             "active" => AccountStatus::Active,
             "pending_details" => AccountStatus::PendingDetails,
+            "pending_verification" => AccountStatus::PendingVerification,
             "reauthorization_required" => AccountStatus::ReauthorizationRequired,
             "disabled" => AccountStatus::Disabled,
             other => {
@@ -174,6 +180,9 @@ pub struct ShipperAccount {
     /// the choices by detail name, and under `prefill_unavailable` why it offered nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub onboarding: Option<Value>,
+    /// The step a `pending_verification` account waits on ([`crate::registration`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationStep>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -184,7 +193,7 @@ macro_rules! account_columns {
     () => {
         "id, tenant_id, carrier, name, status, is_default, priority, tags, details, \
          credentials_mode, credentials_public, credential_fingerprint, credentials_updated_at, \
-         last_used_at, created_at, updated_at, onboarding"
+         last_used_at, created_at, updated_at, onboarding, verification, verification_attempts"
     };
 }
 pub(crate) use account_columns;
@@ -225,6 +234,7 @@ impl ShipperAccount {
                 updated_at: row.try_get("credentials_updated_at")?,
             },
             onboarding: row.try_get("onboarding")?,
+            verification: VerificationStep::from_row(row)?,
             last_used_at: row.try_get("last_used_at")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
@@ -286,6 +296,19 @@ pub enum AccountError {
     /// The account cannot do this at all (reconnect an account that was not signed in).
     #[error("{0}")]
     NotSupported(String),
+    /// The carrier refused an answer to an account's verification (a wrong code): the fields
+    /// at fault, and how many wrong proofs the registration still takes.
+    #[error("the carrier refused the answer: {errors}")]
+    VerificationRefused {
+        errors: ValidationErrors,
+        attempts_remaining: u32,
+    },
+    /// The carrier could not be asked (a registration call).
+    #[error("{carrier}: {error}")]
+    Carrier {
+        carrier: &'static str,
+        error: carrier::CarrierError,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -445,8 +468,11 @@ impl AccountService {
         summary
     }
 
-    /// Creates an account whose credentials the client supplies (`own_app` …).
-    /// Accounts connected by OAuth consent are created by the connect flow instead.
+    /// Creates an account whose credentials the client supplies (`own_app` …), or one the
+    /// carrier registers ([`crate::registration`]): in the carrier's registration mode the
+    /// details are sent to the carrier first, and the account is created `pending_verification`
+    /// (or `active`, when the carrier issued credentials at once). Accounts connected by OAuth
+    /// consent are created by the connect flow instead.
     pub async fn create(
         &self,
         context: Context<'_>,
@@ -479,20 +505,29 @@ impl AccountService {
         if !errors.is_empty() {
             return Err(errors.into());
         }
+        let registers = carrier
+            .registration()
+            .is_some_and(|hooks| hooks.mode() == validated.credentials.mode());
+        let created = if registers {
+            self.register(context, carrier.as_ref(), &validated.details)
+                .await?
+        } else {
+            Created::active(validated.credentials)
+        };
         let id = AccountId::generate();
         let key_context = KeyContext {
             tenant_id: context.tenant.as_str(),
             account_id: id.as_str(),
         };
-        let sealed = self.seal_new(&key_context, &validated.credentials)?;
+        let sealed = self.seal_new(&key_context, &created.credentials)?;
         let mut tx = self.db.tenant(context.tenant).await?;
         let is_default =
             default_for_new(&mut tx, context.tenant, carrier.id(), new.is_default).await?;
         let row = sqlx::query(concat!(
             "INSERT INTO shipper_accounts (id, tenant_id, carrier, name, status, is_default, priority, tags,
                  details, credentials_mode, credentials_public, credentials_sealed, data_key_wrapped,
-                 master_key_id, credential_fingerprint)
-             VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 master_key_id, credential_fingerprint, verification)
+             VALUES ($1, $2, $3, $4, $15, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16)
              RETURNING ",
             account_columns!()
         ))
@@ -504,12 +539,14 @@ impl AccountService {
         .bind(new.priority)
         .bind(json!(new.tags))
         .bind(validated.details.clone().into_value())
-        .bind(validated.credentials.mode())
-        .bind(json!(validated.credentials.public_fields()))
+        .bind(created.credentials.mode())
+        .bind(json!(created.credentials.public_fields()))
         .bind(&sealed.credentials)
         .bind(&sealed.wrapped.ciphertext)
         .bind(&sealed.wrapped.master_key_id)
         .bind(&sealed.fingerprint)
+        .bind(created.status.as_str())
+        .bind(created.verification.as_ref().map(VerificationStep::stored))
         .fetch_one(&mut *tx)
         .await?;
         let account = ShipperAccount::from_row(&row)?;
@@ -518,7 +555,7 @@ impl AccountService {
         summary.insert("carrier".into(), Value::String(account.carrier.clone()));
         summary.insert(
             "credentials".into(),
-            Value::Object(self.credentials_summary(&validated.credentials, &sealed.fingerprint)),
+            Value::Object(self.credentials_summary(&created.credentials, &sealed.fingerprint)),
         );
         audit::record(
             &mut tx,
@@ -532,6 +569,27 @@ impl AccountService {
             },
         )
         .await?;
+        if registers {
+            let (action, summary) = match &created.verification {
+                Some(step) => (Action::VerificationStarted, step.summary()),
+                None => (
+                    Action::Verified,
+                    self.credentials_summary(&created.credentials, &sealed.fingerprint),
+                ),
+            };
+            audit::record(
+                &mut tx,
+                NewEvent {
+                    tenant: Some(context.tenant),
+                    actor: context.actor,
+                    action,
+                    target: Some(id.as_str()),
+                    request_id: context.request_id,
+                    summary,
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(account)
     }
@@ -659,6 +717,13 @@ impl AccountService {
             changes.credentials.as_ref(),
             &mut errors,
         );
+        if current.status == AccountStatus::PendingVerification
+            && (changes.details.is_some() || changes.credentials.is_some())
+        {
+            // The carrier is verifying the account as it was registered: new details or
+            // credentials would be stored without it.
+            return Err(crate::registration::in_progress(&current.id));
+        }
         if changes.details.is_some() || changes.credentials.is_some() {
             let stored = self.open(&key_context, &wrapped, &sealed)?;
             if let Some(patch) = &changes.details {
@@ -673,6 +738,19 @@ impl AccountService {
                 credentials: changes.credentials.as_ref(),
                 current: Some(&stored),
             }));
+            let registering = |credentials: &Credentials| {
+                carrier
+                    .registration()
+                    .is_some_and(|hooks| hooks.mode() == credentials.mode())
+            };
+            if let Some(validated) = &validated {
+                if registering(&validated.credentials) && !registering(&stored) {
+                    errors.push(
+                        "credentials.mode",
+                        "a registration with the carrier starts a new account: POST /v1/shipper-accounts",
+                    );
+                }
+            }
             if let Some(validated) = validated {
                 if status == AccountStatus::PendingDetails && !validated.needs_authorization {
                     status = AccountStatus::Active;

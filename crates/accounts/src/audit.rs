@@ -79,10 +79,20 @@ pub enum Action {
     /// An account signed in again in place (`POST /v1/shipper-accounts/{id}/reconnect`): new
     /// tokens, the same id, tags, default and history.
     OauthReconnected,
+    /// A registration sent an account to its carrier, which asked the merchant to prove it
+    /// (`pending_verification`); also when the merchant starts again.
+    VerificationStarted,
+    /// A verification step answered and the carrier asked for the next (a code was sent).
+    VerificationAdvanced,
+    /// A registration or an answer refused (a wrong code, an unknown invoice), expired, locked
+    /// after too many wrong proofs, or not answered by the carrier.
+    VerificationFailed,
+    /// The carrier issued the account's credentials: the account is `active`.
+    Verified,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 26] = [
         Action::TenantCreated,
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
@@ -95,6 +105,10 @@ impl Action {
         Action::OauthRefreshed,
         Action::OauthFailed,
         Action::OauthReconnected,
+        Action::VerificationStarted,
+        Action::VerificationAdvanced,
+        Action::VerificationFailed,
+        Action::Verified,
         Action::LabelCreated,
         Action::LabelFailed,
         Action::LabelVoided,
@@ -121,6 +135,10 @@ impl Action {
             Action::OauthRefreshed => "account.oauth_refreshed",
             Action::OauthFailed => "account.oauth_failed",
             Action::OauthReconnected => "account.oauth_reconnected",
+            Action::VerificationStarted => "account.verification_started",
+            Action::VerificationAdvanced => "account.verification_advanced",
+            Action::VerificationFailed => "account.verification_failed",
+            Action::Verified => "account.verified",
             Action::LabelCreated => "label.created",
             Action::LabelFailed => "label.failed",
             Action::LabelVoided => "label.voided",

@@ -1,6 +1,7 @@
 //! The shipper-account vault: merchants' carrier accounts and credentials in Postgres,
 //! encrypted at rest ([`vault`]), one selected per label request ([`selection`]), connected by
-//! OAuth consent and kept renewed ([`onboarding`]), tenants and API keys ([`tenant`]), and every
+//! OAuth consent and kept renewed ([`onboarding`]) or by registration with the carrier
+//! ([`registration`]), tenants and API keys ([`tenant`]), and every
 //! credential and every use of it audited ([`audit`]).
 //!
 //! Tenant isolation is built twice: every function takes a [`TenantId`], and Postgres
@@ -13,6 +14,7 @@ pub mod db;
 pub mod event;
 pub mod id;
 pub mod onboarding;
+pub mod registration;
 pub mod selection;
 pub mod tenant;
 pub mod token_cache;
@@ -33,6 +35,7 @@ pub use crate::id::{
 pub use crate::onboarding::{
     DueAccount, Leased, OpenedAccount, RENEWAL_LEASE_SECONDS, Renewal, SignIn, StateError,
 };
+pub use crate::registration::VerificationStep;
 pub use crate::selection::SelectedBy;
 pub use crate::tenant::{
     ApiKeyFilter, ApiKeyInfo, ApiKeyKind, NewApiKey, Principal, Tenant, TenantError,

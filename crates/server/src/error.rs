@@ -69,6 +69,13 @@ pub enum ApiError {
          Idempotency-Key"
     )]
     OutcomeNotResent { carrier: String },
+    /// The carrier refused an answer to an account's verification (a wrong code): 422 naming
+    /// the fields, with how many wrong answers the verification still takes.
+    #[error("{}", verification_refused(*.attempts_remaining))]
+    VerificationRefused {
+        errors: ValidationErrors,
+        attempts_remaining: u32,
+    },
     /// The carrier cannot do this at all (void a pay-on-use label).
     #[error("{message}")]
     NotSupported { message: String },
@@ -117,7 +124,9 @@ pub struct ErrorBody {
     /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`, `uri_too_long`,
     /// `headers_too_large`, `validation_failed`, `idempotency_key_reused`,
     /// `idempotency_key_in_use`, `no_eligible_account`, `carrier_rejected`, `not_supported`,
-    /// `label_in_use`, `renewal_in_progress`, `account_disabled`, `label_outcome_unknown`, `rate_limited`,
+    /// `label_in_use`, `renewal_in_progress`, `account_disabled`, `verification_refused`,
+    /// `verification_expired`, `verification_locked`, `verification_in_progress`,
+    /// `not_pending_verification`, `label_outcome_unknown`, `rate_limited`,
     /// `carrier_unavailable`, `service_unavailable`, `request_timeout`, `notification_refused`,
     /// `notification_malformed`, `internal`, …
     #[schema(example = "validation_failed")]
@@ -153,6 +162,7 @@ impl ApiError {
             | ApiError::IdempotencyKeyReused
             | ApiError::NoEligibleAccount(_)
             | ApiError::CarrierRejected { .. }
+            | ApiError::VerificationRefused { .. }
             | ApiError::NotSupported { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyKeyInUse
             | ApiError::LabelInUse { .. }
@@ -186,6 +196,7 @@ impl ApiError {
             ApiError::NoEligibleAccount(_) => "no_eligible_account",
             ApiError::CarrierRejected { .. } => "carrier_rejected",
             ApiError::CarrierUnavailable { .. } => "carrier_unavailable",
+            ApiError::VerificationRefused { .. } => "verification_refused",
             ApiError::NotSupported { .. } => "not_supported",
             ApiError::LabelInUse { .. } => "label_in_use",
             ApiError::Conflict { code, .. } => code,
@@ -201,7 +212,7 @@ impl ApiError {
 
     fn details(&self) -> Vec<ErrorDetail> {
         match self {
-            ApiError::Validation(errors) => errors
+            ApiError::Validation(errors) | ApiError::VerificationRefused { errors, .. } => errors
                 .errors()
                 .iter()
                 .map(|error| ErrorDetail {
@@ -329,6 +340,14 @@ impl From<accounts::AccountError> for ApiError {
             }
             AccountError::Conflict { code, message } => ApiError::Conflict { code, message },
             AccountError::NotSupported(message) => ApiError::NotSupported { message },
+            AccountError::VerificationRefused {
+                errors,
+                attempts_remaining,
+            } => ApiError::VerificationRefused {
+                errors,
+                attempts_remaining,
+            },
+            AccountError::Carrier { carrier, error } => from_carrier(carrier, error),
         }
     }
 }
@@ -344,6 +363,16 @@ impl From<accounts::TenantError> for ApiError {
             TenantError::AlreadyRevoked(_) => ApiError::NotFound,
             TenantError::Database(error) => error.into(),
         }
+    }
+}
+
+fn verification_refused(attempts_remaining: u32) -> String {
+    match attempts_remaining {
+        0 => "the carrier refused the answer, and that was the last attempt: start the \
+              verification again (POST /v1/shipper-accounts/{id}/verification/restart)"
+            .to_owned(),
+        1 => "the carrier refused the answer; 1 more attempt is left".to_owned(),
+        n => format!("the carrier refused the answer; {n} more attempts are left"),
     }
 }
 

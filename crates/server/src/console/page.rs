@@ -144,6 +144,7 @@ pub fn status(status: AccountStatus) -> Markup {
     let (class, text) = match status {
         AccountStatus::Active => ("ok", "Active"),
         AccountStatus::PendingDetails => ("warn", "Needs details"),
+        AccountStatus::PendingVerification => ("warn", "Needs verifying"),
         AccountStatus::ReauthorizationRequired => ("bad", "Sign in again"),
         AccountStatus::Disabled => ("off", "Disabled"),
     };
