@@ -27,7 +27,8 @@ struct ErrorAnswer {
     description: &'static str,
     message: &'static str,
     retry_after: bool,
-    field: Option<&'static str>,
+    /// The field of the example's one detail, and its message.
+    field: Option<(&'static str, &'static str)>,
 }
 
 const UNAUTHENTICATED: ErrorAnswer = ErrorAnswer {
@@ -84,7 +85,7 @@ const VALIDATION_FAILED: ErrorAnswer = ErrorAnswer {
                   `no_eligible_account` and `carrier_rejected` (the carrier's codes in `details`)",
     message: "from_address.zip5: must be 5 digits",
     retry_after: false,
-    field: Some("from_address.zip5"),
+    field: Some(("from_address.zip5", "must be 5 digits")),
 };
 const URI_TOO_LONG: ErrorAnswer = ErrorAnswer {
     name: "UriTooLong",
@@ -150,6 +151,48 @@ const LABEL_IN_USE: ErrorAnswer = ErrorAnswer {
     field: None,
 };
 
+const VERIFICATION_REFUSED: ErrorAnswer = ErrorAnswer {
+    name: "VerificationRefused",
+    status: "422",
+    code: "verification_refused",
+    description: "`verification_refused`: the carrier refused the answer (a wrong or expired code, an \
+                  unknown invoice), `details` naming the field; the message says how many attempts \
+                  are left. `validation_failed`: the answer does not fit the step's form (no carrier \
+                  call, no attempt spent)",
+    message: "the carrier refused the answer; 4 more attempts are left",
+    retry_after: false,
+    field: Some((
+        "pin",
+        "The PIN is wrong or has expired: check it, or start again for a new one",
+    )),
+};
+const VERIFICATION_REGISTRATION_REFUSED: ErrorAnswer = ErrorAnswer {
+    name: "VerificationRestartRefused",
+    status: "422",
+    code: "validation_failed",
+    description: "The carrier no longer accepts the account's stored details (`details` names the \
+                  field): the account stays `pending_verification`",
+    message: "details.customer_name: the carrier has another name for this account",
+    retry_after: false,
+    field: Some((
+        "details.customer_name",
+        "the carrier has another name for this account",
+    )),
+};
+const VERIFICATION_CONFLICT: ErrorAnswer = ErrorAnswer {
+    name: "VerificationConflict",
+    status: "409",
+    code: "verification_expired",
+    description: "`verification_expired`: the step's `expires_at` has passed (or the carrier says so); \
+                  `verification_locked`: no attempts are left — both: start again with \
+                  `POST /v1/shipper-accounts/{id}/verification/restart`. `verification_in_progress`: \
+                  another answer was handled at the same time (GET the account). \
+                  `not_pending_verification`: the account is not being verified",
+    message: "the verification of shipper account sa_… has expired at the carrier: start it again",
+    retry_after: false,
+    field: None,
+};
+
 const NOTIFICATION_REFUSED: ErrorAnswer = ErrorAnswer {
     name: "NotificationRefused",
     status: "401",
@@ -179,7 +222,7 @@ const NO_SUCH_CARRIER: ErrorAnswer = ErrorAnswer {
     field: None,
 };
 
-const ALL: [&ErrorAnswer; 15] = [
+const ALL: [&ErrorAnswer; 18] = [
     &UNAUTHENTICATED,
     &FORBIDDEN,
     &NOT_FOUND,
@@ -192,6 +235,9 @@ const ALL: [&ErrorAnswer; 15] = [
     &CONFLICT,
     &OUTCOME_UNKNOWN,
     &LABEL_IN_USE,
+    &VERIFICATION_REFUSED,
+    &VERIFICATION_REGISTRATION_REFUSED,
+    &VERIFICATION_CONFLICT,
     &NOTIFICATION_REFUSED,
     &NOTIFICATION_MALFORMED,
     &NO_SUCH_CARRIER,
@@ -203,8 +249,8 @@ fn example(answer: &ErrorAnswer) -> Value {
         "message": answer.message,
         "request_id": "req_8GKfY2cQbW1mZ7tR0xLp",
     });
-    if let Some(field) = answer.field {
-        error["details"] = json!([{"field": field, "message": "must be 5 digits"}]);
+    if let Some((field, message)) = answer.field {
+        error["details"] = json!([{"field": field, "message": message}]);
     }
     json!({ "error": error })
 }
@@ -250,6 +296,17 @@ fn add(operation: &mut Operation, answer: &ErrorAnswer) {
         .responses
         .entry(answer.status.to_owned())
         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(answer.name)));
+}
+
+/// The answers of a verification beyond the common ones: 409 and the carrier's refusals (422),
+/// for answering a step (`refusal`) or starting again.
+pub fn verification(operation: &mut Operation, refusal: bool) {
+    if refusal {
+        add(operation, &VERIFICATION_REFUSED);
+    } else {
+        add(operation, &VERIFICATION_REGISTRATION_REFUSED);
+    }
+    add(operation, &VERIFICATION_CONFLICT);
 }
 
 /// The answers of `POST /v1/return-labels` beyond the common ones: 409 and 504.

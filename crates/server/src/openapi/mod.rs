@@ -38,6 +38,7 @@ use crate::routes;
     paths(
         routes::accounts::create, routes::accounts::list, routes::accounts::get,
         routes::accounts::update, routes::accounts::disable,
+        routes::accounts::answer_verification, routes::accounts::restart_verification,
         routes::oauth::connect, routes::oauth::callback, routes::oauth::reconnect,
         routes::labels::create, routes::labels::list, routes::labels::get,
         routes::labels::label_document, routes::labels::receipt_document,
@@ -103,6 +104,19 @@ impl Modify for Conventions {
             ),
         );
         answer::register(components);
+        for (path, refusal) in [
+            ("/v1/shipper-accounts/{id}/verification", true),
+            ("/v1/shipper-accounts/{id}/verification/restart", false),
+        ] {
+            if let Some(operation) = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.post.as_mut())
+            {
+                answer::verification(operation, refusal);
+            }
+        }
         answer::add_common(openapi);
         let paths = &mut openapi.paths.paths;
         if let Some(operation) = paths

@@ -103,6 +103,8 @@ pub fn optional_positive_decimal() -> Object {
 pub enum AccountStatus {
     Active,
     PendingDetails,
+    /// Registered with the carrier, waiting for the merchant to prove it (`verification`).
+    PendingVerification,
     ReauthorizationRequired,
     Disabled,
 }
@@ -217,10 +219,35 @@ pub struct Account {
     /// failed or named nothing: the merchant types the details).
     #[schema(value_type = Option<Object>)]
     pub onboarding: Option<Value>,
+    /// The step a `pending_verification` account waits on (accounts registered with their
+    /// carrier); absent otherwise.
+    pub verification: Option<VerificationStep>,
     /// When the account's credentials were last used (to the minute).
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the carrier asks the merchant for, to prove a registered account is theirs.
+#[derive(Debug, ToSchema)]
+pub struct VerificationStep {
+    /// The step's name, the carrier plugin's (`choose_method`, `enter_pin`).
+    #[schema(example = "enter_pin")]
+    pub step: String,
+    /// What to do, in a sentence for the merchant.
+    #[schema(example = "We sent a 6-digit PIN by text message to ***-***-4222. Enter it below.")]
+    pub message: String,
+    /// The JSON Schema (2020-12) of the answer `POST /v1/shipper-accounts/{id}/verification`
+    /// takes, a `title` and `description` on every field.
+    #[schema(value_type = Object)]
+    pub form: Value,
+    /// When the carrier forgets this verification: after it, only
+    /// `POST /v1/shipper-accounts/{id}/verification/restart` helps. `null` when the carrier
+    /// does not say.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// How many more wrong answers (codes, invoices) the verification takes (of 5).
+    #[schema(minimum = 0, maximum = 5)]
+    pub attempts_remaining: u32,
 }
 
 /// A page of shipper accounts, oldest first.

@@ -1,5 +1,6 @@
 //! `/v1/shipper-accounts`: create, list, read, update (secrets write-only; rotation = a new
-//! secret), and disable. Another tenant's account is a 404, never a 403.
+//! secret), disable, and the verification of an account registered with its carrier (answer a
+//! step, start again). Another tenant's account is a 404, never a 403.
 
 use accounts::AccountId;
 use accounts::{AccountChanges, Context, NewAccount, ShipperAccount};
@@ -158,9 +159,16 @@ fn tags(value: Option<&Value>) -> Result<Option<accounts::Tags>, ApiError> {
 /// `platform_app` accounts are connected by the carrier's sign-in instead
 /// (`POST /v1/shipper-accounts/{carrier}/connect`). The account is `active` when its details
 /// are complete.
+///
+/// A carrier whose `onboarding` lists `registration` registers the account itself: in that
+/// credentials mode the details are sent to the carrier first (a refusal names the field and
+/// creates nothing), and the account is created `pending_verification` with the step the
+/// carrier asks for in `verification` (answer it with
+/// `POST /v1/shipper-accounts/{id}/verification`), or `active` when the carrier issued the
+/// credentials at once.
 #[utoipa::path(post, path = "/v1/shipper-accounts", operation_id = "create_shipper_account", tag = "shipper accounts",
     request_body = CreateAccount,
-    responses((status = 201, description = "The account, created", body = schema::Account)),
+    responses((status = 201, description = "The account, created (`active`, or `pending_verification` for a registration the merchant must prove)", body = schema::Account)),
     security(("tenant_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -301,6 +309,79 @@ pub async fn disable(
     let account = state
         .accounts()
         .disable(
+            Context {
+                tenant: &caller.tenant,
+                actor: &actor,
+                request_id: Some(&request_id),
+            },
+            id.as_str(),
+        )
+        .await?;
+    Ok(Json(account))
+}
+
+/// Answer the verification step of an account registered with its carrier.
+///
+/// The body is the answer the account's `verification.form` (a JSON Schema) describes: e.g. how
+/// to receive a code, then the code. The answer comes back as the account: the next step in
+/// `verification`, or `active` once the carrier issued the credentials (sealed; never shown).
+/// A wrong proof (a code, an invoice) is `422 verification_refused` naming the field, with
+/// `verification.attempts_remaining` one less; after the last one, or when the step's
+/// `expires_at` has passed, only starting again helps
+/// (`POST /v1/shipper-accounts/{id}/verification/restart`).
+#[utoipa::path(post, path = "/v1/shipper-accounts/{id}/verification", operation_id = "answer_shipper_account_verification", tag = "shipper accounts",
+    params(schema::AccountIdParam),
+    request_body(content = Object, description = "The answer, as the account's `verification.form` describes it", content_type = "application/json"),
+    responses((status = 200, description = "The account: the next step, or `active`", body = schema::Account)),
+    security(("tenant_key" = [])))]
+pub async fn answer_verification(
+    State(state): State<AppState>,
+    caller: TenantKey,
+    Path(id): Path<String>,
+    JsonBody(bytes): JsonBody,
+) -> Result<Json<ShipperAccount>, ApiError> {
+    let id = account_id(&id)?;
+    let answer: Value = body(&bytes)?;
+    if !answer.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    let account = state
+        .accounts()
+        .answer_verification(
+            Context {
+                tenant: &caller.tenant,
+                actor: &actor,
+                request_id: Some(&request_id),
+            },
+            id.as_str(),
+            &answer,
+        )
+        .await?;
+    Ok(Json(account))
+}
+
+/// Start an account's verification again.
+///
+/// The account's stored details are sent to its carrier again, which starts a new
+/// verification (and sends a new code when asked); the attempts start again. For an expired
+/// step, after too many wrong answers, or to choose another way of proving the account.
+#[utoipa::path(post, path = "/v1/shipper-accounts/{id}/verification/restart", operation_id = "restart_shipper_account_verification", tag = "shipper accounts",
+    params(schema::AccountIdParam),
+    responses((status = 200, description = "The account, with the first step of the new verification (or `active`)", body = schema::Account)),
+    security(("tenant_key" = [])))]
+pub async fn restart_verification(
+    State(state): State<AppState>,
+    caller: TenantKey,
+    Path(id): Path<String>,
+) -> Result<Json<ShipperAccount>, ApiError> {
+    let id = account_id(&id)?;
+    let actor = caller.actor();
+    let request_id = request_id::current();
+    let account = state
+        .accounts()
+        .restart_verification(
             Context {
                 tenant: &caller.tenant,
                 actor: &actor,

@@ -67,12 +67,14 @@ pub async fn accounts(
         None => None,
         Some("active") => Some(AccountStatus::Active),
         Some("pending_details") => Some(AccountStatus::PendingDetails),
+        Some("pending_verification") => Some(AccountStatus::PendingVerification),
         Some("reauthorization_required") => Some(AccountStatus::ReauthorizationRequired),
         Some("disabled") => Some(AccountStatus::Disabled),
         Some(_) => {
             return Err(ApiError::invalid(
                 "status",
-                "must be one of active, pending_details, reauthorization_required, disabled",
+                "must be one of active, pending_details, pending_verification, reauthorization_required, \
+                 disabled",
             ));
         }
     };

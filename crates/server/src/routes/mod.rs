@@ -77,6 +77,15 @@ pub fn operations() -> Vec<Operation> {
         Operation::get("/v1/{carrier}/oauth/callback", oauth::callback),
         // Signing in again for an account in place ("Reconnect").
         Operation::post("/v1/shipper-accounts/{id}/reconnect", oauth::reconnect),
+        // Proving an account registered with its carrier (registration onboarding).
+        Operation::post(
+            "/v1/shipper-accounts/{id}/verification",
+            accounts::answer_verification,
+        ),
+        Operation::post(
+            "/v1/shipper-accounts/{id}/verification/restart",
+            accounts::restart_verification,
+        ),
         Operation::post("/v1/return-labels", labels::create),
         Operation::get("/v1/return-labels", labels::list),
         Operation::get("/v1/return-labels/{id}", labels::get),
