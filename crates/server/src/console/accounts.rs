@@ -40,6 +40,10 @@ pub fn notice_text(code: Option<&str>, carrier: &str) -> Option<String> {
         ),
         "created" => "The account was connected and can buy labels.".to_owned(),
         "saved" => "The account was saved.".to_owned(),
+        "verified" => format!(
+            "{carrier} verified the account and issued its credentials: the account is active \
+             and can buy labels."
+        ),
         "activated" => {
             "The details are complete: the account is active and can buy labels.".to_owned()
         }
@@ -182,6 +186,9 @@ pub async fn list(
                                     @if account.status == AccountStatus::PendingDetails {
                                         " " a href={ "/console/accounts/" (account.id) "/edit" } { "Finish details" }
                                     }
+                                    @if account.status == AccountStatus::PendingVerification {
+                                        " " a href=(super::verify::page_url(account.id.as_str())) { "Verify" }
+                                    }
                                 }
                                 td data-label="Default" { @if account.is_default { "Default" } @else { span.muted { "—" } } }
                                 td data-label="Tags" { (page::tags(&account.tags)) }
@@ -255,6 +262,13 @@ pub(super) fn account_page(
                 p { a href={ "/console/accounts/" (id) "/edit" } { "Finish the account details" } }
             }
         }
+        @if let (AccountStatus::PendingVerification, Some(step)) = (account.status, &account.verification) {
+            div.alert.warn {
+                p { (carrier.name) " is waiting for you to prove this account is yours before it can buy labels." }
+                p { (step.message) }
+                p { a href=(super::verify::page_url(id)) { "Verify the account" } }
+            }
+        }
         @if account.status == AccountStatus::ReauthorizationRequired {
             div.alert.warn {
                 p { (carrier.name) " no longer accepts this account's authorization. Sign in with "
@@ -265,11 +279,17 @@ pub(super) fn account_page(
             }
         }
         div.actions {
-            a.button href={ "/console/accounts/" (id) "/edit" } { "Edit details" }
+            @if account.status == AccountStatus::PendingVerification {
+                a.button.primary href=(super::verify::page_url(id)) { "Verify the account" }
+            } @else {
+                a.button href={ "/console/accounts/" (id) "/edit" } { "Edit details" }
+            }
             @if reconnectable && account.status != AccountStatus::ReauthorizationRequired {
                 (reconnect_button(id, &carrier.name, &merchant.csrf, false))
             }
-            a.button href={ "/console/accounts/" (id) "/credentials" } { "Rotate credentials" }
+            @if account.status != AccountStatus::PendingVerification {
+                a.button href={ "/console/accounts/" (id) "/credentials" } { "Rotate credentials" }
+            }
             @if !account.is_default && account.status != AccountStatus::Disabled {
                 form method="post" action={ "/console/accounts/" (id) "/default" } {
                     (form::csrf(&merchant.csrf))

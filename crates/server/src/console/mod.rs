@@ -35,6 +35,7 @@ pub mod page;
 pub mod schema;
 pub mod schema_form;
 pub mod session;
+pub mod verify;
 pub mod webhooks;
 
 use axum::Router;
@@ -81,6 +82,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/accounts/{id}/default", post(accounts::make_default))
         .route("/accounts/{id}/reconnect", post(connect::reconnect))
+        .route(
+            "/accounts/{id}/verify",
+            get(verify::show).post(verify::answer),
+        )
+        .route("/accounts/{id}/verify/restart", post(verify::restart))
         .route(
             "/accounts/{id}/disable",
             get(accounts::confirm_disable).post(accounts::disable),

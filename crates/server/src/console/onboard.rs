@@ -177,6 +177,10 @@ pub async fn create(
         )
         .await;
     match created {
+        // Registered with the carrier, which asks the merchant to prove it.
+        Ok(account) if account.status == accounts::AccountStatus::PendingVerification => {
+            Ok(Redirect::to(&super::verify::page_url(account.id.as_str())).into_response())
+        }
         Ok(account) => Ok(Redirect::to(&format!(
             "/console/accounts/{}?notice=created",
             account.id

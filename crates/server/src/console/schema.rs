@@ -195,6 +195,11 @@ fn mode(schema: &Value) -> Option<Mode> {
 }
 
 /// The fields of an object schema, named below `prefix` (`""` or `group.`).
+/// An object schema of its own (a verification step's answer) as a form.
+pub fn form(schema: &Value) -> Form {
+    object_form(schema, "")
+}
+
 fn object_form(schema: &Value, prefix: &str) -> Form {
     let required: Vec<&str> = schema
         .get("required")
