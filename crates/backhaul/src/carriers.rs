@@ -63,13 +63,26 @@ pub(crate) struct Entry<'a> {
 /// The simulator's demo data, for `backhaul dev`'s banner.
 #[derive(Debug, Clone)]
 pub(crate) struct Demo {
-    /// The simulator's sign-in page user and password.
-    pub(crate) username: &'static str,
-    pub(crate) password: &'static str,
+    /// How a merchant connects the simulator's demo business besides the `account` body.
+    pub(crate) onboarding: DemoOnboarding,
     /// A `POST /v1/shipper-accounts` body for the simulator's demo business.
     pub(crate) account: Value,
     /// A `POST /v1/return-labels` body that account can buy.
     pub(crate) label: Value,
+}
+
+/// How the banner tells a developer to connect the demo business the carrier's own way.
+#[derive(Debug, Clone)]
+pub(crate) enum DemoOnboarding {
+    /// "Login with …": the simulator's sign-in page user and password.
+    SignIn {
+        username: &'static str,
+        password: &'static str,
+    },
+    /// Registration with the carrier (`credentials.mode` `registration`): the `POST
+    /// /v1/shipper-accounts` body that starts it, and where on the simulator the codes it
+    /// "sends" the merchant can be read.
+    Registration { account: Value, codes_path: &'static str },
 }
 
 /// `<id>_sim`: where `backhaul <id>-sim` (and `backhaul dev`'s simulator) listens.

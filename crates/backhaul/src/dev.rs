@@ -28,7 +28,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
-use crate::carriers::{Demo, Entry, Plugin};
+use crate::carriers::{Demo, DemoOnboarding, Entry, Plugin};
 use crate::cli::print;
 use crate::configuration::{Environment, Settings};
 use crate::migration;
@@ -280,15 +280,45 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
         writeln!(text)?;
         writeln!(text, "── {name} ──")?;
         writeln!(text)?;
-        writeln!(
-            text,
-            "\"Login with {name}\" (in the console, or POST /v1/shipper-accounts/{id}/connect) opens"
-        )?;
-        writeln!(
-            text,
-            "the simulator's sign-in page: sign in as {} / {} and approve.",
-            demo.username, demo.password
-        )?;
+        match &demo.onboarding {
+            DemoOnboarding::SignIn { username, password } => {
+                writeln!(
+                    text,
+                    "\"Login with {name}\" (in the console, or POST /v1/shipper-accounts/{id}/connect) opens"
+                )?;
+                writeln!(
+                    text,
+                    "the simulator's sign-in page: sign in as {username} / {password} and approve."
+                )?;
+            }
+            DemoOnboarding::Registration {
+                account,
+                codes_path,
+            } => {
+                writeln!(
+                    text,
+                    "Register the demo business with {name} (in the console, or POST /v1/shipper-accounts"
+                )?;
+                writeln!(
+                    text,
+                    "with credentials.mode \"registration\", then POST /v1/shipper-accounts/{{id}}/verification):"
+                )?;
+                writeln!(text)?;
+                curl(
+                    &mut text,
+                    &format!("{api}/v1/shipper-accounts"),
+                    banner.tenant_key,
+                    None,
+                    account,
+                )?;
+                writeln!(text)?;
+                writeln!(
+                    text,
+                    "The simulator \"sends\" the PIN {name} asks for to {}{codes_path}",
+                    simulator.url
+                )?;
+            }
+        }
         writeln!(text)?;
         writeln!(
             text,
@@ -389,7 +419,11 @@ mod tests {
     #[tokio::test]
     async fn the_printed_json_pastes_into_single_quoted_shell_arguments() {
         for simulator in simulators(&settings()) {
-            for body in [&simulator.demo.account, &simulator.demo.label] {
+            let mut bodies = vec![&simulator.demo.account, &simulator.demo.label];
+            if let DemoOnboarding::Registration { account, .. } = &simulator.demo.onboarding {
+                bodies.push(account);
+            }
+            for body in bodies {
                 assert!(!serde_json::to_string(body).unwrap().contains('\''));
             }
         }
@@ -422,8 +456,16 @@ mod tests {
             assert!(text.contains(expected), "{expected} missing from\n{text}");
         }
         for simulator in &simulators {
+            let onboarding = match &simulator.demo.onboarding {
+                DemoOnboarding::SignIn { .. } => {
+                    format!("POST /v1/shipper-accounts/{}/connect", simulator.id)
+                }
+                DemoOnboarding::Registration { codes_path, .. } => {
+                    format!("{}{codes_path}", simulator.url)
+                }
+            };
             for expected in [
-                format!("POST /v1/shipper-accounts/{}/connect", simulator.id),
+                onboarding,
                 format!("Idempotency-Key: demo-label-1-{}", simulator.id),
                 serde_json::to_string(&simulator.demo.account).unwrap(),
             ] {

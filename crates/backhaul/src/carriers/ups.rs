@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use ups_sim::demo;
 
-use super::{Demo, PlatformAppKeys, Plugin, load_simulator_config};
+use super::{Demo, DemoOnboarding, PlatformAppKeys, Plugin, load_simulator_config};
 use crate::configuration::check_url;
 
 /// `[ups]`: the UPS plugin.
@@ -266,8 +266,10 @@ impl Plugin for UpsSettings {
 
     fn demo(&self) -> Demo {
         Demo {
-            username: demo::USERNAME,
-            password: demo::PASSWORD,
+            onboarding: DemoOnboarding::SignIn {
+                username: demo::USERNAME,
+                password: demo::PASSWORD,
+            },
             account: json!({
                 "carrier": "ups",
                 "name": "Demo UPS warehouse",

@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use usps_sim::demo;
 
-use super::{Demo, PlatformAppKeys, Plugin, load_simulator_config};
+use super::{Demo, DemoOnboarding, PlatformAppKeys, Plugin, load_simulator_config};
 use crate::configuration::check_url;
 
 /// `[usps]`: the USPS plugin.
@@ -122,8 +122,10 @@ impl Plugin for UspsSettings {
 
     fn demo(&self) -> Demo {
         Demo {
-            username: demo::USERNAME,
-            password: demo::PASSWORD,
+            onboarding: DemoOnboarding::SignIn {
+                username: demo::USERNAME,
+                password: demo::PASSWORD,
+            },
             account: json!({
                 "carrier": "usps",
                 "name": "Demo warehouse",
