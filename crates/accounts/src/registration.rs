@@ -202,7 +202,10 @@ impl Failure<'_> {
             Failure::Expired => "expired",
             Failure::Locked => "locked",
             Failure::Carrier(error) => {
-                summary.insert("error".into(), Value::String(error.kind().as_str().to_owned()));
+                summary.insert(
+                    "error".into(),
+                    Value::String(error.kind().as_str().to_owned()),
+                );
                 "carrier_error"
             }
         };
@@ -296,7 +299,12 @@ impl AccountService {
             self.reserve_attempt(context, &pending).await?;
         }
         let outcome = hooks
-            .answer(&pending.details, &pending.state, &pending.step.step, &checked)
+            .answer(
+                &pending.details,
+                &pending.state,
+                &pending.step.step,
+                &checked,
+            )
             .await;
         self.settle(context, pending, &checked, outcome, "answer")
             .await
@@ -414,8 +422,16 @@ impl AccountService {
                 } else {
                     Action::VerificationAdvanced
                 };
-                self.save(context, &pending, &state, Some(&step), restart, action, summary)
-                    .await
+                self.save(
+                    context,
+                    &pending,
+                    &state,
+                    Some(&step),
+                    restart,
+                    action,
+                    summary,
+                )
+                .await
             }
             Ok(Registration::Complete { credentials }) => {
                 let fingerprint = self.keyring.fingerprint(&secret_material(&credentials));

@@ -69,7 +69,9 @@ fn status_phrase(status: AccountStatus) -> &'static str {
     match status {
         AccountStatus::Active => "active",
         AccountStatus::PendingDetails => "waiting for its account details",
-        AccountStatus::PendingVerification => "waiting for the merchant to verify it with the carrier",
+        AccountStatus::PendingVerification => {
+            "waiting for the merchant to verify it with the carrier"
+        }
         AccountStatus::ReauthorizationRequired => "waiting to be re-authorized with the carrier",
         AccountStatus::Disabled => "disabled",
     }

@@ -82,7 +82,10 @@ pub(crate) enum DemoOnboarding {
     /// Registration with the carrier (`credentials.mode` `registration`): the `POST
     /// /v1/shipper-accounts` body that starts it, and where on the simulator the codes it
     /// "sends" the merchant can be read.
-    Registration { account: Value, codes_path: &'static str },
+    Registration {
+        account: Value,
+        codes_path: &'static str,
+    },
 }
 
 /// `<id>_sim`: where `backhaul <id>-sim` (and `backhaul dev`'s simulator) listens.

@@ -161,7 +161,9 @@ async fn pending(
     let account = state.accounts().get(&merchant.caller.tenant, id).await?;
     match (&account.status, account.verification.clone()) {
         (AccountStatus::PendingVerification, Some(step)) => Ok(Ok((account, step))),
-        _ => Ok(Err(Redirect::to(&format!("/console/accounts/{id}")).into_response())),
+        _ => Ok(Err(
+            Redirect::to(&format!("/console/accounts/{id}")).into_response()
+        )),
     }
 }
 
@@ -297,10 +299,7 @@ pub async fn restart(
     let request_id = request_id::current();
     let restarted = state
         .accounts()
-        .restart_verification(
-            context(&merchant, &actor, &request_id),
-            account.id.as_str(),
-        )
+        .restart_verification(context(&merchant, &actor, &request_id), account.id.as_str())
         .await;
     match restarted {
         Ok(account) => Ok(after(&account)),
