@@ -47,7 +47,11 @@ fn merge(out: &mut Map<String, Value>, member: Value) {
             }
             ("required", Some(Value::Array(required))) => {
                 if let Value::Array(more) = value {
-                    required.extend(more);
+                    for name in more {
+                        if !required.contains(&name) {
+                            required.push(name);
+                        }
+                    }
                 }
             }
             (_, Some(_)) => {}
@@ -108,6 +112,15 @@ pub(crate) fn convert(document: &Value, schema: &Value, depth: usize) -> Value {
             merge(&mut out, convert(document, member, depth + 1));
         }
     }
+    if let Some(Value::Array(required)) = out.get_mut("required") {
+        let mut unique: Vec<Value> = Vec::new();
+        for name in required.drain(..) {
+            if !unique.contains(&name) {
+                unique.push(name);
+            }
+        }
+        *required = unique;
+    }
     if out.contains_key("properties") {
         out.insert("additionalProperties".into(), Value::Bool(false));
     }
@@ -123,11 +136,6 @@ pub(crate) fn validator(file: &str, pointer: &str) -> jsonschema::Validator {
     let schema = convert(&document, body, 0);
     jsonschema::draft4::new(&schema)
         .unwrap_or_else(|error| panic!("{file}{pointer} does not compile: {error}"))
-}
-
-/// The validator of a component schema (`#/components/schemas/{name}`).
-pub(crate) fn schema(file: &str, name: &str) -> jsonschema::Validator {
-    validator(file, &format!("/components/schemas/{name}"))
 }
 
 /// Panics with every error unless `instance` matches `validator`.
