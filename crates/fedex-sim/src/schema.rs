@@ -509,12 +509,10 @@ fn survey(
                 }
             }
         }
-        Value::Array(items) => {
-            if schema.get("items").is_some() {
-                let pointer = format!("{pointer}/items");
-                for item in items {
-                    survey(definitions, definition, &pointer, &schema["items"], item, found);
-                }
+        Value::Array(items) if schema.get("items").is_some() => {
+            let pointer = format!("{pointer}/items");
+            for item in items {
+                survey(definitions, definition, &pointer, &schema["items"], item, found);
             }
         }
         _ => {}
