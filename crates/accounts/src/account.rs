@@ -487,8 +487,13 @@ impl AccountService {
             credentials: Some(&new.credentials),
             current: None,
         }));
+        let registers = validated.as_ref().is_some_and(|validated| {
+            carrier
+                .registration()
+                .is_some_and(|hooks| hooks.mode() == validated.credentials.mode())
+        });
         if let Some(validated) = &validated {
-            if validated.needs_authorization {
+            if validated.needs_authorization && !registers {
                 errors.push(
                     "credentials.mode",
                     format!(
@@ -505,9 +510,6 @@ impl AccountService {
         if !errors.is_empty() {
             return Err(errors.into());
         }
-        let registers = carrier
-            .registration()
-            .is_some_and(|hooks| hooks.mode() == validated.credentials.mode());
         let created = if registers {
             self.register(context, carrier.as_ref(), &validated.details)
                 .await?

@@ -1,11 +1,12 @@
 //! The carriers this binary offers, and everything the binary does with each: its settings
-//! (the configuration block named by its id, `[usps]`, `[ups]`), building its plugin for the
+//! (the configuration block named by its id, `[usps]`, `[ups]`, `[fedex]`), building its plugin for the
 //! registry, its simulator (`backhaul <id>-sim`, and in-process for `backhaul dev`) and what
 //! `backhaul dev` prints about it.
 //!
 //! [`Settings::carriers`](crate::configuration::Settings::carriers) is **the one list** a new
 //! carrier joins; nothing else in the binary names a carrier (README, "Adding a carrier").
 
+mod fedex;
 mod ups;
 mod usps;
 
@@ -19,6 +20,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub(crate) use self::fedex::FedexSettings;
 pub(crate) use self::ups::{UpsSettings, UpsSimulatorSettings};
 pub(crate) use self::usps::UspsSettings;
 

@@ -35,6 +35,9 @@ pub(crate) enum Command {
     UspsSim(SimulatorArgs),
     /// Run the UPS simulator alone ("Login with UPS" with PKCE, client credentials, Ship, Void).
     UpsSim(SimulatorArgs),
+    /// Run the FedEx simulator alone (OAuth, Account Registration with PINs it shows at
+    /// `/__sim/registration/pins`, return shipments, cancel, track).
+    FedexSim(SimulatorArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),

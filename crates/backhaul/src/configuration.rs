@@ -28,7 +28,9 @@ use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
 pub(crate) use self::files::ConfigFiles;
-use crate::carriers::{Entry, SimulatorSettings, UpsSettings, UpsSimulatorSettings, UspsSettings};
+use crate::carriers::{
+    Entry, FedexSettings, SimulatorSettings, UpsSettings, UpsSimulatorSettings, UspsSettings,
+};
 
 /// The deployment environment, from `BACKHAUL_ENV`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,6 +83,8 @@ pub(crate) struct Settings {
     pub(crate) usps_sim: SimulatorSettings,
     pub(crate) ups: UpsSettings,
     pub(crate) ups_sim: UpsSimulatorSettings,
+    pub(crate) fedex: FedexSettings,
+    pub(crate) fedex_sim: SimulatorSettings,
 }
 
 /// The API server.
@@ -458,7 +462,7 @@ impl Settings {
 
     /// Every carrier this binary offers, with where its simulator listens: the one list a
     /// carrier joins (its settings block above, its `<id>_sim` block, an entry here).
-    pub(crate) fn carriers(&self) -> [Entry<'_>; 2] {
+    pub(crate) fn carriers(&self) -> [Entry<'_>; 3] {
         [
             Entry {
                 plugin: &self.usps,
@@ -467,6 +471,10 @@ impl Settings {
             Entry {
                 plugin: &self.ups,
                 simulator_listen: self.ups_sim.listen,
+            },
+            Entry {
+                plugin: &self.fedex,
+                simulator_listen: self.fedex_sim.listen,
             },
         ]
     }

@@ -68,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => operator::migrate(&settings).await,
         Command::UspsSim(args) => simulator::run("usps", args, &settings).await,
         Command::UpsSim(args) => simulator::run("ups", args, &settings).await,
+        Command::FedexSim(args) => simulator::run("fedex", args, &settings).await,
         Command::Tenants(TenantsCommand::Create { name }) => {
             operator::create_tenant(&settings, &name).await
         }

@@ -539,3 +539,28 @@ fn console_cookies_are_always_secure_in_production_only() {
     .unwrap();
     assert!(settings.console.secure_cookies);
 }
+
+#[test]
+fn a_fedex_platform_app_needs_both_its_id_and_its_secret() {
+    for (variable, missing) in [
+        ("BACKHAUL__FEDEX__CLIENT_ID", "fedex.client_secret"),
+        ("BACKHAUL__FEDEX__CLIENT_SECRET", "fedex.client_id"),
+    ] {
+        let error = Settings::load_from(
+            &ConfigFiles::BuiltIn,
+            Environment::Test,
+            variables(&[(variable, "sentinel-fedex-value")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains(missing), "{error}");
+        assert!(!error.contains("sentinel-fedex-value"), "{error}");
+    }
+    let production = Settings::load_from(
+        &ConfigFiles::BuiltIn,
+        Environment::Production,
+        variables(&[("BACKHAUL__VAULT__MASTER_KEYS", PRODUCTION_KEYS)]),
+    )
+    .unwrap();
+    assert_eq!(production.fedex.base_url, "https://apis.fedex.com");
+}
