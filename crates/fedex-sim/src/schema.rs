@@ -137,7 +137,12 @@ impl Operation {
     /// The file, path, method and schema of the operation.
     pub fn definition(self) -> (SpecFile, &'static str, &'static str, &'static str) {
         match self {
-            Self::Token => (SpecFile::Authorization, "/oauth/token", "post", "FullSchema"),
+            Self::Token => (
+                SpecFile::Authorization,
+                "/oauth/token",
+                "post",
+                "FullSchema",
+            ),
             Self::AddressKeys => (
                 SpecFile::Registration,
                 "/registration/v2/address/keysgeneration",
@@ -275,7 +280,10 @@ pub fn examples(operation: Operation) -> Result<Vec<(String, Value)>, SchemaErro
         if !media["example"].is_null() {
             found.push(("example".to_owned(), media["example"].clone()));
         }
-        let branches = media["schema"]["oneOf"].as_array().cloned().unwrap_or_default();
+        let branches = media["schema"]["oneOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for branch in branches {
             let Some(name) = branch["$ref"]
                 .as_str()
@@ -322,12 +330,7 @@ pub fn violations(file: SpecFile, name: &str, value: &Value) -> Result<Vec<Strin
     let validator = compile(&definitions, name)?;
     Ok(validator
         .iter_errors(value)
-        .map(|error| {
-            format!(
-                "{}: {error}",
-                dotted(&error.instance_path().to_string())
-            )
-        })
+        .map(|error| format!("{}: {error}", dotted(&error.instance_path().to_string())))
         .collect())
 }
 
@@ -349,7 +352,10 @@ fn definitions(file: SpecFile) -> Result<Map<String, Value>, SchemaError> {
         .collect())
 }
 
-fn compile(definitions: &Map<String, Value>, root: &str) -> Result<jsonschema::Validator, SchemaError> {
+fn compile(
+    definitions: &Map<String, Value>,
+    root: &str,
+) -> Result<jsonschema::Validator, SchemaError> {
     let document = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": format!("#/$defs/{root}"),
@@ -457,7 +463,10 @@ fn survey(
     instance: &Value,
     found: &mut Vec<(String, String, Change)>,
 ) {
-    if let Some(target) = schema["$ref"].as_str().and_then(|target| target.strip_prefix("#/$defs/")) {
+    if let Some(target) = schema["$ref"]
+        .as_str()
+        .and_then(|target| target.strip_prefix("#/$defs/"))
+    {
         if let Some(referenced) = definitions.get(target) {
             survey(definitions, target, "", referenced, instance, found);
         }
@@ -469,7 +478,10 @@ fn survey(
             survey(definitions, definition, &pointer, part, instance, found);
         }
     }
-    if let (Some(values), false) = (schema["enum"].as_array(), instance.is_object() || instance.is_array()) {
+    if let (Some(values), false) = (
+        schema["enum"].as_array(),
+        instance.is_object() || instance.is_array(),
+    ) {
         if !values.contains(instance) {
             found.push((
                 definition.to_owned(),
@@ -512,7 +524,14 @@ fn survey(
         Value::Array(items) if schema.get("items").is_some() => {
             let pointer = format!("{pointer}/items");
             for item in items {
-                survey(definitions, definition, &pointer, &schema["items"], item, found);
+                survey(
+                    definitions,
+                    definition,
+                    &pointer,
+                    &schema["items"],
+                    item,
+                    found,
+                );
             }
         }
         _ => {}
@@ -522,7 +541,10 @@ fn survey(
 /// The schema `schema` stands for once `$ref`s and one-part `allOf`s are followed.
 fn resolve<'a>(definitions: &'a Map<String, Value>, mut schema: &'a Value) -> &'a Value {
     for _ in 0..32 {
-        if let Some(target) = schema["$ref"].as_str().and_then(|target| target.strip_prefix("#/$defs/")) {
+        if let Some(target) = schema["$ref"]
+            .as_str()
+            .and_then(|target| target.strip_prefix("#/$defs/"))
+        {
             match definitions.get(target) {
                 Some(referenced) => schema = referenced,
                 None => return schema,
@@ -724,7 +746,10 @@ mod tests {
                 "$ref": "#/components/schemas/X"}}
         }));
         assert_eq!(converted["additionalProperties"], false);
-        assert_eq!(converted["properties"]["a"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            converted["properties"]["a"]["type"],
+            json!(["string", "null"])
+        );
         assert_eq!(converted["properties"]["a"]["$ref"], "#/$defs/X");
         assert!(converted.get("description").is_none());
         assert!(converted.get("example").is_none());
@@ -739,7 +764,10 @@ mod tests {
         }});
         let mut value = json!({"s": 72601, "n": "2.5", "i": "1", "b": "true", "o": {"x": 1}});
         coerce(&definitions, &schema, &mut value);
-        assert_eq!(value, json!({"s": "72601", "n": 2.5, "i": 1, "b": true, "o": {"x": 1}}));
+        assert_eq!(
+            value,
+            json!({"s": "72601", "n": 2.5, "i": 1, "b": true, "o": {"x": 1}})
+        );
     }
 
     #[test]

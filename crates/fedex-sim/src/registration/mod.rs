@@ -95,7 +95,12 @@ pub(crate) fn open_session(state: &State, client_id: &str, account: &AccountConf
             expires_at,
         },
     );
-    jwt::sign(&state.jwt_key, &account.account_number, &session, expires_at)
+    jwt::sign(
+        &state.jwt_key,
+        &account.account_number,
+        &session,
+        expires_at,
+    )
 }
 
 /// Registers a new child of `account` for `client_id` and answers its keys
@@ -117,7 +122,10 @@ pub(crate) fn issue_child(
         },
     );
     tracing::info!(%client_id, %account_number, "child registered");
-    answer(headers, json!({"child_Key": child_key, "child_secret": child_secret}))
+    answer(
+        headers,
+        json!({"child_Key": child_key, "child_secret": child_secret}),
+    )
 }
 
 /// `{transactionId, customerTransactionId?, output}`.

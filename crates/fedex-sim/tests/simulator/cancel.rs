@@ -27,13 +27,20 @@ async fn an_unscanned_shipment_is_cancelled_once_and_then_tracks_no_more() {
     let answer = harness.cancel(&token, &cancel_body(&number)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.body["output"]["cancelledShipment"], true);
-    assert_conforms(SpecFile::Shipment, "SHPCResponseVO_CancelShipment", &answer.body);
+    assert_conforms(
+        SpecFile::Shipment,
+        "SHPCResponseVO_CancelShipment",
+        &answer.body,
+    );
     assert!(harness.simulator().ledger()[0].cancelled_at.is_some());
     harness
         .cancel(&token, &cancel_body(&number))
         .await
         .expect(StatusCode::BAD_REQUEST, "SHIPMENT.ALREADY.CANCELLED");
-    assert_eq!(harness.scan(&number, "accepted").await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        harness.scan(&number, "accepted").await.status(),
+        StatusCode::CONFLICT
+    );
     let tracked = harness.track(&token, &[&number], true).await;
     assert_eq!(
         tracked.body["output"]["completeTrackResults"][0]["trackResults"][0]["error"]["code"],
@@ -46,7 +53,10 @@ async fn a_scanned_shipment_cannot_be_cancelled() {
     let harness = Harness::start().await;
     let token = harness.own_app_token().await;
     let number = tracking_number(&harness.ship(&token, &print_return_request("PDF")).await);
-    assert_eq!(harness.scan(&number, "accepted").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        harness.scan(&number, "accepted").await.status(),
+        StatusCode::CREATED
+    );
     harness
         .cancel(&token, &cancel_body(&number))
         .await

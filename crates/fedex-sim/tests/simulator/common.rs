@@ -158,7 +158,9 @@ impl Harness {
 
     /// The `accountAuthToken` of a session for the demo merchant.
     pub(crate) async fn session(&self, token: &str) -> String {
-        let answer = self.validate_address(token, &address_body(demo::ACCOUNT_NUMBER)).await;
+        let answer = self
+            .validate_address(token, &address_body(demo::ACCOUNT_NUMBER))
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer.body["output"]["mfaOptions"]["accountAuthToken"]
             .as_str()
@@ -199,7 +201,9 @@ impl Harness {
         let session = self.session(&platform).await;
         let sent = self.send_pin(&platform, &session, "SMS").await;
         assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-        let keys = self.validate_pin(&platform, &session, &self.last_pin()).await;
+        let keys = self
+            .validate_pin(&platform, &session, &self.last_pin())
+            .await;
         assert_eq!(keys.status, StatusCode::OK, "{}", keys.body);
         let output = &keys.body["output"];
         let token = self
@@ -256,7 +260,7 @@ impl Harness {
 /// A `CustomerKeyInputVO` for `number` with the demo merchant's name and address.
 pub(crate) fn address_body(number: &str) -> Value {
     json!({
-        "accountNumber": {"value": number},
+        "accountNumber": {"key": "", "value": number},
         "customerName": demo::CUSTOMER_NAME,
         "address": {
             "streetLines": [demo::STREET],
@@ -319,7 +323,10 @@ pub(crate) fn print_return_request(image_type: &str) -> Value {
 pub(crate) fn email_return_request(expires: &str) -> Value {
     let mut request = print_return_request("PDF");
     let shipment = &mut request["requestedShipment"];
-    shipment.as_object_mut().unwrap().remove("labelSpecification");
+    shipment
+        .as_object_mut()
+        .unwrap()
+        .remove("labelSpecification");
     shipment["shipmentSpecialServices"] = json!({
         "specialServiceTypes": ["RETURN_SHIPMENT"],
         "returnShipmentDetail": {
@@ -353,9 +360,12 @@ pub(crate) fn tracking_number(answer: &Answer) -> String {
 
 /// The decoded label of the first package.
 pub(crate) fn label_bytes(answer: &Answer) -> Vec<u8> {
-    let label = answer.body["output"]["transactionShipments"][0]["pieceResponses"][0]
-        ["packageDocuments"][0]["encodedLabel"]
-        .as_str()
-        .unwrap();
-    base64::engine::general_purpose::STANDARD.decode(label).unwrap()
+    let label =
+        answer.body["output"]["transactionShipments"][0]["pieceResponses"][0]["packageDocuments"]
+            [0]["encodedLabel"]
+            .as_str()
+            .unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(label)
+        .unwrap()
 }

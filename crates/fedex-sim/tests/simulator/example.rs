@@ -43,8 +43,18 @@ fn all_examples() -> Vec<(Operation, String, Value)> {
     for (operation, spec, path, method) in [
         (Operation::Token, &authorization, "/oauth/token", "post"),
         (Operation::Ship, &shipment, "/ship/v1/shipments", "post"),
-        (Operation::Cancel, &shipment, "/ship/v1/shipments/cancel", "put"),
-        (Operation::Track, &tracking, "/track/v1/trackingnumbers", "post"),
+        (
+            Operation::Cancel,
+            &shipment,
+            "/ship/v1/shipments/cancel",
+            "put",
+        ),
+        (
+            Operation::Track,
+            &tracking,
+            "/track/v1/trackingnumbers",
+            "post",
+        ),
     ] {
         for (name, body) in examples(spec, path, method) {
             all.push((operation, name, body));
@@ -87,7 +97,11 @@ fn each_amendment_names_a_real_example_and_the_schema_stays_closed_elsewhere() {
             "{amendment}"
         );
     }
-    assert!(fedex_sim::schema::amendments(Operation::Track).unwrap().is_empty());
+    assert!(
+        fedex_sim::schema::amendments(Operation::Track)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// The demo config plus every account number the examples use, all shippable by the
@@ -131,9 +145,18 @@ async fn no_example_is_refused_as_invalid_input_over_http() {
             }
             Operation::Ship => harness.ship(&token, &body).await,
             Operation::Cancel => harness.cancel(&token, &body).await,
-            _ => harness.post("/track/v1/trackingnumbers", &token, &[], &body).await,
+            _ => {
+                harness
+                    .post("/track/v1/trackingnumbers", &token, &[], &body)
+                    .await
+            }
         };
-        assert_ne!(answer.code(), "INVALID.INPUT.EXCEPTION", "{name}: {}", answer.body);
+        assert_ne!(
+            answer.code(),
+            "INVALID.INPUT.EXCEPTION",
+            "{name}: {}",
+            answer.body
+        );
     }
 }
 
@@ -169,15 +192,21 @@ async fn the_official_email_return_example_fails_only_its_past_expiration_date()
         .find(|(_, name, _)| name == "US_Domestic_Email_Return_Label_Shipment")
         .unwrap();
     let verbatim = harness.ship(&token, body).await;
-    verbatim.expect(StatusCode::BAD_REQUEST, "PENDINGSHIPMENT.EXPIRATIONDATE.INVALID");
+    verbatim.expect(
+        StatusCode::BAD_REQUEST,
+        "PENDINGSHIPMENT.EXPIRATIONDATE.INVALID",
+    );
     let mut moved = body.clone();
-    moved["requestedShipment"]["shipmentSpecialServices"]["pendingShipmentDetail"]
-        ["expirationTimeStamp"] = json!(days_from_today(30));
+    moved["requestedShipment"]["shipmentSpecialServices"]["pendingShipmentDetail"]["expirationTimeStamp"] =
+        json!(days_from_today(30));
     let answer = harness.ship(&token, &moved).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let entry = &harness.simulator().ledger()[0];
     assert_eq!(entry.return_type, "PENDING");
-    assert_eq!(entry.email_recipients, vec!["testuser@email.com".to_owned()]);
+    assert_eq!(
+        entry.email_recipients,
+        vec!["testuser@email.com".to_owned()]
+    );
     assert_eq!(entry.account_number, "XXX561073");
     assert_ne!(entry.account_number, demo::ACCOUNT_NUMBER);
 }

@@ -24,7 +24,14 @@ async fn client_credentials_answer_the_files_token_shape() {
     assert_eq!(answer.body["scope"], "CXS");
     assert!(answer.body["access_token"].as_str().unwrap().len() >= 32);
     assert_conforms(SpecFile::Authorization, "Response", &answer.body);
-    assert_eq!(harness.simulator().counters().grant("client_credentials").ok, 1);
+    assert_eq!(
+        harness
+            .simulator()
+            .counters()
+            .grant("client_credentials")
+            .ok,
+        1
+    );
 }
 
 #[tokio::test]
@@ -39,7 +46,11 @@ async fn a_wrong_secret_is_not_authorized_with_the_files_message() {
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.code(), "NOT.AUTHORIZED.ERROR");
-    assert!(answer.messages().contains("The given client credentials were not valid"));
+    assert!(
+        answer
+            .messages()
+            .contains("The given client credentials were not valid")
+    );
     assert_conforms(SpecFile::Authorization, "ErrorResponseVO", &answer.body);
 }
 
@@ -105,12 +116,23 @@ async fn an_unknown_form_field_or_a_missing_secret_is_refused_naming_the_field()
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert_eq!(unknown.code(), "INVALID.INPUT.EXCEPTION");
-    assert!(unknown.messages().contains("scope"), "{}", unknown.messages());
+    assert!(
+        unknown.messages().contains("scope"),
+        "{}",
+        unknown.messages()
+    );
     let missing = harness
-        .token_request(&[("grant_type", "client_credentials"), ("client_id", demo::CLIENT_ID)])
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", demo::CLIENT_ID),
+        ])
         .await;
     assert_eq!(missing.code(), "INVALID.INPUT.EXCEPTION");
-    assert!(missing.messages().contains("client_secret"), "{}", missing.messages());
+    assert!(
+        missing.messages().contains("client_secret"),
+        "{}",
+        missing.messages()
+    );
 }
 
 #[tokio::test]

@@ -76,7 +76,11 @@ async fn a_pin_goes_to_each_option_and_its_unmasked_destination() {
     let harness = Harness::start().await;
     let platform = harness.platform_token().await;
     let session = harness.session(&platform).await;
-    for (option, destination) in [("SMS", demo::PHONE), ("CALL", demo::PHONE), ("EMAIL", demo::EMAIL)] {
+    for (option, destination) in [
+        ("SMS", demo::PHONE),
+        ("CALL", demo::PHONE),
+        ("EMAIL", demo::EMAIL),
+    ] {
         let sent = harness.send_pin(&platform, &session, option).await;
         assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
         assert_eq!(sent.body["output"]["status"], "sent secured Pin");
@@ -158,7 +162,9 @@ async fn an_expired_session_and_a_forged_token_are_refused() {
         .expect(StatusCode::BAD_REQUEST, "UNAUTHORIZED.ACCESS.ERROR");
     harness.send_pin(&platform, &session, "SMS").await;
     let pin = harness.last_pin();
-    harness.simulator().advance_clock(Duration::from_secs(30 * 60 + 1));
+    harness
+        .simulator()
+        .advance_clock(Duration::from_secs(30 * 60 + 1));
     let platform = harness.platform_token().await;
     harness
         .send_pin(&platform, &session, "SMS")
@@ -203,7 +209,10 @@ async fn pin_options_need_a_registered_destination_and_an_option() {
         .expect(StatusCode::BAD_REQUEST, "INVALID.INPUT.EXCEPTION");
     let sent = harness.send_pin(&platform, &session, "EMAIL").await;
     assert_eq!(sent.status, StatusCode::OK);
-    assert_eq!(harness.simulator().sent_pins()[0].destination, demo::OTHER_EMAIL);
+    assert_eq!(
+        harness.simulator().sent_pins()[0].destination,
+        demo::OTHER_EMAIL
+    );
 }
 
 fn invoice(number: u64, amount: f64) -> Value {
@@ -221,7 +230,12 @@ async fn the_right_invoice_gets_keys_and_a_wrong_one_is_unknown() {
     let path = "/registration/v2/invoice/keysgeneration";
     let headers = [("accountAuthToken", session.as_str())];
     harness
-        .post(path, &platform, &headers, &invoice(demo::INVOICE_NUMBER, 2323.21))
+        .post(
+            path,
+            &platform,
+            &headers,
+            &invoice(demo::INVOICE_NUMBER, 2323.21),
+        )
         .await
         .expect(StatusCode::BAD_REQUEST, "INVOICE.UNKNOWN.ERROR");
     harness
@@ -229,11 +243,21 @@ async fn the_right_invoice_gets_keys_and_a_wrong_one_is_unknown() {
         .await
         .expect(StatusCode::BAD_REQUEST, "INVOICE.DETAILS.REQUIRED");
     harness
-        .post(path, &platform, &headers, &json!({"invoiceDetail": {"currency": "USD"}}))
+        .post(
+            path,
+            &platform,
+            &headers,
+            &json!({"invoiceDetail": {"currency": "USD"}}),
+        )
         .await
         .expect(StatusCode::BAD_REQUEST, "INVOICEDETAILS.NUMBER.REQUIRED");
     let keys = harness
-        .post(path, &platform, &headers, &invoice(demo::INVOICE_NUMBER, 2323.22))
+        .post(
+            path,
+            &platform,
+            &headers,
+            &invoice(demo::INVOICE_NUMBER, 2323.22),
+        )
         .await;
     assert_eq!(keys.status, StatusCode::OK, "{}", keys.body);
     assert!(keys.body["output"]["child_Key"].is_string());
@@ -266,16 +290,25 @@ async fn an_unknown_account_a_wrong_address_and_missing_fields_are_refused() {
         .await
         .expect(StatusCode::BAD_REQUEST, "CUSTOMER.NAME.REQUIRED");
     let mut numberless = address_body(demo::ACCOUNT_NUMBER);
-    numberless["accountNumber"] = json!({"value": ""});
+    numberless["accountNumber"] = json!({"key": "", "value": ""});
     harness
         .validate_address(&platform, &numberless)
         .await
         .expect(StatusCode::BAD_REQUEST, "ACCOUNT.NUMBER.REQUIRED");
+    let mut keyless = address_body(demo::ACCOUNT_NUMBER);
+    keyless["accountNumber"] = json!({"value": demo::ACCOUNT_NUMBER});
+    let refused = harness.validate_address(&platform, &keyless).await;
+    refused.expect(StatusCode::BAD_REQUEST, "INVALID.INPUT.EXCEPTION");
+    assert!(refused.messages().contains("key"), "{}", refused.messages());
     let mut unknown = address_body(demo::ACCOUNT_NUMBER);
     unknown["address"]["county"] = "St. Louis City".into();
     let refused = harness.validate_address(&platform, &unknown).await;
     refused.expect(StatusCode::BAD_REQUEST, "INVALID.INPUT.EXCEPTION");
-    assert!(refused.messages().contains("county"), "{}", refused.messages());
+    assert!(
+        refused.messages().contains("county"),
+        "{}",
+        refused.messages()
+    );
 }
 
 #[tokio::test]

@@ -21,7 +21,10 @@ async fn an_unknown_field_is_refused_by_name() {
     body["requestedShipment"]["shipper"]["address"]["county"] = json!("Hudson");
     let messages = refusal(body).await;
     assert!(messages.contains("county"), "{messages}");
-    assert!(messages.contains("requestedShipment.shipper.address"), "{messages}");
+    assert!(
+        messages.contains("requestedShipment.shipper.address"),
+        "{messages}"
+    );
 }
 
 #[tokio::test]
@@ -29,7 +32,10 @@ async fn a_wrong_enum_value_is_refused_by_field() {
     let mut body = print_return_request("PDF");
     body["requestedShipment"]["pickupType"] = json!("BY_CARRIER_PIGEON");
     let messages = refusal(body).await;
-    assert!(messages.contains("requestedShipment.pickupType"), "{messages}");
+    assert!(
+        messages.contains("requestedShipment.pickupType"),
+        "{messages}"
+    );
 }
 
 #[tokio::test]
@@ -55,7 +61,10 @@ async fn an_object_where_a_string_is_declared_is_refused() {
     let mut body = print_return_request("PDF");
     body["requestedShipment"]["serviceType"] = json!({"name": "FEDEX_GROUND"});
     let messages = refusal(body).await;
-    assert!(messages.contains("requestedShipment.serviceType"), "{messages}");
+    assert!(
+        messages.contains("requestedShipment.serviceType"),
+        "{messages}"
+    );
 }
 
 #[tokio::test]

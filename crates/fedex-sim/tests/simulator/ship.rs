@@ -23,7 +23,11 @@ async fn a_print_return_answers_the_files_shape_with_a_total_and_lands_in_the_le
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert_conforms(SpecFile::Shipment, "SHPCResponseVO_ShipShipment", &answer.body);
+    assert_conforms(
+        SpecFile::Shipment,
+        "SHPCResponseVO_ShipShipment",
+        &answer.body,
+    );
     assert_eq!(answer.body["customerTransactionId"], "order-1001");
     let shipment = &answer.body["output"]["transactionShipments"][0];
     let number = tracking_number(&answer);
@@ -80,7 +84,11 @@ async fn an_email_label_has_no_image_and_its_email_and_expiry_are_kept() {
     let expires = days_from_today(14);
     let answer = harness.ship(&token, &email_return_request(&expires)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert_conforms(SpecFile::Shipment, "SHPCResponseVO_ShipShipment", &answer.body);
+    assert_conforms(
+        SpecFile::Shipment,
+        "SHPCResponseVO_ShipShipment",
+        &answer.body,
+    );
     let piece = &answer.body["output"]["transactionShipments"][0]["pieceResponses"][0];
     assert_eq!(piece["packageDocuments"], json!([]));
     let entry = &harness.simulator().ledger()[0];
@@ -96,15 +104,22 @@ async fn an_email_label_has_no_image_and_its_email_and_expiry_are_kept() {
 async fn an_email_label_needs_recipients_and_an_expiry_within_two_years() {
     let harness = Harness::start().await;
     let token = harness.own_app_token().await;
-    for expires in [days_from_today(-1), days_from_today(2 * 366 + 1), "soon".to_owned()] {
+    for expires in [
+        days_from_today(-1),
+        days_from_today(2 * 366 + 1),
+        "soon".to_owned(),
+    ] {
         harness
             .ship(&token, &email_return_request(&expires))
             .await
-            .expect(StatusCode::BAD_REQUEST, "PENDINGSHIPMENT.EXPIRATIONDATE.INVALID");
+            .expect(
+                StatusCode::BAD_REQUEST,
+                "PENDINGSHIPMENT.EXPIRATIONDATE.INVALID",
+            );
     }
     let mut nobody = email_return_request(&days_from_today(3));
-    nobody["requestedShipment"]["shipmentSpecialServices"]["pendingShipmentDetail"]
-        ["emailLabelDetail"]["recipients"] = json!([]);
+    nobody["requestedShipment"]["shipmentSpecialServices"]["pendingShipmentDetail"]["emailLabelDetail"]
+        ["recipients"] = json!([]);
     harness
         .ship(&token, &nobody)
         .await
@@ -169,10 +184,10 @@ async fn another_merchants_or_an_unknown_account_is_refused() {
         .expect(StatusCode::FORBIDDEN, "FORBIDDEN.ERROR");
     let mut unknown = print_return_request("PDF");
     unknown["accountNumber"]["value"] = json!("000000000");
-    harness
-        .ship(&token, &unknown)
-        .await
-        .expect(StatusCode::BAD_REQUEST, "ACCOUNTNUMBER.REGISTRATION.REQUIRED");
+    harness.ship(&token, &unknown).await.expect(
+        StatusCode::BAD_REQUEST,
+        "ACCOUNTNUMBER.REGISTRATION.REQUIRED",
+    );
     let platform = harness.platform_token().await;
     harness
         .ship(&platform, &print_return_request("PDF"))
