@@ -8,6 +8,7 @@ mod common;
 mod example;
 mod fault;
 mod label;
+mod log;
 mod oauth;
 mod registration;
 mod schema;
