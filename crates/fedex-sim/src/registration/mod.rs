@@ -12,7 +12,10 @@
 //!
 //! Every route needs a `client_credentials` bearer token of an integrator app (403
 //! `FORBIDDEN.ERROR` for any other token) and `content-type: application/json`; the last three
-//! also the `accountAuthToken` header of a session the same app opened. The file defines no
+//! also the `accountAuthToken` header of a session the same app opened. (The file describes
+//! `sendPin`'s bearer token as "generated with child id and secret", which cannot exist before
+//! registration ends; the simulator takes the integrator's token there too, as the other three
+//! routes say: "Bearer token from oauth/token".) The file defines no
 //! PIN lifetime other than the session's and no attempt limit: a PIN lives as long as its
 //! session, a wrong PIN may be retried, and no lockout is simulated. A session stays usable
 //! until it expires, also after it produced keys. Registering the same account again makes

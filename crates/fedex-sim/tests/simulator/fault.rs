@@ -87,6 +87,28 @@ async fn malformed_and_replaced_bodies_still_commit_the_shipment() {
 }
 
 #[tokio::test]
+async fn a_reset_after_commit_cuts_the_answer_but_keeps_the_shipment() {
+    let harness = Harness::start().await;
+    let token = harness.own_app_token().await;
+    harness
+        .simulator()
+        .inject(rule(route::SHIP, Fault::ResetAfterCommit, Some(1)));
+    let sent = harness
+        .http
+        .post(harness.url("/ship/v1/shipments"))
+        .bearer_auth(&token)
+        .json(&print_return_request("PDF"))
+        .send()
+        .await;
+    let read = match sent {
+        Ok(response) => response.bytes().await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    assert!(read.is_err(), "the answer should have been cut");
+    assert_eq!(harness.simulator().ledger().len(), 1);
+}
+
+#[tokio::test]
 async fn an_expired_token_fault_forgets_the_token() {
     let harness = Harness::start().await;
     let token = harness.own_app_token().await;

@@ -94,7 +94,11 @@ async fn returned_to_sender_uses_the_rs_code() {
     let harness = Harness::start().await;
     let token = harness.own_app_token().await;
     let number = tracking_number(&harness.ship(&token, &print_return_request("PDF")).await);
-    harness.scan(&number, "returned_to_sender").await;
+    let scan = harness
+        .simulator()
+        .scan(&number, fedex_sim::ScanKind::ReturnedToSender)
+        .unwrap();
+    assert_eq!(scan.kind.status().0, "RS");
     let answer = harness.track(&token, &[&number], false).await;
     assert_eq!(
         answer.body["output"]["completeTrackResults"][0]["trackResults"][0]["latestStatusDetail"]["code"],
