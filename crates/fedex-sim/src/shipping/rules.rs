@@ -1,5 +1,5 @@
 //! The Ship request's rules the file states in prose (or the simulator's scope), checked after
-//! the schema, giving a [`Plan`].
+//! the schema, giving a `Plan`.
 //!
 //! - Only return shipments are simulated: `shipmentSpecialServices.specialServiceTypes` must
 //!   hold `RETURN_SHIPMENT`, with `returnShipmentDetail` (and `returnShipmentDetail` needs
