@@ -67,7 +67,9 @@ pub(crate) async fn record_scan(
             Json(json!({"tracking_number": number, "status": kind, "at": scan.at})),
         )
             .into_response(),
-        Err(error @ ScanError::UnknownNumber(_)) => refusal(StatusCode::NOT_FOUND, error.to_string()),
+        Err(error @ ScanError::UnknownNumber(_)) => {
+            refusal(StatusCode::NOT_FOUND, error.to_string())
+        }
         Err(error @ ScanError::Cancelled(_)) => refusal(StatusCode::CONFLICT, error.to_string()),
     }
 }
@@ -132,7 +134,10 @@ pub(crate) async fn add_fault(Extract(state): Extract<Arc<State>>, body: Bytes) 
     let rule: FaultRule = match serde_json::from_slice(&body) {
         Ok(rule) => rule,
         Err(error) => {
-            return refusal(StatusCode::BAD_REQUEST, format!("not a fault rule: {error}"));
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                format!("not a fault rule: {error}"),
+            );
         }
     };
     if let Err(error) = rule.check() {

@@ -218,9 +218,7 @@ impl SimConfig {
                 || number.len() > 9
                 || !number.bytes().all(|byte| byte.is_ascii_alphanumeric())
             {
-                return inconsistent(format!(
-                    "account {number} is not 1 to 9 letters or digits"
-                ));
+                return inconsistent(format!("account {number} is not 1 to 9 letters or digits"));
             }
             if !numbers.insert(number.as_str()) {
                 return inconsistent(format!("account {number} is listed twice"));

@@ -93,7 +93,9 @@ pub fn config() -> SimConfig {
     );
     merchant.email = Some(EMAIL.to_owned());
     merchant.phone = Some(PHONE.to_owned());
-    merchant.mfa_options = ["INVOICE", "SMS", "CALL", "EMAIL"].map(str::to_owned).to_vec();
+    merchant.mfa_options = ["INVOICE", "SMS", "CALL", "EMAIL"]
+        .map(str::to_owned)
+        .to_vec();
     merchant.invoices = vec![InvoiceConfig {
         number: INVOICE_NUMBER,
         currency: INVOICE_CURRENCY.to_owned(),

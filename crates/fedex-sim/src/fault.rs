@@ -139,10 +139,7 @@ impl FaultRule {
         if self.times == Some(0) {
             return Err(FaultRuleError::ZeroTimes);
         }
-        if self.fault == Fault::ExpiredToken
-            && self.route != "*"
-            && !takes_bearer(&self.route)
-        {
+        if self.fault == Fault::ExpiredToken && self.route != "*" && !takes_bearer(&self.route) {
             return Err(FaultRuleError::NoBearerToken);
         }
         Ok(())

@@ -139,7 +139,10 @@ impl Simulator {
             }))
         };
         Router::new()
-            .route("/oauth/token", observed(route::TOKEN, post(oauth::token::token)))
+            .route(
+                "/oauth/token",
+                observed(route::TOKEN, post(oauth::token::token)),
+            )
             .route(
                 "/registration/v2/address/keysgeneration",
                 observed(route::ADDRESS_KEYS, post(registration::address::keys)),

@@ -128,7 +128,10 @@ pub(crate) fn render_png(elements: &[Element]) -> Result<Vec<u8>, RenderError> {
             yppu: 7992,
             unit: png::Unit::Meter,
         }));
-        encoder.add_text_chunk("Title".to_owned(), "FedEx return label (simulated)".to_owned())?;
+        encoder.add_text_chunk(
+            "Title".to_owned(),
+            "FedEx return label (simulated)".to_owned(),
+        )?;
         encoder.add_text_chunk("TrackingNumber".to_owned(), tracking)?;
         let mut writer = encoder.write_header()?;
         writer.write_image_data(&canvas.packed())?;

@@ -32,7 +32,10 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The live access grant of a request, or 401 `NOT.AUTHORIZED.ERROR`.
-pub(crate) fn require_access(state: &State, headers: &HeaderMap) -> Result<AccessGrant, FedexError> {
+pub(crate) fn require_access(
+    state: &State,
+    headers: &HeaderMap,
+) -> Result<AccessGrant, FedexError> {
     let token = bearer_token(headers).ok_or_else(FedexError::unauthorized)?;
     state
         .access_grant(&token)

@@ -126,7 +126,9 @@ fn issue(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value, Fedex
                     "csp_credentials needs child_Key and child_secret",
                 ));
             };
-            let app = app.filter(|app| app.integrator).ok_or_else(not_authorized)?;
+            let app = app
+                .filter(|app| app.integrator)
+                .ok_or_else(not_authorized)?;
             let credentials = state.credentials();
             let registered = credentials
                 .children

@@ -79,7 +79,10 @@ fn address_matches(account: &AccountConfig, address: &Value) -> bool {
     let field = |name: &str| address[name].as_str().unwrap_or_default();
     let first_line = address["streetLines"][0].as_str().unwrap_or_default();
     same(field("city"), &account.city)
-        && same(field("stateOrProvinceCode"), &account.state_or_province_code)
+        && same(
+            field("stateOrProvinceCode"),
+            &account.state_or_province_code,
+        )
         && same(field("postalCode"), &account.postal_code)
         && same(field("countryCode"), &account.country_code)
         && account
@@ -128,7 +131,12 @@ fn validate_address(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<V
         ));
     }
     if account.mfa_options.is_empty() {
-        return Ok(issue_child(state, headers, &client_id, &account.account_number));
+        return Ok(issue_child(
+            state,
+            headers,
+            &client_id,
+            &account.account_number,
+        ));
     }
     let token = open_session(state, &client_id, account);
     tracing::info!(account = %account.account_number, "address validated; MFA required");

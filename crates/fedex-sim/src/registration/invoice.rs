@@ -30,7 +30,11 @@ pub(crate) async fn keys(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond(&headers, validate_invoice(&state, &headers, &body), "invoice validation")
+    respond(
+        &headers,
+        validate_invoice(&state, &headers, &body),
+        "invoice validation",
+    )
 }
 
 fn validate_invoice(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value, FedexError> {
@@ -68,5 +72,10 @@ fn validate_invoice(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<V
             "We are unable to process this request. Please try again later or contact FedEx Customer Service.",
         ));
     }
-    Ok(issue_child(state, headers, &client_id, &account.account_number))
+    Ok(issue_child(
+        state,
+        headers,
+        &client_id,
+        &account.account_number,
+    ))
 }

@@ -44,7 +44,12 @@ fn signature(key: &[u8], signing_input: &str) -> Vec<u8> {
 }
 
 /// Signs a token for `account_number`'s session `session`, expiring at `expires_at`.
-pub(crate) fn sign(key: &[u8], account_number: &str, session: &str, expires_at: DateTime<Utc>) -> String {
+pub(crate) fn sign(
+    key: &[u8],
+    account_number: &str,
+    session: &str,
+    expires_at: DateTime<Utc>,
+) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
     let claims = json!({
         "TypeOfJWT": "AddressValidated",
@@ -68,7 +73,9 @@ pub(crate) fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<Clai
         return Err(TokenError::Forged);
     };
     let expected = signature(key, &format!("{header}.{payload}"));
-    let given = URL_SAFE_NO_PAD.decode(signed).map_err(|_| TokenError::Forged)?;
+    let given = URL_SAFE_NO_PAD
+        .decode(signed)
+        .map_err(|_| TokenError::Forged)?;
     // Constant-time comparison through the MAC crate would need the Mac again; the lengths
     // and bytes are compared in full here, which is enough for a simulator.
     if given.len() != expected.len()

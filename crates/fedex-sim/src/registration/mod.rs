@@ -12,7 +12,10 @@
 //!
 //! Every route needs a `client_credentials` bearer token of an integrator app (403
 //! `FORBIDDEN.ERROR` for any other token) and `content-type: application/json`; the last three
-//! also the `accountAuthToken` header of a session the same app opened. The file defines no
+//! also the `accountAuthToken` header of a session the same app opened. (The file describes
+//! `sendPin`'s bearer token as "generated with child id and secret", which cannot exist before
+//! registration ends; the simulator takes the integrator's token there too, as the other three
+//! routes say: "Bearer token from oauth/token".) The file defines no
 //! PIN lifetime other than the session's and no attempt limit: a PIN lives as long as its
 //! session, a wrong PIN may be retried, and no lockout is simulated. A session stays usable
 //! until it expires, also after it produced keys. Registering the same account again makes
@@ -95,7 +98,12 @@ pub(crate) fn open_session(state: &State, client_id: &str, account: &AccountConf
             expires_at,
         },
     );
-    jwt::sign(&state.jwt_key, &account.account_number, &session, expires_at)
+    jwt::sign(
+        &state.jwt_key,
+        &account.account_number,
+        &session,
+        expires_at,
+    )
 }
 
 /// Registers a new child of `account` for `client_id` and answers its keys
@@ -117,7 +125,10 @@ pub(crate) fn issue_child(
         },
     );
     tracing::info!(%client_id, %account_number, "child registered");
-    answer(headers, json!({"child_Key": child_key, "child_secret": child_secret}))
+    answer(
+        headers,
+        json!({"child_Key": child_key, "child_secret": child_secret}),
+    )
 }
 
 /// `{transactionId, customerTransactionId?, output}`.

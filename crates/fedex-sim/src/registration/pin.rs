@@ -36,7 +36,11 @@ pub(crate) async fn generate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond(&headers, send_pin(&state, &headers, &body), "PIN generation")
+    respond(
+        &headers,
+        send_pin(&state, &headers, &body),
+        "PIN generation",
+    )
 }
 
 /// `POST /registration/v2/pin/keysgeneration`.
@@ -45,10 +49,18 @@ pub(crate) async fn keys(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond(&headers, validate_pin(&state, &headers, &body), "PIN validation")
+    respond(
+        &headers,
+        validate_pin(&state, &headers, &body),
+        "PIN validation",
+    )
 }
 
-pub(crate) fn respond(headers: &HeaderMap, result: Result<Value, FedexError>, what: &str) -> Response {
+pub(crate) fn respond(
+    headers: &HeaderMap,
+    result: Result<Value, FedexError>,
+    what: &str,
+) -> Response {
     match result {
         Ok(body) => Json(body).into_response(),
         Err(error) => {
@@ -127,5 +139,10 @@ fn validate_pin(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value
         }
         credentials.pins.remove(&session);
     }
-    Ok(issue_child(state, headers, &client_id, &account.account_number))
+    Ok(issue_child(
+        state,
+        headers,
+        &client_id,
+        &account.account_number,
+    ))
 }

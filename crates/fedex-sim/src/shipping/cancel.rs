@@ -53,9 +53,15 @@ fn cancel_shipment(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Va
     let grant = require_access(state, headers)?;
     require_content_type(headers, "application/json")?;
     let request = validated_json(Operation::Cancel, body)?;
-    let account = request["accountNumber"]["value"].as_str().unwrap_or_default().trim();
+    let account = request["accountNumber"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .trim();
     require_account(&state.config, &grant, account)?;
-    let number = request["trackingNumber"].as_str().unwrap_or_default().trim();
+    let number = request["trackingNumber"]
+        .as_str()
+        .unwrap_or_default()
+        .trim();
     if let Some(country) = request["senderCountryCode"].as_str() {
         if country != "US" {
             return Err(FedexError::bad_request(
@@ -67,9 +73,11 @@ fn cancel_shipment(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Va
     let now = state.now();
     let mut book = state.shipments();
     let scanned = |numbers: &[String], book: &crate::state::ShipmentBook| {
-        numbers
-            .iter()
-            .any(|number| book.scans.get(number).is_some_and(|scans| !scans.is_empty()))
+        numbers.iter().any(|number| {
+            book.scans
+                .get(number)
+                .is_some_and(|scans| !scans.is_empty())
+        })
     };
     let index = book
         .ledger

@@ -27,7 +27,11 @@ pub(crate) fn require_account(
             "Please enter a valid 9-digit FedEx account number or register for a new FedEx account number.",
         ));
     }
-    if grant.account_numbers.iter().any(|number| number == account_number) {
+    if grant
+        .account_numbers
+        .iter()
+        .any(|number| number == account_number)
+    {
         Ok(())
     } else {
         Err(FedexError::forbidden())

@@ -1,5 +1,5 @@
 //! The Ship request's rules the file states in prose (or the simulator's scope), checked after
-//! the schema, giving a [`Plan`].
+//! the schema, giving a `Plan`.
 //!
 //! - Only return shipments are simulated: `shipmentSpecialServices.specialServiceTypes` must
 //!   hold `RETURN_SHIPMENT`, with `returnShipmentDetail` (and `returnShipmentDetail` needs
@@ -152,7 +152,10 @@ fn hundredths(value: &Value) -> Option<u64> {
 pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError> {
     for (field, what) in [
         ("shipAction", "shipAction (open shipments)"),
-        ("processingOptionType", "processingOptionType (asynchronous shipments)"),
+        (
+            "processingOptionType",
+            "processingOptionType (asynchronous shipments)",
+        ),
     ] {
         if !request[field].is_null() {
             return Err(FedexError::not_simulated(what));
@@ -180,7 +183,9 @@ pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError
         ));
     }
     if let Some(other) = types.iter().find(|kind| kind.as_str() != "RETURN_SHIPMENT") {
-        return Err(FedexError::not_simulated(format!("Special service {other}")));
+        return Err(FedexError::not_simulated(format!(
+            "Special service {other}"
+        )));
     }
     let detail = &special["returnShipmentDetail"];
     if detail.is_null() {
@@ -199,7 +204,10 @@ pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError
             "serviceType {service_type}"
         )));
     }
-    let recipients = shipment["recipients"].as_array().cloned().unwrap_or_default();
+    let recipients = shipment["recipients"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if recipients.len() != 1 {
         return Err(FedexError::not_simulated(
             "A shipment to other than exactly one recipient",
@@ -239,7 +247,9 @@ pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError
         .cloned()
         .unwrap_or_default();
     if items.is_empty() {
-        return Err(rule("requestedShipment.requestedPackageLineItems needs at least one package"));
+        return Err(rule(
+            "requestedShipment.requestedPackageLineItems needs at least one package",
+        ));
     }
     let mut packages = Vec::new();
     let mut weight_unit = String::from("LB");
@@ -271,7 +281,9 @@ pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError
                 ));
             }
             if label_response.is_empty() {
-                return Err(rule("labelResponseOptions is required for a printed return label"));
+                return Err(rule(
+                    "labelResponseOptions is required for a printed return label",
+                ));
             }
             let specification = &shipment["labelSpecification"];
             if specification.is_null() {
@@ -283,7 +295,11 @@ pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError
                 "PDF" => ImageType::Pdf,
                 "PNG" => ImageType::Png,
                 "ZPLII" => ImageType::Zpl,
-                "" => return Err(rule("requestedShipment.labelSpecification.imageType is required")),
+                "" => {
+                    return Err(rule(
+                        "requestedShipment.labelSpecification.imageType is required",
+                    ));
+                }
                 other => return Err(FedexError::not_simulated(format!("imageType {other}"))),
             };
             if text(&specification["labelStockType"]).is_empty() {

@@ -63,7 +63,10 @@ fn create(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value, Fede
     let grant = require_access(state, headers)?;
     require_content_type(headers, "application/json")?;
     let request = validated_json(Operation::Ship, body)?;
-    let account = request["accountNumber"]["value"].as_str().unwrap_or_default().trim();
+    let account = request["accountNumber"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .trim();
     require_account(&state.config, &grant, account)?;
     let plan = rules::plan(&request, state.now().date_naive())?;
     let base_url = base_url(headers);

@@ -64,7 +64,10 @@ fn answer(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value, Fede
         ));
     }
     let request = validated_json(Operation::Track, body)?;
-    let infos = request["trackingInfo"].as_array().cloned().unwrap_or_default();
+    let infos = request["trackingInfo"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if infos.len() > MAX_NUMBERS {
         return Err(FedexError::bad_request(
             code::TRACKING_LIMIT,
@@ -122,7 +125,10 @@ fn result_for(state: &State, grant: &AccessGrant, number: &str, detailed: bool) 
         }) else {
             return not_found(number);
         };
-        (entry.clone(), book.scans.get(number).cloned().unwrap_or_default())
+        (
+            entry.clone(),
+            book.scans.get(number).cloned().unwrap_or_default(),
+        )
     };
     package_result(state, &entry, number, &scans, detailed)
 }
@@ -139,10 +145,15 @@ fn package_result(
         .find(|(name, _, _)| *name == entry.service_type)
         .map(|(_, title, ground)| (*title, *ground))
         .unwrap_or(("FedEx", false));
-    let destination = state.config.account(&entry.account_number).map_or(
-        ("", ""),
-        |account| (account.city.as_str(), account.state_or_province_code.as_str()),
-    );
+    let destination = state
+        .config
+        .account(&entry.account_number)
+        .map_or(("", ""), |account| {
+            (
+                account.city.as_str(),
+                account.state_or_province_code.as_str(),
+            )
+        });
     let location = |kind: ScanKind| match kind {
         ScanKind::OutForDelivery | ScanKind::Delivered => place(destination.0, destination.1),
         _ => place(HUB.0, HUB.1),
@@ -200,7 +211,11 @@ fn package_result(
     if let Some(pickup) = scans.iter().find(|scan| scan.kind == ScanKind::Accepted) {
         dates.push(json!({"type": "ACTUAL_PICKUP", "dateTime": time(pickup.at)}));
     }
-    if let Some(delivery) = scans.iter().rev().find(|scan| scan.kind == ScanKind::Delivered) {
+    if let Some(delivery) = scans
+        .iter()
+        .rev()
+        .find(|scan| scan.kind == ScanKind::Delivered)
+    {
         dates.push(json!({"type": "ACTUAL_DELIVERY", "dateTime": time(delivery.at)}));
     }
     json!({

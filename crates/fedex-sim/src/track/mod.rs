@@ -124,6 +124,10 @@ pub(crate) fn record(state: &State, number: &str, kind: ScanKind) -> Result<Scan
         .entry(number.to_owned())
         .or_default()
         .push(scan.clone());
-    tracing::info!(tracking_number = number, kind = kind.as_str(), "scan recorded");
+    tracing::info!(
+        tracking_number = number,
+        kind = kind.as_str(),
+        "scan recorded"
+    );
     Ok(scan)
 }
