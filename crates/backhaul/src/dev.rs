@@ -280,44 +280,15 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
         writeln!(text)?;
         writeln!(text, "── {name} ──")?;
         writeln!(text)?;
-        match &demo.onboarding {
-            DemoOnboarding::SignIn { username, password } => {
-                writeln!(
-                    text,
-                    "\"Login with {name}\" (in the console, or POST /v1/shipper-accounts/{id}/connect) opens"
-                )?;
-                writeln!(
-                    text,
-                    "the simulator's sign-in page: sign in as {username} / {password} and approve."
-                )?;
-            }
-            DemoOnboarding::Registration {
-                account,
-                codes_path,
-            } => {
-                writeln!(
-                    text,
-                    "Register the demo business with {name} (in the console, or POST /v1/shipper-accounts"
-                )?;
-                writeln!(
-                    text,
-                    "with credentials.mode \"registration\", then POST /v1/shipper-accounts/{{id}}/verification):"
-                )?;
-                writeln!(text)?;
-                curl(
-                    &mut text,
-                    &format!("{api}/v1/shipper-accounts"),
-                    banner.tenant_key,
-                    None,
-                    account,
-                )?;
-                writeln!(text)?;
-                writeln!(
-                    text,
-                    "The simulator \"sends\" the PIN {name} asks for to {}{codes_path}",
-                    simulator.url
-                )?;
-            }
+        if let DemoOnboarding::SignIn { username, password } = &demo.onboarding {
+            writeln!(
+                text,
+                "\"Login with {name}\" (in the console, or POST /v1/shipper-accounts/{id}/connect) opens"
+            )?;
+            writeln!(
+                text,
+                "the simulator's sign-in page: sign in as {username} / {password} and approve."
+            )?;
         }
         writeln!(text)?;
         writeln!(
@@ -363,6 +334,35 @@ fn banner(banner: &Banner<'_>) -> anyhow::Result<String> {
             "    -d '{}'",
             serde_json::json!({"status": "accepted"})
         )?;
+        if let DemoOnboarding::Registration {
+            account,
+            codes_path,
+        } = &demo.onboarding
+        {
+            writeln!(text)?;
+            writeln!(
+                text,
+                "Or register the demo business with {name} (in the console, or as below, then answer"
+            )?;
+            writeln!(
+                text,
+                "each step with POST /v1/shipper-accounts/{{id}}/verification):"
+            )?;
+            writeln!(text)?;
+            curl(
+                &mut text,
+                &format!("{api}/v1/shipper-accounts"),
+                banner.tenant_key,
+                None,
+                account,
+            )?;
+            writeln!(text)?;
+            writeln!(
+                text,
+                "The simulator \"sends\" the PINs {name} asks for to {}{codes_path}",
+                simulator.url
+            )?;
+        }
     }
     writeln!(text)?;
     write!(text, "Ctrl-C stops everything.")?;

@@ -40,7 +40,7 @@ impl Drop for Dev {
 }
 
 /// Every carrier `backhaul dev` starts a simulator for: id and name, in the banner's order.
-const CARRIERS: [(&str, &str); 2] = [("usps", "USPS"), ("ups", "UPS")];
+const CARRIERS: [(&str, &str); 3] = [("usps", "USPS"), ("ups", "UPS"), ("fedex", "FedEx")];
 
 /// The value after `label` on the banner line that starts with it.
 fn banner_value<'a>(lines: &'a [String], label: &str) -> &'a str {
@@ -51,6 +51,21 @@ fn banner_value<'a>(lines: &'a [String], label: &str) -> &'a str {
         .split_whitespace()
         .next()
         .expect("a value after the label")
+}
+
+/// The banner's section of carrier `name` (from its `── name ──` line to the next section).
+fn section<'a>(lines: &'a [String], name: &str) -> &'a [String] {
+    let heading = format!("── {name} ──");
+    let start = lines
+        .iter()
+        .position(|line| line.trim() == heading)
+        .unwrap_or_else(|| panic!("no {heading} in\n{}", lines.join("\n")));
+    let rest = &lines[start + 1..];
+    let end = rest
+        .iter()
+        .position(|line| line.starts_with("── "))
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 /// The JSON bodies (`-d '…'`) of the printed curl commands, in order.
@@ -84,7 +99,8 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         .env("BACKHAUL_CONFIG_DIR", CONFIG_DIR)
         .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
         .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0")
-        .env("BACKHAUL__UPS_SIM__LISTEN", "127.0.0.1:0");
+        .env("BACKHAUL__UPS_SIM__LISTEN", "127.0.0.1:0")
+        .env("BACKHAUL__FEDEX_SIM__LISTEN", "127.0.0.1:0");
     let mut dev = Dev {
         process: Some(Running::spawn(command)),
         data_dir: workdir.path().join(".backhaul/postgres"),
@@ -112,17 +128,17 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         assert_eq!(status, 200, "{path}");
     }
 
-    // Every carrier's printed curl commands (create an account, buy a label, scan it), sent as
-    // printed (the scan with the label's tracking number in place).
-    let bodies = curl_bodies(&banner);
-    assert_eq!(
-        bodies.len(),
-        3 * CARRIERS.len(),
-        "three curl commands per carrier:\n{}",
-        banner.join("\n")
-    );
+    // Every carrier's printed curl commands (create an account, buy a label, scan it, and
+    // for a carrier that registers accounts, register one), sent as printed (the scan with the
+    // label's tracking number in place).
     let client = reqwest::Client::new();
-    for ((id, name), pair) in CARRIERS.iter().zip(bodies.chunks(3)) {
+    for (id, name) in CARRIERS {
+        let pair = curl_bodies(section(&banner, name));
+        assert!(
+            pair.len() == 3 || pair.len() == 4,
+            "three curl commands per carrier (four when it registers):\n{}",
+            banner.join("\n")
+        );
         let simulator = banner_value(&banner, &format!("{name} simulator ")).to_owned();
         let account = client
             .post(format!("{api}/v1/shipper-accounts"))
@@ -147,7 +163,7 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
             .unwrap();
         assert_eq!(label.status(), 201, "{id}: {}", label.text().await.unwrap());
         let label: Value = label.json().await.unwrap();
-        assert_eq!(label["carrier"], *id);
+        assert_eq!(label["carrier"], id);
         assert!(label["tracking_number"].is_string(), "{label}");
         let issued: Value = reqwest::get(format!("{simulator}/__sim/ledger"))
             .await
@@ -187,6 +203,10 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
                 "{id}: the scan never reached the label: {shown}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        if let Some(registration) = pair.get(3) {
+            register_as_printed(&client, &api, &tenant_key, &simulator, registration).await;
+            continue;
         }
         // "Login with …" goes to the simulator's consent page (its demo platform app).
         let connect = client
@@ -236,6 +256,60 @@ async fn dev_starts_everything_prints_working_commands_and_stops_its_postgres() 
         std::net::TcpStream::connect(("127.0.0.1", postgres_port)).is_err(),
         "nothing listens on the private Postgres port any more"
     );
+}
+
+/// Registers the demo business as printed and answers its verification: a PIN by text
+/// message, read from where the simulator "sends" it, as the banner says.
+async fn register_as_printed(
+    client: &reqwest::Client,
+    api: &str,
+    key: &str,
+    simulator: &str,
+    body: &Value,
+) {
+    let created = client
+        .post(format!("{api}/v1/shipper-accounts"))
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let account: Value = created.json().await.unwrap();
+    assert_eq!(account["status"], "pending_verification", "{account}");
+    let verification = format!(
+        "{api}/v1/shipper-accounts/{}/verification",
+        account["id"].as_str().unwrap()
+    );
+    let step: Value = client
+        .post(&verification)
+        .bearer_auth(key)
+        .json(&serde_json::json!({"method": "sms"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(step["verification"]["step"], "enter_pin", "{step}");
+    let pins: Value = reqwest::get(format!("{simulator}/__sim/registration/pins"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pin = pins.as_array().unwrap().last().unwrap()["pin"].clone();
+    let active: Value = client
+        .post(&verification)
+        .bearer_auth(key)
+        .json(&serde_json::json!({"pin": pin}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["status"], "active", "{active}");
 }
 
 #[tokio::test]
@@ -299,7 +373,8 @@ async fn the_installed_binary_runs_dev_from_an_empty_directory(owner: PgPool) {
         .env("DATABASE_URL", database_url(&owner))
         .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
         .env("BACKHAUL__USPS_SIM__LISTEN", "127.0.0.1:0")
-        .env("BACKHAUL__UPS_SIM__LISTEN", "127.0.0.1:0");
+        .env("BACKHAUL__UPS_SIM__LISTEN", "127.0.0.1:0")
+        .env("BACKHAUL__FEDEX_SIM__LISTEN", "127.0.0.1:0");
     let mut dev = Dev {
         process: Some(Running::spawn(command)),
         data_dir: workdir.path().join(".backhaul/postgres"),

@@ -67,7 +67,11 @@ impl Plugin for FedexSettings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        check_url("fedex.base_url", "BACKHAUL__FEDEX__BASE_URL", &self.base_url)?;
+        check_url(
+            "fedex.base_url",
+            "BACKHAUL__FEDEX__BASE_URL",
+            &self.base_url,
+        )?;
         match (&self.client_id, &self.client_secret) {
             (Some(_), Some(_)) | (None, None) => Ok(()),
             (Some(_), None) => anyhow::bail!(
