@@ -72,6 +72,8 @@ pub struct PluginOptions {
     pub server_limits: server::serve::Limits,
     /// The UPS simulator the UPS plugin talks to; without one, UPS is not registered.
     pub ups_url: Option<String>,
+    /// The FedEx simulator the FedEx plugin talks to; without one, FedEx is not registered.
+    pub fedex_url: Option<String>,
     pub more_carriers: Vec<Arc<dyn carrier::Carrier>>,
 }
 
@@ -81,6 +83,7 @@ impl Default for PluginOptions {
             request_timeout: Duration::from_secs(10),
             server_limits: server::serve::Limits::default(),
             ups_url: None,
+            fedex_url: None,
             more_carriers: Vec::new(),
         }
     }
@@ -167,6 +170,20 @@ pub async fn start_instance_with_platform_secret(
             .unwrap();
         registry = registry.register(Arc::new(ups));
     }
+    if let Some(fedex_url) = &options.fedex_url {
+        let fedex = carrier_fedex::FedexBuilder::new()
+            .with_base_url(fedex_url)
+            .with_platform_app(carrier_fedex::PlatformApp::new(
+                fedex_sim::demo::CLIENT_ID,
+                SecretString::from(fedex_sim::demo::CLIENT_SECRET.to_owned()),
+            ))
+            .with_token_cache(token_cache.clone())
+            .with_request_timeout(options.request_timeout)
+            .with_retry(test_retry())
+            .build()
+            .unwrap();
+        registry = registry.register(Arc::new(fedex));
+    }
     let registry = options
         .more_carriers
         .iter()
@@ -201,6 +218,8 @@ pub struct TestApp {
     pub simulator: RunningSimulator,
     /// The UPS simulator.
     pub ups: ups_sim::RunningSimulator,
+    /// The FedEx simulator.
+    pub fedex: fedex_sim::RunningSimulator,
     pub instance: Instance,
     pub client: Client,
     pub tenant: TenantId,
@@ -231,6 +250,13 @@ impl TestApp {
             .await
             .unwrap();
         options.ups_url.get_or_insert_with(|| ups.base_url.clone());
+        let fedex = fedex_sim::Simulator::new(fedex_sim::SimConfig::default())
+            .spawn()
+            .await
+            .unwrap();
+        options
+            .fedex_url
+            .get_or_insert_with(|| fedex.base_url.clone());
         let instance = start_instance_with_platform_secret(
             &owner,
             &simulator.base_url,
@@ -260,6 +286,7 @@ impl TestApp {
             owner,
             simulator,
             ups,
+            fedex,
             instance,
             client: Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -828,6 +855,7 @@ pub mod console;
 pub mod contract;
 pub mod depot;
 pub mod tracking;
+pub mod fedex;
 pub mod ups;
 pub mod webhook;
 
