@@ -59,6 +59,8 @@ pub struct LedgerEntry {
     pub email_recipients: Vec<String>,
     /// For an email label: its `expirationTimeStamp`.
     pub email_label_expires_on: Option<NaiveDate>,
+    /// `returnShipmentDetail.rma.reason` (the return's RMA), when sent.
+    pub rma_reason: Option<String>,
     /// The simulated net charge in cents (money is never a float).
     pub total_net_charge_cents: u64,
     /// The OAuth client (app) whose token created the shipment.

@@ -94,6 +94,8 @@ pub(crate) struct Plan {
     pub(crate) to_lines: Vec<String>,
     pub(crate) recipient_city: String,
     pub(crate) recipient_state: String,
+    /// `returnShipmentDetail.rma.reason`, when the request gave one.
+    pub(crate) rma_reason: Option<String>,
 }
 
 /// The services simulated, with their name and whether they are Ground.
@@ -375,5 +377,6 @@ pub(crate) fn plan(request: &Value, today: NaiveDate) -> Result<Plan, FedexError
         to_lines: party_lines(recipient),
         recipient_city: text(&recipient["address"]["city"]),
         recipient_state: text(&recipient["address"]["stateOrProvinceCode"]),
+        rma_reason: detail["rma"]["reason"].as_str().map(str::to_owned),
     })
 }

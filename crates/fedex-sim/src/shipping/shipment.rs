@@ -229,6 +229,7 @@ fn issue(
             label_response: plan.label_response.clone(),
             email_recipients: recipients,
             email_label_expires_on: expires_on,
+            rma_reason: plan.rma_reason.clone(),
             total_net_charge_cents: total_cents,
             client_id: grant.client_id.clone(),
             child_key: grant.child_key.clone(),
