@@ -46,7 +46,10 @@ async fn register(browser: &Browser, name: &str, shots: Option<&str>) {
     if let Some(prefix) = shots {
         browser.screenshot(&format!("{prefix}-connect-fedex")).await;
     }
-    browser.click_link("Continue: Register with FedEx").await;
+    // Each way's "Continue" (named "Continue: <the way>" for screen readers).
+    browser
+        .click("section a[href='/console/accounts/new/fedex/registration']")
+        .await;
     browser
         .wait_for_heading("Connect FedEx: Register with FedEx")
         .await;
@@ -72,7 +75,10 @@ async fn register(browser: &Browser, name: &str, shots: Option<&str>) {
     browser.click("form.stack button.primary").await;
     browser.wait_for_heading(&format!("Verify {name}")).await;
     browser
-        .wait_for_text("form.stack", "FedEx needs to confirm that the account is yours")
+        .wait_for_text(
+            "form.stack",
+            "FedEx needs to confirm that the account is yours",
+        )
         .await;
 }
 
@@ -81,6 +87,7 @@ async fn choose_text_message(browser: &Browser) {
     let choice = browser.text("#f-method").await;
     assert!(choice.contains("Text a PIN to"), "{choice}");
     browser.click("#f-method-sms").await;
+    assert!(!browser.displayed("#f-invoice-number").await);
     browser.click("form.stack button.primary").await;
     browser
         .wait_for_text("form.stack", "FedEx sent a six-digit PIN by text message")
@@ -167,16 +174,22 @@ async fn a_merchant_registers_fedex_with_an_invoice(owner: PgPool) {
     sign_in(&app, &browser).await;
 
     register(&browser, "Invoice returns", None).await;
-    // The invoice's fields show only once the invoice is chosen.
+    // The invoice's fields show only once the invoice is chosen; its currency starts as the
+    // step's default.
     assert!(!browser.displayed("#f-invoice-number").await);
+    assert!(!browser.displayed("#f-invoice-currency").await);
     browser.click("#f-method-invoice").await;
     assert!(browser.displayed("#f-invoice-number").await);
+    assert!(browser.displayed("#f-invoice-currency").await);
+    assert_eq!(
+        browser.value("#f-invoice-currency").await,
+        demo::INVOICE_CURRENCY
+    );
     browser
         .fill_all(&[
             ("#f-invoice-number", &demo::INVOICE_NUMBER.to_string()),
             ("#f-invoice-date", demo::INVOICE_DATE),
             ("#f-invoice-amount", demo::INVOICE_AMOUNT),
-            ("#f-invoice-currency", demo::INVOICE_CURRENCY),
         ])
         .await;
     browser.screenshot("fedex-07-invoice").await;
@@ -198,15 +211,20 @@ async fn a_wrong_pin_is_refused_beside_its_input_and_the_right_one_then_works(ow
     let pin = app.last_fedex_pin();
     let wrong = if pin == "000000" { "111111" } else { "000000" };
     enter_pin(&browser, wrong).await;
+    // Beside the PIN input: what is wrong, and how many attempts are left.
     let refusal = browser
         .wait_for_text("#f-pin-error", "The PIN is wrong or has expired")
         .await;
-    assert!(!refusal.is_empty());
-    browser
-        .wait_for_text(".alert.error", "4 attempts are left.")
-        .await;
+    assert!(refusal.contains("4 attempts are left."), "{refusal}");
+    let summary = browser.text(".alert.error").await;
+    assert!(summary.contains("4 attempts are left."), "{summary}");
     assert_eq!(
-        browser.find("#f-pin").await.attr("aria-invalid").await.unwrap(),
+        browser
+            .find("#f-pin")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap(),
         Some("true".to_owned())
     );
     browser.screenshot("fedex-08-wrong-pin").await;
