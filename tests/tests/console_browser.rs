@@ -416,8 +416,8 @@ async fn a_merchant_connects_a_carrier_unlike_usps_from_its_schema(owner: PgPool
         .wait_for_heading("Connect Depot Freight: API token")
         .await;
     assert!(
-        browser.displayed("#f-dock-door").await,
-        "no region chosen yet: every field shows"
+        !browser.displayed("#f-dock-door").await,
+        "no region chosen yet: no region's field shows"
     );
     browser.click("#f-region-north").await;
     assert!(

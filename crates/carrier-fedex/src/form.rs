@@ -53,7 +53,7 @@ pub(crate) fn account_schema() -> Value {
         "title": "Connection",
         "description": "Register the account with FedEx through us, or use your own FedEx API project.",
         "oneOf": [
-            form::mode(MODE_REGISTRATION, "Register with FedEx", "Register with FedEx: we send your account number and billing address to FedEx, then you confirm with a PIN or an invoice.", &[]),
+            form::mode(MODE_REGISTRATION, "Register with FedEx", "We send your account number and billing address to FedEx; then you confirm the account is yours with a PIN FedEx sends you or with one of its invoices.", &[]),
             form::mode(MODE_OWN_APP, "Your own FedEx API project", "The API key and secret key of a project you created at developer.fedex.com.", &[
                 ("client_id", form::text("API key", "The project's API key (client ID).")),
                 ("client_secret", form::secret("Secret key", "The project's secret key; kept encrypted, never shown again.")),

@@ -3,7 +3,7 @@
 //!
 //! | step | when | form fields |
 //! |---|---|---|
-//! | `choose_method` | FedEx answered the address with `mfaOptions` | `method`: the options FedEx returned (`sms`, `call`, `email`, `invoice`); `invoice_number`, `invoice_date`, `invoice_amount`, `invoice_currency` (required when `method` is `invoice`) |
+//! | `choose_method` | FedEx answered the address with `mfaOptions` | `method`: the options FedEx returned (`sms`, `call`, `email`, `invoice`); `invoice_number`, `invoice_date`, `invoice_amount`, `invoice_currency` (required when `method` is `invoice`; the currency's default, USD, is taken when it is left out) |
 //! | `enter_pin` | FedEx sent a PIN | `pin`: six digits |
 //!
 //! The state (mode `registration_pending`): the secret `account_auth_token` and, public, the
@@ -255,7 +255,12 @@ impl Pending {
             form["allOf"] = json!([form::required_when(
                 "method",
                 "invoice",
-                &["invoice_number", "invoice_date", "invoice_amount"]
+                &[
+                    "invoice_number",
+                    "invoice_date",
+                    "invoice_amount",
+                    "invoice_currency"
+                ]
             )]);
         }
         form["properties"] = Value::Object(properties);

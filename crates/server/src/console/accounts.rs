@@ -87,19 +87,22 @@ impl CarrierForm {
         schema_form::summary(&self.schema.details.fields, &account.details)
     }
 
-    /// The title of credentials mode `mode`: the schema's, or "Login with …" for the mode an
-    /// OAuth sign-in connects (which no credentials form offers).
+    /// The title of credentials mode `mode`: the schema's; "Login with …" for the mode an
+    /// OAuth sign-in connects; for a carrier that registers accounts, its registration in
+    /// progress or the credentials it issued (modes no credentials form offers).
     pub fn mode_title(&self, state: &AppState, carrier: &str, mode: &str) -> String {
+        let registered = state.registry().get(carrier);
+        let registration = registered.and_then(|carrier| carrier.registration());
         match self.schema.mode(mode) {
             Some(found) if !found.title.is_empty() => found.title.clone(),
             Some(_) => mode.to_owned(),
-            None if state
-                .registry()
-                .get(carrier)
-                .is_some_and(|c| c.oauth().is_some()) =>
-            {
+            None if registration.is_some_and(|hooks| hooks.pending_mode() == mode) => {
+                format!("Registration with {}, waiting for verification", self.name)
+            }
+            None if registered.is_some_and(|c| c.oauth().is_some()) => {
                 format!("Login with {}", self.name)
             }
+            None if registration.is_some() => format!("Registered with {}", self.name),
             None => mode.to_owned(),
         }
     }

@@ -82,6 +82,9 @@ fn new_account_page(
     } else {
         schema.details.title.clone()
     };
+    let registers = carrier
+        .registration()
+        .is_some_and(|registration| registration.mode() == mode.name);
     let body = html! {
         p { a href={ "/console/accounts/new/" (carrier.id()) } { "← Connect " (carrier.name()) } }
         h1 { (title) }
@@ -99,12 +102,22 @@ fn new_account_page(
                 legend { (legend) }
                 (schema_form::render(&schema.details.fields, &details_context))
             }
-            fieldset {
-                legend { (mode.title) }
-                (schema_form::render(&mode.form.fields, &credentials_context))
+            // A mode that registers with the carrier has no credentials to type: no empty
+            // fieldset, and what happens next instead.
+            @if !mode.form.fields.is_empty() {
+                fieldset {
+                    legend { (mode.title) }
+                    (schema_form::render(&mode.form.fields, &credentials_context))
+                }
+            }
+            @if registers {
+                p.muted { (carrier.name()) " is sent these details now. Next, " (carrier.name())
+                    " asks you to prove that the account is yours; the account can buy labels once it is verified." }
             }
             div.actions {
-                button.primary type="submit" { "Connect account" }
+                button.primary type="submit" {
+                    @if registers { "Register with " (carrier.name()) } @else { "Connect account" }
+                }
                 a href={ "/console/accounts/new/" (carrier.id()) } { "Cancel" }
             }
         }

@@ -62,6 +62,8 @@ pub struct Field {
     pub required: bool,
     /// When not always required: the choices that make it required.
     pub conditions: Vec<Condition>,
+    /// The schema's `default` of a scalar, as an input's text: what a blank form starts with.
+    pub default: Option<String>,
 }
 
 impl Field {
@@ -228,6 +230,11 @@ fn object_form(schema: &Value, prefix: &str) -> Form {
                 .filter(|(_, names)| names.iter().any(|name| name == key))
                 .map(|(condition, _)| condition.clone())
                 .collect(),
+            default: match property.get("default") {
+                Some(Value::String(text)) => Some(text.clone()),
+                Some(Value::Number(number)) => Some(number.to_string()),
+                _ => None,
+            },
         })
         .collect();
     order(&mut fields, !prefix.is_empty());

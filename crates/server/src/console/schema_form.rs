@@ -3,13 +3,13 @@
 //!
 //! - Text with a `pattern` gets the HTML `pattern`; a choice is a `<select>` of its labels, or,
 //!   when other fields depend on it, radio buttons followed by those fields, which show only
-//!   for the choices that require them (CSS `:has`, no script: `console.css`, `.switch`); a
+//!   once a choice that requires them is made (CSS `:has`, no script: `console.css`, `.switch`); a
 //!   boolean is a checkbox; a `writeOnly` secret is a password input that is never filled in
 //!   ("leave empty to keep the current one" when there is one); a nested object is a fieldset
 //!   of inputs named `group.field`. Required inputs are marked, and the conditionally required
 //!   say when ("required when Region is South").
-//! - Values come from the stored details, or from what was posted (never a secret); the
-//!   carrier's onboarding offers (`account.onboarding`) are each text input's suggestions.
+//! - Values come from the stored details, or from what was posted (never a secret), and a
+//!   blank form starts with the schema's defaults; the carrier's onboarding offers (`account.onboarding`) are each text input's suggestions.
 //! - Reading back takes only the schema's fields: blank is absent, a ticked box `true`, nested
 //!   objects nested, and the fields of a choice not taken left out.
 
@@ -77,7 +77,7 @@ impl Context<'_> {
             return String::new();
         }
         match self.source {
-            Source::Blank => String::new(),
+            Source::Blank => field.default.clone().unwrap_or_default(),
             Source::Stored(stored) => lookup(stored, &field.name)
                 .and_then(as_text)
                 .unwrap_or_default(),

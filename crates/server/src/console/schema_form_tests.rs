@@ -255,3 +255,38 @@ fn a_secret_offered_several_times_is_a_choice_of_masked_values_or_a_typed_one() 
     assert_eq!(pin(b"region=south&pin=**34&pin=5678"), Some(json!("5678")));
     assert_eq!(pin(b"region=south&pin="), None);
 }
+
+#[test]
+fn a_blank_form_starts_with_the_schemas_defaults_and_a_posted_one_with_what_was_sent() {
+    let mut bay = blocks::pattern("Bay", "Digits.", "^[0-9]{1,3}$");
+    bay["default"] = json!("12");
+    let fields = crate::console::schema::form(&json!({
+        "type": "object",
+        "properties": {"bay": bay, "dock": blocks::text("Loading dock", "")},
+    }))
+    .fields;
+    let errors = Errors::new();
+    let context = |source| Context {
+        prefix: "",
+        source,
+        stored: None,
+        offered: None,
+        carrier: "Depot",
+        errors: &errors,
+    };
+    let blank = render(&fields, &context(Source::Blank)).into_string();
+    assert!(
+        blank.contains(r#"name="bay" type="text" value="12""#),
+        "{blank}"
+    );
+    assert!(
+        blank.contains(r#"name="dock" type="text" value="""#),
+        "{blank}"
+    );
+    let posted = Fields::parse(b"bay=&dock=D1");
+    let again = render(&fields, &context(Source::Posted(&posted))).into_string();
+    assert!(
+        again.contains(r#"name="bay" type="text" value="""#),
+        "{again}"
+    );
+}

@@ -2,8 +2,8 @@
 //! message, and its form rendered from the step's schema like every account form), answered
 //! through the account service as `POST /v1/shipper-accounts/{id}/verification` does, and
 //! "Start again" as `POST /v1/shipper-accounts/{id}/verification/restart`. A refused answer
-//! is shown beside its input with the attempts left; an expired or locked verification offers
-//! only starting again.
+//! is shown beside its input, saying how many attempts are left; an expired or locked
+//! verification offers only starting again.
 
 use accounts::{AccountError, AccountStatus, ShipperAccount, VerificationStep};
 use axum::extract::{Path, State};
@@ -31,12 +31,8 @@ pub fn page_url(id: &str) -> String {
 /// What went wrong with the last answer, for the page.
 enum Problem<'a> {
     None,
-    /// Field errors (the form's, or the carrier's refusal), and the attempts left after a
-    /// refusal.
-    Fields {
-        errors: &'a Errors,
-        attempts_remaining: Option<u32>,
-    },
+    /// Field errors: the form's, or the carrier's refusal (which says the attempts left).
+    Fields(&'a Errors),
     /// Only starting again helps (expired, locked), or another answer came first.
     Blocked(&'a str),
 }
@@ -55,7 +51,7 @@ fn verify_page(
     let form = schema::form(&step.form);
     let no_errors = Errors::new();
     let errors = match &problem {
-        Problem::Fields { errors, .. } => errors,
+        Problem::Fields(errors) => errors,
         _ => &no_errors,
     };
     let expired = step.expired_at(Utc::now());
@@ -94,9 +90,6 @@ fn verify_page(
             div.alert.error role="alert" { p { (message) } }
         } @else {
             (errors.summary(&labels))
-            @if let Problem::Fields { attempts_remaining: Some(left), .. } = problem {
-                div.alert.error role="alert" { p { (attempts_text(left)) } }
-            }
             form.stack method="post" action=(page_url(id)) novalidate {
                 (form::csrf(&merchant.csrf))
                 fieldset {
@@ -237,30 +230,28 @@ pub async fn answer(
         Ok(account) => Ok(after(&account)),
         Err(AccountError::Validation(invalid)) => {
             let errors = Errors::from_validation(&invalid, "");
-            Ok(again(
-                &step,
-                Problem::Fields {
-                    errors: &errors,
-                    attempts_remaining: None,
-                },
-            ))
+            Ok(again(&step, Problem::Fields(&errors)))
         }
         Err(AccountError::VerificationRefused {
             errors: refused,
             attempts_remaining,
         }) => {
-            let errors = Errors::from_validation(&refused, "");
+            // Beside the refused input (and in the summary): what is wrong, and what is left.
+            let mut told = carrier::ValidationErrors::new();
+            for error in refused.errors() {
+                let message = format!(
+                    "{}. {}",
+                    error.message.trim_end_matches('.'),
+                    attempts_text(attempts_remaining)
+                );
+                told.push(error.field.clone(), message);
+            }
+            let errors = Errors::from_validation(&told, "");
             let step = VerificationStep {
                 attempts_remaining,
                 ..step
             };
-            Ok(again(
-                &step,
-                Problem::Fields {
-                    errors: &errors,
-                    attempts_remaining: Some(attempts_remaining),
-                },
-            ))
+            Ok(again(&step, Problem::Fields(&errors)))
         }
         Err(AccountError::Conflict { message, .. }) => {
             let current = state
