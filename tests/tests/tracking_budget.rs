@@ -107,3 +107,94 @@ async fn a_thousand_usps_labels_are_polled_within_the_hourly_budget_by_two_insta
     assert_eq!(total as u64, per_hour.iter().sum::<u64>());
     assert_eq!(polled as u64, per_hour.iter().sum::<u64>());
 }
+
+/// FedEx is polled only, in batches of up to 30 numbers a call: 100 labels on one registered
+/// account, the FedEx budget set to 2 calls an hour (`tracking.calls_per_hour.fedex`), two
+/// instances polling every five minutes — 2 batch calls an hour, counted at the simulator, under
+/// the platform app's one budget.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn fedex_labels_are_polled_in_batches_within_the_configured_budget(owner: PgPool) {
+    const FEDEX_LABELS: usize = 100;
+    const FEDEX_BUDGET: u32 = 2;
+    let app = TestApp::spawn(owner.clone()).await;
+    app.instance
+        .state
+        .rate_limiter()
+        .set_limit(server::limit::RateLimit {
+            per_second: 100_000,
+            burst: 100_000,
+        });
+    let account = app.registered_fedex_account(&app.tenant_key, "Main").await;
+    let bought: Vec<u16> = futures::stream::iter(0..FEDEX_LABELS)
+        .map(|n| {
+            let app = &app;
+            let request = backhaul_tests::fedex::label_request_for(&account);
+            async move {
+                app.buy(&app.tenant_key, &format!("fedex-budget-{n}"), &request)
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert!(bought.iter().all(|status| *status == 201), "{bought:?}");
+    let second = start_instance(
+        &owner,
+        &app.simulator.base_url,
+        PluginOptions {
+            ups_url: Some(app.ups.base_url.clone()),
+            fedex_url: Some(app.fedex.base_url.clone()),
+            ..PluginOptions::default()
+        },
+    )
+    .await;
+    for instance in [&app.instance, &second] {
+        let mut settings = backhaul_tests::test_tracking(&instance.base_url);
+        settings
+            .calls_per_hour
+            .insert("fedex".to_owned(), FEDEX_BUDGET);
+        instance.state.set_tracking(settings);
+    }
+
+    let track_calls = || app.fedex_calls(fedex_sim::route::TRACK);
+    let start = server::tracking::budget::hour_of(Utc::now()) + Duration::hours(1);
+    let mut per_hour = Vec::new();
+    for hour in 0..2 {
+        let before = track_calls();
+        for minute in (0..60).step_by(5) {
+            let now = start + Duration::hours(hour) + Duration::minutes(minute);
+            let (a, b) = tokio::join!(
+                server::tracking::poll::poll_due(&app.instance.state, now),
+                server::tracking::poll::poll_due(&second.state, now),
+            );
+            a.unwrap();
+            b.unwrap();
+        }
+        per_hour.push(track_calls() - before);
+    }
+    println!("FedEx track calls per hour for {FEDEX_LABELS} labels, budget {FEDEX_BUDGET}/h: {per_hour:?}");
+    assert_eq!(per_hour, [u64::from(FEDEX_BUDGET); 2]);
+    let mut tx = app.instance.state.db().admin().await.unwrap();
+    let recorded: Vec<(String, i32)> =
+        sqlx::query_as("SELECT quota_app, calls FROM carrier_call_budgets ORDER BY hour")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    let polled: i64 = sqlx::query_scalar("SELECT coalesce(sum(polls), 0) FROM tracking_jobs")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        recorded.iter().all(|(quota, _)| quota == "fedex:platform"),
+        "{recorded:?}"
+    );
+    assert_eq!(
+        recorded.iter().map(|(_, calls)| i64::from(*calls)).sum::<i64>(),
+        i64::from(FEDEX_BUDGET) * 2
+    );
+    // Each call carried a batch: more labels polled than calls made.
+    assert!(polled > i64::from(FEDEX_BUDGET) * 2, "{polled} polls");
+}
