@@ -299,10 +299,10 @@ pub(crate) async fn session() {
         ("FedEx child secret".to_owned(), child.child_secret.as_str()),
     ];
     for (index, token) in issued.account_auth_tokens.iter().enumerate() {
-        sentinels.push((format!("FedEx accountAuthToken #{index}"), token));
+        sentinels.push((format!("FedEx accountAuthToken #{index}"), token.as_str()));
     }
     for (index, token) in issued.access_tokens.iter().enumerate() {
-        sentinels.push((format!("FedEx bearer token #{index}"), token));
+        sentinels.push((format!("FedEx bearer token #{index}"), token.as_str()));
     }
     let sentinels: Vec<(&str, &str)> = sentinels
         .iter()
