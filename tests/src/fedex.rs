@@ -127,7 +127,11 @@ impl TestApp {
 
     /// The last PIN the FedEx simulator "sent".
     pub fn last_fedex_pin(&self) -> String {
-        self.fedex_pins().last().expect("a PIN was sent").pin.clone()
+        self.fedex_pins()
+            .last()
+            .expect("a PIN was sent")
+            .pin
+            .clone()
     }
 
     /// A FedEx account registered and verified by a PIN sent by text message: `active`.

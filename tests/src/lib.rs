@@ -854,8 +854,8 @@ pub mod browser;
 pub mod console;
 pub mod contract;
 pub mod depot;
-pub mod tracking;
 pub mod fedex;
+pub mod tracking;
 pub mod ups;
 pub mod webhook;
 

@@ -247,9 +247,7 @@ async fn a_fedex_timeout_is_504_and_the_same_key_never_buys_a_second_label(owner
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn a_truncated_fedex_reply_is_504_and_the_same_key_never_buys_a_second_label(
-    owner: PgPool,
-) {
+async fn a_truncated_fedex_reply_is_504_and_the_same_key_never_buys_a_second_label(owner: PgPool) {
     let app = fedex_app(owner).await;
     let recorded = in_doubt_then_retried(&app, Fault::Malformed).await;
     assert_eq!(
@@ -344,8 +342,9 @@ async fn buy_or_give_up(app: &TestApp, key: &str, body: &Value, load: &Mutex<Loa
                     .await;
             }
             _ => {
-                load.problems
-                    .push(format!("{key}: {status} (Retry-After {retry_after:?}): {answer}"));
+                load.problems.push(format!(
+                    "{key}: {status} (Retry-After {retry_after:?}): {answer}"
+                ));
                 return;
             }
         }
@@ -405,7 +404,10 @@ async fn fedex_faults_under_load(owner: PgPool) {
     }
     let load = load.lock().await;
     assert!(load.problems.is_empty(), "{:#?}", load.problems);
-    assert_eq!(load.bought.len() + load.in_doubt.len(), CLIENTS * LABELS_PER_CLIENT);
+    assert_eq!(
+        load.bought.len() + load.in_doubt.len(),
+        CLIENTS * LABELS_PER_CLIENT
+    );
     assert!(!load.in_doubt.is_empty(), "{:?}", load.statuses);
     assert!(load.statuses.contains(&503), "{:?}", load.statuses);
     assert!(simulator.counters().faults_injected >= faults.len() as u64);
@@ -428,12 +430,19 @@ async fn fedex_faults_under_load(owner: PgPool) {
             .unwrap();
     let stored: BTreeMap<String, String> = rows.iter().cloned().collect();
     assert_eq!(stored.len(), rows.len(), "one label per key");
-    assert_eq!(stored, load.bought, "every 201 is its key's one stored label");
+    assert_eq!(
+        stored, load.bought,
+        "every 201 is its key's one stored label"
+    );
     assert!(
         load.bought.values().all(|number| issued.contains(number)),
         "every label given is FedEx's"
     );
-    let refused = load.statuses.iter().filter(|status| **status == 503).count();
+    let refused = load
+        .statuses
+        .iter()
+        .filter(|status| **status == 503)
+        .count();
     assert_eq!(
         app.fedex_calls(route::SHIP) as usize,
         ledger.len() + refused,

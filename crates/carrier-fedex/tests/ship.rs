@@ -124,7 +124,11 @@ async fn rate_limits_outages_and_timeouts_are_classified() {
     // FedEx may have acted first.
     inject(&sim, route::SHIP, Fault::Status { status: 503 });
     let unavailable = support::buy(&carrier, &account, &input).await.unwrap_err();
-    assert_eq!(unavailable.kind(), ErrorKind::Unavailable, "{unavailable:?}");
+    assert_eq!(
+        unavailable.kind(),
+        ErrorKind::Unavailable,
+        "{unavailable:?}"
+    );
     assert_eq!(
         unavailable.retry_after(),
         Some(std::time::Duration::from_secs(1))

@@ -161,7 +161,9 @@ pub(crate) async fn session() {
 
     // Registration: a PIN sent, a wrong PIN, malformed answers carrying the PIN, a restart (a
     // second session), a second PIN sent and entered.
-    let pending = app.register_fedex(&app.tenant_key, "FedEx registered").await;
+    let pending = app
+        .register_fedex(&app.tenant_key, "FedEx registered")
+        .await;
     answers.push(pending.to_string());
     let (status, step) = verification(&app, &pending, "", &json!({"method": "sms"})).await;
     assert_eq!(status, 200, "{step}");

@@ -184,8 +184,7 @@ pub(crate) fn found_code(text: &str, code: &str) -> Vec<String> {
         let end = at + code.len();
         let before = at.checked_sub(1).map(|index| bytes[index]);
         let after = bytes.get(end).copied();
-        let inside_a_word =
-            before.is_some_and(|byte| byte.is_ascii_alphanumeric() || byte == b'.');
+        let inside_a_word = before.is_some_and(|byte| byte.is_ascii_alphanumeric() || byte == b'.');
         if !inside_a_word && !after.is_some_and(|byte| byte.is_ascii_alphanumeric()) {
             let around = text
                 .get(at.saturating_sub(24)..(end + 24).min(text.len()))
