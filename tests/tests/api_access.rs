@@ -1,10 +1,11 @@
-//! Who can see what: API keys, the tenant isolation matrix (USPS and UPS accounts and labels),
+//! Who can see what: API keys, the tenant isolation matrix (USPS, UPS and FedEx accounts and
+//! labels, FedEx's registration steps among the routes),
 //! the admin views; account selection through the API; two instances sharing one OAuth token;
 //! operations endpoints.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use backhaul_tests::{PluginOptions, TestApp, label_request, start_instance, ups};
+use backhaul_tests::{PluginOptions, TestApp, fedex, label_request, start_instance, ups};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use usps_sim::route;
@@ -198,6 +199,153 @@ async fn another_tenants_ups_accounts_and_labels_are_404_on_every_route(owner: P
         .await
         .unwrap();
     assert_eq!(still_pending["status"], "pending_details");
+    let label_now: Value = app
+        .get(&app.tenant_key, &label_path)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(label_now["status"], "created");
+}
+
+/// FedEx: an own-app account with a label, an account registered and active, and one waiting
+/// for its PIN. Every route the intruder tries on them — the registration steps and their
+/// restart among them — is 404, and FedEx hears nothing of it: not one call, no PIN sent, the
+/// owner's PIN still good.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn another_tenants_fedex_accounts_and_labels_are_404_on_every_route(owner: PgPool) {
+    let app = TestApp::spawn(owner).await;
+    let own_app = app
+        .create_fedex_account(&app.tenant_key, "FedEx East", json!({}))
+        .await;
+    let bought = app
+        .buy(
+            &app.tenant_key,
+            "fedex-k",
+            &fedex::label_request_for(&own_app),
+        )
+        .await;
+    assert_eq!(bought.status(), 201);
+    let label: Value = bought.json().await.unwrap();
+    let registered = app
+        .registered_fedex_account(&app.tenant_key, "FedEx Registered")
+        .await;
+    let pending = app.register_fedex(&app.tenant_key, "FedEx Pending").await;
+    let (status, step) = app
+        .verify(&app.tenant_key, &pending, json!({"method": "sms"}))
+        .await;
+    assert_eq!(status, 200, "{step}");
+    let pin = app.last_fedex_pin();
+    let accounts = [&own_app, &registered, &pending];
+    let mut before = Vec::new();
+    for account in accounts {
+        let path = format!("/v1/shipper-accounts/{}", account["id"].as_str().unwrap());
+        let shown: Value = app.get(&app.tenant_key, &path).await.json().await.unwrap();
+        before.push(shown);
+    }
+    let (_, intruder) = app.other_tenant("Globex").await;
+    let pins_before = app.fedex_pins();
+    let counters_before = app.fedex.simulator.counters();
+
+    let label_path = format!("/v1/return-labels/{}", label["id"].as_str().unwrap());
+    let mut attempts = Vec::new();
+    for account in accounts {
+        let path = format!("/v1/shipper-accounts/{}", account["id"].as_str().unwrap());
+        attempts.extend([
+            app.get(&intruder, &path).await,
+            app.patch(&intruder, &path, &json!({"name": "mine"})).await,
+            app.patch(
+                &intruder,
+                &path,
+                &json!({"credentials": {"mode": "own_app", "client_id": "theirs", "client_secret": "theirs"}}),
+            )
+            .await,
+            app.patch(&intruder, &path, &json!({"details": fedex::details()}))
+                .await,
+            app.post(
+                &intruder,
+                &format!("{path}/verification"),
+                &json!({"method": "sms"}),
+            )
+            .await,
+            app.post(
+                &intruder,
+                &format!("{path}/verification"),
+                &json!({"pin": pin}),
+            )
+            .await,
+            app.post(
+                &intruder,
+                &format!("{path}/verification"),
+                &fedex::invoice_answer(),
+            )
+            .await,
+            app.post(
+                &intruder,
+                &format!("{path}/verification/restart"),
+                &json!({}),
+            )
+            .await,
+            app.post(&intruder, &format!("{path}/reconnect"), &json!({}))
+                .await,
+            app.delete(&intruder, &path).await,
+        ]);
+    }
+    for suffix in ["", "/label", "/receipt", "/qr-code", "/tracking"] {
+        attempts.push(app.get(&intruder, &format!("{label_path}{suffix}")).await);
+    }
+    attempts.push(
+        app.post(&intruder, &format!("{label_path}/void"), &json!(null))
+            .await,
+    );
+    for response in attempts {
+        let url = response.url().clone();
+        assert_eq!(response.status(), 404, "{url}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{url}");
+        let text = body.to_string();
+        assert!(
+            !text.contains("FedEx") && !text.contains(&pin),
+            "{url}: {text}"
+        );
+    }
+    for account in accounts {
+        let response = app
+            .buy(&intruder, "theirs", &fedex::label_request_for(account))
+            .await;
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "no_eligible_account");
+    }
+    for path in [
+        "/v1/shipper-accounts",
+        "/v1/return-labels",
+        "/v1/return-labels?carrier=fedex",
+    ] {
+        let listed: Value = app.get(&intruder, path).await.json().await.unwrap();
+        assert_eq!(listed["data"], json!([]), "{path}");
+    }
+    // FedEx heard nothing: no call on any route, no PIN sent, one label in its books.
+    assert_eq!(app.fedex.simulator.counters(), counters_before);
+    assert_eq!(app.fedex_pins(), pins_before);
+    assert_eq!(app.fedex_ledger().len(), 1, "the intruder bought nothing");
+    assert!(
+        app.fedex_ledger()[0].cancelled_at.is_none(),
+        "nor cancelled"
+    );
+
+    // The owner's accounts are as they were, and the owner's PIN still completes the
+    // registration: the intruder spent none of its attempts.
+    for (account, before) in accounts.into_iter().zip(&before) {
+        let path = format!("/v1/shipper-accounts/{}", account["id"].as_str().unwrap());
+        let mine: Value = app.get(&app.tenant_key, &path).await.json().await.unwrap();
+        assert_eq!(&mine, before, "{path}");
+    }
+    let (status, active) = app
+        .verify(&app.tenant_key, &pending, json!({"pin": pin}))
+        .await;
+    assert_eq!(status, 200, "{active}");
+    assert_eq!(active["status"], "active");
     let label_now: Value = app
         .get(&app.tenant_key, &label_path)
         .await

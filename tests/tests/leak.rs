@@ -17,6 +17,12 @@
 //! renewal, UPS rotating refresh tokens — are also looked for in every answer the session
 //! received (pages, accounts, labels, the admin's views and audit trail).
 //!
+//! The FedEx session (`leak/fedex.rs`) does the same on FedEx: own-app client secrets (used,
+//! rotated, wrong) and a registered account's secrets that the simulator generated — the
+//! `accountAuthToken`s, the PINs sent and a wrong one typed, the child key and secret, every
+//! bearer token — also in every answer; the PINs, six digits, are looked for as values of their
+//! own (`net::found_code`), where chance cannot put them.
+//!
 //! Negative controls prove the net would catch a leak: a control value bound as a query
 //! parameter shows up in the Postgres log and in the dump, and a control value logged
 //! base64-encoded at TRACE is found in the captured log. (The subscriber is process-wide: both
@@ -24,6 +30,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "leak/fedex.rs"]
+mod fedex;
 #[path = "leak/net.rs"]
 mod net;
 
@@ -506,6 +514,13 @@ async fn ups_leak_session() {
         &answers,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_fedex_secret_token_or_pin_reaches_the_database_a_log_an_answer_or_the_audit_trail() {
+    tokio::time::timeout(std::time::Duration::from_secs(240), fedex::session())
+        .await
+        .expect("the FedEx leak test finished in time");
 }
 
 /// The master keys with a new primary in front of the tests' own.

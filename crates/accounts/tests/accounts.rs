@@ -43,7 +43,7 @@ async fn the_carrier_plugin_validates_details_with_named_fields(owner: PgPool) {
         "MIDs are 6 or 9 digits: {errors}"
     );
     let unknown = NewAccount {
-        carrier: "fedex".into(),
+        carrier: "pigeon".into(),
         ..usps_account("Other")
     };
     assert!(

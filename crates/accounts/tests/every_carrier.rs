@@ -2,7 +2,8 @@
 //! sealing, masking, selection and isolation whatever the details and credentials look like.
 //! The service names no carrier; these tests prove it behaves alike for carriers shaped unlike
 //! each other (USPS: CRID, MIDs and an EPS number moved out of the details; UPS: a shipper
-//! number and a client secret).
+//! number and a client secret; FedEx: an account number, a billing address and its own app's
+//! secret key).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,7 +13,7 @@ use accounts::{AccountChanges, AccountError, NewAccount, SelectedBy, Selector};
 use carrier::ServiceCode;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
-use support::{SENTINEL, ups_account, usps_account, vault};
+use support::{SENTINEL, fedex_account, ups_account, usps_account, vault};
 
 /// One carrier: its id, a service its accounts offer, and a new account with a secret.
 struct Case {
@@ -23,7 +24,7 @@ struct Case {
     secret: &'static str,
 }
 
-const CASES: [Case; 2] = [
+const CASES: [Case; 3] = [
     Case {
         carrier: "usps",
         service: "usps_ground_advantage_return",
@@ -34,6 +35,12 @@ const CASES: [Case; 2] = [
         carrier: "ups",
         service: "ups_ground_return",
         account: ups_account,
+        secret: "client_secret",
+    },
+    Case {
+        carrier: "fedex",
+        service: "fedex_ground_return",
+        account: fedex_account,
         secret: "client_secret",
     },
 ];

@@ -13,7 +13,8 @@
 //! | HTTP 401 (`NOT.AUTHORIZED.ERROR`)         | `Unauthenticated`¹                 | `Unauthenticated`¹ |
 //! | HTTP 403 (`FORBIDDEN.ERROR`)              | `Rejected`                         | `Rejected`       |
 //! | HTTP 429                                  | `RateLimited` (`Retry-After` kept) | `RateLimited`    |
-//! | HTTP 5xx (500, 503 …)                     | `Unavailable`                      | `OutcomeUnknown` |
+//! | HTTP 503 (`SERVICE.UNAVAILABLE.ERROR`)    | `Unavailable` (`Retry-After` kept) | `Unavailable`³   |
+//! | other HTTP 5xx (500 …)                    | `Unavailable`                      | `OutcomeUnknown` |
 //! | other 4xx (400, 404, 422 …)               | `Rejected`² (FedEx's codes kept)   | `Rejected`²      |
 //! | malformed or unexpected success reply     | `Protocol`                         | `OutcomeUnknown` |
 //!
@@ -23,8 +24,13 @@
 //! because the package is already moving is `LabelInUse` ([`cancel_refusal`]). The
 //! registration calls map their codes onto the merchant's fields first (see `registration`).
 //!
-//! The Ship file lists 500 and 503 answers without saying whether FedEx acted first, so every
-//! 5xx on Ship is `OutcomeUnknown` (the safe side).
+//! ³ The Ship file lists 500 ("Failure", `INTERNAL.SERVER.ERROR`: "We encountered an
+//! unexpected error") and 503 ("Service Unavailable", `SERVICE.UNAVAILABLE.ERROR`: "The service
+//! is currently unavailable … Please check back at a later time"). A 500 does not say whether
+//! FedEx acted first, so it and every other 5xx on Ship is `OutcomeUnknown` (the safe side). A
+//! 503 says the service could not take the request at all (RFC 9110 §15.6.4: "unable to handle
+//! the request"), so nothing was bought and the same key may send it again later — as the USPS
+//! plugin treats its 503.
 
 use std::fmt;
 use std::time::Duration;
@@ -330,6 +336,11 @@ impl From<Error> for CarrierError {
                 },
                 429 => CarrierError::RateLimited {
                     carrier: CARRIER,
+                    retry_after,
+                },
+                503 => CarrierError::Unavailable {
+                    carrier: CARRIER,
+                    message,
                     retry_after,
                 },
                 500..=599 if operation.creates() => CarrierError::OutcomeUnknown {

@@ -56,7 +56,7 @@ fn the_classification_table_holds() {
         ),
         (
             status(Operation::Ship, 503, "SERVICE.UNAVAILABLE.ERROR"),
-            ErrorKind::OutcomeUnknown,
+            ErrorKind::Unavailable,
         ),
         (
             status(Operation::Track, 503, "SERVICE.UNAVAILABLE.ERROR"),
@@ -105,6 +105,8 @@ fn the_classification_table_holds() {
 fn a_rate_limit_keeps_retry_after_and_a_field_code_names_our_field() {
     let limited = status(Operation::Track, 429, "X");
     assert_eq!(limited.retry_after(), Some(Duration::from_secs(7)));
+    let unavailable = status(Operation::Ship, 503, "SERVICE.UNAVAILABLE.ERROR");
+    assert_eq!(unavailable.retry_after(), Some(Duration::from_secs(7)));
     let CarrierError::Rejected { messages, .. } =
         status(Operation::Ship, 400, "ACCOUNTNUMBER.REGISTRATION.REQUIRED")
     else {

@@ -55,8 +55,10 @@
 //! transaction id is "returned in the reply" to match them, not deduplicated), so
 //! [`Capabilities::idempotent_create`] is `false`. It does not say that an unused return
 //! label is free, so `resend_after_unknown_outcome` is `false` too: once the request may have
-//! left, every failure — a timeout, a reset, a reply over the size limit, a 5xx, a reply we
-//! cannot read — is `OutcomeUnknown` and never sent again. The one resend is after HTTP 401
+//! left, every failure — a timeout, a reset, a reply over the size limit, a 500 or another 5xx,
+//! a reply we cannot read — is `OutcomeUnknown` and never sent again. A 503
+//! (`SERVICE.UNAVAILABLE.ERROR`) and a 429 are not: FedEx did not take the request, the answer
+//! is `Unavailable` or `RateLimited` with FedEx's `Retry-After`, and the same key may try again. The one resend is after HTTP 401
 //! (`NOT.AUTHORIZED.ERROR`): FedEx refused the bearer token and so did nothing; the token is
 //! evicted and the request sent once more with a fresh one.
 //!

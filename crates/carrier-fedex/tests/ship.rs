@@ -120,7 +120,20 @@ async fn rate_limits_outages_and_timeouts_are_classified() {
     inject(&sim, route::SHIP, Fault::RateLimit { retry_after_s: 3 });
     let limited = support::buy(&carrier, &account, &input).await.unwrap_err();
     assert_eq!(limited.kind(), ErrorKind::RateLimited, "{limited:?}");
+    // 503: FedEx did not take the request (nothing bought, FedEx's Retry-After kept); 500:
+    // FedEx may have acted first.
     inject(&sim, route::SHIP, Fault::Status { status: 503 });
+    let unavailable = support::buy(&carrier, &account, &input).await.unwrap_err();
+    assert_eq!(
+        unavailable.kind(),
+        ErrorKind::Unavailable,
+        "{unavailable:?}"
+    );
+    assert_eq!(
+        unavailable.retry_after(),
+        Some(std::time::Duration::from_secs(1))
+    );
+    inject(&sim, route::SHIP, Fault::Status { status: 500 });
     assert_eq!(
         support::buy(&carrier, &account, &input)
             .await

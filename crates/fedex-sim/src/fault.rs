@@ -16,7 +16,9 @@
 //! ```
 //!
 //! What each fault does:
-//! - `latency`: waits `ms` milliseconds, then handles the request normally.
+//! - `latency`: waits `ms` milliseconds, then handles the request normally — to its end even
+//!   when the caller gave up meanwhile (as FedEx would: a shipment is made after the client's
+//!   timeout).
 //! - `status`: answers `status` (400–599) without handling the request, with FedEx's error body
 //!   (`{"transactionId": …, "errors": [...]}`; the code is the files' own for 401, 403, 404,
 //!   500 and 503, else `INVALID.INPUT.EXCEPTION`); 503 also carries `Retry-After: 1`.
@@ -202,8 +204,19 @@ pub(crate) async fn observe(
     let response = match fault {
         None => next.run(request).await,
         Some(Fault::Latency { ms }) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            next.run(request).await
+            // FedEx handles a request it received even when the caller stops waiting: the
+            // delayed request runs to its end (shipment, ledger, counters) in a task of its
+            // own, which a client hanging up does not cancel.
+            let handled = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let response = next.run(request).await;
+                let ok = response.status().as_u16() < 400;
+                Counters::record(&mut state.counters().routes, route_name, ok);
+                response
+            });
+            return handled
+                .await
+                .unwrap_or_else(|_| error_response(StatusCode::INTERNAL_SERVER_ERROR));
         }
         Some(Fault::Status { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

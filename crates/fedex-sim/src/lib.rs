@@ -29,11 +29,12 @@
 //! clock, counters, Code 128 and the label font come from `sim_kit`, shared with the other
 //! simulators. Test data comes from [`SimConfig`] (default: [`demo`]). Every shipment is
 //! recorded in the [ledger](Simulator::ledger), every registration PIN in the
-//! [outbox](Simulator::sent_pins), calls are [counted](Simulator::counters) per route, faults
-//! are injected at runtime ([`fault`]), and the clock can be moved forward
-//! ([`Simulator::advance_clock`]) to expire tokens and sessions without sleeping. Logs go
-//! through `tracing` and never carry client secrets, child secrets, tokens, PINs or
-//! `accountAuthToken`s.
+//! [outbox](Simulator::sent_pins), every token and child credential it generated in
+//! [`Simulator::issued_credentials`] (for leak tests), calls are
+//! [counted](Simulator::counters) per route, faults are injected at runtime ([`fault`]),
+//! and the clock can be moved forward ([`Simulator::advance_clock`]) to expire tokens and
+//! sessions without sleeping. Logs go through `tracing` and never carry client secrets, child
+//! secrets, tokens, PINs or `accountAuthToken`s.
 //!
 //! Deliberately not simulated (each refused with code `SIMULATOR.FEATURE.NOTSIMULATED`, 400,
 //! where a request asks for it): the `client_pc_credentials` grant; encoded account numbers
@@ -85,7 +86,7 @@ pub use crate::error::FedexError;
 pub use crate::fault::{Fault, FaultRule, FaultRuleError};
 pub use crate::ledger::{Counters, LedgerEntry, RouteCount, route};
 pub use crate::shipping::tracking::is_valid_tracking_number;
-pub use crate::state::SentPin;
+pub use crate::state::{IssuedChild, IssuedCredentials, SentPin};
 pub use crate::track::{Scan, ScanError, ScanKind};
 
 use crate::state::State;
@@ -229,6 +230,12 @@ impl Simulator {
     /// Every registration PIN sent so far, oldest first (the PIN outbox).
     pub fn sent_pins(&self) -> Vec<SentPin> {
         self.state.credentials().outbox.clone()
+    }
+
+    /// Every bearer token, `accountAuthToken`, child key and child secret issued so far, also
+    /// those since expired, revoked or spent: what a leak test looks for (read-only).
+    pub fn issued_credentials(&self) -> IssuedCredentials {
+        self.state.credentials().issued.clone()
     }
 
     /// Call counters so far.

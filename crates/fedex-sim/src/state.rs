@@ -90,6 +90,46 @@ impl std::fmt::Debug for SentPin {
     }
 }
 
+/// A child key and secret the simulator issued. `Debug` hides both.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedChild {
+    /// `child_Key`: a UUID.
+    pub child_key: String,
+    /// `child_secret`: 25 random letters and digits.
+    pub child_secret: String,
+}
+
+impl std::fmt::Debug for IssuedChild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IssuedChild([redacted])")
+    }
+}
+
+/// Every secret the simulator generated, oldest first, kept after it expired, was revoked or
+/// was spent: what a leak test looks for where no secret may be (the PINs are in the
+/// [outbox](crate::Simulator::sent_pins)). Read through
+/// [`Simulator::issued_credentials`](crate::Simulator::issued_credentials); nothing here
+/// changes what the simulator answers. `Debug` shows only how many there are.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IssuedCredentials {
+    /// Every bearer token `POST /oauth/token` answered, of every grant.
+    pub access_tokens: Vec<String>,
+    /// Every `accountAuthToken` an address check answered.
+    pub account_auth_tokens: Vec<String>,
+    /// Every child registered through Account Registration.
+    pub children: Vec<IssuedChild>,
+}
+
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("access_tokens", &self.access_tokens.len())
+            .field("account_auth_tokens", &self.account_auth_tokens.len())
+            .field("children", &self.children.len())
+            .finish()
+    }
+}
+
 /// Credentials by their value. `Debug` shows only how many there are: the keys are secrets.
 #[derive(Default)]
 pub(crate) struct CredentialStore {
@@ -101,6 +141,8 @@ pub(crate) struct CredentialStore {
     /// The live PIN of each session, by `jti`.
     pub(crate) pins: HashMap<String, String>,
     pub(crate) outbox: Vec<SentPin>,
+    /// Everything issued, for [`IssuedCredentials`].
+    pub(crate) issued: IssuedCredentials,
 }
 
 impl std::fmt::Debug for CredentialStore {
@@ -111,6 +153,7 @@ impl std::fmt::Debug for CredentialStore {
             .field("sessions", &self.sessions.len())
             .field("pins", &self.pins.len())
             .field("outbox", &self.outbox.len())
+            .field("issued", &self.issued)
             .finish()
     }
 }
@@ -209,7 +252,9 @@ impl State {
     /// Issues an access token for `grant`.
     pub(crate) fn issue_access_token(&self, grant: AccessGrant) -> String {
         let token = random_token(64);
-        self.credentials().access.insert(token.clone(), grant);
+        let mut credentials = self.credentials();
+        credentials.access.insert(token.clone(), grant);
+        credentials.issued.access_tokens.push(token.clone());
         token
     }
 

@@ -1,6 +1,7 @@
 //! The leak test's net: the application's log captured at TRACE, a Postgres that logs every
 //! statement with its parameters, every form a secret could be written in, and the check that
-//! proves the net with negative controls before looking for the sentinels.
+//! proves the net with negative controls before looking for the sentinels; and, for short
+//! numeric secrets (PINs), the stricter look that does not find them by chance.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -166,4 +167,62 @@ pub(crate) async fn assert_no_sentinel_anywhere(
     }
     assert!(leaks.is_empty(), "{leaks:#?}");
     (dump, app_log)
+}
+
+/// Where a short numeric secret (a 6-digit PIN) stands in `text` on its own — not inside a
+/// longer run of letters and digits, not the fraction of a timestamp (`…:26.482913Z`) — and
+/// its hex forms anywhere. Six digits raw would be found by chance in the timestamps,
+/// process ids and label images of a whole session; a leaked PIN is a value of its own
+/// (`"pin":"482913"`, `secureCodePin=482913`, a column holding it). Each hit is shown with
+/// what surrounds it.
+pub(crate) fn found_code(text: &str, code: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut forms = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = text[from..].find(code) {
+        let at = from + offset;
+        let end = at + code.len();
+        let before = at.checked_sub(1).map(|index| bytes[index]);
+        let after = bytes.get(end).copied();
+        let inside_a_word = before.is_some_and(|byte| byte.is_ascii_alphanumeric() || byte == b'.');
+        if !inside_a_word && !after.is_some_and(|byte| byte.is_ascii_alphanumeric()) {
+            let around = text
+                .get(at.saturating_sub(24)..(end + 24).min(text.len()))
+                .unwrap_or(code);
+            forms.push(around.to_owned());
+        }
+        from = at + 1;
+    }
+    let hex: String = code.bytes().map(|byte| format!("{byte:02x}")).collect();
+    for form in [hex.to_uppercase(), hex] {
+        if text.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
+}
+
+/// Proves [`found_code`] on each code — it finds the code as a JSON value and as a form
+/// field, and not as a timestamp's fraction or inside a longer number — then looks for every
+/// code in every `(place, text)`.
+pub(crate) fn assert_no_code_anywhere(texts: &[(&str, &str)], codes: &[(&str, &str)]) {
+    let mut leaks = Vec::new();
+    for (what, code) in codes {
+        for planted in [
+            format!("{{\"pin\":\"{code}\"}}"),
+            format!("secureCodePin={code}&x=1"),
+            format!("{{\"pin\": {code}}}"),
+        ] {
+            assert!(!found_code(&planted, code).is_empty(), "{planted}");
+        }
+        let chance = format!("2026-01-05T13:10:26.{code}Z 7{code} {code}0 x{code}");
+        assert!(found_code(&chance, code).is_empty(), "{chance}");
+        for (place, text) in texts {
+            let forms = found_code(text, code);
+            if !forms.is_empty() {
+                leaks.push(format!("{what} in {place} as {forms:?}"));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
 }

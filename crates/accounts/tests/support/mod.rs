@@ -1,5 +1,5 @@
 //! Shared setup for the vault's tests: the service as the application role on a fresh
-//! database, with the real USPS and UPS plugins for validation (no carrier is called).
+//! database, with the real USPS, UPS and FedEx plugins for validation (no carrier is called).
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
@@ -37,9 +37,14 @@ pub fn registry() -> CarrierRegistry {
         .with_base_url("http://127.0.0.1:9")
         .build()
         .unwrap();
+    let fedex = carrier_fedex::FedexBuilder::new()
+        .with_base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
     CarrierRegistry::new()
         .register(Arc::new(usps))
         .register(Arc::new(ups))
+        .register(Arc::new(fedex))
 }
 
 pub async fn app(owner: &PgPool) -> Database {
@@ -126,6 +131,28 @@ pub fn ups_account(name: &str) -> NewAccount {
         credentials: CredentialsInput::new()
             .with("mode", "own_app")
             .with("client_id", "acme-ups-app")
+            .with("client_secret", SENTINEL),
+        is_default: None,
+        priority: 0,
+        tags: Default::default(),
+    }
+}
+
+/// A FedEx own-app account whose client secret (the secret key) is [`SENTINEL`].
+pub fn fedex_account(name: &str) -> NewAccount {
+    NewAccount {
+        carrier: "fedex".into(),
+        name: name.into(),
+        details: json!({
+            "account_number": "740561073",
+            "customer_name": "Acme Returns",
+            "billing_address": {"firm": "Acme Returns", "street1": "4120 Bingham Ave",
+                                "city": "St. Louis", "state": "MO", "postal_code": "63116",
+                                "country": "US", "phone": "3145550100"},
+        }),
+        credentials: CredentialsInput::new()
+            .with("mode", "own_app")
+            .with("client_id", "acme-fedex-app")
             .with("client_secret", SENTINEL),
         is_default: None,
         priority: 0,

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use crate::config::AccountConfig;
 use crate::error::{FedexError, code, transaction_id};
 use crate::oauth::{customer_transaction_id, require_access};
-use crate::state::{Child, Session, State, random_token};
+use crate::state::{Child, IssuedChild, Session, State, random_token};
 
 /// Checks the bearer token is an integrator app's `client_credentials` token; returns its
 /// client id.
@@ -90,20 +90,23 @@ pub(crate) fn require_session<'a>(
 pub(crate) fn open_session(state: &State, client_id: &str, account: &AccountConfig) -> String {
     let session = uuid::Uuid::new_v4().to_string();
     let expires_at = state.now() + Duration::milliseconds(jwt::SESSION_MILLISECONDS);
-    state.credentials().sessions.insert(
-        session.clone(),
+    let token = jwt::sign(
+        &state.jwt_key,
+        &account.account_number,
+        &session,
+        expires_at,
+    );
+    let mut credentials = state.credentials();
+    credentials.sessions.insert(
+        session,
         Session {
             client_id: client_id.to_owned(),
             account_number: account.account_number.clone(),
             expires_at,
         },
     );
-    jwt::sign(
-        &state.jwt_key,
-        &account.account_number,
-        &session,
-        expires_at,
-    )
+    credentials.issued.account_auth_tokens.push(token.clone());
+    token
 }
 
 /// Registers a new child of `account` for `client_id` and answers its keys
@@ -116,14 +119,21 @@ pub(crate) fn issue_child(
 ) -> Value {
     let child_key = uuid::Uuid::new_v4().to_string();
     let child_secret = random_token(25);
-    state.credentials().children.insert(
-        child_key.clone(),
-        Child {
-            secret: child_secret.clone(),
-            client_id: client_id.to_owned(),
-            account_number: account_number.to_owned(),
-        },
-    );
+    {
+        let mut credentials = state.credentials();
+        credentials.children.insert(
+            child_key.clone(),
+            Child {
+                secret: child_secret.clone(),
+                client_id: client_id.to_owned(),
+                account_number: account_number.to_owned(),
+            },
+        );
+        credentials.issued.children.push(IssuedChild {
+            child_key: child_key.clone(),
+            child_secret: child_secret.clone(),
+        });
+    }
     tracing::info!(%client_id, %account_number, "child registered");
     answer(
         headers,

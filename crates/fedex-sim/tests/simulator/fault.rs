@@ -180,3 +180,28 @@ async fn the_clock_advances_over_http() {
         .await
         .expect(StatusCode::UNAUTHORIZED, "NOT.AUTHORIZED.ERROR");
 }
+
+#[tokio::test]
+async fn a_delayed_shipment_is_made_even_when_the_caller_hangs_up() {
+    let harness = Harness::start().await;
+    let token = harness.own_app_token().await;
+    harness
+        .simulator()
+        .inject(rule(route::SHIP, Fault::Latency { ms: 400 }, Some(1)));
+    let sent = harness
+        .http
+        .post(harness.url("/ship/v1/shipments"))
+        .bearer_auth(&token)
+        .json(&print_return_request("PDF"))
+        .timeout(std::time::Duration::from_millis(50))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the caller gave up");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while harness.simulator().ledger().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no shipment made");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(harness.simulator().ledger().len(), 1);
+    assert_eq!(harness.simulator().counters().route(route::SHIP).calls, 1);
+}

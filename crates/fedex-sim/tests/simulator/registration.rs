@@ -332,3 +332,47 @@ async fn registering_an_account_twice_makes_two_children() {
     let second = harness.registered_child_token().await;
     assert_ne!(first, second);
 }
+
+#[tokio::test]
+async fn every_generated_credential_is_listed_for_leak_tests_and_debug_hides_them() {
+    let harness = Harness::start().await;
+    let platform = harness.platform_token().await;
+    let session = harness.session(&platform).await;
+    harness.send_pin(&platform, &session, "SMS").await;
+    let keys = harness
+        .validate_pin(&platform, &session, &harness.last_pin())
+        .await;
+    assert_eq!(keys.status, StatusCode::OK, "{}", keys.body);
+    let output = &keys.body["output"];
+    let (child_key, child_secret) = (
+        output["child_Key"].as_str().unwrap(),
+        output["child_secret"].as_str().unwrap(),
+    );
+    let csp = harness.csp_token(child_key, child_secret).await;
+    let csp = csp.body["access_token"].as_str().unwrap();
+    // Revoked tokens stay listed.
+    harness.simulator().inject(fedex_sim::FaultRule {
+        route: fedex_sim::route::TRACK.to_owned(),
+        fault: fedex_sim::Fault::ExpiredToken,
+        times: Some(1),
+        probability: None,
+    });
+    harness.track(csp, &["794843185271"], false).await;
+
+    let issued = harness.simulator().issued_credentials();
+    assert_eq!(issued.access_tokens, [platform.as_str(), csp]);
+    assert_eq!(issued.account_auth_tokens, [session.as_str()]);
+    assert_eq!(issued.children.len(), 1);
+    assert_eq!(issued.children[0].child_key, child_key);
+    assert_eq!(issued.children[0].child_secret, child_secret);
+    let shown = format!("{issued:?} {:?}", issued.children[0]);
+    for secret in [
+        platform.as_str(),
+        csp,
+        session.as_str(),
+        child_key,
+        child_secret,
+    ] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
