@@ -174,7 +174,9 @@ async fn fedex_labels_are_polled_in_batches_within_the_configured_budget(owner: 
         }
         per_hour.push(track_calls() - before);
     }
-    println!("FedEx track calls per hour for {FEDEX_LABELS} labels, budget {FEDEX_BUDGET}/h: {per_hour:?}");
+    println!(
+        "FedEx track calls per hour for {FEDEX_LABELS} labels, budget {FEDEX_BUDGET}/h: {per_hour:?}"
+    );
     assert_eq!(per_hour, [u64::from(FEDEX_BUDGET); 2]);
     let mut tx = app.instance.state.db().admin().await.unwrap();
     let recorded: Vec<(String, i32)> =
@@ -192,7 +194,10 @@ async fn fedex_labels_are_polled_in_batches_within_the_configured_budget(owner: 
         "{recorded:?}"
     );
     assert_eq!(
-        recorded.iter().map(|(_, calls)| i64::from(*calls)).sum::<i64>(),
+        recorded
+            .iter()
+            .map(|(_, calls)| i64::from(*calls))
+            .sum::<i64>(),
         i64::from(FEDEX_BUDGET) * 2
     );
     // Each call carried a batch: more labels polled than calls made.

@@ -285,6 +285,9 @@ async fn the_carriers_list_says_who_tracks_and_who_pushes(owner: PgPool) {
         assert_eq!(carrier["capabilities"]["tracking"], true, "{carrier}");
         // FedEx publishes no machine-readable webhook spec: it is polled only.
         let pushes = carrier["id"] != "fedex";
-        assert_eq!(carrier["capabilities"]["tracking_push"], pushes, "{carrier}");
+        assert_eq!(
+            carrier["capabilities"]["tracking_push"], pushes,
+            "{carrier}"
+        );
     }
 }
