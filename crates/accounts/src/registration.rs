@@ -375,27 +375,35 @@ impl AccountService {
         })
     }
 
-    /// Takes one proof attempt before the carrier is asked, or refuses when none is left.
+    /// Takes one proof attempt before the carrier is asked, or refuses when none is left — or
+    /// when the account moved on since it was read (another answer verified it).
     async fn reserve_attempt(
         &self,
         context: Context<'_>,
         pending: &Pending,
     ) -> Result<(), AccountError> {
         let mut tx = self.database().tenant(context.tenant).await?;
-        let reserved = sqlx::query(
-            "UPDATE shipper_accounts SET verification_attempts = verification_attempts + 1
-             WHERE tenant_id = $1 AND id = $2 AND status = 'pending_verification'
-               AND verification_attempts < $3
-             RETURNING verification_attempts",
+        let (reserved, still_pending): (bool, bool) = sqlx::query_as(
+            "WITH reserved AS (
+                 UPDATE shipper_accounts SET verification_attempts = verification_attempts + 1
+                 WHERE tenant_id = $1 AND id = $2 AND status = 'pending_verification'
+                   AND verification_attempts < $3
+                 RETURNING id)
+             SELECT EXISTS (SELECT 1 FROM reserved),
+                    coalesce((SELECT status = 'pending_verification' FROM shipper_accounts
+                              WHERE tenant_id = $1 AND id = $2), false)",
         )
         .bind(context.tenant.as_str())
         .bind(pending.account.id.as_str())
         .bind(MAX_PROOF_ATTEMPTS as i32)
-        .fetch_optional(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        if reserved.is_some() {
+        if reserved {
             return Ok(());
+        }
+        if !still_pending {
+            return Err(in_progress(&pending.account.id));
         }
         self.record_failure(context, pending, Failure::Locked, "answer")
             .await?;
