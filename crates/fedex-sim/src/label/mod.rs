@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `PNG` | a 1-bit grayscale PNG at 203 dpi ([`raster`]) |
 //! | `PDF` | a one-page PDF 1.4, 4×6 in, Helvetica text, bars as filled rectangles ([`pdf`]) |
-//! | `ZPLII` | ZPL II `^XA … ^XZ`: `^FO`/`^A0`/`^FD` text, `^GB` boxes, `^BC` Code 128 ([`zpl`]) |
+//! | `ZPLII` | ZPL II `^XA … ^XZ`: `^FO`/`^A0`/`^FD` text, `^GB` boxes, `^BC` Code 128 (`sim_kit::label::zpl`) |
 //!
 //! `EPL2` is not drawn (the Ship route refuses it as not simulated). Every `labelStockType` gets
 //! the same 4×6 in label (a letter-size stock is not laid out as a half page). Text is the
@@ -14,14 +14,10 @@
 
 pub(crate) mod pdf;
 pub(crate) mod raster;
-pub(crate) mod zpl;
 
 use sim_kit::code128;
 
-/// Label width in dots (4 in at 203 dpi).
-pub(crate) const WIDTH: i64 = 812;
-/// Label height in dots (6 in at 203 dpi).
-pub(crate) const HEIGHT: i64 = 1218;
+pub(crate) use sim_kit::label::{Element, HEIGHT, WIDTH};
 
 /// What a label shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,34 +40,6 @@ pub(crate) struct LabelContent {
     pub(crate) to_lines: Vec<String>,
     /// The package description, if any.
     pub(crate) description: Option<String>,
-}
-
-/// A drawing operation in dots, origin top-left.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Element {
-    /// Text whose top edge is at `y`; each font unit is `unit` dots (a glyph is 5 × 7 units).
-    Text {
-        x: i64,
-        y: i64,
-        unit: i64,
-        text: String,
-    },
-    /// A filled black rectangle.
-    Fill {
-        x: i64,
-        y: i64,
-        width: i64,
-        height: i64,
-    },
-    /// A Code 128 barcode of `data`, `module` dots a module.
-    Barcode {
-        x: i64,
-        y: i64,
-        module: i64,
-        height: i64,
-        modules: Vec<bool>,
-        data: String,
-    },
 }
 
 /// Why a label could not be drawn.
@@ -169,6 +137,14 @@ pub(crate) fn layout(content: &LabelContent) -> Result<Vec<Element>, RenderError
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn the_zpl_label_carries_the_tracking_number_as_a_code_128_barcode() {
+        let zpl = String::from_utf8(sim_kit::label::zpl(&layout(&content()).unwrap())).unwrap();
+        assert_eq!(zpl.matches("^XA").count(), 1);
+        assert!(zpl.contains("^BCN,220,N,N,N^FD794843185271^FS"), "{zpl}");
+        assert!(zpl.contains("^FDFEDEX GROUND^FS"), "{zpl}");
+    }
 
     pub(crate) fn content() -> LabelContent {
         LabelContent {

@@ -2,109 +2,23 @@
 //! grayscale PNG (the `png` crate, as the USPS simulator does) with a `pHYs` of 203 dpi and
 //! `tEXt` title and tracking number.
 
-use sim_kit::font;
+use sim_kit::label::{Canvas, rasterize};
 
-use super::{Element, HEIGHT, RenderError, WIDTH};
+use super::{Element, RenderError};
 
-/// A black-and-white bitmap; `true` is black.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Canvas {
-    pub(crate) width: usize,
-    pub(crate) height: usize,
-    pixels: Vec<bool>,
-}
-
-impl Canvas {
-    fn new(width: usize, height: usize) -> Self {
-        Self {
-            width,
-            height,
-            pixels: vec![false; width * height],
-        }
-    }
-
-    /// Whether the pixel at (`x`, `y`) is black.
-    #[cfg(test)]
-    pub(crate) fn black(&self, x: usize, y: usize) -> bool {
-        x < self.width && y < self.height && self.pixels[y * self.width + x]
-    }
-
-    fn fill(&mut self, left: i64, top: i64, width: i64, height: i64) {
-        let clamp_x = |value: i64| value.clamp(0, self.width as i64) as usize;
-        let clamp_y = |value: i64| value.clamp(0, self.height as i64) as usize;
-        let (x0, x1) = (clamp_x(left), clamp_x(left + width));
-        let (y0, y1) = (clamp_y(top), clamp_y(top + height));
-        for y in y0..y1 {
-            let row = y * self.width;
-            self.pixels[row + x0..row + x1].fill(true);
-        }
-    }
-
-    fn text(&mut self, left: i64, top: i64, unit: i64, text: &str) {
-        let mut x = left;
-        for character in text.chars() {
-            for (row, bits) in font::glyph(character).iter().enumerate() {
-                for column in 0..font::WIDTH {
-                    if bits & (1 << (font::WIDTH - 1 - column)) != 0 {
-                        self.fill(
-                            x + column as i64 * unit,
-                            top + row as i64 * unit,
-                            unit,
-                            unit,
-                        );
-                    }
-                }
-            }
-            x += (font::WIDTH as i64 + 1) * unit;
-        }
-    }
-}
-
-/// Draws `elements` on a 4×6 in canvas.
-pub(crate) fn rasterize(elements: &[Element]) -> Canvas {
-    let mut canvas = Canvas::new(WIDTH as usize, HEIGHT as usize);
-    for element in elements {
-        match element {
-            Element::Fill {
-                x,
-                y,
-                width,
-                height,
-            } => canvas.fill(*x, *y, *width, *height),
-            Element::Text { x, y, unit, text } => canvas.text(*x, *y, *unit, text),
-            Element::Barcode {
-                x,
-                y,
-                module,
-                height,
-                modules,
-                ..
-            } => {
-                for (index, bar) in modules.iter().enumerate() {
-                    if *bar {
-                        canvas.fill(x + index as i64 * module, *y, *module, *height);
-                    }
-                }
+/// The canvas's rows packed 8 pixels a byte, most significant bit first, 0 for black (PNG
+/// grayscale).
+fn packed(canvas: &Canvas) -> Vec<u8> {
+    let row_bytes = canvas.width.div_ceil(8);
+    let mut data = vec![0xff; row_bytes * canvas.height];
+    for y in 0..canvas.height {
+        for x in 0..canvas.width {
+            if canvas.black(x, y) {
+                data[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
             }
         }
     }
-    canvas
-}
-
-impl Canvas {
-    /// Rows packed 8 pixels a byte, most significant bit first, 0 for black (PNG grayscale).
-    fn packed(&self) -> Vec<u8> {
-        let row_bytes = self.width.div_ceil(8);
-        let mut data = vec![0xff; row_bytes * self.height];
-        for y in 0..self.height {
-            for x in 0..self.width {
-                if self.pixels[y * self.width + x] {
-                    data[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
-                }
-            }
-        }
-        data
-    }
+    data
 }
 
 /// Renders `elements` as a 1-bit grayscale PNG.
@@ -134,7 +48,7 @@ pub(crate) fn render_png(elements: &[Element]) -> Result<Vec<u8>, RenderError> {
         )?;
         encoder.add_text_chunk("TrackingNumber".to_owned(), tracking)?;
         let mut writer = encoder.write_header()?;
-        writer.write_image_data(&canvas.packed())?;
+        writer.write_image_data(&packed(&canvas))?;
     }
     Ok(bytes)
 }
@@ -164,13 +78,5 @@ mod tests {
         // Start, 12 digits, check (14 symbols of 3 bars and 3 spaces) and the stop of 4 bars:
         // about 90 edges.
         assert!(changes > 80, "{changes} edges");
-    }
-
-    #[test]
-    fn text_is_drawn_in_black_pixels() {
-        let mut canvas = Canvas::new(20, 10);
-        canvas.text(0, 0, 1, "I");
-        assert!(canvas.black(2, 0));
-        assert!(!canvas.black(0, 1));
     }
 }

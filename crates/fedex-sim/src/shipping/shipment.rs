@@ -33,7 +33,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::error::{FedexError, transaction_id};
-use crate::label::{self, LabelContent, pdf, raster, zpl};
+use crate::label::{self, LabelContent, pdf, raster};
 use crate::ledger::LedgerEntry;
 use crate::oauth::{customer_transaction_id, require_access, require_content_type, validated_json};
 use crate::schema::Operation;
@@ -111,7 +111,7 @@ fn draw(content: &LabelContent, image: ImageType) -> Result<Vec<u8>, FedexError>
     match image {
         ImageType::Png => raster::render_png(&elements).map_err(failed),
         ImageType::Pdf => Ok(pdf::render(&elements)),
-        ImageType::Zpl => Ok(zpl::render(&elements)),
+        ImageType::Zpl => Ok(sim_kit::label::zpl(&elements)),
     }
 }
 

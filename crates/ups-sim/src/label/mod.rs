@@ -5,20 +5,16 @@
 //! | code | output |
 //! |---|---|
 //! | `GIF` | a two-colour GIF89a of the rasterized label ([`raster`]) |
-//! | `ZPL` | ZPL II `^XA … ^XZ`: `^FO`/`^A0`/`^FD` text, `^GB` boxes, `^BC` Code 128 ([`zpl`]) |
+//! | `ZPL` | ZPL II `^XA … ^XZ`: `^FO`/`^A0`/`^FD` text, `^GB` boxes, `^BC` Code 128 (`sim_kit::label::zpl`) |
 //!
 //! `EPL` and `SPL` are not drawn (the Ship route refuses them as not simulated). Text is the
 //! 5×7 bitmap font of `sim_kit::font` in the raster and ZPL's scalable font 0 in ZPL.
 
 pub(crate) mod raster;
-pub(crate) mod zpl;
 
 use sim_kit::code128;
 
-/// Label width in dots (4 in at 203 dpi).
-pub(crate) const WIDTH: i64 = 812;
-/// Label height in dots (6 in at 203 dpi).
-pub(crate) const HEIGHT: i64 = 1218;
+pub(crate) use sim_kit::label::{Element, HEIGHT, WIDTH};
 
 /// What a label shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,34 +37,6 @@ pub(crate) struct LabelContent {
     pub(crate) to_lines: Vec<String>,
     /// The package description, if any.
     pub(crate) description: Option<String>,
-}
-
-/// A drawing operation in dots, origin top-left.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Element {
-    /// Text whose top edge is at `y`; each font unit is `unit` dots (a glyph is 5 × 7 units).
-    Text {
-        x: i64,
-        y: i64,
-        unit: i64,
-        text: String,
-    },
-    /// A filled black rectangle.
-    Fill {
-        x: i64,
-        y: i64,
-        width: i64,
-        height: i64,
-    },
-    /// A Code 128 barcode of `data`, `module` dots a module.
-    Barcode {
-        x: i64,
-        y: i64,
-        module: i64,
-        height: i64,
-        modules: Vec<bool>,
-        data: String,
-    },
 }
 
 /// Why a label could not be drawn.
@@ -166,6 +134,17 @@ pub(crate) fn layout(content: &LabelContent) -> Result<Vec<Element>, RenderError
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn the_zpl_label_carries_the_tracking_number_as_a_code_128_barcode() {
+        let zpl = String::from_utf8(sim_kit::label::zpl(&layout(&content()).unwrap())).unwrap();
+        assert_eq!(zpl.matches("^XA").count(), 1);
+        assert!(
+            zpl.contains("^BCN,220,N,N,N^FD1Z999AA10123456784^FS"),
+            "{zpl}"
+        );
+        assert!(zpl.contains("^FDUPS GROUND^FS"), "{zpl}");
+    }
 
     pub(crate) fn content() -> LabelContent {
         LabelContent {

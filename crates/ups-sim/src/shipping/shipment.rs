@@ -30,7 +30,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::error::{UpsError, code};
-use crate::label::{self, LabelContent, raster, zpl};
+use crate::label::{self, LabelContent, raster};
 use crate::ledger::LedgerEntry;
 use crate::oauth::{form_pairs, require_access};
 use crate::shipping::rules::{self, LabelFormat, Plan, ReturnService};
@@ -180,7 +180,7 @@ fn draw(content: &LabelContent, format: LabelFormat) -> Result<Vec<u8>, UpsError
     let elements = label::layout(content).map_err(failed)?;
     match format {
         LabelFormat::Gif => raster::render_gif(&elements).map_err(failed),
-        LabelFormat::Zpl => Ok(zpl::render(&elements)),
+        LabelFormat::Zpl => Ok(sim_kit::label::zpl(&elements)),
     }
 }
 
