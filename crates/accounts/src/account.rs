@@ -936,25 +936,38 @@ impl AccountService {
         self.select_for_use_in(tx, carrier, context, selector).await
     }
 
-    /// [`AccountService::select_for_use`], committed without waiting for the disk
-    /// ([`Database::tenant_unflushed`]): the tenant's audit chain head, on which a busy
-    /// tenant's labels queue, is released a disk flush sooner. For a caller that commits a
-    /// writing transaction synchronously before the credentials leave the process — the label
-    /// flow records its `carrier_called` phase — which makes this selection and its audit
-    /// event durable too.
-    pub async fn select_for_use_unflushed(
+    /// [`AccountService::select_for_use`] inside the caller's transaction (which must be
+    /// scoped to `context.tenant`), which the caller commits: the label flow selects, opens and
+    /// records its `carrier_called` phase in one transaction, so a label costs one commit before
+    /// the carrier is called, not three. Rolled back, nothing of the selection remains (its
+    /// audit event included): the credentials were opened but never left the process.
+    pub async fn select_for_use_within(
         &self,
+        tx: &mut PgConnection,
         context: Context<'_>,
         selector: Selector<'_>,
     ) -> Result<UsableAccount, AccountError> {
         let carrier = self.carrier(selector.carrier)?.clone();
-        let tx = self.db.tenant_unflushed(context.tenant).await?;
-        self.select_for_use_in(tx, carrier, context, selector).await
+        self.choose_and_open(tx, carrier, context, selector).await
     }
 
     async fn select_for_use_in(
         &self,
         mut tx: Transaction<'static, Postgres>,
+        carrier: Arc<dyn Carrier>,
+        context: Context<'_>,
+        selector: Selector<'_>,
+    ) -> Result<UsableAccount, AccountError> {
+        let usable = self
+            .choose_and_open(&mut tx, carrier, context, selector)
+            .await?;
+        tx.commit().await?;
+        Ok(usable)
+    }
+
+    async fn choose_and_open(
+        &self,
+        tx: &mut PgConnection,
         carrier: Arc<dyn Carrier>,
         context: Context<'_>,
         selector: Selector<'_>,
@@ -1016,8 +1029,7 @@ impl AccountService {
                 ("idempotency_key".to_owned(), json!(key)),
             ])
         });
-        let (details, credentials) = self.open_in(&mut tx, context, &account, used_for).await?;
-        tx.commit().await?;
+        let (details, credentials) = self.open_in(tx, context, &account, used_for).await?;
         Ok(UsableAccount {
             account,
             selected_by,

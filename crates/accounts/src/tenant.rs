@@ -212,6 +212,10 @@ async fn insert_key(
 
 /// The principal a presented key stands for, or `None` for an unknown or revoked key. Runs
 /// with no tenant in scope: the lookup policy opens only the row whose hash is presented.
+///
+/// One round trip on every request: `app_api_key` (migration 0018) sets the lookup policy's
+/// transaction-local setting and reads the key in one statement, outside any explicit
+/// transaction, so the setting ends with the statement.
 pub async fn authenticate(
     db: &Database,
     presented: &str,
@@ -220,16 +224,10 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = secret_hash(presented);
-    let mut tx = db
-        .lookup("backhaul.api_key_hash", &hex::encode(hash))
+    let row = sqlx::query("SELECT id, tenant_id, kind FROM app_api_key($1)")
+        .bind(&hash[..])
+        .fetch_optional(db.pool())
         .await?;
-    let row = sqlx::query(
-        "SELECT id, tenant_id, kind FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
-    )
-    .bind(&hash[..])
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
     let Some(row) = row else {
         return Ok(None);
     };

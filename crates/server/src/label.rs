@@ -1,16 +1,16 @@
 //! Buying a return label exactly once per `Idempotency-Key` (Stripe's semantics, built in
 //! Brandur Leach's atomic phases).
 //!
-//! 1. The key is recorded with a SHA-256 of the request before anything else (committed
-//!    without waiting for the disk, like the selection below: nothing has left the service).
-//!    The same key with the same body returns the stored response (no carrier call); with
-//!    another body it is 422 `idempotency_key_reused`; while the first request still runs it is
-//!    409 `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
-//! 2. The account is selected and its credentials opened (audited), and the phase becomes
-//!    `carrier_called` with the account and the carrier-side key — committed *before* the
-//!    carrier is called, so a crash or an ambiguous failure can be resumed. The selection
-//!    commits without waiting for the disk (the tenant's audit chain is released sooner); the
-//!    phase's synchronous commit makes both durable before anything leaves the service.
+//! 1. The key is recorded with a SHA-256 of the request before anything else. The same key
+//!    with the same body returns the stored response (no carrier call); with another body it
+//!    is 422 `idempotency_key_reused`; while the first request still runs it is 409
+//!    `idempotency_key_in_use` (the row is locked for [`AppState::label_lock`]).
+//! 2. In the same transaction the account is selected and its credentials opened (audited),
+//!    and the phase becomes `carrier_called` with the account and the carrier-side key; the
+//!    transaction commits synchronously *before* the carrier is called, so a crash or an
+//!    ambiguous failure can be resumed. One commit, not one per step: a request that stops
+//!    here (no eligible account, a bad ship date) rolls it back, and nothing is kept. Only an
+//!    OAuth renewal, which calls the carrier, splits it ([`Pending`]).
 //! 3. The carrier is called outside any transaction, with a carrier idempotency key derived from
 //!    (tenant, key): a resend after an ambiguous failure returns the same label where the
 //!    carrier deduplicates by such a key ([`carrier::Capabilities::idempotent_create`]).
@@ -45,7 +45,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 use crate::auth::TenantKey;
 use crate::error::{self, ApiError};
@@ -337,15 +337,17 @@ fn selected_by_from(raw: &str) -> SelectedBy {
     }
 }
 
+/// Claims the key in the purchase's transaction ([`create`]), which commits it with the
+/// selection and the `carrier_called` phase. A concurrent request with the same new key waits
+/// on the uncommitted row for that long (no carrier call happens meanwhile), then sees it
+/// locked: 409 `idempotency_key_in_use`.
 async fn claim(
+    tx: &mut PgConnection,
     state: &AppState,
     tenant: &TenantId,
     key: &IdempotencyKey,
     hash: &[u8; 32],
 ) -> Result<Claim, ApiError> {
-    // Unflushed: until the synchronous `carrier_called` commit, which flushes it too, a claim
-    // lost in a crash is as good as one never made.
-    let mut tx = state.db().tenant_unflushed(tenant).await?;
     let lock_until =
         Utc::now() + chrono::Duration::from_std(state.label_lock()).unwrap_or_default();
     let inserted = sqlx::query(
@@ -359,7 +361,6 @@ async fn claim(
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 1 {
-        tx.commit().await?;
         return Ok(Claim::Fresh);
     }
     let row = sqlx::query(
@@ -379,7 +380,6 @@ async fn claim(
     if phase == "finished" {
         let status: i32 = row.try_get("response_status")?;
         let body: Value = row.try_get("response_body")?;
-        tx.commit().await?;
         return Ok(Claim::Replay {
             status: u16::try_from(status)
                 .ok()
@@ -400,7 +400,6 @@ async fn claim(
         .await?;
     let account_id: Option<String> = row.try_get("shipper_account_id")?;
     let selected_by: Option<String> = row.try_get("selected_by")?;
-    tx.commit().await?;
     Ok(match (phase.as_str(), account_id, selected_by) {
         ("carrier_called" | "outcome_unknown", Some(account_id), Some(selected_by)) => {
             Claim::Resume {
@@ -449,14 +448,30 @@ async fn abandon(
     Ok(())
 }
 
+/// The account a purchase goes to the carrier with: its id, how it was chosen, and the
+/// carrier-side idempotency key.
+type CalledWith<'a> = (&'a str, SelectedBy, &'a IdempotencyKey);
+
 async fn set_phase(
     state: &AppState,
     tenant: &TenantId,
     key: &IdempotencyKey,
     phase: &str,
-    account: Option<(&str, SelectedBy, &IdempotencyKey)>,
+    account: Option<CalledWith<'_>>,
 ) -> Result<(), ApiError> {
     let mut tx = state.db().tenant(tenant).await?;
+    update_phase(&mut tx, tenant, key, phase, account).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn update_phase(
+    tx: &mut PgConnection,
+    tenant: &TenantId,
+    key: &IdempotencyKey,
+    phase: &str,
+    account: Option<CalledWith<'_>>,
+) -> Result<(), ApiError> {
     sqlx::query(
         "UPDATE idempotency_keys SET phase = $3,
              shipper_account_id = coalesce($4, shipper_account_id),
@@ -474,8 +489,61 @@ async fn set_phase(
     .bind(account.map(|(_, _, carrier_key)| carrier_key.as_str()))
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(())
+}
+
+/// Where a purchase's state is written until the carrier is called.
+enum Pending {
+    /// The usual path: still in the claim's transaction, which records the `carrier_called`
+    /// phase and commits (synchronously) once, just before the carrier call; given up, it is
+    /// rolled back, which forgets a fresh key and leaves a resumed one as it was (unlocked:
+    /// its lock had run out for this request to resume it).
+    Open(Transaction<'static, Postgres>),
+    /// The claim and the selection were committed so an OAuth renewal could call the carrier
+    /// outside any transaction; each later write is a transaction of its own.
+    Committed,
+}
+
+impl Pending {
+    /// Commits what the transaction holds so far; later writes go in their own transactions.
+    async fn commit(self) -> Result<Self, ApiError> {
+        if let Pending::Open(tx) = self {
+            tx.commit().await?;
+        }
+        Ok(Pending::Committed)
+    }
+
+    /// Gives up before the carrier was called (see [`abandon`]).
+    async fn abandon(
+        self,
+        state: &AppState,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+        resumed: bool,
+    ) -> Result<(), ApiError> {
+        match self {
+            Pending::Open(tx) => Ok(tx.rollback().await?),
+            Pending::Committed => abandon(state, tenant, key, resumed).await,
+        }
+    }
+
+    /// Records `phase` (and the account the carrier is called with) and commits.
+    async fn set_phase(
+        self,
+        state: &AppState,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+        phase: &str,
+        account: Option<CalledWith<'_>>,
+    ) -> Result<(), ApiError> {
+        match self {
+            Pending::Open(mut tx) => {
+                update_phase(&mut tx, tenant, key, phase, account).await?;
+                Ok(tx.commit().await?)
+            }
+            Pending::Committed => set_phase(state, tenant, key, phase, account).await,
+        }
+    }
 }
 
 /// What `POST /v1/return-labels` answers.
@@ -534,8 +602,12 @@ pub async fn create(
         ));
     }
     let tenant = &caller.tenant;
-    let resume = match claim(state, tenant, key, &parsed.hash).await? {
+    // One transaction from the claim to the `carrier_called` phase, committed synchronously
+    // before the carrier sees the credentials (see [`Pending`]).
+    let mut tx = state.db().tenant(tenant).await?;
+    let resume = match claim(&mut tx, state, tenant, key, &parsed.hash).await? {
         Claim::Replay { status, body } => {
+            tx.commit().await?;
             return Ok(Outcome {
                 status,
                 body,
@@ -557,11 +629,11 @@ pub async fn create(
         actor: &actor,
         request_id: Some(&request_id),
     };
-    // Unflushed: the `carrier_called` phase below is committed synchronously before the
-    // carrier sees the credentials, and that flushes this selection's audit event with it.
-    let chosen = state
+    // An error rolls the transaction back: nothing was sent, so the key is not kept.
+    let usable = state
         .accounts()
-        .select_for_use_unflushed(
+        .select_for_use_within(
+            &mut tx,
             context,
             Selector {
                 carrier: carrier.id(),
@@ -574,20 +646,22 @@ pub async fn create(
                 idempotency_key: Some(key.as_str()),
             },
         )
-        .await;
-    let usable = match chosen {
-        Ok(usable) => usable,
-        Err(error) => {
-            abandon(state, tenant, key, resume.is_some()).await?;
-            return Err(error.into());
+        .await?;
+    let mut pending = Pending::Open(tx);
+    let usable = if crate::oauth::renewal_due(state, &usable) {
+        // The renewal calls the carrier: not inside a transaction.
+        pending = pending.commit().await?;
+        match crate::oauth::ensure_fresh(state, context, usable).await {
+            Ok(usable) => usable,
+            Err(error) => {
+                pending
+                    .abandon(state, tenant, key, resume.is_some())
+                    .await?;
+                return Err(error);
+            }
         }
-    };
-    let usable = match crate::oauth::ensure_fresh(state, context, usable).await {
-        Ok(usable) => usable,
-        Err(error) => {
-            abandon(state, tenant, key, resume.is_some()).await?;
-            return Err(error);
-        }
+    } else {
+        usable
     };
     // The neutral request's checks that depend on the account (the ship-date window), the
     // same for every carrier. Nothing was sent: the key is not kept (Stripe's rule).
@@ -603,7 +677,9 @@ pub async fn create(
             "a purchase with an unknown outcome was not sent again: the carrier takes no idempotency key");
         // Unlocked for the next retry, which is answered the same (an attempt cut off by a
         // crashed instance is as unknown as a lost reply).
-        set_phase(state, tenant, key, "outcome_unknown", None).await?;
+        pending
+            .set_phase(state, tenant, key, "outcome_unknown", None)
+            .await?;
         return Err(ApiError::OutcomeNotResent {
             carrier: carrier.name().to_owned(),
         });
@@ -612,19 +688,22 @@ pub async fn create(
         .request
         .check_for(&capabilities, Utc::now().date_naive())
     {
-        abandon(state, tenant, key, resume.is_some()).await?;
+        pending
+            .abandon(state, tenant, key, resume.is_some())
+            .await?;
         return Err(errors.into());
     }
     let selected_by = resume.as_ref().map_or(usable.selected_by, |(_, by)| *by);
     let carrier_key = carrier_key(tenant, key)?;
-    set_phase(
-        state,
-        tenant,
-        key,
-        "carrier_called",
-        Some((usable.account.id.as_str(), selected_by, &carrier_key)),
-    )
-    .await?;
+    pending
+        .set_phase(
+            state,
+            tenant,
+            key,
+            "carrier_called",
+            Some((usable.account.id.as_str(), selected_by, &carrier_key)),
+        )
+        .await?;
 
     let started = std::time::Instant::now();
     let outcome = carrier
@@ -718,14 +797,21 @@ async fn finish(
     let response = json!(body);
     // Committed synchronously: the answer is a promise that the label is stored.
     let mut tx = state.db().tenant(tenant).await?;
+    // The label and the key's stored answer in one statement.
     sqlx::query(
-        "INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
+        "WITH label AS (
+         INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
              tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
              label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
              reference, carrier_reference, label_delivery, fees, total_minor, qr_code_id,
              qr_code_bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21, $22, $23, $24, $25, $26)",
+                 $21, $22, $23, $24, $25, $26)
+         RETURNING id, tenant_id, idempotency_key)
+         UPDATE idempotency_keys SET phase = 'finished', response_status = 201, response_body = $27,
+             return_label_id = label.id, locked_until = NULL, updated_at = now()
+         FROM label WHERE idempotency_keys.tenant_id = label.tenant_id
+             AND idempotency_keys.key = label.idempotency_key",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -753,17 +839,7 @@ async fn finish(
     .bind(label.charges.total().minor_units())
     .bind(label.qr_code.as_ref().map(|code| code.id.as_str()))
     .bind(label.qr_code.as_ref().map(|code| &code.image.bytes[..]))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE idempotency_keys SET phase = 'finished', response_status = 201, response_body = $3,
-             return_label_id = $4, locked_until = NULL, updated_at = now()
-         WHERE tenant_id = $1 AND key = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(key.as_str())
     .bind(&response)
-    .bind(id.as_str())
     .execute(&mut *tx)
     .await?;
     let mut summary = Map::new();

@@ -108,6 +108,20 @@ fn reauthorization_required(
     }
 }
 
+/// Whether [`ensure_fresh`] has anything to do for `usable`: its carrier signs in with OAuth
+/// and the credentials are due for renewal. No I/O, so the label flow can ask it inside its
+/// transaction and leave the transaction only when a renewal (a carrier call) is needed.
+pub fn renewal_due(state: &AppState, usable: &UsableAccount) -> bool {
+    state
+        .registry()
+        .get(&usable.account.carrier)
+        .is_some_and(|carrier| carrier.oauth().is_some())
+        && state
+            .accounts()
+            .oauth_refresh_due_at(&usable.account)
+            .is_some_and(|at| at <= Utc::now())
+}
+
 /// Renews the selected account's OAuth credentials when they are due, before the carrier is
 /// called with them; any other account is returned as it is. `context` is the label request's
 /// (its key is the renewal's audit actor). A refusal by the carrier marks the account
