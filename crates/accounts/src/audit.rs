@@ -1,16 +1,23 @@
 //! The audit trail: every stored credential and every use of one, append-only.
 //!
-//! Events are written in the same transaction as the change they describe. Each tenant's events
-//! (and the platform's own, with no tenant) form a SHA-256 hash chain: an event's `hash` covers
-//! the previous event's hash and every column of the event, so an event edited or removed
-//! afterwards (only possible for a superuser who first disables the append-only trigger) breaks
-//! the chain exactly there, and [`verify`] reports its id. Writers of one chain take a
-//! transaction-level advisory lock so the chain stays linear under concurrency.
+//! Events are written in the same transaction as the change they describe, without their
+//! hash: writers never wait for one another. The sequencer ([`chain_pending`], run by
+//! [`spawn_sequencer`] in every server, one leader at a time by advisory lock) then chains the
+//! waiting events in batches, within [`MAX_MERGE_DELAY`] — the way a Certificate Transparency
+//! log integrates queued entries under its maximum merge delay. Each tenant's events (and the
+//! platform's own, with no tenant) form a SHA-256 hash chain: an event's `hash` covers the
+//! previous event's hash and every column of the event, so an event edited or removed
+//! afterwards (only possible for a superuser who first disables the append-only trigger)
+//! breaks the chain exactly there, and [`verify`] reports its id. [`verify`] also reports any
+//! event still unchained after [`MAX_MERGE_DELAY`] (a sequencer that stopped), since an event
+//! is protected by the chain only once it is in it.
 //!
 //! Summaries are built by this crate from non-secret values only: credentials appear as their
 //! mode, public fields and keyed fingerprint, never their secrets.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
@@ -23,6 +30,17 @@ use crate::id::{ApiKeyId, TenantId};
 
 /// The hash before the first event of a chain.
 const GENESIS: [u8; 32] = [0; 32];
+
+/// The longest an event may wait to be chained before [`verify`] reports it. The sequencer
+/// chains within [`SEQUENCER_INTERVAL`] and a pass; this leaves room for a transaction that
+/// commits its events long after writing them, and for a leader that is restarting.
+pub const MAX_MERGE_DELAY: Duration = Duration::from_secs(60);
+/// How often the sequencer looks for waiting events when the last pass found few.
+pub const SEQUENCER_INTERVAL: Duration = Duration::from_millis(200);
+/// The most events one pass chains (one statement each to read and to update them).
+const SEQUENCER_BATCH: i64 = 2000;
+/// The sequencer's transaction-level advisory lock (`hashtextextended(…, 0)`).
+const SEQUENCER_LOCK: &str = "audit-sequencer";
 
 /// Who did something: an API key (tenant or admin) or the platform itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,62 +206,255 @@ pub struct AuditEvent {
     pub target: Option<String>,
     pub request_id: Option<String>,
     pub summary: Value,
-    /// Hex SHA-256 of this event in its chain.
-    pub hash: String,
+    /// Hex SHA-256 of this event in its chain; `None` until the sequencer chains it.
+    pub hash: Option<String>,
+    /// When the sequencer chained it.
+    pub chained_at: Option<DateTime<Utc>>,
 }
 
-/// Appends `event` to its chain, inside the caller's transaction (which must be scoped to the
-/// event's tenant, or be an admin transaction for platform events). Returns the event id.
-///
-/// One statement moves the chain's head (`audit_chain_heads`) and inserts the event with the
-/// head's old and new hash. The head row stays locked until the transaction ends, so a chain's
-/// writers queue there and each links to the one before; ids are drawn after the lock is held,
-/// so a chain's order is its id order, which is how [`verify`] walks it.
+/// Writes `event` inside the caller's transaction (which must be scoped to the event's tenant,
+/// or be an admin transaction for platform events), unchained: the sequencer links it into its
+/// chain once the transaction has committed. Returns the event id.
 pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, sqlx::Error> {
-    let tenant = event.tenant.map(TenantId::as_str);
-    let at = now_micros();
-    let summary = Value::Object(event.summary);
-    let actor = event.actor.as_stored();
-    let fields = Fields {
-        tenant,
-        at,
-        actor: &actor,
-        action: event.action.as_str(),
-        target: event.target,
-        request_id: event.request_id,
-        summary: &summary,
-    };
-    sqlx::query_scalar(APPEND)
-        .bind(tenant)
-        .bind(at)
-        .bind(&actor)
-        .bind(event.action.as_str())
-        .bind(event.target)
-        .bind(event.request_id)
-        .bind(&summary)
-        .bind(fields.canonical().as_bytes())
-        .bind(&GENESIS[..])
-        .bind(PLATFORM_CHAIN)
-        .fetch_one(&mut *tx)
-        .await
+    sqlx::query_scalar(
+        "INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(event.tenant.map(TenantId::as_str))
+    .bind(now_micros())
+    .bind(event.actor.as_stored())
+    .bind(event.action.as_str())
+    .bind(event.target)
+    .bind(event.request_id)
+    .bind(Value::Object(event.summary))
+    .fetch_one(&mut *tx)
+    .await
 }
 
 /// The chain of the platform's own events in `audit_chain_heads`.
 const PLATFORM_CHAIN: &str = "platform";
 
-/// Appends to a chain ($1 the tenant, NULL for the platform; $8 the canonical fields; $9 the
-/// genesis hash; $10 the platform chain's name). The new hash is SHA-256 of the previous hash
-/// followed by the canonical fields, as [`Fields::hash`] computes it.
-const APPEND: &str = "
-    WITH head AS (
-        INSERT INTO audit_chain_heads AS head (chain, prev_hash, hash)
-        VALUES (coalesce($1, $10), $9::bytea, sha256($9::bytea || $8::bytea))
-        ON CONFLICT (chain) DO UPDATE
-            SET prev_hash = head.hash, hash = sha256(head.hash || $8::bytea)
-        RETURNING prev_hash, hash)
-    INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash)
-    SELECT $1, $2, $3, $4, $5, $6, $7, head.prev_hash, head.hash FROM head
-    RETURNING id";
+/// What one sequencer pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// This process led the pass and chained this many events (0: none were waiting).
+    Chained(u64),
+    /// Another instance holds the sequencer's lock; it chains them.
+    NotLeader,
+}
+
+/// One sequencer pass: in an admin transaction holding the sequencer's advisory lock (or
+/// nothing, if another instance holds it), up to [`SEQUENCER_BATCH`] waiting events in id
+/// order, each linked to its chain's head, and the heads moved, in four statements.
+///
+/// A chain's order is the order in which its events were found here; an event committed after
+/// one with a higher id simply comes after it. Events are hashed from the stored row, so the
+/// hash covers exactly what [`verify`] reads back.
+pub async fn chain_pending(db: &Database) -> Result<Pass, sqlx::Error> {
+    let mut tx = db.admin().await?;
+    let leader: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(SEQUENCER_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !leader {
+        tx.rollback().await?;
+        return Ok(Pass::NotLeader);
+    }
+    let rows = sqlx::query(
+        "SELECT id, tenant_id, at, actor, action, target, request_id, summary
+         FROM audit_events WHERE hash IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(SEQUENCER_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        tx.commit().await?;
+        return Ok(Pass::Chained(0));
+    }
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        events.push(StoredEvent::from_row(row)?);
+    }
+    let chains: Vec<String> = {
+        let mut chains: Vec<String> = events
+            .iter()
+            .map(|event| event.chain().to_owned())
+            .collect();
+        chains.sort_unstable();
+        chains.dedup();
+        chains
+    };
+    let mut heads: HashMap<String, Head> = sqlx::query_as::<_, (String, i64, Vec<u8>, Vec<u8>)>(
+        "SELECT chain, seq, prev_hash, hash FROM audit_chain_heads
+         WHERE chain = ANY($1) ORDER BY chain FOR UPDATE",
+    )
+    .bind(&chains)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|(chain, seq, prev_hash, hash)| {
+        (
+            chain,
+            Head {
+                seq,
+                prev_hash,
+                hash,
+            },
+        )
+    })
+    .collect();
+    let mut linked = Linked::with_capacity(events.len());
+    for event in &events {
+        let head = heads
+            .entry(event.chain().to_owned())
+            .or_insert_with(|| Head {
+                seq: 0,
+                prev_hash: GENESIS.to_vec(),
+                hash: GENESIS.to_vec(),
+            });
+        let hash = event.fields().hash(&head.hash).to_vec();
+        head.seq += 1;
+        head.prev_hash = std::mem::replace(&mut head.hash, hash.clone());
+        linked.ids.push(event.id);
+        linked.prev_hashes.push(head.prev_hash.clone());
+        linked.hashes.push(hash);
+        linked.seqs.push(head.seq);
+    }
+    sqlx::query(
+        "UPDATE audit_events AS event
+         SET prev_hash = linked.prev_hash, hash = linked.hash, chain_seq = linked.seq, chained_at = now()
+         FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[]) AS linked (id, prev_hash, hash, seq)
+         WHERE event.id = linked.id",
+    )
+    .bind(&linked.ids)
+    .bind(&linked.prev_hashes)
+    .bind(&linked.hashes)
+    .bind(&linked.seqs)
+    .execute(&mut *tx)
+    .await?;
+    let moved: Vec<(String, Head)> = chains
+        .into_iter()
+        .filter_map(|chain| heads.remove(&chain).map(|head| (chain, head)))
+        .collect();
+    sqlx::query(
+        "INSERT INTO audit_chain_heads AS head (chain, seq, prev_hash, hash)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[])
+         ON CONFLICT (chain) DO UPDATE
+             SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash",
+    )
+    .bind(
+        moved
+            .iter()
+            .map(|(chain, _)| chain.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(moved.iter().map(|(_, head)| head.seq).collect::<Vec<_>>())
+    .bind(
+        moved
+            .iter()
+            .map(|(_, head)| head.prev_hash.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        moved
+            .iter()
+            .map(|(_, head)| head.hash.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Pass::Chained(events.len() as u64))
+}
+
+/// Runs [`chain_pending`] until the task is aborted: again at once after a full batch, else
+/// every [`SEQUENCER_INTERVAL`]. Every instance runs one; the advisory lock lets one lead.
+pub fn spawn_sequencer(db: Database) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let pause = match chain_pending(&db).await {
+                Ok(Pass::Chained(count)) if count as i64 >= SEQUENCER_BATCH => Duration::ZERO,
+                Ok(_) => SEQUENCER_INTERVAL,
+                Err(error) => {
+                    tracing::warn!(%error, "audit sequencer: a pass failed; will retry");
+                    SEQUENCER_INTERVAL
+                }
+            };
+            tokio::time::sleep(pause).await;
+        }
+    })
+}
+
+/// Where a chain ends: the hash its next event follows.
+struct Head {
+    seq: i64,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+/// The events a pass links, as the arrays of its UPDATE.
+struct Linked {
+    ids: Vec<i64>,
+    prev_hashes: Vec<Vec<u8>>,
+    hashes: Vec<Vec<u8>>,
+    seqs: Vec<i64>,
+}
+
+impl Linked {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            ids: Vec::with_capacity(capacity),
+            prev_hashes: Vec::with_capacity(capacity),
+            hashes: Vec::with_capacity(capacity),
+            seqs: Vec::with_capacity(capacity),
+        }
+    }
+}
+
+/// An event's columns as stored, which its hash covers.
+struct StoredEvent {
+    id: i64,
+    tenant: Option<String>,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    target: Option<String>,
+    request_id: Option<String>,
+    summary: Value,
+}
+
+impl StoredEvent {
+    fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            tenant: row.try_get("tenant_id")?,
+            at: row.try_get("at")?,
+            actor: row.try_get("actor")?,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            request_id: row.try_get("request_id")?,
+            summary: row.try_get("summary")?,
+        })
+    }
+
+    /// Its chain's name in `audit_chain_heads`.
+    fn chain(&self) -> &str {
+        self.tenant.as_deref().unwrap_or(PLATFORM_CHAIN)
+    }
+
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            tenant: self.tenant.as_deref(),
+            at: self.at,
+            actor: &self.actor,
+            action: &self.action,
+            target: self.target.as_deref(),
+            request_id: self.request_id.as_deref(),
+            summary: &self.summary,
+        }
+    }
+}
 
 /// Postgres keeps microseconds; the hash must cover what is stored.
 fn now_micros() -> DateTime<Utc> {
@@ -333,25 +544,36 @@ fn write_canonical(value: &Value, out: &mut String) {
 /// The result of checking the hash chains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
+    /// No chained event is altered or missing, and none has waited past [`MAX_MERGE_DELAY`].
     pub ok: bool,
+    /// How many chained events were checked.
     pub checked: u64,
-    /// The first event (lowest id) whose hash or link does not match.
+    /// The first event (lowest id) whose hash, link or place in its chain does not match.
     pub first_bad_id: Option<i64>,
+    /// Events not chained yet, within [`MAX_MERGE_DELAY`] of being written: in no chain, so
+    /// not checked, and not a fault.
+    pub waiting: u64,
+    /// Events still unchained after [`MAX_MERGE_DELAY`] (the sequencer is not running, or is
+    /// failing): not protected by a chain.
+    pub overdue: u64,
+    /// The oldest of them.
+    pub first_overdue_id: Option<i64>,
 }
 
-/// A batch of a tenant's chain for [`verify`] ($1 the tenant, $2 the last id seen).
+/// A batch of a tenant's chain for [`verify`] ($1 the tenant, $2 the last place seen).
 const TENANT_CHAIN_BATCH: &str = "
-    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash
-    FROM audit_events WHERE tenant_id = $1 AND id > $2 ORDER BY tenant_id, id LIMIT 1000";
+    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash, chain_seq
+    FROM audit_events WHERE tenant_id = $1 AND chain_seq > $2 ORDER BY chain_seq LIMIT 1000";
 
 /// A batch of the platform's chain ($1 is NULL and unused).
 const PLATFORM_CHAIN_BATCH: &str = "
-    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash
-    FROM audit_events WHERE tenant_id IS NULL AND $1::text IS NULL AND id > $2
-    ORDER BY tenant_id, id LIMIT 1000";
+    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash, chain_seq
+    FROM audit_events WHERE tenant_id IS NULL AND $1::text IS NULL AND chain_seq > $2
+    ORDER BY chain_seq LIMIT 1000";
 
-/// Recomputes the chain of `tenant` (every chain when `None`) and reports the first event that
-/// was edited, or whose predecessor was removed.
+/// Recomputes the chain of `tenant` (every chain when `None`), in chain order, and reports the
+/// first event that was edited, or whose predecessor was removed; and counts the events the
+/// sequencer has not chained yet, reporting those that waited past [`MAX_MERGE_DELAY`].
 pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verification, sqlx::Error> {
     let mut tx = db.admin().await?;
     let chains: Vec<Option<String>> = match tenant {
@@ -368,8 +590,8 @@ pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verifica
         let mut expected_prev = GENESIS.to_vec();
         let mut after = 0_i64;
         loop {
-            // `=` or `IS NULL`, which audit_events_tenant (tenant_id, id) serves; `IS NOT
-            // DISTINCT FROM` would scan the whole table for every batch.
+            // `=` or `IS NULL`, which the chain indexes serve; `IS NOT DISTINCT FROM` would
+            // scan the whole table for every batch.
             let batch = match chain {
                 Some(_) => TENANT_CHAIN_BATCH,
                 None => PLATFORM_CHAIN_BATCH,
@@ -383,34 +605,39 @@ pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verifica
                 break;
             }
             for row in rows {
-                let id: i64 = row.try_get("id")?;
-                after = id;
-                checked += 1;
-                let summary: Value = row.try_get("summary")?;
-                let fields = Fields {
-                    tenant: row.try_get("tenant_id")?,
-                    at: row.try_get("at")?,
-                    actor: row.try_get("actor")?,
-                    action: row.try_get("action")?,
-                    target: row.try_get("target")?,
-                    request_id: row.try_get("request_id")?,
-                    summary: &summary,
-                };
+                let event = StoredEvent::from_row(&row)?;
+                let seq: i64 = row.try_get("chain_seq")?;
                 let prev_hash: Vec<u8> = row.try_get("prev_hash")?;
                 let hash: Vec<u8> = row.try_get("hash")?;
-                let intact = prev_hash == expected_prev && fields.hash(&prev_hash)[..] == hash[..];
-                if !intact && first_bad.is_none_or(|bad| id < bad) {
-                    first_bad = Some(id);
+                checked += 1;
+                let intact = seq == after + 1
+                    && prev_hash == expected_prev
+                    && event.fields().hash(&prev_hash)[..] == hash[..];
+                if !intact && first_bad.is_none_or(|bad| event.id < bad) {
+                    first_bad = Some(event.id);
                 }
+                after = seq;
                 expected_prev = hash;
             }
         }
     }
+    let (waiting, overdue, first_overdue): (i64, i64, Option<i64>) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE at < now() - make_interval(secs => $2)),
+                min(id) FILTER (WHERE at < now() - make_interval(secs => $2))
+         FROM audit_events WHERE hash IS NULL AND ($1::text IS NULL OR tenant_id = $1)",
+    )
+    .bind(tenant.map(TenantId::as_str))
+    .bind(MAX_MERGE_DELAY.as_secs_f64())
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(Verification {
-        ok: first_bad.is_none(),
+        ok: first_bad.is_none() && overdue == 0,
         checked,
         first_bad_id: first_bad,
+        waiting: u64::try_from(waiting - overdue).unwrap_or(0),
+        overdue: u64::try_from(overdue).unwrap_or(0),
+        first_overdue_id: first_overdue,
     })
 }
 
@@ -431,7 +658,8 @@ pub struct EventFilter {
 pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<AuditEvent>, sqlx::Error> {
     let mut tx = db.admin().await?;
     let rows = sqlx::query(
-        "SELECT id, at, tenant_id, actor, action, target, request_id, summary, hash FROM audit_events
+        "SELECT id, at, tenant_id, actor, action, target, request_id, summary, hash, chained_at
+         FROM audit_events
          WHERE ($1::text IS NULL OR tenant_id = $1)
            AND ($2::text IS NULL OR target = $2)
            AND ($3::text IS NULL OR action = $3)
@@ -450,7 +678,7 @@ pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<AuditEvent>
     tx.commit().await?;
     rows.into_iter()
         .map(|row| {
-            let hash: Vec<u8> = row.try_get("hash")?;
+            let hash: Option<Vec<u8>> = row.try_get("hash")?;
             Ok(AuditEvent {
                 id: row.try_get("id")?,
                 at: row.try_get("at")?,
@@ -460,7 +688,8 @@ pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<AuditEvent>
                 target: row.try_get("target")?,
                 request_id: row.try_get("request_id")?,
                 summary: row.try_get("summary")?,
-                hash: hex::encode(hash),
+                hash: hash.map(hex::encode),
+                chained_at: row.try_get("chained_at")?,
             })
         })
         .collect()

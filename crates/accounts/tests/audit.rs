@@ -198,6 +198,7 @@ async fn busy_tenant(vault: &support::Vault) -> Vec<i64> {
     .map(|event| event.id)
     .collect();
     ids.sort_unstable();
+    assert_eq!(vault.chain_audit().await, ids.len() as u64);
     ids
 }
 
@@ -240,6 +241,7 @@ async fn a_forged_chain_head_is_reported_at_the_next_event(owner: PgPool) {
     let vault = vault(&owner).await;
     let tenant = vault.tenant("Acme").await;
     vault.create(&tenant, usps_account("East")).await;
+    vault.chain_audit().await;
     sqlx::query("UPDATE audit_chain_heads SET hash = sha256('forged') WHERE chain = $1")
         .bind(tenant.as_str())
         .execute(&owner)
@@ -247,6 +249,7 @@ async fn a_forged_chain_head_is_reported_at_the_next_event(owner: PgPool) {
         .unwrap();
     assert!(audit::verify(&vault.db, None).await.unwrap().ok);
     let account = vault.create(&tenant, usps_account("West")).await;
+    vault.chain_audit().await;
     let next: i64 = sqlx::query_scalar("SELECT min(id) FROM audit_events WHERE target = $1")
         .bind(account.id.as_str())
         .fetch_one(&owner)
@@ -276,6 +279,7 @@ async fn concurrent_writers_keep_one_linear_chain(owner: PgPool) {
     for task in tasks {
         task.await.unwrap();
     }
+    vault.chain_audit().await;
     let report = audit::verify(&vault.db, Some(&tenant)).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.checked, 1 + 1 + 1 + 16); // tenant, key, account, 16 uses
@@ -312,10 +316,257 @@ async fn interleaved_tenant_and_platform_chains_each_stay_linear(owner: PgPool) 
         .fetch_one(&owner)
         .await
         .unwrap();
+    vault.chain_audit().await;
     let report = audit::verify(&vault.db, None).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.checked, events as u64);
     for tenant in [&acme, &globex] {
         assert!(audit::verify(&vault.db, Some(tenant)).await.unwrap().ok);
     }
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn events_wait_unchained_until_the_sequencer_chains_them(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    vault.create(&tenant, usps_account("East")).await;
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    let before = audit::verify(&vault.db, None).await.unwrap();
+    assert!(before.ok, "waiting events are not a fault: {before:?}");
+    assert_eq!((before.checked, before.waiting), (0, written as u64));
+    let listed = audit::list(
+        &vault.db,
+        &EventFilter {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|e| e.hash.is_none() && e.chained_at.is_none())
+    );
+
+    assert_eq!(vault.chain_audit().await, written as u64);
+    assert_eq!(vault.chain_audit().await, 0, "nothing is chained twice");
+    let after = audit::verify(&vault.db, None).await.unwrap();
+    assert!(after.ok, "{after:?}");
+    assert_eq!((after.checked, after.waiting), (written as u64, 0));
+    let listed = audit::list(
+        &vault.db,
+        &EventFilter {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for event in &listed {
+        assert_eq!(event.hash.as_ref().map(String::len), Some(64), "{event:?}");
+        assert!(event.chained_at.unwrap() >= event.at, "{event:?}");
+    }
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn an_event_left_unchained_past_the_merge_delay_fails_verification(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    vault.chain_audit().await;
+    // As if written two minutes ago by a server whose sequencer then stopped.
+    let stale: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_events (tenant_id, at, actor, action)
+         VALUES ($1, now() - interval '2 minutes', 'system', 'account.created') RETURNING id",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_id, None, "nothing was altered");
+    assert_eq!((report.overdue, report.first_overdue_id), (1, Some(stale)));
+    assert_eq!(
+        audit::verify(&vault.db, Some(&tenant))
+            .await
+            .unwrap()
+            .first_overdue_id,
+        Some(stale)
+    );
+    vault.chain_audit().await;
+    assert!(audit::verify(&vault.db, None).await.unwrap().ok);
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_chain_follows_commit_order_not_id_order(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    vault.chain_audit().await;
+    let event = |action| audit::NewEvent {
+        tenant: Some(&tenant),
+        actor: &vault.actor,
+        action,
+        target: None,
+        request_id: None,
+        summary: serde_json::Map::new(),
+    };
+    let mut first = vault.db.tenant(&tenant).await.unwrap();
+    let lower = audit::record(&mut first, event(audit::Action::AccountCreated))
+        .await
+        .unwrap();
+    let mut second = vault.db.tenant(&tenant).await.unwrap();
+    let higher = audit::record(&mut second, event(audit::Action::AccountUpdated))
+        .await
+        .unwrap();
+    assert!(lower < higher);
+    second.commit().await.unwrap();
+    assert_eq!(vault.chain_audit().await, 1, "only the committed event");
+    first.commit().await.unwrap();
+    assert_eq!(vault.chain_audit().await, 1);
+    let place = |id: i64| {
+        sqlx::query_scalar::<_, i64>("SELECT chain_seq FROM audit_events WHERE id = $1")
+            .bind(id)
+            .fetch_one(&owner)
+    };
+    assert_eq!(
+        place(lower).await.unwrap(),
+        place(higher).await.unwrap() + 1
+    );
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn one_sequencer_leads_at_a_time(owner: PgPool) {
+    let vault = vault(&owner).await;
+    vault.tenant("Acme").await;
+    let mut leader = vault.db.admin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('audit-sequencer', 0))")
+        .execute(&mut *leader)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit::chain_pending(&vault.db).await.unwrap(),
+        audit::Pass::NotLeader
+    );
+    leader.rollback().await.unwrap();
+    assert!(matches!(
+        audit::chain_pending(&vault.db).await.unwrap(),
+        audit::Pass::Chained(2)
+    ));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn sequencers_racing_writers_keep_every_chain_linear(owner: PgPool) {
+    let vault = std::sync::Arc::new(vault(&owner).await);
+    let tenants = [vault.tenant("Acme").await, vault.tenant("Globex").await];
+    let mut writers = Vec::new();
+    for index in 0..8 {
+        let (vault, tenant) = (vault.clone(), tenants[index % 2].clone());
+        writers.push(tokio::spawn(async move {
+            for round in 0..3 {
+                vault
+                    .create(&tenant, usps_account(&format!("Warehouse {index}-{round}")))
+                    .await;
+            }
+        }));
+    }
+    let mut sequencers = Vec::new();
+    for _ in 0..3 {
+        let vault = vault.clone();
+        sequencers.push(tokio::spawn(async move {
+            for _ in 0..20 {
+                audit::chain_pending(&vault.db).await.unwrap();
+            }
+        }));
+    }
+    for task in writers.into_iter().chain(sequencers) {
+        task.await.unwrap();
+    }
+    vault.chain_audit().await;
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, events as u64);
+    let gaps: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             SELECT chain_seq - lag(chain_seq, 1, 0::bigint) OVER (PARTITION BY tenant_id ORDER BY chain_seq) AS step
+             FROM audit_events) AS steps
+         WHERE step <> 1",
+    )
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    assert_eq!(gaps, 0, "every chain is numbered 1, 2, … without a gap");
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn only_the_sequencer_chains_and_only_once(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    // A tenant's transaction cannot write a chained event, chain one, or move a head.
+    let mut tx = vault.db.tenant(&tenant).await.unwrap();
+    let forged = sqlx::query(
+        "INSERT INTO audit_events (tenant_id, at, actor, action, prev_hash, hash, chain_seq, chained_at)
+         VALUES ($1, now(), 'system', 'account.created', sha256('a'), sha256('b'), 1, now())",
+    )
+    .bind(tenant.as_str())
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(
+        forged.to_string().contains("row-level security"),
+        "{forged}"
+    );
+    drop(tx);
+    let mut tx = vault.db.tenant(&tenant).await.unwrap();
+    let chained = sqlx::query(
+        "UPDATE audit_events SET prev_hash = sha256('a'), hash = sha256('b'), chain_seq = 1, chained_at = now()",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(chained.rows_affected(), 0);
+    drop(tx);
+    vault.chain_audit().await;
+    let mut tx = vault.db.tenant(&tenant).await.unwrap();
+    let moved = sqlx::query("UPDATE audit_chain_heads SET seq = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 0);
+    drop(tx);
+    // Even an admin transaction cannot chain an event again.
+    let mut tx = vault.db.admin().await.unwrap();
+    let rechained = sqlx::query("UPDATE audit_events SET hash = sha256(hash)")
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(rechained.to_string().contains("append-only"), "{rechained}");
+    drop(tx);
+    // Nor a superuser chain an event while changing it.
+    let unchained: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_events (tenant_id, at, actor, action)
+         VALUES ($1, now(), 'system', 'account.created') RETURNING id",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    let altered = sqlx::query(
+        "UPDATE audit_events SET actor = 'someone else', prev_hash = sha256('a'), hash = sha256('b'),
+             chain_seq = 99, chained_at = now() WHERE id = $1",
+    )
+    .bind(unchained)
+    .execute(&owner)
+    .await
+    .unwrap_err();
+    assert!(altered.to_string().contains("append-only"), "{altered}");
 }

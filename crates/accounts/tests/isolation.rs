@@ -87,6 +87,8 @@ async fn with_no_tenant_set_every_tenant_table_reads_zero_rows(owner: PgPool) {
     .execute(&owner)
     .await
     .unwrap();
+    // The sequencer moves the tenant's audit chain head.
+    vault.chain_audit().await;
     let mut unscoped = vault.db.unscoped().await.unwrap();
     for table in TENANT_TABLES {
         let owner_sees: i64 =

@@ -489,6 +489,7 @@ async fn a_renewal_reseals_the_new_tokens_and_audits_the_new_fingerprint(owner: 
         !summary.contains(REFRESHED) && !summary.contains(SENTINEL),
         "{summary}"
     );
+    support::chain_audit(vault.service.database()).await;
     assert!(
         audit::verify(vault.service.database(), Some(&tenant))
             .await

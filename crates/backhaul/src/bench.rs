@@ -11,8 +11,9 @@
 //!    payment authorization, then one unmeasured label per client to open its connection.
 //! 4. The load phase ([`load`]): `--clients` clients (client i buying for tenant i mod
 //!    `--tenants`) buy labels with unique idempotency keys for `--seconds`; latency, the
-//!    carrier's share from `Server-Timing`, errors; then the server's RSS and the simulator's
-//!    call counters; the server is stopped.
+//!    carrier's share from `Server-Timing`, errors; then the server's RSS, the simulator's
+//!    call counters and the statements the database ran per label ([`statements`], where
+//!    `pg_stat_statements` is available); the server is stopped.
 //! 5. The database-limit phase ([`db_limit`]): as many connections run
 //!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
 //!    as a ratio of it.
@@ -28,6 +29,7 @@ mod db_limit;
 mod load;
 mod report;
 mod server;
+mod statements;
 mod stats;
 mod webhooks;
 
@@ -232,12 +234,17 @@ async fn measure(
         .map(|index| load::Client::new(&api_keys[index % api_keys.len()]))
         .collect::<anyhow::Result<Vec<_>>>()?;
     load::warm_up(&clients, &target).await?;
+    let recorder = statements::Recorder::start(&database.owner).await;
     tracing::info!(
         clients = args.clients,
         seconds = args.seconds,
         "load phase: buying labels"
     );
     let load = load::run(clients, &target, duration).await?;
+    let statements = match recorder {
+        Ok(recorder) => recorder.finish(load.labels).await,
+        Err(why) => Err(why),
+    };
     let webhook_figures = match &receiver {
         Some(receiver) => {
             let during_labels = webhooks::delivered(receiver).await;
@@ -291,6 +298,13 @@ async fn measure(
         },
     );
     figures.webhooks = webhook_figures;
+    match statements {
+        Ok(statements) => figures.statements = Some(statements),
+        Err(why) => {
+            tracing::warn!(%why, "no statement statistics for this run");
+            figures.statements_unavailable = Some(why);
+        }
+    }
     Ok(figures)
 }
 
@@ -409,6 +423,8 @@ fn report(
         }
         .to_owned(),
         webhooks: None,
+        statements: None,
+        statements_unavailable: None,
     }
 }
 

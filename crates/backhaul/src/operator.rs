@@ -117,18 +117,43 @@ pub(crate) async fn verify_audit(
         .await
         .context("verifying the audit trail")?;
     db.pool().close().await;
-    match verification.first_bad_id {
-        None => {
-            print(format_args!("ok, {} events checked", verification.checked))?;
+    match (verification.first_bad_id, verification.first_overdue_id) {
+        (None, None) => {
+            print(format_args!(
+                "ok, {} events checked{}",
+                verification.checked,
+                match verification.waiting {
+                    0 => String::new(),
+                    waiting => format!(" ({} waiting to be chained)", events(waiting)),
+                }
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(id) => {
+        (Some(id), _) => {
             print(format_args!(
                 "FAILED: the audit trail was altered; first bad event id: {id} ({} events checked)",
                 verification.checked
             ))?;
             Ok(ExitCode::FAILURE)
         }
+        (None, Some(id)) => {
+            print(format_args!(
+                "FAILED: {} not chained within {} s of being written (is a server running its \
+                 audit sequencer?); the oldest is event id {id} ({} events checked, all intact)",
+                events(verification.overdue),
+                audit::MAX_MERGE_DELAY.as_secs(),
+                verification.checked
+            ))?;
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// "1 event", "2 events".
+fn events(count: u64) -> String {
+    match count {
+        1 => "1 event".to_owned(),
+        count => format!("{count} events"),
     }
 }
 

@@ -9,6 +9,9 @@
 //!   directory is reused by later runs. Each start listens on `127.0.0.1` at a free port,
 //!   with its unix socket in the data directory; a server left running by a run that was
 //!   killed is adopted.
+//! - Where the installation has `pg_stat_statements`, it is preloaded (its views exist only
+//!   in a database that runs `CREATE EXTENSION`; `backhaul bench` does, to report which
+//!   statements a label costs).
 //! - [`PrivatePostgres::stop`] runs `pg_ctl stop -m fast`; dropping a running server stops
 //!   it too, so an error on the way out never leaves it behind.
 
@@ -28,6 +31,8 @@ const VERSIONED_INSTALL_DIR: &str = "/usr/lib/postgresql";
 const MAX_SOCKET_DIR_LEN: usize = 90;
 /// How long `pg_ctl` waits for the server to start or stop.
 const PG_CTL_TIMEOUT_S: &str = "60";
+/// The statement statistics module, preloaded when installed beside the binaries.
+const STATEMENT_STATISTICS: &str = "pg_stat_statements";
 
 /// A running private Postgres.
 #[derive(Debug)]
@@ -66,6 +71,16 @@ impl Tools {
         };
         command.current_dir(cwd).stdin(Stdio::null());
         command
+    }
+
+    /// Whether `pg_stat_statements` is installed with these binaries (`<bin>/../lib`, where
+    /// Debian's and the upstream layouts put modules).
+    fn has_statement_statistics(&self) -> bool {
+        self.bin.parent().is_some_and(|root| {
+            root.join("lib")
+                .join(format!("{STATEMENT_STATISTICS}.so"))
+                .is_file()
+        })
     }
 }
 
@@ -112,7 +127,11 @@ impl PrivatePostgres {
             .arg("-l")
             .arg(&log)
             .args(["-w", "-t", PG_CTL_TIMEOUT_S, "-o"])
-            .arg(server_options(&data, port))
+            .arg(server_options(
+                &data,
+                port,
+                tools.has_statement_statistics(),
+            ))
             .arg("start")
             .output()
             .context("running pg_ctl start")?;
@@ -257,7 +276,7 @@ fn running_port(data: &Path, tools: &Tools) -> anyhow::Result<Option<u16>> {
 }
 
 /// The postmaster's options, as `pg_ctl -o` passes them through `/bin/sh`.
-fn server_options(data: &Path, port: u16) -> String {
+fn server_options(data: &Path, port: u16, statement_statistics: bool) -> String {
     let socket_dir = data.to_string_lossy();
     let sockets = if socket_dir.len() <= MAX_SOCKET_DIR_LEN {
         shell_quote(&socket_dir)
@@ -265,7 +284,15 @@ fn server_options(data: &Path, port: u16) -> String {
         // Too long for a unix socket path: TCP only.
         "''".to_owned()
     };
-    format!("-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sockets}")
+    let mut options = format!(
+        "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sockets}"
+    );
+    if statement_statistics {
+        options.push_str(&format!(
+            " -c shared_preload_libraries={STATEMENT_STATISTICS}"
+        ));
+    }
+    options
 }
 
 /// Single-quotes `value` for `/bin/sh`.
@@ -377,7 +404,7 @@ mod tests {
 
     #[test]
     fn the_socket_directory_is_quoted_for_the_shell() {
-        let options = server_options(Path::new("/tmp/it's here/.backhaul/postgres"), 5433);
+        let options = server_options(Path::new("/tmp/it's here/.backhaul/postgres"), 5433, false);
         assert_eq!(
             options,
             r"-c listen_addresses=127.0.0.1 -c port=5433 -c unix_socket_directories='/tmp/it'\''s here/.backhaul/postgres'"
@@ -387,7 +414,16 @@ mod tests {
     #[test]
     fn a_socket_directory_too_long_for_unix_sockets_is_left_out() {
         let long = PathBuf::from(format!("/{}", "d".repeat(120)));
-        assert!(server_options(&long, 5433).ends_with("unix_socket_directories=''"));
+        assert!(server_options(&long, 5433, false).ends_with("unix_socket_directories=''"));
+    }
+
+    #[test]
+    fn statement_statistics_are_preloaded_when_installed() {
+        let options = server_options(Path::new("/tmp/pg"), 5433, true);
+        assert!(
+            options.ends_with(" -c shared_preload_libraries=pg_stat_statements"),
+            "{options}"
+        );
     }
 
     #[test]

@@ -195,7 +195,8 @@ impl Application {
         &self.state
     }
 
-    /// Serves, with the OAuth refresh job and the webhook delivery workers beside it, until Ctrl-C or SIGTERM; then lets
+    /// Serves, with the OAuth refresh job, the webhook delivery workers, the tracking jobs and
+    /// the audit sequencer beside it, until Ctrl-C or SIGTERM; then lets
     /// in-flight requests finish (up to [`GRACE_PERIOD`], or until a second signal).
     pub(crate) async fn run_until_stopped(
         self,
@@ -211,6 +212,8 @@ impl Application {
                 .context("building the webhook delivery client")?,
         );
         let _tracking_jobs = AbortOnDrop(server::tracking::spawn_jobs(self.state.clone()));
+        let _audit_sequencer =
+            AbortOnDrop(accounts::audit::spawn_sequencer(self.state.db().clone()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut server = tokio::spawn(server::serve(self.listener, self.state, async move {
             let _ = stopped.await;

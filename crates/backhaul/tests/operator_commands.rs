@@ -72,7 +72,17 @@ async fn tenant_with_accounts(service: &AccountService, name: &str, accounts: &[
             .await
             .unwrap();
     }
+    // What a running server's audit sequencer does within a moment.
+    chain_audit(service.database()).await;
     tenant.id
+}
+
+async fn chain_audit(db: &Database) {
+    let pass = accounts::audit::chain_pending(db).await.unwrap();
+    assert!(
+        matches!(pass, accounts::audit::Pass::Chained(_)),
+        "{pass:?}"
+    );
 }
 
 /// Edits one audit row as a superuser would: the append-only trigger off, an UPDATE, back on.
@@ -272,6 +282,59 @@ async fn audit_verify_for_one_tenant_checks_only_its_chain(owner: PgPool) {
             .contains(&format!("first bad event id: {tampered} ")),
         "{}",
         broken.stdout
+    );
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn audit_verify_counts_events_waiting_to_be_chained(owner: PgPool) {
+    let service = account_service(&app_database(&owner).await, &support::master_keys());
+    let acme = tenant_with_accounts(&service, "Acme", &["East"]).await;
+    let chained = event_ids(&owner, &acme).await.len();
+    service
+        .create(
+            Context {
+                tenant: &acme,
+                actor: &Actor::System,
+                request_id: None,
+            },
+            demo_account("West"),
+        )
+        .await
+        .unwrap();
+
+    let finished = run(backhaul_on(&owner, &["audit", "verify"])).await;
+    finished.assert_success();
+    assert_eq!(
+        finished.stdout.trim(),
+        format!("ok, {chained} events checked (1 event waiting to be chained)")
+    );
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn audit_verify_fails_when_events_were_never_chained(owner: PgPool) {
+    let service = account_service(&app_database(&owner).await, &support::master_keys());
+    let acme = tenant_with_accounts(&service, "Acme", &["East"]).await;
+    // Written two minutes ago by a server whose sequencer never ran.
+    let stale: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_events (tenant_id, at, actor, action)
+         VALUES ($1, now() - interval '2 minutes', 'system', 'account.updated') RETURNING id",
+    )
+    .bind(acme.as_str())
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+
+    let finished = run(backhaul_on(&owner, &["audit", "verify"])).await;
+    assert!(!finished.status.success(), "{finished:#?}");
+    assert!(
+        finished
+            .stdout
+            .contains("FAILED: 1 event not chained within 60 s of being written")
+            && finished
+                .stdout
+                .contains(&format!("the oldest is event id {stale} ")),
+        "{}",
+        finished.stdout
     );
 }
 

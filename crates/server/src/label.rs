@@ -452,17 +452,16 @@ async fn abandon(
 /// carrier-side idempotency key.
 type CalledWith<'a> = (&'a str, SelectedBy, &'a IdempotencyKey);
 
+/// Records `phase` in a transaction of its own (after the carrier was called).
 async fn set_phase(
     state: &AppState,
     tenant: &TenantId,
     key: &IdempotencyKey,
     phase: &str,
-    account: Option<CalledWith<'_>>,
 ) -> Result<(), ApiError> {
-    let mut tx = state.db().tenant(tenant).await?;
-    update_phase(&mut tx, tenant, key, phase, account).await?;
-    tx.commit().await?;
-    Ok(())
+    Pending::Committed
+        .set_phase(state, tenant, key, phase, None)
+        .await
 }
 
 async fn update_phase(
@@ -536,13 +535,12 @@ impl Pending {
         phase: &str,
         account: Option<CalledWith<'_>>,
     ) -> Result<(), ApiError> {
-        match self {
-            Pending::Open(mut tx) => {
-                update_phase(&mut tx, tenant, key, phase, account).await?;
-                Ok(tx.commit().await?)
-            }
-            Pending::Committed => set_phase(state, tenant, key, phase, account).await,
-        }
+        let mut tx = match self {
+            Pending::Open(tx) => tx,
+            Pending::Committed => state.db().tenant(tenant).await?,
+        };
+        update_phase(&mut tx, tenant, key, phase, account).await?;
+        Ok(tx.commit().await?)
     }
 }
 
@@ -910,7 +908,7 @@ async fn fail(
     tracing::warn!(account = %usable.account.id, kind = error.kind().as_str(), %error, "carrier call failed");
     match &error {
         CarrierError::OutcomeUnknown { .. } => {
-            set_phase(state, tenant, key, "outcome_unknown", None).await?;
+            set_phase(state, tenant, key, "outcome_unknown").await?;
             return Err(error::from_carrier(carrier, error));
         }
         // The carrier said it did nothing: the same key may try again.
@@ -930,7 +928,7 @@ async fn fail(
         // may hide a bought label): kept as if the outcome were unknown, so only the same
         // key can resend — never a second label by accident, whatever a plugin does.
         _ => {
-            set_phase(state, tenant, key, "outcome_unknown", None).await?;
+            set_phase(state, tenant, key, "outcome_unknown").await?;
             return Err(error::from_carrier(carrier, error));
         }
     }

@@ -53,6 +53,15 @@ pub async fn app(owner: &PgPool) -> Database {
         .unwrap()
 }
 
+/// Runs the audit sequencer once, as a server's would within a moment: every event written so
+/// far is chained. Returns how many.
+pub async fn chain_audit(db: &Database) -> u64 {
+    match accounts::audit::chain_pending(db).await.unwrap() {
+        accounts::audit::Pass::Chained(count) => count,
+        accounts::audit::Pass::NotLeader => panic!("another sequencer holds the lock"),
+    }
+}
+
 pub struct Vault {
     pub db: Database,
     pub service: AccountService,
@@ -87,6 +96,11 @@ impl Vault {
             actor: &self.actor,
             request_id: Some("req_test"),
         }
+    }
+
+    /// [`chain_audit`] on the vault's database.
+    pub async fn chain_audit(&self) -> u64 {
+        chain_audit(&self.db).await
     }
 
     pub async fn create(&self, tenant: &TenantId, account: NewAccount) -> ShipperAccount {

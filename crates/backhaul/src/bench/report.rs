@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::statements::Statements;
+
 /// Every figure of a run. The JSON object carries these field names (the first eleven are the
 /// issue's; the rest add context).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -48,6 +50,10 @@ pub(crate) struct Report {
     pub(crate) database: String,
     /// With `--webhooks`.
     pub(crate) webhooks: Option<super::webhooks::WebhookFigures>,
+    /// What the database ran during the load phase, from `pg_stat_statements`.
+    pub(crate) statements: Option<Statements>,
+    /// Why `statements` is `null` (the module not preloaded, no privilege to create it).
+    pub(crate) statements_unavailable: Option<String>,
 }
 
 /// The targets (on a 2-core machine at 16 clients).
@@ -164,6 +170,17 @@ impl Report {
             ));
         }
         rows.push((
+            "statements per label".into(),
+            match (&self.statements, &self.statements_unavailable) {
+                (Some(statements), _) => format!(
+                    "{:.1}  ({:.3} ms of execution; pg_stat_statements over the load phase)",
+                    statements.per_label, statements.exec_ms_per_label
+                ),
+                (None, Some(why)) => format!("not measured ({why})"),
+                (None, None) => "not measured".to_owned(),
+            },
+        ));
+        rows.push((
             "setup".into(),
             format!(
                 "{} clients, {} {}, {} s per phase, server pool {}, {} Postgres, simulator in-process at zero latency",
@@ -184,6 +201,19 @@ impl Report {
         for (name, value) in rows {
             // Writing to a String cannot fail.
             let _ = writeln!(text, "  {name:<width$}  {value}");
+        }
+        if let Some(statements) = &self.statements {
+            text.push_str("\n  top statements: calls and execution ms per label, mean ms\n");
+            for statement in &statements.top {
+                let _ = writeln!(
+                    text,
+                    "    {:>5.2}  {:>6.3}  {:>6.3}  {}",
+                    statement.calls_per_label,
+                    statement.exec_ms_per_label,
+                    statement.mean_ms,
+                    statement.query
+                );
+            }
         }
         text.truncate(text.trim_end().len());
         text
@@ -251,6 +281,8 @@ mod tests {
             server_pool: 10,
             database: "private".to_owned(),
             webhooks: None,
+            statements: None,
+            statements_unavailable: None,
         }
     }
 
@@ -339,6 +371,40 @@ mod tests {
             let (name, value) = line.split_at(2 + width + 2);
             assert!(name.ends_with("  ") && !value.starts_with(' '), "{line:?}");
         }
+    }
+
+    #[test]
+    fn the_statements_a_label_costs_are_listed() {
+        let mut report = sample();
+        report.statements = Some(Statements {
+            per_label: 14.5,
+            exec_ms_per_label: 1.25,
+            top: vec![super::super::statements::Statement {
+                query: "INSERT INTO return_labels (id) VALUES ($1)".to_owned(),
+                calls_per_label: 1.0,
+                exec_ms_per_label: 0.25,
+                mean_ms: 0.25,
+            }],
+        });
+        let table = report.table();
+        assert!(table.contains("14.5  (1.250 ms of execution"), "{table}");
+        assert!(
+            table.contains(" 1.00   0.250   0.250  INSERT INTO return_labels (id) VALUES ($1)"),
+            "{table}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.json().unwrap()).unwrap();
+        assert_eq!(json["statements"]["top"][0]["calls_per_label"], 1.0);
+    }
+
+    #[test]
+    fn why_statements_are_missing_is_said() {
+        let mut report = sample();
+        report.statements_unavailable = Some("pg_stat_statements must be loaded".to_owned());
+        assert!(
+            report
+                .table()
+                .contains("not measured (pg_stat_statements must be loaded)")
+        );
     }
 
     #[test]

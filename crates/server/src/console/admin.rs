@@ -384,13 +384,24 @@ async fn audit_page(
             @if result.ok {
                 div.alert.ok.verify-result role="status" #verify-result {
                     h2 { "Chain intact" }
-                    p { "Verified " (scope) ": " (result.checked) " events checked, none edited or removed." }
+                    p { "Verified " (scope) ": " (result.checked) " events checked, none edited or removed."
+                        @if result.waiting > 0 {
+                            " " (result.waiting) " newer events are waiting to be chained (within a minute)."
+                        } }
                 }
-            } @else {
+            } @else if let Some(bad) = result.first_bad_id {
                 div.alert.error.verify-result role="alert" #verify-result {
                     h2 { "Chain broken" }
                     p { "Verified " (scope) ": " (result.checked) " events checked. The first event that does not match its hash is "
-                        strong { "#" (result.first_bad_id.map_or_else(String::new, |id| id.to_string())) } "." }
+                        strong { "#" (bad) } "." }
+                }
+            } @else {
+                div.alert.error.verify-result role="alert" #verify-result {
+                    h2 { "Events not chained" }
+                    p { "Verified " (scope) ": " (result.checked) " events checked, none edited or removed, but "
+                        (result.overdue) " events have waited over a minute to be chained, from "
+                        strong { "#" (result.first_overdue_id.map_or_else(String::new, |id| id.to_string())) }
+                        ". Until they are chained, nothing would show if they were changed: check that a server is running and its log for the audit sequencer." }
                 }
             }
         }

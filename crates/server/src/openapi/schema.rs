@@ -306,9 +306,12 @@ pub struct AuditEvent {
     /// What changed (never a secret).
     #[schema(value_type = Object)]
     pub summary: Value,
-    /// Hex SHA-256 of this event in its chain.
+    /// Hex SHA-256 of this event in its chain; null for the moment (well under a minute)
+    /// before the audit sequencer chains it.
     #[schema(pattern = r"^[0-9a-f]{64}$")]
-    pub hash: String,
+    pub hash: Option<String>,
+    /// When the sequencer chained it; null until then.
+    pub chained_at: Option<DateTime<Utc>>,
 }
 
 /// A page of audit events, newest first.

@@ -191,13 +191,22 @@ pub struct VerifyRequest {
 /// The result of a verification.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VerifyResponse {
-    /// Whether every event checked is intact and linked to the one before it.
+    /// Whether every chained event is intact and linked to the one before it, and no event
+    /// has waited longer than the sequencer's maximum merge delay (60 s) to be chained.
     pub ok: bool,
-    /// How many events were checked.
+    /// How many chained events were checked.
     #[schema(minimum = 0)]
     pub checked: u64,
     /// The first event that does not match its hash or its chain (when `ok` is false).
     pub first_bad_id: Option<i64>,
+    /// Events written in the last 60 s and not chained yet (not checked; not a fault).
+    #[schema(minimum = 0)]
+    pub waiting: u64,
+    /// Events still not chained 60 s after they were written: the sequencer is not running.
+    #[schema(minimum = 0)]
+    pub overdue: u64,
+    /// The oldest of them.
+    pub first_overdue_id: Option<i64>,
 }
 
 /// Verify the audit hash chains (every tenant's, or one). The body is optional.
@@ -219,10 +228,16 @@ pub async fn verify(
         ok,
         checked,
         first_bad_id,
+        waiting,
+        overdue,
+        first_overdue_id,
     } = audit::verify(state.db(), tenant(request.tenant_id.as_deref())?.as_ref()).await?;
     Ok(Json(VerifyResponse {
         ok,
         checked,
         first_bad_id,
+        waiting,
+        overdue,
+        first_overdue_id,
     }))
 }
