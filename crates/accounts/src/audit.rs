@@ -1,10 +1,12 @@
 //! The audit trail: every stored credential and every use of one, append-only.
 //!
 //! Events are written in the same transaction as the change they describe, without their
-//! hash: writers never wait for one another. The sequencer ([`chain_pending`], run by
-//! [`spawn_sequencer`] in every server, one leader at a time by advisory lock) then chains the
-//! waiting events in batches, within [`MAX_MERGE_DELAY`] — the way a Certificate Transparency
-//! log integrates queued entries under its maximum merge delay. Each tenant's events (and the
+//! hash, and queued (`audit_pending`, by a trigger): writers never wait for one another. The
+//! sequencer ([`chain_pending`], run by [`spawn_sequencer`] in every server, one leader at a
+//! time by advisory lock) then chains the queued events in batches, within
+//! [`MAX_MERGE_DELAY`] — the way a Certificate Transparency log integrates queued entries under
+//! its maximum merge delay — writing each event's link (`audit_links`: its place in its chain,
+//! the hash it follows, its own). Each tenant's events (and the
 //! platform's own, with no tenant) form a SHA-256 hash chain: an event's `hash` covers the
 //! previous event's hash and every column of the event, so an event edited or removed
 //! afterwards (only possible for a superuser who first disables the append-only trigger)
@@ -244,12 +246,14 @@ pub enum Pass {
 }
 
 /// One sequencer pass: in an admin transaction holding the sequencer's advisory lock (or
-/// nothing, if another instance holds it), up to [`SEQUENCER_BATCH`] waiting events in id
-/// order, each linked to its chain's head, and the heads moved, in four statements.
+/// nothing, if another instance holds it), up to [`SEQUENCER_BATCH`] queued events taken from
+/// the queue in id order, each linked to its chain's head, and the heads moved, in five
+/// statements.
 ///
 /// A chain's order is the order in which its events were found here; an event committed after
 /// one with a higher id simply comes after it. Events are hashed from the stored row, so the
-/// hash covers exactly what [`verify`] reads back.
+/// hash covers exactly what [`verify`] reads back. `chained_at` is the INSERT's start, after
+/// every event it links was committed (`now()`, the transaction's start, may not be).
 pub async fn chain_pending(db: &Database) -> Result<Pass, sqlx::Error> {
     let mut tx = db.admin().await?;
     let leader: bool =
@@ -261,9 +265,17 @@ pub async fn chain_pending(db: &Database) -> Result<Pass, sqlx::Error> {
         tx.rollback().await?;
         return Ok(Pass::NotLeader);
     }
+    // A queued id with no event, or one already linked (queued by hand), is dropped.
     let rows = sqlx::query(
-        "SELECT id, tenant_id, at, actor, action, target, request_id, summary
-         FROM audit_events WHERE hash IS NULL ORDER BY id LIMIT $1",
+        "WITH taken AS (
+             DELETE FROM audit_pending WHERE event_id IN (
+                 SELECT event_id FROM audit_pending ORDER BY event_id LIMIT $1)
+             RETURNING event_id)
+         SELECT event.id, event.tenant_id, event.at, event.actor, event.action, event.target,
+                event.request_id, event.summary
+         FROM taken JOIN audit_events AS event ON event.id = taken.event_id
+         WHERE NOT EXISTS (SELECT 1 FROM audit_links AS link WHERE link.event_id = event.id)
+         ORDER BY event.id",
     )
     .bind(SEQUENCER_BATCH)
     .fetch_all(&mut *tx)
@@ -304,7 +316,7 @@ pub async fn chain_pending(db: &Database) -> Result<Pass, sqlx::Error> {
         )
     })
     .collect();
-    let mut linked = Linked::with_capacity(events.len());
+    let mut links = Links::with_capacity(events.len());
     for event in &events {
         let head = heads
             .entry(event.chain().to_owned())
@@ -316,21 +328,22 @@ pub async fn chain_pending(db: &Database) -> Result<Pass, sqlx::Error> {
         let hash = event.fields().hash(&head.hash).to_vec();
         head.seq += 1;
         head.prev_hash = std::mem::replace(&mut head.hash, hash.clone());
-        linked.ids.push(event.id);
-        linked.prev_hashes.push(head.prev_hash.clone());
-        linked.hashes.push(hash);
-        linked.seqs.push(head.seq);
+        links.event_ids.push(event.id);
+        links.chains.push(event.chain());
+        links.seqs.push(head.seq);
+        links.prev_hashes.push(head.prev_hash.clone());
+        links.hashes.push(hash);
     }
     sqlx::query(
-        "UPDATE audit_events AS event
-         SET prev_hash = linked.prev_hash, hash = linked.hash, chain_seq = linked.seq, chained_at = now()
-         FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[]) AS linked (id, prev_hash, hash, seq)
-         WHERE event.id = linked.id",
+        "INSERT INTO audit_links (event_id, chain, chain_seq, prev_hash, hash, chained_at)
+         SELECT link.*, statement_timestamp()
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[], $5::bytea[]) AS link",
     )
-    .bind(&linked.ids)
-    .bind(&linked.prev_hashes)
-    .bind(&linked.hashes)
-    .bind(&linked.seqs)
+    .bind(&links.event_ids)
+    .bind(&links.chains)
+    .bind(&links.seqs)
+    .bind(&links.prev_hashes)
+    .bind(&links.hashes)
     .execute(&mut *tx)
     .await?;
     let moved: Vec<(String, Head)> = chains
@@ -393,21 +406,23 @@ struct Head {
     hash: Vec<u8>,
 }
 
-/// The events a pass links, as the arrays of its UPDATE.
-struct Linked {
-    ids: Vec<i64>,
+/// The links a pass writes, as the arrays of its INSERT.
+struct Links<'a> {
+    event_ids: Vec<i64>,
+    chains: Vec<&'a str>,
+    seqs: Vec<i64>,
     prev_hashes: Vec<Vec<u8>>,
     hashes: Vec<Vec<u8>>,
-    seqs: Vec<i64>,
 }
 
-impl Linked {
+impl Links<'_> {
     fn with_capacity(capacity: usize) -> Self {
         Self {
-            ids: Vec::with_capacity(capacity),
+            event_ids: Vec::with_capacity(capacity),
+            chains: Vec::with_capacity(capacity),
+            seqs: Vec::with_capacity(capacity),
             prev_hashes: Vec::with_capacity(capacity),
             hashes: Vec::with_capacity(capacity),
-            seqs: Vec::with_capacity(capacity),
         }
     }
 }
@@ -560,26 +575,26 @@ pub struct Verification {
     pub first_overdue_id: Option<i64>,
 }
 
-/// A batch of a tenant's chain for [`verify`] ($1 the tenant, $2 the last place seen).
-const TENANT_CHAIN_BATCH: &str = "
-    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash, chain_seq
-    FROM audit_events WHERE tenant_id = $1 AND chain_seq > $2 ORDER BY chain_seq LIMIT 1000";
-
-/// A batch of the platform's chain ($1 is NULL and unused).
-const PLATFORM_CHAIN_BATCH: &str = "
-    SELECT id, tenant_id, at, actor, action, target, request_id, summary, prev_hash, hash, chain_seq
-    FROM audit_events WHERE tenant_id IS NULL AND $1::text IS NULL AND chain_seq > $2
-    ORDER BY chain_seq LIMIT 1000";
+/// A batch of a chain for [`verify`] ($1 the chain, $2 the last place seen): each link with its
+/// event, which is missing (`id` null) if it was removed.
+const CHAIN_BATCH: &str = "
+    SELECT link.event_id, link.chain_seq, link.prev_hash, link.hash,
+           event.id, event.tenant_id, event.at, event.actor, event.action, event.target,
+           event.request_id, event.summary
+    FROM audit_links AS link LEFT JOIN audit_events AS event ON event.id = link.event_id
+    WHERE link.chain = $1 AND link.chain_seq > $2
+    ORDER BY link.chain_seq LIMIT 1000";
 
 /// Recomputes the chain of `tenant` (every chain when `None`), in chain order, and reports the
-/// first event that was edited, or whose predecessor was removed; and counts the events the
-/// sequencer has not chained yet, reporting those that waited past [`MAX_MERGE_DELAY`].
+/// first event that was edited or removed (or whose link was: the next event's link no longer
+/// follows); and counts the events the sequencer has not chained yet, reporting those that
+/// waited past [`MAX_MERGE_DELAY`].
 pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verification, sqlx::Error> {
     let mut tx = db.admin().await?;
-    let chains: Vec<Option<String>> = match tenant {
-        Some(tenant) => vec![Some(tenant.to_string())],
+    let chains: Vec<String> = match tenant {
+        Some(tenant) => vec![tenant.to_string()],
         None => {
-            sqlx::query_scalar("SELECT DISTINCT tenant_id FROM audit_events")
+            sqlx::query_scalar("SELECT DISTINCT chain FROM audit_links ORDER BY chain")
                 .fetch_all(&mut *tx)
                 .await?
         }
@@ -590,14 +605,8 @@ pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verifica
         let mut expected_prev = GENESIS.to_vec();
         let mut after = 0_i64;
         loop {
-            // `=` or `IS NULL`, which the chain indexes serve; `IS NOT DISTINCT FROM` would
-            // scan the whole table for every batch.
-            let batch = match chain {
-                Some(_) => TENANT_CHAIN_BATCH,
-                None => PLATFORM_CHAIN_BATCH,
-            };
-            let rows = sqlx::query(batch)
-                .bind(chain.as_deref())
+            let rows = sqlx::query(CHAIN_BATCH)
+                .bind(&chain)
                 .bind(after)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -605,16 +614,21 @@ pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verifica
                 break;
             }
             for row in rows {
-                let event = StoredEvent::from_row(&row)?;
+                let event_id: i64 = row.try_get("event_id")?;
                 let seq: i64 = row.try_get("chain_seq")?;
                 let prev_hash: Vec<u8> = row.try_get("prev_hash")?;
                 let hash: Vec<u8> = row.try_get("hash")?;
                 checked += 1;
-                let intact = seq == after + 1
-                    && prev_hash == expected_prev
-                    && event.fields().hash(&prev_hash)[..] == hash[..];
-                if !intact && first_bad.is_none_or(|bad| event.id < bad) {
-                    first_bad = Some(event.id);
+                let present: Option<i64> = row.try_get("id")?;
+                let intact = present.is_some() && {
+                    let event = StoredEvent::from_row(&row)?;
+                    seq == after + 1
+                        && event.chain() == chain
+                        && prev_hash == expected_prev
+                        && event.fields().hash(&prev_hash)[..] == hash[..]
+                };
+                if !intact && first_bad.is_none_or(|bad| event_id < bad) {
+                    first_bad = Some(event_id);
                 }
                 after = seq;
                 expected_prev = hash;
@@ -624,7 +638,9 @@ pub async fn verify(db: &Database, tenant: Option<&TenantId>) -> Result<Verifica
     let (waiting, overdue, first_overdue): (i64, i64, Option<i64>) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE at < now() - make_interval(secs => $2)),
                 min(id) FILTER (WHERE at < now() - make_interval(secs => $2))
-         FROM audit_events WHERE hash IS NULL AND ($1::text IS NULL OR tenant_id = $1)",
+         FROM audit_events AS event
+         WHERE ($1::text IS NULL OR tenant_id = $1)
+           AND NOT EXISTS (SELECT 1 FROM audit_links AS link WHERE link.event_id = event.id)",
     )
     .bind(tenant.map(TenantId::as_str))
     .bind(MAX_MERGE_DELAY.as_secs_f64())
@@ -658,8 +674,9 @@ pub struct EventFilter {
 pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<AuditEvent>, sqlx::Error> {
     let mut tx = db.admin().await?;
     let rows = sqlx::query(
-        "SELECT id, at, tenant_id, actor, action, target, request_id, summary, hash, chained_at
-         FROM audit_events
+        "SELECT id, at, tenant_id, actor, action, target, request_id, summary, link.hash,
+                link.chained_at
+         FROM audit_events AS event LEFT JOIN audit_links AS link ON link.event_id = event.id
          WHERE ($1::text IS NULL OR tenant_id = $1)
            AND ($2::text IS NULL OR target = $2)
            AND ($3::text IS NULL OR action = $3)

@@ -117,6 +117,18 @@ async fn audit_summaries_name_credentials_by_fingerprint_only(owner: PgPool) {
 async fn the_application_role_cannot_change_or_remove_events(owner: PgPool) {
     let vault = vault(&owner).await;
     vault.tenant("Acme").await;
+    vault.chain_audit().await;
+    for statement in [
+        "UPDATE audit_links SET chain_seq = chain_seq + 1",
+        "DELETE FROM audit_links",
+    ] {
+        let mut tx = vault.db.admin().await.unwrap();
+        let error = sqlx::query(statement).execute(&mut *tx).await.unwrap_err();
+        assert!(
+            error.to_string().contains("permission denied"),
+            "{statement}: {error}"
+        );
+    }
     let mut tx = vault.db.admin().await.unwrap();
     let update = sqlx::query("UPDATE audit_events SET actor = 'someone else'")
         .execute(&mut *tx)
@@ -144,10 +156,14 @@ async fn the_application_role_cannot_change_or_remove_events(owner: PgPool) {
 async fn the_trigger_refuses_changes_even_from_a_superuser(owner: PgPool) {
     let vault = vault(&owner).await;
     vault.tenant("Acme").await;
+    vault.chain_audit().await;
     for statement in [
         "UPDATE audit_events SET actor = 'x'",
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
+        "UPDATE audit_links SET hash = sha256(hash)",
+        "DELETE FROM audit_links",
+        "TRUNCATE audit_links",
     ] {
         let error = sqlx::query(statement).execute(&owner).await.unwrap_err();
         assert!(
@@ -228,10 +244,32 @@ async fn an_edited_event_is_reported_at_its_exact_id(owner: PgPool) {
 }
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]
-async fn a_removed_event_is_reported_at_the_event_after_it(owner: PgPool) {
+async fn a_removed_event_is_reported_at_its_id(owner: PgPool) {
     let vault = vault(&owner).await;
     let ids = busy_tenant(&vault).await;
     tamper(&owner, "DELETE FROM audit_events WHERE id = $1", ids[3]).await;
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert_eq!(report.first_bad_id, Some(ids[3]));
+}
+
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn a_removed_event_and_link_are_reported_at_the_event_after_them(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let ids = busy_tenant(&vault).await;
+    tamper(&owner, "DELETE FROM audit_events WHERE id = $1", ids[3]).await;
+    let mut tx = owner.begin().await.unwrap();
+    for statement in [
+        "ALTER TABLE audit_links DISABLE TRIGGER audit_links_append_only",
+        "DELETE FROM audit_links WHERE event_id = $1",
+        "ALTER TABLE audit_links ENABLE TRIGGER audit_links_append_only",
+    ] {
+        sqlx::query(statement)
+            .bind(ids[3])
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
     let report = audit::verify(&vault.db, None).await.unwrap();
     assert_eq!(report.first_bad_id, Some(ids[4]));
 }
@@ -428,7 +466,7 @@ async fn a_chain_follows_commit_order_not_id_order(owner: PgPool) {
     first.commit().await.unwrap();
     assert_eq!(vault.chain_audit().await, 1);
     let place = |id: i64| {
-        sqlx::query_scalar::<_, i64>("SELECT chain_seq FROM audit_events WHERE id = $1")
+        sqlx::query_scalar::<_, i64>("SELECT chain_seq FROM audit_links WHERE event_id = $1")
             .bind(id)
             .fetch_one(&owner)
     };
@@ -497,8 +535,8 @@ async fn sequencers_racing_writers_keep_every_chain_linear(owner: PgPool) {
     assert_eq!(report.checked, events as u64);
     let gaps: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (
-             SELECT chain_seq - lag(chain_seq, 1, 0::bigint) OVER (PARTITION BY tenant_id ORDER BY chain_seq) AS step
-             FROM audit_events) AS steps
+             SELECT chain_seq - lag(chain_seq, 1, 0::bigint) OVER (PARTITION BY chain ORDER BY chain_seq) AS step
+             FROM audit_links) AS steps
          WHERE step <> 1",
     )
     .fetch_one(&owner)
@@ -511,11 +549,11 @@ async fn sequencers_racing_writers_keep_every_chain_linear(owner: PgPool) {
 async fn only_the_sequencer_chains_and_only_once(owner: PgPool) {
     let vault = vault(&owner).await;
     let tenant = vault.tenant("Acme").await;
-    // A tenant's transaction cannot write a chained event, chain one, or move a head.
+    // A tenant's transaction cannot link an event, take the queue, or move a head.
     let mut tx = vault.db.tenant(&tenant).await.unwrap();
     let forged = sqlx::query(
-        "INSERT INTO audit_events (tenant_id, at, actor, action, prev_hash, hash, chain_seq, chained_at)
-         VALUES ($1, now(), 'system', 'account.created', sha256('a'), sha256('b'), 1, now())",
+        "INSERT INTO audit_links (event_id, chain, chain_seq, prev_hash, hash, chained_at)
+         SELECT min(id), $1, 1, sha256('a'), sha256('b'), now() FROM audit_events",
     )
     .bind(tenant.as_str())
     .execute(&mut *tx)
@@ -527,46 +565,33 @@ async fn only_the_sequencer_chains_and_only_once(owner: PgPool) {
     );
     drop(tx);
     let mut tx = vault.db.tenant(&tenant).await.unwrap();
-    let chained = sqlx::query(
-        "UPDATE audit_events SET prev_hash = sha256('a'), hash = sha256('b'), chain_seq = 1, chained_at = now()",
-    )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    assert_eq!(chained.rows_affected(), 0);
+    let taken = sqlx::query("DELETE FROM audit_pending")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(taken.rows_affected(), 0);
     drop(tx);
-    vault.chain_audit().await;
+    assert_eq!(vault.chain_audit().await, 2);
     let mut tx = vault.db.tenant(&tenant).await.unwrap();
     let moved = sqlx::query("UPDATE audit_chain_heads SET seq = 0")
         .execute(&mut *tx)
         .await
         .unwrap();
     assert_eq!(moved.rows_affected(), 0);
-    drop(tx);
-    // Even an admin transaction cannot chain an event again.
-    let mut tx = vault.db.admin().await.unwrap();
-    let rechained = sqlx::query("UPDATE audit_events SET hash = sha256(hash)")
-        .execute(&mut *tx)
-        .await
-        .unwrap_err();
-    assert!(rechained.to_string().contains("append-only"), "{rechained}");
-    drop(tx);
-    // Nor a superuser chain an event while changing it.
-    let unchained: i64 = sqlx::query_scalar(
-        "INSERT INTO audit_events (tenant_id, at, actor, action)
-         VALUES ($1, now(), 'system', 'account.created') RETURNING id",
+    // Queuing a chained event again (or one that does not exist) chains nothing twice.
+    sqlx::query(
+        "INSERT INTO audit_pending (event_id) SELECT id FROM audit_events UNION SELECT 999999",
     )
-    .bind(tenant.as_str())
-    .fetch_one(&owner)
+    .execute(&mut *tx)
     .await
     .unwrap();
-    let altered = sqlx::query(
-        "UPDATE audit_events SET actor = 'someone else', prev_hash = sha256('a'), hash = sha256('b'),
-             chain_seq = 99, chained_at = now() WHERE id = $1",
-    )
-    .bind(unchained)
-    .execute(&owner)
-    .await
-    .unwrap_err();
-    assert!(altered.to_string().contains("append-only"), "{altered}");
+    tx.commit().await.unwrap();
+    assert_eq!(vault.chain_audit().await, 0);
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_pending")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "the sequencer dropped what it could not chain");
+    let report = audit::verify(&vault.db, None).await.unwrap();
+    assert!(report.ok && report.checked == 2, "{report:?}");
 }

@@ -10,7 +10,7 @@ use carrier::ServiceCode;
 use sqlx::PgPool;
 use support::{app, usps_account, vault};
 
-const TENANT_TABLES: [&str; 8] = [
+const TENANT_TABLES: [&str; 9] = [
     "tenants",
     "api_keys",
     "shipper_accounts",
@@ -19,6 +19,7 @@ const TENANT_TABLES: [&str; 8] = [
     "idempotency_keys",
     "audit_events",
     "audit_chain_heads",
+    "audit_links",
 ];
 
 #[sqlx::test(migrator = "accounts::MIGRATOR")]

@@ -10,10 +10,11 @@
 //!    demo business (created over the API), one label each to fetch the OAuth token and the
 //!    payment authorization, then one unmeasured label per client to open its connection.
 //! 4. The load phase ([`load`]): `--clients` clients (client i buying for tenant i mod
-//!    `--tenants`) buy labels with unique idempotency keys for `--seconds`; latency, the
+//!    `--tenants`, or for tenants i, i + clients, … in turn when there are more tenants) buy labels with unique idempotency keys for `--seconds`; latency, the
 //!    carrier's share from `Server-Timing`, errors; then the server's RSS, the simulator's
 //!    call counters and the statements the database ran per label ([`statements`], where
-//!    `pg_stat_statements` is available); the server is stopped.
+//!    `pg_stat_statements` is available) and how long its audit events waited for the
+//!    sequencer ([`sequencer`]); the server is stopped.
 //! 5. The database-limit phase ([`db_limit`]): as many connections run
 //!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
 //!    as a ratio of it.
@@ -28,6 +29,7 @@
 mod db_limit;
 mod load;
 mod report;
+mod sequencer;
 mod server;
 mod statements;
 mod stats;
@@ -96,7 +98,6 @@ pub(crate) async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Resu
         .vault
         .keyring()
         .context("the benchmark's server seals credentials with vault.master_keys")?;
-    check(&args)?;
     if let Some(url) = args.database_url.clone() {
         settings.database.url = Some(SecretString::from(url));
     }
@@ -119,18 +120,6 @@ pub(crate) async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Resu
     } else {
         print(report.table())
     }
-}
-
-/// What clap cannot check alone.
-fn check(args: &BenchArgs) -> anyhow::Result<()> {
-    if args.tenants > args.clients {
-        bail!(
-            "--tenants ({}) may not exceed --clients ({}): every tenant needs a client",
-            args.tenants,
-            args.clients
-        );
-    }
-    Ok(())
 }
 
 /// Lowercase letters and digits, different on every run.
@@ -231,10 +220,18 @@ async fn measure(
         }
     }
     let clients = (0..usize::from(args.clients))
-        .map(|index| load::Client::new(&api_keys[index % api_keys.len()]))
+        .map(|index| {
+            let keys: Vec<String> =
+                load::keys_of_client(index, usize::from(args.clients), &api_keys)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+            load::Client::rotating(&keys)
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     load::warm_up(&clients, &target).await?;
     let recorder = statements::Recorder::start(&database.owner).await;
+    let load_started = chrono::Utc::now();
     tracing::info!(
         clients = args.clients,
         seconds = args.seconds,
@@ -245,6 +242,7 @@ async fn measure(
         Ok(recorder) => recorder.finish(load.labels).await,
         Err(why) => Err(why),
     };
+    let audit_sequencer = sequencer::delay(&database.owner, load_started).await?;
     let webhook_figures = match &receiver {
         Some(receiver) => {
             let during_labels = webhooks::delivered(receiver).await;
@@ -298,6 +296,7 @@ async fn measure(
         },
     );
     figures.webhooks = webhook_figures;
+    figures.audit_sequencer = Some(audit_sequencer);
     match statements {
         Ok(statements) => figures.statements = Some(statements),
         Err(why) => {
@@ -425,34 +424,13 @@ fn report(
         webhooks: None,
         statements: None,
         statements_unavailable: None,
+        audit_sequencer: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(clients: u16, tenants: u16) -> BenchArgs {
-        BenchArgs {
-            clients,
-            tenants,
-            seconds: 1,
-            json: false,
-            database_url: None,
-            webhooks: false,
-        }
-    }
-
-    #[test]
-    fn every_tenant_needs_a_client() {
-        assert!(check(&args(16, 16)).is_ok());
-        assert!(check(&args(16, 1)).is_ok());
-        let error = check(&args(2, 3)).unwrap_err().to_string();
-        assert!(
-            error.contains("--tenants (3) may not exceed --clients (2)"),
-            "{error}"
-        );
-    }
 
     #[test]
     fn run_ids_are_plain_identifiers() {

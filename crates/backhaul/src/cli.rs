@@ -65,9 +65,10 @@ pub(crate) struct BenchArgs {
     /// Concurrent clients (and connections of the database-limit loop).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) clients: u16,
-    /// Tenants sharing the clients (client i buys for tenant i mod N), each with its own
-    /// account. Each tenant's audit events form one hash chain written under a lock, so one
-    /// tenant (the default) is the worst case; more show how the service scales across tenants.
+    /// Tenants, each with its own account: client i buys for tenant i mod N, or, with more
+    /// tenants than clients, for tenants i, i + clients, … in turn. One tenant (the default)
+    /// puts every label on one tenant's rows and audit chain, the worst case; more show how
+    /// the service scales across tenants.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) tenants: u16,
     /// Seconds of each measured phase.

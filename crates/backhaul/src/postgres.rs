@@ -73,14 +73,14 @@ impl Tools {
         command
     }
 
-    /// Whether `pg_stat_statements` is installed with these binaries (`<bin>/../lib`, where
-    /// Debian's and the upstream layouts put modules).
+    /// Whether `pg_stat_statements` is installed with these binaries: in `lib/` beside the
+    /// real `bin/` of `pg_ctl` (a `PATH` entry may be a symlink into it), where Debian's and the
+    /// upstream layouts put modules.
     fn has_statement_statistics(&self) -> bool {
-        self.bin.parent().is_some_and(|root| {
-            root.join("lib")
-                .join(format!("{STATEMENT_STATISTICS}.so"))
-                .is_file()
-        })
+        std::fs::canonicalize(self.bin.join("pg_ctl"))
+            .ok()
+            .and_then(|pg_ctl| Some(pg_ctl.parent()?.parent()?.join("lib")))
+            .is_some_and(|lib| lib.join(format!("{STATEMENT_STATISTICS}.so")).is_file())
     }
 }
 

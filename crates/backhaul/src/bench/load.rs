@@ -1,6 +1,6 @@
-//! The load phase: N clients, each with its own keep-alive HTTP connection and its tenant's API
-//! key, buy return labels in a loop — every request with a new `Idempotency-Key` — until the
-//! phase ends. Each client sends at least one request, and a request in flight when the time is
+//! The load phase: N clients, each with its own keep-alive HTTP connection and the API key of
+//! its tenant (or of its tenants, in turn, when there are more tenants than clients), buy
+//! return labels in a loop — every request with a new `Idempotency-Key` — until the phase ends. Each client sends at least one request, and a request in flight when the time is
 //! up is waited for (and counted), so the phase ends by itself a little after its duration.
 
 use std::collections::BTreeMap;
@@ -56,15 +56,26 @@ impl Load {
 }
 
 /// One benchmark client: one HTTP connection, kept alive between requests, and the API key of
-/// the tenant it buys for.
+/// the tenant it buys for (the first of its tenants' keys, when it buys for several).
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) http: reqwest::Client,
     pub(crate) api_key: String,
+    /// Every key it buys with, in turn (the first is `api_key`).
+    keys: Vec<String>,
 }
 
 impl Client {
     pub(crate) fn new(api_key: &str) -> anyhow::Result<Self> {
+        Self::rotating(std::slice::from_ref(&api_key.to_owned()))
+    }
+
+    /// A client buying for each of `keys`' tenants in turn.
+    pub(crate) fn rotating(keys: &[String]) -> anyhow::Result<Self> {
+        let api_key = keys
+            .first()
+            .context("a benchmark client needs an API key")?
+            .clone();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .timeout(Duration::from_secs(60))
@@ -72,9 +83,29 @@ impl Client {
             .context("building the benchmark's HTTP client")?;
         Ok(Self {
             http,
-            api_key: api_key.to_owned(),
+            api_key,
+            keys: keys.to_vec(),
         })
     }
+
+    /// The key of its `request`th request.
+    fn key_for(&self, request: u64) -> &str {
+        &self.keys[(request % self.keys.len() as u64) as usize]
+    }
+}
+
+/// The tenants' keys client `index` of `clients` buys with: tenant `index mod tenants` when
+/// there are as many clients as tenants or more, else every tenant `t` with `t mod clients =
+/// index`, so that every tenant has a client.
+pub(crate) fn keys_of_client<'a>(index: usize, clients: usize, keys: &'a [String]) -> Vec<&'a str> {
+    if keys.len() <= clients {
+        return vec![keys[index % keys.len()].as_str()];
+    }
+    keys.iter()
+        .skip(index)
+        .step_by(clients)
+        .map(String::as_str)
+        .collect()
 }
 
 /// Buys one label with `idempotency_key`; the status, the carrier's share and the body.
@@ -83,10 +114,19 @@ pub(crate) async fn buy(
     target: &Target,
     idempotency_key: &str,
 ) -> Result<(StatusCode, Option<Duration>, Bytes), reqwest::Error> {
+    buy_with(client, &client.api_key, target, idempotency_key).await
+}
+
+async fn buy_with(
+    client: &Client,
+    api_key: &str,
+    target: &Target,
+    idempotency_key: &str,
+) -> Result<(StatusCode, Option<Duration>, Bytes), reqwest::Error> {
     let response = client
         .http
         .post(&target.url)
-        .bearer_auth(&client.api_key)
+        .bearer_auth(api_key)
         .header("idempotency-key", idempotency_key)
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .body(target.body.clone())
@@ -180,9 +220,10 @@ async fn client_loop(index: usize, client: &Client, target: &Target, deadline: I
     let mut sequence: u64 = 0;
     loop {
         let key = format!("bench-{}-{index}-{sequence}", target.run_id);
+        let api_key = client.key_for(sequence);
         sequence += 1;
         let sent = Instant::now();
-        match buy(client, target, &key).await {
+        match buy_with(client, api_key, target, &key).await {
             Ok((StatusCode::CREATED, carrier, _)) => {
                 let latency = sent.elapsed();
                 load.labels += 1;
@@ -232,6 +273,25 @@ mod tests {
         for header in ["db;dur=3", "carrier", "carrier;dur=x", "carrier;dur=-1", ""] {
             assert_eq!(carrier_duration(header), None, "{header}");
         }
+    }
+
+    #[test]
+    fn every_tenant_has_a_client_and_every_client_a_tenant() {
+        let keys: Vec<String> = (0..5).map(|t| format!("key{t}")).collect();
+        assert_eq!(keys_of_client(3, 8, &keys), ["key3"]);
+        assert_eq!(keys_of_client(7, 8, &keys), ["key2"]);
+        assert_eq!(keys_of_client(0, 2, &keys), ["key0", "key2", "key4"]);
+        assert_eq!(keys_of_client(1, 2, &keys), ["key1", "key3"]);
+        assert_eq!(keys_of_client(0, 1, &keys).len(), 5);
+    }
+
+    #[test]
+    fn a_rotating_client_takes_its_keys_in_turn() {
+        let keys = ["a".to_owned(), "b".to_owned()];
+        let client = Client::rotating(&keys).unwrap();
+        assert_eq!(client.api_key, "a");
+        let used: Vec<&str> = (0..4).map(|request| client.key_for(request)).collect();
+        assert_eq!(used, ["a", "b", "a", "b"]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::sequencer::SequencerDelay;
 use super::statements::Statements;
 
 /// Every figure of a run. The JSON object carries these field names (the first eleven are the
@@ -54,11 +55,19 @@ pub(crate) struct Report {
     pub(crate) statements: Option<Statements>,
     /// Why `statements` is `null` (the module not preloaded, no privilege to create it).
     pub(crate) statements_unavailable: Option<String>,
+    /// How long the load phase's audit events waited to be chained.
+    pub(crate) audit_sequencer: Option<SequencerDelay>,
 }
 
-/// The issue's targets (on a 2-core machine at 16 clients).
-pub(crate) const TARGET_RATIO: f64 = 0.5;
-pub(crate) const TARGET_OVERHEAD_P99_MS: f64 = 10.0;
+/// The targets of issue 16 (a 2-core machine): a quarter of the database-bound limit with one
+/// tenant, 30 % with several; p99 overhead within 3 ms for one client, 15 ms for more.
+fn target_ratio(tenants: u16) -> f64 {
+    if tenants == 1 { 0.25 } else { 0.30 }
+}
+
+fn target_overhead_p99_ms(clients: u16) -> f64 {
+    if clients == 1 { 3.0 } else { 15.0 }
+}
 
 impl Report {
     pub(crate) fn json(&self) -> anyhow::Result<String> {
@@ -87,8 +96,8 @@ impl Report {
                 format!(
                     "{:.1} %  ({} the {:.0} % target)",
                     self.ratio * 100.0,
-                    verdict(self.ratio >= TARGET_RATIO),
-                    TARGET_RATIO * 100.0
+                    verdict(self.ratio >= target_ratio(self.tenants)),
+                    target_ratio(self.tenants) * 100.0
                 ),
             ),
             (
@@ -105,8 +114,8 @@ impl Report {
                     self.overhead_p50_ms,
                     self.overhead_p95_ms,
                     self.overhead_p99_ms,
-                    verdict(self.overhead_p99_ms <= TARGET_OVERHEAD_P99_MS),
-                    TARGET_OVERHEAD_P99_MS
+                    verdict(self.overhead_p99_ms <= target_overhead_p99_ms(self.clients)),
+                    target_overhead_p99_ms(self.clients)
                 ),
             ),
             (
@@ -166,6 +175,22 @@ impl Report {
                 format!(
                     "{:.2} / {:.2} ms  (max {:.2}; event commit to the receiver's 2xx)",
                     webhooks.lag_p50_ms, webhooks.lag_p99_ms, webhooks.lag_max_ms
+                ),
+            ));
+        }
+        if let Some(delay) = &self.audit_sequencer {
+            rows.push((
+                "audit chaining delay".into(),
+                format!(
+                    "p50 {:.1} / p99 {:.1} / max {:.1} ms  ({} events of the load chained{})",
+                    delay.p50_ms,
+                    delay.p99_ms,
+                    delay.max_ms,
+                    delay.events,
+                    match delay.unchained {
+                        0 => String::new(),
+                        left => format!("; {left} still waiting after 30 s"),
+                    }
                 ),
             ));
         }
@@ -283,6 +308,13 @@ mod tests {
             webhooks: None,
             statements: None,
             statements_unavailable: None,
+            audit_sequencer: Some(SequencerDelay {
+                events: 32_498,
+                p50_ms: 110.5,
+                p99_ms: 215.3,
+                max_ms: 260.0,
+                unchained: 0,
+            }),
         }
     }
 
@@ -321,13 +353,14 @@ mod tests {
             "labels/s",
             "812.4  (16249 labels in 20.0 s)",
             "1530.2 transactions/s",
-            "53.1 %  (meets the 50 % target)",
+            "53.1 %  (meets the 25 % target)",
             "18.10 / 30.25 / 45.00 ms",
-            "p99 meets the 10 ms target",
+            "p99 meets the 15 ms target",
             "errors",
             "0.06  (1 token grant for 16266 labels)",
             "38.2 MiB  (peak 40.0",
             "16 clients, 1 tenant, 20 s per phase, server pool 10, private Postgres",
+            "p50 110.5 / p99 215.3 / max 260.0 ms  (32498 events of the load chained)",
         ] {
             assert!(
                 table.contains(expected),
@@ -339,14 +372,24 @@ mod tests {
     #[test]
     fn the_table_says_when_a_target_is_missed() {
         let mut report = sample();
-        report.ratio = 0.25;
-        report.overhead_p99_ms = 12.0;
+        report.ratio = 0.2;
+        report.overhead_p99_ms = 16.0;
         let table = report.table();
         assert!(
-            table.contains("25.0 %  (misses the 50 % target)"),
+            table.contains("20.0 %  (misses the 25 % target)"),
             "{table}"
         );
-        assert!(table.contains("p99 misses the 10 ms target"), "{table}");
+        assert!(table.contains("p99 misses the 15 ms target"), "{table}");
+        report.tenants = 16;
+        report.ratio = 0.29;
+        report.clients = 1;
+        report.overhead_p99_ms = 3.5;
+        let table = report.table();
+        assert!(
+            table.contains("29.0 %  (misses the 30 % target)"),
+            "{table}"
+        );
+        assert!(table.contains("p99 misses the 3 ms target"), "{table}");
     }
 
     #[test]
