@@ -288,8 +288,9 @@ fn server_options(data: &Path, port: u16, statement_statistics: bool) -> String 
         "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sockets}"
     );
     if statement_statistics {
+        // Planning time too: a statement re-planned on every execution shows there.
         options.push_str(&format!(
-            " -c shared_preload_libraries={STATEMENT_STATISTICS}"
+            " -c shared_preload_libraries={STATEMENT_STATISTICS} -c {STATEMENT_STATISTICS}.track_planning=on"
         ));
     }
     options
@@ -421,7 +422,9 @@ mod tests {
     fn statement_statistics_are_preloaded_when_installed() {
         let options = server_options(Path::new("/tmp/pg"), 5433, true);
         assert!(
-            options.ends_with(" -c shared_preload_libraries=pg_stat_statements"),
+            options.ends_with(
+                " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+            ),
             "{options}"
         );
     }

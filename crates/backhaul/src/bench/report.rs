@@ -198,8 +198,10 @@ impl Report {
             "statements per label".into(),
             match (&self.statements, &self.statements_unavailable) {
                 (Some(statements), _) => format!(
-                    "{:.1}  ({:.3} ms of execution; pg_stat_statements over the load phase)",
-                    statements.per_label, statements.exec_ms_per_label
+                    "{:.1}  ({:.3} ms of execution, {:.3} ms of planning; pg_stat_statements over the load phase)",
+                    statements.per_label,
+                    statements.exec_ms_per_label,
+                    statements.plan_ms_per_label
                 ),
                 (None, Some(why)) => format!("not measured ({why})"),
                 (None, None) => "not measured".to_owned(),
@@ -228,13 +230,16 @@ impl Report {
             let _ = writeln!(text, "  {name:<width$}  {value}");
         }
         if let Some(statements) = &self.statements {
-            text.push_str("\n  top statements: calls and execution ms per label, mean ms\n");
+            text.push_str(
+                "\n  top statements: calls, execution and planning ms per label, mean execution ms\n",
+            );
             for statement in &statements.top {
                 let _ = writeln!(
                     text,
-                    "    {:>5.2}  {:>6.3}  {:>6.3}  {}",
+                    "    {:>5.2}  {:>6.3}  {:>6.3}  {:>6.3}  {}",
                     statement.calls_per_label,
                     statement.exec_ms_per_label,
+                    statement.plan_ms_per_label,
                     statement.mean_ms,
                     statement.query
                 );
@@ -422,17 +427,24 @@ mod tests {
         report.statements = Some(Statements {
             per_label: 14.5,
             exec_ms_per_label: 1.25,
+            plan_ms_per_label: 0.5,
             top: vec![super::super::statements::Statement {
                 query: "INSERT INTO return_labels (id) VALUES ($1)".to_owned(),
                 calls_per_label: 1.0,
                 exec_ms_per_label: 0.25,
+                plan_ms_per_label: 0.125,
                 mean_ms: 0.25,
             }],
         });
         let table = report.table();
-        assert!(table.contains("14.5  (1.250 ms of execution"), "{table}");
         assert!(
-            table.contains(" 1.00   0.250   0.250  INSERT INTO return_labels (id) VALUES ($1)"),
+            table.contains("14.5  (1.250 ms of execution, 0.500 ms of planning"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                " 1.00   0.250   0.125   0.250  INSERT INTO return_labels (id) VALUES ($1)"
+            ),
             "{table}"
         );
         let json: serde_json::Value = serde_json::from_str(&report.json().unwrap()).unwrap();

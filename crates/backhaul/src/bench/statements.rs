@@ -7,8 +7,8 @@
 //!
 //! The statistics are reset just before the load phase and read just after it, so they cover
 //! the load (and whatever background work ran meanwhile: tracking polls, webhook deliveries),
-//! not the setup. Execution time only: parsing and planning are not in it (the server prepares
-//! its statements once per connection).
+//! not the setup. Execution and planning time (planning where `track_planning` is on, as in the
+//! private Postgres); parsing is not in it.
 
 use serde::Serialize;
 use sqlx::postgres::PgConnectOptions;
@@ -28,6 +28,8 @@ pub(crate) struct Statements {
     pub(crate) per_label: f64,
     /// Their execution time, per label.
     pub(crate) exec_ms_per_label: f64,
+    /// Their planning time, per label (0 unless `pg_stat_statements.track_planning` is on).
+    pub(crate) plan_ms_per_label: f64,
     /// The statements that took the most execution time, most first.
     pub(crate) top: Vec<Statement>,
 }
@@ -38,6 +40,7 @@ pub(crate) struct Statement {
     pub(crate) query: String,
     pub(crate) calls_per_label: f64,
     pub(crate) exec_ms_per_label: f64,
+    pub(crate) plan_ms_per_label: f64,
     pub(crate) mean_ms: f64,
 }
 
@@ -76,12 +79,15 @@ impl Recorder {
         // This database's statements, without the owner's own reset and reads.
         let rows = sqlx::query(
             "WITH here AS (
-                 SELECT query, calls, total_exec_time, mean_exec_time FROM pg_stat_statements
+                 SELECT query, calls, total_exec_time, total_plan_time, mean_exec_time
+                 FROM pg_stat_statements
                  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                    AND query NOT LIKE '%pg_stat_statements%')
-             SELECT query, calls::float8 AS calls, total_exec_time AS exec_ms, mean_exec_time AS mean_ms,
+             SELECT query, calls::float8 AS calls, total_exec_time AS exec_ms,
+                    total_plan_time AS plan_ms, mean_exec_time AS mean_ms,
                     (SELECT sum(calls) FROM here)::float8 AS all_calls,
-                    (SELECT sum(total_exec_time) FROM here) AS all_exec_ms
+                    (SELECT sum(total_exec_time) FROM here) AS all_exec_ms,
+                    (SELECT sum(total_plan_time) FROM here) AS all_plan_ms
              FROM here ORDER BY total_exec_time DESC LIMIT $1",
         )
         .bind(TOP)
@@ -91,15 +97,18 @@ impl Recorder {
         let mut statements = Statements {
             per_label: 0.0,
             exec_ms_per_label: 0.0,
+            plan_ms_per_label: 0.0,
             top: Vec::with_capacity(rows.len()),
         };
         for row in rows {
             statements.per_label = per(row.try_get("all_calls")?);
             statements.exec_ms_per_label = per(row.try_get("all_exec_ms")?);
+            statements.plan_ms_per_label = per(row.try_get("all_plan_ms")?);
             statements.top.push(Statement {
                 query: shorten(row.try_get("query")?),
                 calls_per_label: per(row.try_get("calls")?),
                 exec_ms_per_label: per(row.try_get("exec_ms")?),
+                plan_ms_per_label: per(row.try_get("plan_ms")?),
                 mean_ms: row.try_get("mean_ms")?,
             });
         }
