@@ -311,6 +311,18 @@ impl TestApp {
         format!("{}{path}", self.instance.base_url)
     }
 
+    /// Runs the audit sequencer once, as a server's does every 200 ms: every event written so
+    /// far is chained.
+    pub async fn chain_audit(&self) {
+        let pass = accounts::audit::chain_pending(self.instance.state.db())
+            .await
+            .expect("an audit sequencer pass");
+        assert!(
+            matches!(pass, accounts::audit::Pass::Chained(_)),
+            "{pass:?}"
+        );
+    }
+
     pub async fn get(&self, key: &str, path: &str) -> Response {
         self.client
             .get(self.url(path))

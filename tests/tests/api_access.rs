@@ -572,6 +572,7 @@ async fn admins_see_every_tenants_accounts_masked_and_the_audit_trail(owner: PgP
             .starts_with("req_")
     );
 
+    app.chain_audit().await;
     let verified: Value = app
         .client
         .post(app.url("/v1/admin/audit-events/verify"))

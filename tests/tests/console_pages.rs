@@ -681,6 +681,8 @@ async fn the_audit_trail_filters_and_verifying_finds_a_tampered_event(owner: PgP
     assert_eq!(verified.status(), 200);
     let page = verified.text().await.unwrap();
     assert!(page.contains("Chain intact"), "{page}");
+    assert!(page.contains("waiting to be chained"), "{page}");
+    app.chain_audit().await;
 
     // Edit an event behind the application's back (as the owner, trigger off).
     sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")

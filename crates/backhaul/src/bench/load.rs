@@ -97,7 +97,7 @@ impl Client {
 /// The tenants' keys client `index` of `clients` buys with: tenant `index mod tenants` when
 /// there are as many clients as tenants or more, else every tenant `t` with `t mod clients =
 /// index`, so that every tenant has a client.
-pub(crate) fn keys_of_client<'a>(index: usize, clients: usize, keys: &'a [String]) -> Vec<&'a str> {
+pub(crate) fn keys_of_client(index: usize, clients: usize, keys: &[String]) -> Vec<&str> {
     if keys.len() <= clients {
         return vec![keys[index % keys.len()].as_str()];
     }
