@@ -696,15 +696,16 @@ pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<AuditEvent>
     rows.into_iter()
         .map(|row| {
             let hash: Option<Vec<u8>> = row.try_get("hash")?;
+            let event = StoredEvent::from_row(&row)?;
             Ok(AuditEvent {
-                id: row.try_get("id")?,
-                at: row.try_get("at")?,
-                tenant_id: row.try_get("tenant_id")?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                request_id: row.try_get("request_id")?,
-                summary: row.try_get("summary")?,
+                id: event.id,
+                at: event.at,
+                tenant_id: event.tenant,
+                actor: event.actor,
+                action: event.action,
+                target: event.target,
+                request_id: event.request_id,
+                summary: event.summary,
                 hash: hash.map(hex::encode),
                 chained_at: row.try_get("chained_at")?,
             })

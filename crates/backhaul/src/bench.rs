@@ -10,8 +10,9 @@
 //!    demo business (created over the API), one label each to fetch the OAuth token and the
 //!    payment authorization, then one unmeasured label per client to open its connection.
 //! 4. The load phase ([`load`]): `--clients` clients (client i buying for tenant i mod
-//!    `--tenants`, or for tenants i, i + clients, … in turn when there are more tenants) buy labels with unique idempotency keys for `--seconds`; latency, the
-//!    carrier's share from `Server-Timing`, errors; then the server's RSS, the simulator's
+//!    `--tenants`, or for tenants i, i + clients, … in turn when there are more tenants) buy
+//!    labels with unique idempotency keys for `--seconds`; latency, the carrier's share from
+//!    `Server-Timing`, errors; then the server's RSS, the simulator's
 //!    call counters and the statements the database ran per label ([`statements`], where
 //!    `pg_stat_statements` is available) and how long its audit events waited for the
 //!    sequencer ([`sequencer`]); the server is stopped.
@@ -221,12 +222,11 @@ async fn measure(
     }
     let clients = (0..usize::from(args.clients))
         .map(|index| {
-            let keys: Vec<String> =
-                load::keys_of_client(index, usize::from(args.clients), &api_keys)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect();
-            load::Client::rotating(&keys)
+            load::Client::rotating(load::keys_of_client(
+                index,
+                usize::from(args.clients),
+                &api_keys,
+            ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     load::warm_up(&clients, &target).await?;
@@ -328,7 +328,7 @@ async fn prepare_tenant(
     let account = client
         .http
         .post(format!("{api}/v1/shipper-accounts"))
-        .bearer_auth(&client.api_key)
+        .bearer_auth(client.api_key())
         .json(&settings.usps.demo().account)
         .send()
         .await
@@ -350,7 +350,7 @@ async fn prepare_tenant(
             String::from_utf8_lossy(&body)
         );
     }
-    Ok(client.api_key)
+    Ok(client.api_key().to_owned())
 }
 
 /// The simulator's counters over the whole run (warm-up included).

@@ -55,37 +55,36 @@ impl Load {
     }
 }
 
-/// One benchmark client: one HTTP connection, kept alive between requests, and the API key of
-/// the tenant it buys for (the first of its tenants' keys, when it buys for several).
+/// One benchmark client: one HTTP connection, kept alive between requests, and the API keys of
+/// the tenants it buys for, in turn (usually one).
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) http: reqwest::Client,
-    pub(crate) api_key: String,
-    /// Every key it buys with, in turn (the first is `api_key`).
+    /// Never empty.
     keys: Vec<String>,
 }
 
 impl Client {
     pub(crate) fn new(api_key: &str) -> anyhow::Result<Self> {
-        Self::rotating(std::slice::from_ref(&api_key.to_owned()))
+        Self::rotating(vec![api_key.to_owned()])
     }
 
     /// A client buying for each of `keys`' tenants in turn.
-    pub(crate) fn rotating(keys: &[String]) -> anyhow::Result<Self> {
-        let api_key = keys
-            .first()
-            .context("a benchmark client needs an API key")?
-            .clone();
+    pub(crate) fn rotating(keys: Vec<String>) -> anyhow::Result<Self> {
+        if keys.is_empty() {
+            anyhow::bail!("a benchmark client needs an API key");
+        }
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .timeout(Duration::from_secs(60))
             .build()
             .context("building the benchmark's HTTP client")?;
-        Ok(Self {
-            http,
-            api_key,
-            keys: keys.to_vec(),
-        })
+        Ok(Self { http, keys })
+    }
+
+    /// The key of its first tenant (the only one, unless it rotates).
+    pub(crate) fn api_key(&self) -> &str {
+        &self.keys[0]
     }
 
     /// The key of its `request`th request.
@@ -97,15 +96,11 @@ impl Client {
 /// The tenants' keys client `index` of `clients` buys with: tenant `index mod tenants` when
 /// there are as many clients as tenants or more, else every tenant `t` with `t mod clients =
 /// index`, so that every tenant has a client.
-pub(crate) fn keys_of_client(index: usize, clients: usize, keys: &[String]) -> Vec<&str> {
+pub(crate) fn keys_of_client(index: usize, clients: usize, keys: &[String]) -> Vec<String> {
     if keys.len() <= clients {
-        return vec![keys[index % keys.len()].as_str()];
+        return vec![keys[index % keys.len()].clone()];
     }
-    keys.iter()
-        .skip(index)
-        .step_by(clients)
-        .map(String::as_str)
-        .collect()
+    keys.iter().skip(index).step_by(clients).cloned().collect()
 }
 
 /// Buys one label with `idempotency_key`; the status, the carrier's share and the body.
@@ -114,7 +109,7 @@ pub(crate) async fn buy(
     target: &Target,
     idempotency_key: &str,
 ) -> Result<(StatusCode, Option<Duration>, Bytes), reqwest::Error> {
-    buy_with(client, &client.api_key, target, idempotency_key).await
+    buy_with(client, client.api_key(), target, idempotency_key).await
 }
 
 async fn buy_with(
@@ -287,9 +282,8 @@ mod tests {
 
     #[test]
     fn a_rotating_client_takes_its_keys_in_turn() {
-        let keys = ["a".to_owned(), "b".to_owned()];
-        let client = Client::rotating(&keys).unwrap();
-        assert_eq!(client.api_key, "a");
+        let client = Client::rotating(vec!["a".to_owned(), "b".to_owned()]).unwrap();
+        assert_eq!(client.api_key(), "a");
         let used: Vec<&str> = (0..4).map(|request| client.key_for(request)).collect();
         assert_eq!(used, ["a", "b", "a", "b"]);
     }

@@ -88,7 +88,7 @@ pub(crate) async fn register(
     let response = client
         .http
         .post(format!("{api}/v1/webhook-endpoints"))
-        .bearer_auth(&client.api_key)
+        .bearer_auth(client.api_key())
         .json(&serde_json::json!({"url": receiver.url, "events": ["*"], "description": "backhaul bench"}))
         .send()
         .await
@@ -160,7 +160,7 @@ pub(crate) async fn run(
             let response = client
                 .http
                 .post(&url)
-                .bearer_auth(&client.api_key)
+                .bearer_auth(client.api_key())
                 .send()
                 .await;
             if let Ok(response) = response
