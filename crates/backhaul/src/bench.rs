@@ -15,7 +15,8 @@
 //!    `Server-Timing`, errors; then the server's RSS, the simulator's
 //!    call counters and the statements the database ran per label ([`statements`], where
 //!    `pg_stat_statements` is available) and how long its audit events waited for the
-//!    sequencer ([`sequencer`]); the server is stopped.
+//!    sequencer ([`sequencer`]), and where the machine's CPU went ([`cpu`]); the server is
+//!    stopped.
 //! 5. The database-limit phase ([`db_limit`]): as many connections run
 //!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
 //!    as a ratio of it.
@@ -27,6 +28,7 @@
 //! Everything stops by itself, loopback only; Ctrl-C stops the server, drops the scratch
 //! schema and stops the private Postgres.
 
+mod cpu;
 mod db_limit;
 mod load;
 mod report;
@@ -231,6 +233,7 @@ async fn measure(
         .collect::<anyhow::Result<Vec<_>>>()?;
     load::warm_up(&clients, &target).await?;
     let recorder = statements::Recorder::start(&database.owner).await;
+    let cpu = cpu::Sampler::start(server.pid(), &database.owner).await;
     let load_started = chrono::Utc::now();
     tracing::info!(
         clients = args.clients,
@@ -238,6 +241,7 @@ async fn measure(
         "load phase: buying labels"
     );
     let load = load::run(clients, &target, duration).await?;
+    let cpu = cpu.and_then(|sampler| sampler.finish(load.labels));
     let statements = match recorder {
         Ok(recorder) => recorder.finish(load.labels).await,
         Err(why) => Err(why),
@@ -297,6 +301,7 @@ async fn measure(
     );
     figures.webhooks = webhook_figures;
     figures.audit_sequencer = Some(audit_sequencer);
+    figures.cpu = cpu;
     match statements {
         Ok(statements) => figures.statements = Some(statements),
         Err(why) => {
@@ -425,6 +430,7 @@ fn report(
         statements: None,
         statements_unavailable: None,
         audit_sequencer: None,
+        cpu: None,
     }
 }
 

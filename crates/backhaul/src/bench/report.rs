@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::cpu::CpuSplit;
 use super::sequencer::SequencerDelay;
 use super::statements::Statements;
 
@@ -57,6 +58,8 @@ pub(crate) struct Report {
     pub(crate) statements_unavailable: Option<String>,
     /// How long the load phase's audit events waited to be chained.
     pub(crate) audit_sequencer: Option<SequencerDelay>,
+    /// CPU time per label during the load phase, by process; `null` without `/proc`.
+    pub(crate) cpu: Option<CpuSplit>,
 }
 
 /// The targets of issue 16 (a 2-core machine): a quarter of the database-bound limit with one
@@ -208,6 +211,22 @@ impl Report {
             },
         ));
         rows.push((
+            "CPU per label".into(),
+            match &self.cpu {
+                Some(cpu) => format!(
+                    "server {:.2} · Postgres {} · clients and simulator {:.2} · other {:.2} ms  ({:.0} % of {} CPUs idle)",
+                    cpu.server_ms_per_label,
+                    cpu.postgres_ms_per_label
+                        .map_or("not on this machine".to_owned(), |ms| format!("{ms:.2}")),
+                    cpu.bench_ms_per_label,
+                    cpu.other_ms_per_label,
+                    cpu.idle_share * 100.0,
+                    cpu.cpus
+                ),
+                None => "not measured (no /proc)".to_owned(),
+            },
+        ));
+        rows.push((
             "setup".into(),
             format!(
                 "{} clients, {} {}, {} s per phase, server pool {}, {} Postgres, simulator in-process at zero latency",
@@ -320,6 +339,14 @@ mod tests {
                 max_ms: 260.0,
                 unchained: 0,
             }),
+            cpu: Some(CpuSplit {
+                server_ms_per_label: 1.5,
+                postgres_ms_per_label: Some(2.25),
+                bench_ms_per_label: 1.0,
+                other_ms_per_label: 0.05,
+                idle_share: 0.02,
+                cpus: 2,
+            }),
         }
     }
 
@@ -366,6 +393,7 @@ mod tests {
             "38.2 MiB  (peak 40.0",
             "16 clients, 1 tenant, 20 s per phase, server pool 10, private Postgres",
             "p50 110.5 / p99 215.3 / max 260.0 ms  (32498 events of the load chained)",
+            "server 1.50 · Postgres 2.25 · clients and simulator 1.00 · other 0.05 ms  (2 % of 2 CPUs idle)",
         ] {
             assert!(
                 table.contains(expected),
