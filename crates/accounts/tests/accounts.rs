@@ -327,3 +327,58 @@ async fn selection_reads_tags_and_defaults_from_postgres(owner: PgPool) {
         .unwrap();
     assert!(used.last_used_at.is_some());
 }
+
+/// Labels, keys, events and audit rows refer to tenants and accounts without a foreign key
+/// (migration 0020), so neither is ever deleted or renumbered, not even by the owner.
+#[sqlx::test(migrator = "accounts::MIGRATOR")]
+async fn tenants_and_accounts_are_never_deleted_even_by_the_owner(owner: PgPool) {
+    let vault = vault(&owner).await;
+    let tenant = vault.tenant("Acme").await;
+    let account = vault.create(&tenant, usps_account("East")).await;
+    for (statement, id) in [
+        ("DELETE FROM tenants WHERE id = $1", tenant.as_str()),
+        (
+            "UPDATE tenants SET id = id || 'x' WHERE id = $1",
+            tenant.as_str(),
+        ),
+        ("TRUNCATE tenants CASCADE", tenant.as_str()),
+        (
+            "DELETE FROM shipper_accounts WHERE id = $1",
+            account.id.as_str(),
+        ),
+        (
+            "UPDATE shipper_accounts SET id = id || 'x' WHERE id = $1",
+            account.id.as_str(),
+        ),
+        ("TRUNCATE shipper_accounts CASCADE", account.id.as_str()),
+    ] {
+        // TRUNCATE takes no parameter; the others refer to the row.
+        let query = if statement.contains("$1") {
+            sqlx::query(statement).bind(id)
+        } else {
+            sqlx::query(statement)
+        };
+        let error = query.execute(&owner).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("never deleted and never change id"),
+            "{statement}: {error}"
+        );
+    }
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM shipper_accounts WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(account.id.as_str())
+    .bind(tenant.as_str())
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    assert_eq!(kept, 1);
+    // Other columns change as before.
+    sqlx::query("UPDATE tenants SET name = 'Acme Returns' WHERE id = $1")
+        .bind(tenant.as_str())
+        .execute(&owner)
+        .await
+        .unwrap();
+}

@@ -5,11 +5,13 @@
 //!    running) with a fresh `backhaul_bench` database each run, at Postgres's default
 //!    settings. Migrations as the owner.
 //! 2. The USPS simulator in this process, at zero latency; `backhaul serve` as a child
-//!    process pointed at it ([`server`]), so the memory figure is the server's alone.
+//!    process pointed at it ([`server`]), so the memory figure is the server's alone
+//!    (`--instances` of them, on the one database).
 //! 3. A tenant (`Bench …`; `--tenants` of them) with a v3 `own_app` account of the simulator's
 //!    demo business (created over the API), one label each to fetch the OAuth token and the
 //!    payment authorization, then one unmeasured label per client to open its connection.
-//! 4. The load phase ([`load`]): `--clients` clients (client i buying for tenant i mod
+//! 4. The load phase ([`load`]): `--clients` clients (client i sending to server i mod
+//!    `--instances` and buying for tenant i mod
 //!    `--tenants`, or for tenants i, i + clients, … in turn when there are more tenants) buy
 //!    labels with unique idempotency keys for `--seconds`; latency, the carrier's share from
 //!    `Server-Timing`, errors; then the server's RSS, the simulator's
@@ -194,23 +196,33 @@ async fn measure(
         .master_keys
         .as_ref()
         .ok_or_else(|| anyhow!("vault.master_keys is not set"))?;
-    let server = Server::start(&ServerConfig {
-        database_url: &database.url,
-        master_keys,
-        usps_url: &simulator.base_url,
-    })
-    .await?;
-    let api = format!("http://{}", server.address());
-    tracing::info!(%api, pid = server.pid(), "server started");
-
-    let target = Target {
-        url: format!("{api}/v1/return-labels"),
-        body: Bytes::from(serde_json::to_vec(&settings.usps.demo().label)?),
-        run_id: scratch.run_id().to_owned(),
-    };
+    let mut servers = Vec::with_capacity(usize::from(args.instances));
+    for instance in 0..args.instances {
+        let server = Server::start(&ServerConfig {
+            database_url: &database.url,
+            master_keys,
+            usps_url: &simulator.base_url,
+            instance,
+        })
+        .await?;
+        tracing::info!(address = %server.address(), pid = server.pid(), instance, "server started");
+        servers.push(server);
+    }
+    let body = Bytes::from(serde_json::to_vec(&settings.usps.demo().label)?);
+    let targets: Vec<Target> = servers
+        .iter()
+        .map(|server| Target {
+            url: format!("http://{}/v1/return-labels", server.address()),
+            body: body.clone(),
+            run_id: scratch.run_id().to_owned(),
+        })
+        .collect();
+    // Setup and the webhook phase go to the first server.
+    let api = format!("http://{}", servers[0].address());
+    let target = &targets[0];
     let mut api_keys = Vec::with_capacity(usize::from(args.tenants));
     for index in 0..args.tenants {
-        api_keys.push(prepare_tenant(settings, database, &api, &target, index).await?);
+        api_keys.push(prepare_tenant(settings, database, &api, target, index).await?);
     }
     let receiver = match args.webhooks {
         true => Some(webhooks::Receiver::start().await?),
@@ -231,16 +243,17 @@ async fn measure(
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    load::warm_up(&clients, &target).await?;
+    load::warm_up(&clients, &targets).await?;
     let recorder = statements::Recorder::start(&database.owner).await;
-    let cpu = cpu::Sampler::start(server.pid(), &database.owner).await;
+    let server_pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+    let cpu = cpu::Sampler::start(&server_pids, &database.owner).await;
     let load_started = chrono::Utc::now();
     tracing::info!(
         clients = args.clients,
         seconds = args.seconds,
         "load phase: buying labels"
     );
-    let load = load::run(clients, &target, duration).await?;
+    let load = load::run(clients, &targets, duration).await?;
     let cpu = cpu.and_then(|sampler| sampler.finish(load.labels));
     let statements = match recorder {
         Ok(recorder) => recorder.finish(load.labels).await,
@@ -268,13 +281,15 @@ async fn measure(
         }
         None => None,
     };
-    let memory = server.memory();
+    let memory = Memory::total(&servers);
     let counters = simulator.simulator.counters();
-    let log = server.log().to_owned();
-    server
-        .stop()
-        .await
-        .with_context(|| format!("stopping the server (log: {})", log.display()))?;
+    for server in servers {
+        let log = server.log().to_owned();
+        server
+            .stop()
+            .await
+            .with_context(|| format!("stopping a server (log: {})", log.display()))?;
+    }
     drop(simulator);
 
     tracing::info!(
@@ -404,6 +419,7 @@ fn report(
         rss_mb: memory.map(|memory| memory.rss_mb),
         clients: args.clients,
         tenants: args.tenants,
+        instances: args.instances,
         seconds: args.seconds,
         labels: load.labels,
         load_elapsed_s: load.elapsed.as_secs_f64(),

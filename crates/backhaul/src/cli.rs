@@ -87,6 +87,11 @@ pub(crate) struct BenchArgs {
     /// deliveries per second and the lag from each event's commit to the receiver's 2xx.
     #[arg(long)]
     pub(crate) webhooks: bool,
+    /// `backhaul serve` processes on the one database; client i sends to server i mod N. The
+    /// instances share every background job (the audit sequencer, tracking polls, webhook
+    /// deliveries) through Postgres, as in production.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub(crate) instances: u16,
 }
 
 /// The options of every `backhaul <carrier>-sim`.

@@ -1,6 +1,7 @@
 //! `backhaul bench` as a developer runs it against a database of their own: the real process,
-//! a short run, one JSON object with every figure the issue names — and nothing left behind
-//! but the tenant and its labels. No assertion depends on how fast the machine is.
+//! a short run on two server instances, one JSON object with every figure the issue names — and
+//! nothing left behind but the tenant and its labels. No assertion depends on how fast the
+//! machine is.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -33,6 +34,9 @@ async fn bench_prints_one_json_object_with_every_figure(owner: PgPool) {
         "1",
         "--clients",
         "2",
+        // Client 1's warm-up label goes to the second server: it must answer too.
+        "--instances",
+        "2",
         "--json",
         "--database-url",
         &url,
@@ -51,6 +55,17 @@ async fn bench_prints_one_json_object_with_every_figure(owner: PgPool) {
     // Every client buys at least one label, however slow the machine.
     assert!(report["labels_per_s"].as_f64().unwrap() > 0.0, "{report}");
     assert!(report["db_limit_tps"].as_f64().unwrap() > 0.0, "{report}");
+    assert_eq!(report["instances"], 2, "{report}");
+    if cfg!(target_os = "linux") {
+        // The database is on this machine: every process's share is read from /proc.
+        for share in [
+            "server_ms_per_label",
+            "postgres_ms_per_label",
+            "bench_ms_per_label",
+        ] {
+            assert!(report["cpu"][share].is_number(), "{share} in {report}");
+        }
+    }
 
     let scratch: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'backhaul\\_bench\\_%'",

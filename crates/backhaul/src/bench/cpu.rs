@@ -1,4 +1,4 @@
-//! Where the machine's CPU went during the load phase, per label: the server process, Postgres
+//! Where the machine's CPU went during the load phase, per label: the server processes, Postgres
 //! (the postmaster and every backend and worker it started), this process (the clients and the
 //! in-process simulator), anything else running on the machine, and what was left idle.
 //!
@@ -20,7 +20,7 @@ const TICKS_PER_SECOND: f64 = 100.0;
 /// CPU milliseconds per label bought, by who spent them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub(crate) struct CpuSplit {
-    /// The `backhaul serve` process (every thread).
+    /// The `backhaul serve` processes (every thread of every instance).
     pub(crate) server_ms_per_label: f64,
     /// Postgres's processes; `null` when the database is not on this machine.
     pub(crate) postgres_ms_per_label: Option<f64>,
@@ -46,7 +46,7 @@ struct Sample {
 
 /// Samples the counters before the load and again after it.
 pub(crate) struct Sampler {
-    server_pid: u32,
+    server_pids: Vec<u32>,
     postmaster_pid: Option<u32>,
     cpus: usize,
     start: Sample,
@@ -54,11 +54,11 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     /// `None` where `/proc` cannot be read (not Linux).
-    pub(crate) async fn start(server_pid: u32, owner: &PgConnectOptions) -> Option<Self> {
+    pub(crate) async fn start(server_pids: &[u32], owner: &PgConnectOptions) -> Option<Self> {
         let cpus = machine_cpus()?;
         let postmaster_pid = postmaster(owner).await;
         let mut sampler = Self {
-            server_pid,
+            server_pids: server_pids.to_vec(),
             postmaster_pid,
             cpus,
             start: Sample::default(),
@@ -75,8 +75,12 @@ impl Sampler {
 
     fn sample(&self) -> Option<Sample> {
         let (machine_busy, machine_idle) = machine_ticks(&read("/proc/stat")?)?;
+        let mut server = 0;
+        for pid in &self.server_pids {
+            server += process_ticks(&read(&format!("/proc/{pid}/stat"))?)?.total();
+        }
         Some(Sample {
-            server: process_ticks(&read(&format!("/proc/{}/stat", self.server_pid))?)?.total(),
+            server,
             postgres: self.postmaster_pid.and_then(tree_ticks),
             bench: process_ticks(&read("/proc/self/stat")?)?.total(),
             machine_busy,
@@ -118,9 +122,13 @@ async fn postmaster(owner: &PgConnectOptions) -> Option<u32> {
         .fetch_one(&pool)
         .await
         .ok();
+    // Read while the backend is still there: it exits once the pool is closed.
+    let parent = backend
+        .and_then(|pid| u32::try_from(pid).ok())
+        .and_then(|pid| process_ticks(&read(&format!("/proc/{pid}/stat"))?))
+        .map(|backend| backend.parent);
     pool.close().await;
-    let backend = u32::try_from(backend?).ok()?;
-    let parent = process_ticks(&read(&format!("/proc/{backend}/stat"))?)?.parent;
+    let parent = parent?;
     let name = read(&format!("/proc/{parent}/comm"))?;
     name.trim().starts_with("postgres").then_some(parent)
 }

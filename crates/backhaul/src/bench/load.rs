@@ -164,12 +164,19 @@ fn error_cause(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
+/// The target of client `index`: the servers in turn.
+fn target_of(index: usize, targets: &[Target]) -> &Target {
+    &targets[index % targets.len()]
+}
+
 /// One request per client, not measured: opens every connection before the clock starts.
-pub(crate) async fn warm_up(clients: &[Client], target: &Target) -> anyhow::Result<()> {
+/// `targets` (one per server) is never empty.
+pub(crate) async fn warm_up(clients: &[Client], targets: &[Target]) -> anyhow::Result<()> {
     let requests = clients
         .iter()
         .enumerate()
         .map(|(index, client)| async move {
+            let target = target_of(index, targets);
             let key = format!("bench-{}-warm-{index}", target.run_id);
             let (status, _, body) = buy(client, target, &key)
                 .await
@@ -186,10 +193,10 @@ pub(crate) async fn warm_up(clients: &[Client], target: &Target) -> anyhow::Resu
     Ok(())
 }
 
-/// Runs every client for `duration`.
+/// Runs every client for `duration`, client i against `targets[i mod targets.len()]`.
 pub(crate) async fn run(
     clients: Vec<Client>,
-    target: &Target,
+    targets: &[Target],
     duration: Duration,
 ) -> anyhow::Result<Load> {
     let started = Instant::now();
@@ -198,7 +205,7 @@ pub(crate) async fn run(
         .into_iter()
         .enumerate()
         .map(|(index, client)| {
-            let target = target.clone();
+            let target = target_of(index, targets).clone();
             tokio::spawn(async move { client_loop(index, &client, &target, deadline).await })
         })
         .collect();
@@ -278,6 +285,22 @@ mod tests {
         assert_eq!(keys_of_client(0, 2, &keys), ["key0", "key2", "key4"]);
         assert_eq!(keys_of_client(1, 2, &keys), ["key1", "key3"]);
         assert_eq!(keys_of_client(0, 1, &keys).len(), 5);
+    }
+
+    #[test]
+    fn clients_take_the_servers_in_turn() {
+        let targets: Vec<Target> = ["a", "b"]
+            .into_iter()
+            .map(|url| Target {
+                url: url.to_owned(),
+                body: Bytes::new(),
+                run_id: "r".to_owned(),
+            })
+            .collect();
+        let urls: Vec<&str> = (0..4)
+            .map(|index| target_of(index, &targets).url.as_str())
+            .collect();
+        assert_eq!(urls, ["a", "b", "a", "b"]);
     }
 
     #[test]

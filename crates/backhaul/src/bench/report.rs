@@ -30,6 +30,8 @@ pub(crate) struct Report {
 
     pub(crate) clients: u16,
     pub(crate) tenants: u16,
+    /// `backhaul serve` processes (`--instances`).
+    pub(crate) instances: u16,
     pub(crate) seconds: u32,
     pub(crate) labels: u64,
     pub(crate) load_elapsed_s: f64,
@@ -146,11 +148,15 @@ impl Report {
             (
                 "server RSS".into(),
                 match (self.rss_mb, self.peak_rss_mb) {
-                    (Some(rss), Some(peak)) => {
+                    (Some(rss), Some(peak)) if self.instances == 1 => {
                         format!(
                             "{rss:.1} MiB  (peak {peak:.1}; the `backhaul serve` process alone)"
                         )
                     }
+                    (Some(rss), Some(peak)) => format!(
+                        "{rss:.1} MiB  (peaks {peak:.1}; the {} `backhaul serve` processes together)",
+                        self.instances
+                    ),
                     _ => "not measured (no /proc)".to_owned(),
                 },
             ),
@@ -229,12 +235,15 @@ impl Report {
         rows.push((
             "setup".into(),
             format!(
-                "{} clients, {} {}, {} s per phase, server pool {}, {} Postgres, simulator in-process at zero latency",
+                "{} clients, {} {}, {} s per phase, {}, {} Postgres, simulator in-process at zero latency",
                 self.clients,
                 self.tenants,
                 if self.tenants == 1 { "tenant" } else { "tenants" },
                 self.seconds,
-                self.server_pool,
+                match self.instances {
+                    1 => format!("server pool {}", self.server_pool),
+                    n => format!("{n} servers, pool {} each", self.server_pool),
+                },
                 self.database
             ),
         ));
@@ -312,6 +321,7 @@ mod tests {
             rss_mb: Some(38.25),
             clients: 16,
             tenants: 1,
+            instances: 1,
             seconds: 20,
             labels: 16_249,
             load_elapsed_s: 20.0,
@@ -423,6 +433,21 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("p99 misses the 3 ms target"), "{table}");
+    }
+
+    #[test]
+    fn several_instances_are_said() {
+        let mut report = sample();
+        report.instances = 2;
+        let table = report.table();
+        assert!(
+            table.contains("20 s per phase, 2 servers, pool 10 each"),
+            "{table}"
+        );
+        assert!(
+            table.contains("38.2 MiB  (peaks 40.0; the 2 `backhaul serve` processes together)"),
+            "{table}"
+        );
     }
 
     #[test]

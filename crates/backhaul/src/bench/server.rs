@@ -30,6 +30,8 @@ pub(crate) struct ServerConfig<'a> {
     pub(crate) master_keys: &'a SecretString,
     /// The simulator's base URL.
     pub(crate) usps_url: &'a str,
+    /// Which of the benchmark's servers this is (0, 1, …): names its log.
+    pub(crate) instance: u16,
 }
 
 /// The running server; killed if dropped while running.
@@ -41,7 +43,7 @@ pub(crate) struct Server {
     log: PathBuf,
 }
 
-/// The server's memory, from `/proc/PID/status`.
+/// The server's memory, from `/proc/PID/status` (summed over the instances).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Memory {
     /// `VmRSS`: resident now, in MiB.
@@ -50,11 +52,34 @@ pub(crate) struct Memory {
     pub(crate) peak_mb: f64,
 }
 
+impl Memory {
+    /// The instances' memory together (each one's peak added: at most what they held at once);
+    /// `None` if any cannot be read.
+    pub(crate) fn total(servers: &[Server]) -> Option<Memory> {
+        servers.iter().try_fold(
+            Memory {
+                rss_mb: 0.0,
+                peak_mb: 0.0,
+            },
+            |sum, server| {
+                let memory = server.memory()?;
+                Some(Memory {
+                    rss_mb: sum.rss_mb + memory.rss_mb,
+                    peak_mb: sum.peak_mb + memory.peak_mb,
+                })
+            },
+        )
+    }
+}
+
 impl Server {
     pub(crate) async fn start(config: &ServerConfig<'_>) -> anyhow::Result<Self> {
         let executable = std::env::current_exe().context("finding the backhaul executable")?;
-        let log =
-            std::env::temp_dir().join(format!("backhaul-bench-server-{}.log", std::process::id()));
+        let log = std::env::temp_dir().join(format!(
+            "backhaul-bench-server-{}-{}.log",
+            std::process::id(),
+            config.instance
+        ));
         let log_file = std::fs::File::create(&log)
             .with_context(|| format!("creating the server log {}", log.display()))?;
         let child = Command::new(executable)
