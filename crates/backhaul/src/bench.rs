@@ -127,6 +127,13 @@ pub(crate) async fn run(args: BenchArgs, mut settings: Settings) -> anyhow::Resu
     }
 }
 
+/// Each instance's share of `database.max_connections` (rounded up), so that N instances hold
+/// as many database connections as one: the comparison is of the servers, not of a database
+/// given more connections than its cores can serve.
+fn instance_pool(configured: u32, instances: u16) -> u32 {
+    configured.div_ceil(u32::from(instances.max(1))).max(1)
+}
+
 /// Lowercase letters and digits, different on every run.
 fn run_id() -> String {
     let nanos = SystemTime::now()
@@ -196,6 +203,7 @@ async fn measure(
         .master_keys
         .as_ref()
         .ok_or_else(|| anyhow!("vault.master_keys is not set"))?;
+    let pool = instance_pool(settings.database.max_connections, args.instances);
     let mut servers = Vec::with_capacity(usize::from(args.instances));
     for instance in 0..args.instances {
         let server = Server::start(&ServerConfig {
@@ -203,6 +211,7 @@ async fn measure(
             master_keys,
             usps_url: &simulator.base_url,
             instance,
+            pool,
         })
         .await?;
         tracing::info!(address = %server.address(), pid = server.pid(), instance, "server started");
@@ -435,7 +444,7 @@ fn report(
         payment_auths: economy.payment_auths,
         simulator_labels: economy.labels,
         peak_rss_mb: memory.map(|memory| memory.peak_mb),
-        server_pool: settings.database.max_connections,
+        server_pool: instance_pool(settings.database.max_connections, args.instances),
         database: if database.private.is_some() {
             "private"
         } else {
@@ -453,6 +462,14 @@ fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instances_share_the_configured_pool() {
+        assert_eq!(instance_pool(10, 1), 10);
+        assert_eq!(instance_pool(10, 2), 5);
+        assert_eq!(instance_pool(10, 3), 4);
+        assert_eq!(instance_pool(1, 8), 1);
+    }
 
     #[test]
     fn run_ids_are_plain_identifiers() {

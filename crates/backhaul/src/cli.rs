@@ -87,9 +87,10 @@ pub(crate) struct BenchArgs {
     /// deliveries per second and the lag from each event's commit to the receiver's 2xx.
     #[arg(long)]
     pub(crate) webhooks: bool,
-    /// `backhaul serve` processes on the one database; client i sends to server i mod N. The
-    /// instances share every background job (the audit sequencer, tracking polls, webhook
-    /// deliveries) through Postgres, as in production.
+    /// `backhaul serve` processes on the one database; client i sends to server i mod N. Each
+    /// gets `database.max_connections / N` (rounded up), so that they hold as many connections
+    /// as one would. They share every background job (the audit sequencer, tracking polls,
+    /// webhook deliveries) through Postgres, as in production.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
     pub(crate) instances: u16,
 }

@@ -32,6 +32,8 @@ pub(crate) struct ServerConfig<'a> {
     pub(crate) usps_url: &'a str,
     /// Which of the benchmark's servers this is (0, 1, …): names its log.
     pub(crate) instance: u16,
+    /// Its application pool (`database.max_connections`).
+    pub(crate) pool: u32,
 }
 
 /// The running server; killed if dropped while running.
@@ -93,6 +95,10 @@ impl Server {
                 config.master_keys.expose_secret(),
             )
             .env("BACKHAUL__SERVER__LISTEN", "127.0.0.1:0")
+            .env(
+                "BACKHAUL__DATABASE__MAX_CONNECTIONS",
+                config.pool.to_string(),
+            )
             // The benchmark measures the service, not the per-key rate limit that protects it
             // (`server.rate_limit_*`): a tenant's clients share one key.
             .env("BACKHAUL__SERVER__RATE_LIMIT_PER_SECOND", "1000000")
