@@ -6,7 +6,7 @@
 //! seals, selects and audits.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use carrier::{
     AccountDetails, AccountInput, Carrier, CarrierExt, CarrierRegistry, Credentials,
@@ -1086,21 +1086,44 @@ impl AccountService {
         // use would lock the account's row for every label, queueing a busy account's
         // purchases behind one another (and piling key-share locks of the label inserts into
         // multixacts). The audit trail has every use to the microsecond.
-        let row = sqlx::query(
-            "WITH touched AS (
-                 UPDATE shipper_accounts SET last_used_at = now()
-                 WHERE tenant_id = $1 AND id = $2
-                   AND (last_used_at IS NULL
-                        OR last_used_at < now() - make_interval(secs => $3)))
-             SELECT credentials_sealed, data_key_wrapped, master_key_id FROM shipper_accounts
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(context.tenant.as_str())
-        .bind(account.id.as_str())
-        .bind(LAST_USED_RESOLUTION.as_secs_f64())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AccountError::NotFound)?;
+        //
+        // The use is audited in the same statement, before the credentials are opened: if they
+        // cannot be (not found, a wrong key), the error rolls the caller's transaction back,
+        // event and all, as every caller does.
+        static OPEN: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH touched AS (
+                     UPDATE shipper_accounts SET last_used_at = now()
+                     WHERE tenant_id = $1 AND id = $2
+                       AND (last_used_at IS NULL
+                            OR last_used_at < now() - make_interval(secs => $3))),
+                 used AS ({})
+                 SELECT credentials_sealed, data_key_wrapped, master_key_id FROM shipper_accounts
+                 WHERE tenant_id = $1 AND id = $2",
+                audit::insert_sql(4)
+            )
+        });
+        let mut summary = used_for.unwrap_or_default();
+        summary.insert(
+            "fingerprint".into(),
+            Value::String(account.credentials.fingerprint.clone()),
+        );
+        let query = sqlx::query(OPEN.as_str())
+            .bind(context.tenant.as_str())
+            .bind(account.id.as_str())
+            .bind(LAST_USED_RESOLUTION.as_secs_f64());
+        let used = NewEvent {
+            tenant: Some(context.tenant),
+            actor: context.actor,
+            action: Action::CredentialsUsed,
+            target: Some(account.id.as_str()),
+            request_id: context.request_id,
+            summary,
+        };
+        let row = audit::bind(query, used)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AccountError::NotFound)?;
         let wrapped = WrappedKey {
             master_key_id: row.try_get("master_key_id")?,
             ciphertext: row.try_get("data_key_wrapped")?,
@@ -1111,23 +1134,6 @@ impl AccountService {
             account_id: account.id.as_str(),
         };
         let credentials = self.open(&key_context, &wrapped, &sealed)?;
-        let mut summary = used_for.unwrap_or_default();
-        summary.insert(
-            "fingerprint".into(),
-            Value::String(account.credentials.fingerprint.clone()),
-        );
-        audit::record(
-            tx,
-            NewEvent {
-                tenant: Some(context.tenant),
-                actor: context.actor,
-                action: Action::CredentialsUsed,
-                target: Some(account.id.as_str()),
-                request_id: context.request_id,
-                summary,
-            },
-        )
-        .await?;
         let details = match &account.details {
             Value::Object(map) => AccountDetails::new(map.clone()),
             _ => AccountDetails::default(),

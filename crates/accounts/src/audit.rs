@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
@@ -29,6 +30,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::db::Database;
 use crate::id::{ApiKeyId, TenantId};
+use crate::statement::{self, Query};
 
 /// The hash before the first event of a chain.
 const GENESIS: [u8; 32] = [0; 32];
@@ -218,19 +220,37 @@ pub struct AuditEvent {
 /// or be an admin transaction for platform events), unchained: the sequencer links it into its
 /// chain once the transaction has committed. Returns the event id.
 pub async fn record(tx: &mut PgConnection, event: NewEvent<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    static RECORD: LazyLock<String> = LazyLock::new(|| insert_sql(1));
+    bind(sqlx::query(RECORD.as_str()), event)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)
+}
+
+/// How many parameters [`insert_sql`] takes.
+pub const INSERT_PARAMS: usize = 7;
+
+/// [`record`]'s INSERT, its [`INSERT_PARAMS`] parameters numbered from `$first` and bound by
+/// [`bind`]: also a `WITH` item for a caller that writes its change and the event in one
+/// statement ([`crate::statement`]). It returns the event's `id`.
+pub fn insert_sql(first: usize) -> String {
+    format!(
         "INSERT INTO audit_events (tenant_id, at, actor, action, target, request_id, summary)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         VALUES ({}) RETURNING id",
+        statement::params(first, INSERT_PARAMS)
     )
-    .bind(event.tenant.map(TenantId::as_str))
-    .bind(now_micros())
-    .bind(event.actor.as_stored())
-    .bind(event.action.as_str())
-    .bind(event.target)
-    .bind(event.request_id)
-    .bind(Value::Object(event.summary))
-    .fetch_one(&mut *tx)
-    .await
+}
+
+/// Binds `event` to [`insert_sql`]'s parameters.
+pub fn bind<'q>(query: Query<'q>, event: NewEvent<'q>) -> Query<'q> {
+    query
+        .bind(event.tenant.map(TenantId::as_str))
+        .bind(now_micros())
+        .bind(event.actor.as_stored())
+        .bind(event.action.as_str())
+        .bind(event.target)
+        .bind(event.request_id)
+        .bind(Value::Object(event.summary))
 }
 
 /// The chain of the platform's own events in `audit_chain_heads`.

@@ -2,6 +2,8 @@
 //! caller's transaction, so the event exists exactly when the change that caused it committed.
 //! Delivery to the tenant's webhook endpoints happens later, from these rows.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
@@ -9,6 +11,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::db::Database;
 use crate::id::{EventId, TenantId};
+use crate::statement::Query;
 
 /// The event types (API.md, webhooks to the returns SaaS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -89,38 +92,64 @@ pub(crate) async fn insert(
     event: &NewEvent<'_>,
     only_endpoint: Option<&str>,
 ) -> Result<EventId, sqlx::Error> {
+    static INSERT: LazyLock<String> =
+        LazyLock::new(|| format!("WITH {} SELECT 1", insert_items(1)));
     let id = EventId::generate();
+    bind(sqlx::query(INSERT.as_str()), &id, event, only_endpoint)
+        .execute(&mut *connection)
+        .await?;
+    Ok(id)
+}
+
+/// How many parameters [`insert_items`] takes.
+pub const INSERT_PARAMS: usize = 7;
+
+/// [`record`]'s statement as two `WITH` items, `event` (the event) and `event_deliveries` (one
+/// delivery per matching endpoint), for a caller that writes its change and the event in one
+/// statement ([`crate::statement`]); [`INSERT_PARAMS`] parameters numbered from `$first`, bound
+/// by [`bind`]. A data-modifying WITH runs whether or not any endpoint matches.
+pub fn insert_items(first: usize) -> String {
+    let [id, tenant, kind, subject, data, only_endpoint, test_type] =
+        std::array::from_fn(|index| format!("${}", first + index));
+    format!(
+        "event AS (
+             INSERT INTO events (id, tenant_id, type, subject_id, data)
+             VALUES ({id}, {tenant}, {kind}, {subject}, {data})
+             RETURNING id, tenant_id, type, subject_id, seq),
+         event_deliveries AS (
+             INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, subject_id, seq)
+             SELECT 'whd_' || substr(md5(random()::text || clock_timestamp()::text || endpoint.id), 1, 20),
+                    event.tenant_id, endpoint.id, event.id, event.subject_id, event.seq
+             FROM event JOIN webhook_endpoints endpoint ON endpoint.tenant_id = event.tenant_id
+             WHERE CASE WHEN {only_endpoint}::text IS NULL
+                        THEN endpoint.status = 'enabled' AND event.type <> {test_type}
+                             AND (event.type = ANY (endpoint.events) OR '*' = ANY (endpoint.events))
+                        ELSE endpoint.id = {only_endpoint} END)"
+    )
+}
+
+/// Binds event `id` to [`insert_items`]' parameters; with `only_endpoint`, it is delivered to
+/// that endpoint alone ([`insert`]).
+pub fn bind<'q>(
+    query: Query<'q>,
+    id: &'q EventId,
+    event: &'q NewEvent<'q>,
+    only_endpoint: Option<&'q str>,
+) -> Query<'q> {
     // A test event is its own subject: tests keep no order among themselves, so none waits
     // for another.
     let subject = match only_endpoint {
         Some(_) => id.as_str(),
         None => event.subject_id,
     };
-    // A data-modifying WITH runs whether or not any endpoint matches.
-    sqlx::query(
-        "WITH event AS (
-             INSERT INTO events (id, tenant_id, type, subject_id, data) VALUES ($1, $2, $3, $4, $5)
-             RETURNING id, tenant_id, type, subject_id, seq
-         )
-         INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, subject_id, seq)
-         SELECT 'whd_' || substr(md5(random()::text || clock_timestamp()::text || endpoint.id), 1, 20),
-                event.tenant_id, endpoint.id, event.id, event.subject_id, event.seq
-         FROM event JOIN webhook_endpoints endpoint ON endpoint.tenant_id = event.tenant_id
-         WHERE CASE WHEN $6::text IS NULL
-                    THEN endpoint.status = 'enabled' AND event.type <> $7
-                         AND (event.type = ANY (endpoint.events) OR '*' = ANY (endpoint.events))
-                    ELSE endpoint.id = $6 END",
-    )
-    .bind(id.as_str())
-    .bind(event.tenant_id.as_str())
-    .bind(event.event_type.as_str())
-    .bind(subject)
-    .bind(&event.data)
-    .bind(only_endpoint)
-    .bind(EventType::WebhookTest.as_str())
-    .execute(&mut *connection)
-    .await?;
-    Ok(id)
+    query
+        .bind(id.as_str())
+        .bind(event.tenant_id.as_str())
+        .bind(event.event_type.as_str())
+        .bind(subject)
+        .bind(&event.data)
+        .bind(only_endpoint)
+        .bind(EventType::WebhookTest.as_str())
 }
 
 /// An event of the log, as `GET /v1/events` shows it.

@@ -16,6 +16,7 @@ pub mod id;
 pub mod onboarding;
 pub mod registration;
 pub mod selection;
+pub mod statement;
 pub mod tenant;
 pub mod token_cache;
 pub mod vault;

@@ -32,6 +32,7 @@
 //! `label_outcome_unknown` and nothing is sent: the label is never bought twice by accident, and
 //! a second purchase is the client's own choice, with a new key.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use accounts::audit::{self, Action, NewEvent};
@@ -793,53 +794,6 @@ async fn finish(
         created_at: Utc::now(),
     };
     let response = json!(body);
-    // Committed synchronously: the answer is a promise that the label is stored.
-    let mut tx = state.db().tenant(tenant).await?;
-    // The label and the key's stored answer in one statement.
-    sqlx::query(
-        "WITH label AS (
-         INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service, selected_by,
-             tracking_number, routing_code, postage_minor, currency, zone, to_address, label_format,
-             label_bytes, receipt_bytes, warnings, idempotency_key, carrier_idempotency_key, created_at,
-             reference, carrier_reference, label_delivery, fees, total_minor, qr_code_id,
-             qr_code_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21, $22, $23, $24, $25, $26)
-         RETURNING id, tenant_id, idempotency_key)
-         UPDATE idempotency_keys SET phase = 'finished', response_status = 201, response_body = $27,
-             return_label_id = label.id, locked_until = NULL, updated_at = now()
-         FROM label WHERE idempotency_keys.tenant_id = label.tenant_id
-             AND idempotency_keys.key = label.idempotency_key",
-    )
-    .bind(id.as_str())
-    .bind(tenant.as_str())
-    .bind(usable.account.id.as_str())
-    .bind(&usable.account.carrier)
-    .bind(&body.service)
-    .bind(selected_by.as_str())
-    .bind(&body.tracking_number)
-    .bind(&body.routing_code)
-    .bind(label.charges.postage().minor_units())
-    .bind(&body.postage.currency)
-    .bind(&body.zone)
-    .bind(&body.to_address)
-    .bind(&body.label_format)
-    .bind(label.label.as_ref().map(|document| &document.bytes[..]))
-    .bind(label.receipt.as_ref().map(|document| &document.bytes[..]))
-    .bind(json!(body.warnings))
-    .bind(key.as_str())
-    .bind(&label.carrier_idempotency_key)
-    .bind(body.created_at)
-    .bind(&body.reference)
-    .bind(&label.carrier_reference)
-    .bind(&body.label_delivery)
-    .bind(json!(body.fees))
-    .bind(label.charges.total().minor_units())
-    .bind(label.qr_code.as_ref().map(|code| code.id.as_str()))
-    .bind(label.qr_code.as_ref().map(|code| &code.image.bytes[..]))
-    .bind(&response)
-    .execute(&mut *tx)
-    .await?;
     let mut summary = Map::new();
     summary.insert(
         "account".into(),
@@ -854,33 +808,107 @@ async fn finish(
         "selected_by".into(),
         Value::String(body.selected_by.clone()),
     );
-    crate::tracking::start(state, &mut tx, tenant, &id, usable).await?;
-    accounts::event::record(
-        &mut tx,
-        &accounts::NewEvent {
-            tenant_id: tenant,
-            event_type: accounts::EventType::LabelCreated,
-            subject_id: id.as_str(),
-            data: response.clone(),
-        },
-    )
-    .await?;
     let actor = caller.actor();
     let request_id = request_id::current();
-    audit::record(
-        &mut tx,
-        NewEvent {
-            tenant: Some(tenant),
-            actor: &actor,
-            action: Action::LabelCreated,
-            target: Some(id.as_str()),
-            request_id: Some(&request_id),
-            summary,
-        },
-    )
-    .await?;
+    let audited = NewEvent {
+        tenant: Some(tenant),
+        actor: &actor,
+        action: Action::LabelCreated,
+        target: Some(id.as_str()),
+        request_id: Some(&request_id),
+        summary,
+    };
+    let event_id = accounts::EventId::generate();
+    let event = accounts::NewEvent {
+        tenant_id: tenant,
+        event_type: accounts::EventType::LabelCreated,
+        subject_id: id.as_str(),
+        data: response.clone(),
+    };
+    let job = crate::tracking::Job::for_label(state, usable);
+    let query = sqlx::query(finish_statement(job.is_some()))
+        .bind(id.as_str())
+        .bind(tenant.as_str())
+        .bind(usable.account.id.as_str())
+        .bind(&usable.account.carrier)
+        .bind(&body.service)
+        .bind(selected_by.as_str())
+        .bind(&body.tracking_number)
+        .bind(&body.routing_code)
+        .bind(label.charges.postage().minor_units())
+        .bind(&body.postage.currency)
+        .bind(&body.zone)
+        .bind(&body.to_address)
+        .bind(&body.label_format)
+        .bind(label.label.as_ref().map(|document| &document.bytes[..]))
+        .bind(label.receipt.as_ref().map(|document| &document.bytes[..]))
+        .bind(json!(body.warnings))
+        .bind(key.as_str())
+        .bind(&label.carrier_idempotency_key)
+        .bind(body.created_at)
+        .bind(&body.reference)
+        .bind(&label.carrier_reference)
+        .bind(&body.label_delivery)
+        .bind(json!(body.fees))
+        .bind(label.charges.total().minor_units())
+        .bind(label.qr_code.as_ref().map(|code| code.id.as_str()))
+        .bind(label.qr_code.as_ref().map(|code| &code.image.bytes[..]))
+        .bind(&response);
+    let query = accounts::event::bind(query, &event_id, &event, None);
+    let query = audit::bind(query, audited);
+    let query = match &job {
+        Some(job) => job.bind(query, tenant, &id),
+        None => query,
+    };
+    // Committed synchronously: the answer is a promise that the label is stored.
+    let mut tx = state.db().tenant(tenant).await?;
+    query.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, response))
+}
+
+/// Everything a bought label writes, in one statement ([`accounts::statement`]): the label, the
+/// key's stored answer, the `return_label.created` event and its deliveries (the outbox), the
+/// `label.created` audit event and, where the carrier tracks the label, its tracking job.
+fn finish_statement(tracked: bool) -> &'static str {
+    /// The label's 26 columns and the key's answer.
+    const LABEL_PARAMS: usize = 27;
+    fn statement(tracked: bool) -> String {
+        let event = LABEL_PARAMS + 1;
+        let audit = event + accounts::event::INSERT_PARAMS;
+        let job = audit + audit::INSERT_PARAMS;
+        format!(
+            "WITH label AS (
+                 INSERT INTO return_labels (id, tenant_id, shipper_account_id, carrier, service,
+                     selected_by, tracking_number, routing_code, postage_minor, currency, zone,
+                     to_address, label_format, label_bytes, receipt_bytes, warnings,
+                     idempotency_key, carrier_idempotency_key, created_at, reference,
+                     carrier_reference, label_delivery, fees, total_minor, qr_code_id,
+                     qr_code_bytes)
+                 VALUES ({})
+                 RETURNING id, tenant_id, idempotency_key),
+             answered AS (
+                 UPDATE idempotency_keys SET phase = 'finished', response_status = 201,
+                     response_body = ${LABEL_PARAMS}, return_label_id = label.id,
+                     locked_until = NULL, updated_at = now()
+                 FROM label WHERE idempotency_keys.tenant_id = label.tenant_id
+                     AND idempotency_keys.key = label.idempotency_key),
+             {},
+             audited AS ({}){}
+             SELECT 1",
+            accounts::statement::params(1, LABEL_PARAMS - 1),
+            accounts::event::insert_items(event),
+            audit::insert_sql(audit),
+            if tracked {
+                format!(",\n{}", crate::tracking::Job::insert_item(job))
+            } else {
+                String::new()
+            }
+        )
+    }
+    static TRACKED: LazyLock<String> = LazyLock::new(|| statement(true));
+    static UNTRACKED: LazyLock<String> = LazyLock::new(|| statement(false));
+    if tracked { &TRACKED } else { &UNTRACKED }
 }
 
 /// The purchase a carrier failure belongs to.

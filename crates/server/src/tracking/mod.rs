@@ -101,50 +101,88 @@ impl TrackingSettings {
     }
 }
 
-/// Starts tracking a label just bought, in the transaction that stores it: a poll job (its
-/// first poll after [`TrackingSettings::first_poll_after`]), due for a label subscription at
-/// once where the carrier subscribes per label and a listener is configured. Nothing for a
-/// carrier (or account) that cannot be tracked.
-pub async fn start(
-    state: &AppState,
-    tx: &mut sqlx::PgConnection,
-    tenant: &accounts::TenantId,
-    label: &accounts::LabelId,
-    usable: &accounts::UsableAccount,
-) -> Result<(), sqlx::Error> {
-    let Some(carrier) = state.registry().get(&usable.account.carrier) else {
-        return Ok(());
-    };
-    let Some(support) = carrier.tracking(Some(&usable.details)) else {
-        return Ok(());
-    };
-    let settings = state.tracking();
-    let subscribe_now = settings.listener_base_url.is_some()
-        && carrier
-            .tracking_push()
-            .is_some_and(|push| matches!(push.scope(), carrier::tracking::PushScope::Label { .. }));
-    let quota_app = carrier.quota_app(carrier::AccountContext {
-        id: usable.account.id.as_str(),
-        details: &usable.details,
-        credentials: &usable.credentials,
-    });
-    sqlx::query(
-        "INSERT INTO tracking_jobs (label_id, tenant_id, shipper_account_id, carrier, quota_app,
-             next_poll_at, give_up_at, next_subscribe_at)
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6),
-                 now() + make_interval(secs => $7), CASE WHEN $8 THEN now() END)",
-    )
-    .bind(label.as_str())
-    .bind(tenant.as_str())
-    .bind(usable.account.id.as_str())
-    .bind(carrier.id())
-    .bind(&quota_app)
-    .bind(settings.first_poll_after.as_secs_f64())
-    .bind(support.give_up_unused_after.as_secs_f64())
-    .bind(subscribe_now)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+/// The tracking job of a label just bought, written in the statement that stores the label
+/// ([`Job::insert_item`]): its first poll after [`TrackingSettings::first_poll_after`], due
+/// for a label subscription at once where the carrier subscribes per label and a listener is
+/// configured.
+#[derive(Debug, Clone)]
+pub struct Job {
+    shipper_account_id: String,
+    carrier: String,
+    quota_app: String,
+    first_poll_after_s: f64,
+    give_up_after_s: f64,
+    subscribe_now: bool,
+}
+
+impl Job {
+    /// How many parameters [`Job::insert_item`] takes.
+    pub const PARAMS: usize = 8;
+
+    /// `None` for a carrier (or account) that cannot be tracked.
+    pub fn for_label(state: &AppState, usable: &accounts::UsableAccount) -> Option<Self> {
+        let carrier = state.registry().get(&usable.account.carrier)?;
+        let support = carrier.tracking(Some(&usable.details))?;
+        let settings = state.tracking();
+        let subscribe_now = settings.listener_base_url.is_some()
+            && carrier.tracking_push().is_some_and(|push| {
+                matches!(push.scope(), carrier::tracking::PushScope::Label { .. })
+            });
+        let quota_app = carrier.quota_app(carrier::AccountContext {
+            id: usable.account.id.as_str(),
+            details: &usable.details,
+            credentials: &usable.credentials,
+        });
+        Some(Self {
+            shipper_account_id: usable.account.id.to_string(),
+            carrier: carrier.id().to_owned(),
+            quota_app,
+            first_poll_after_s: settings.first_poll_after.as_secs_f64(),
+            give_up_after_s: support.give_up_unused_after.as_secs_f64(),
+            subscribe_now,
+        })
+    }
+
+    /// The job's INSERT as a `WITH` item named `tracking_job` ([`accounts::statement`]), its
+    /// [`Job::PARAMS`] parameters numbered from `$first` and bound by [`Job::bind`].
+    pub fn insert_item(first: usize) -> String {
+        let [
+            label,
+            tenant,
+            account,
+            carrier,
+            quota_app,
+            first_poll,
+            give_up,
+            subscribe,
+        ] = std::array::from_fn(|index| format!("${}", first + index));
+        format!(
+            "tracking_job AS (
+                 INSERT INTO tracking_jobs (label_id, tenant_id, shipper_account_id, carrier,
+                     quota_app, next_poll_at, give_up_at, next_subscribe_at)
+                 VALUES ({label}, {tenant}, {account}, {carrier}, {quota_app},
+                     now() + make_interval(secs => {first_poll}),
+                     now() + make_interval(secs => {give_up}), CASE WHEN {subscribe} THEN now() END))"
+        )
+    }
+
+    /// Binds the job of `label` to [`Job::insert_item`]'s parameters.
+    pub fn bind<'q>(
+        &'q self,
+        query: accounts::statement::Query<'q>,
+        tenant: &'q accounts::TenantId,
+        label: &'q accounts::LabelId,
+    ) -> accounts::statement::Query<'q> {
+        query
+            .bind(label.as_str())
+            .bind(tenant.as_str())
+            .bind(self.shipper_account_id.as_str())
+            .bind(self.carrier.as_str())
+            .bind(self.quota_app.as_str())
+            .bind(self.first_poll_after_s)
+            .bind(self.give_up_after_s)
+            .bind(self.subscribe_now)
+    }
 }
 
 /// The background work of tracking, every `tick` until the task is aborted: account
