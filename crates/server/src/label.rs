@@ -14,8 +14,9 @@
 //! 3. The carrier is called outside any transaction, with a carrier idempotency key derived from
 //!    (tenant, key): a resend after an ambiguous failure returns the same label where the
 //!    carrier deduplicates by such a key ([`carrier::Capabilities::idempotent_create`]).
-//! 4. The label, its bytes, the stored response and the audit event are written in one
-//!    transaction, committed synchronously before the answer is sent.
+//! 4. The label, its bytes, the stored response, the outbox event, the audit event and the
+//!    tracking job are written in one statement ([`finish_statement`]), committed
+//!    synchronously before the answer is sent.
 //!
 //! Outcomes: a carrier refusal is final and stored (same answer on every retry). When the
 //! carrier may have acted (timeout, reset, 5xx after sending) the key stays `outcome_unknown`
