@@ -14,7 +14,7 @@ use sqlx::postgres::PgArguments;
 /// A statement being bound.
 pub type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-/// `$first, $first+1, …`: `count` parameter placeholders.
+/// `$first, $first+1, …`: the markers of `count` parameters.
 pub fn params(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
@@ -27,7 +27,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_from_the_first() {
+    fn parameters_are_numbered_from_the_first() {
         assert_eq!(params(1, 3), "$1, $2, $3");
         assert_eq!(params(28, 2), "$28, $29");
         assert_eq!(params(5, 0), "");
