@@ -11,14 +11,13 @@
 //!    demo business (created over the API), one label each to fetch the OAuth token and the
 //!    payment authorization, then one unmeasured label per client to open its connection.
 //! 4. The load phase ([`load`]): `--clients` clients (client i sending to server i mod
-//!    `--instances` and buying for tenant i mod
-//!    `--tenants`, or for tenants i, i + clients, … in turn when there are more tenants) buy
-//!    labels with unique idempotency keys for `--seconds`; latency, the carrier's share from
-//!    `Server-Timing`, errors; then the server's RSS, the simulator's
-//!    call counters and the statements the database ran per label ([`statements`], where
-//!    `pg_stat_statements` is available) and how long its audit events waited for the
-//!    sequencer ([`sequencer`]), and where the machine's CPU went ([`cpu`]); the server is
-//!    stopped.
+//!    `--instances` and buying for tenant i mod `--tenants`, or for tenants i, i + clients, …
+//!    in turn when there are more tenants) buy labels with unique idempotency keys for
+//!    `--seconds`; latency, the carrier's share from `Server-Timing`, errors; then the
+//!    servers' RSS, the simulator's call counters, the statements the database ran per label
+//!    ([`statements`], where `pg_stat_statements` is available), how long its audit events
+//!    waited for the sequencer ([`sequencer`]) and where the machine's CPU went ([`cpu`]);
+//!    the servers are stopped.
 //! 5. The database-limit phase ([`db_limit`]): as many connections run
 //!    `BEGIN; INSERT; INSERT; COMMIT` in a scratch schema for as long; labels/s is reported
 //!    as a ratio of it.
